@@ -1,0 +1,122 @@
+/** SSE, hidden-iframe streaming and WebSocket: one long-lived connection each. */
+import type { Agent } from 'node:http';
+import { createParser, type EventSourceParser } from 'eventsource-parser';
+import { WebSocket } from 'ws';
+import { BaseClient, createAgent, get, type Attempt, type Envelope } from './client.ts';
+
+type Control = { type: string; cursor: number };
+
+abstract class StreamClient extends BaseClient {
+  protected readonly agent: Agent = createAgent();
+  protected override isStream(): boolean {
+    return true;
+  }
+  override close(): void {
+    super.close();
+    this.agent.destroy();
+  }
+}
+
+/** `GET /api/sse`, parsed with eventsource-parser; resumes with `Last-Event-ID` as EventSource does. */
+export class SseClient extends StreamClient {
+  readonly technique = 'sse';
+  private lastEventId: string | undefined;
+  private readonly parser: EventSourceParser = createParser({
+    onEvent: (event) => {
+      if (event.id !== undefined) this.lastEventId = event.id;
+      if (event.event === undefined || event.event === 'message') {
+        this.deliver(JSON.parse(event.data) as Envelope);
+      } else if (event.event === 'gap') {
+        this.gap((JSON.parse(event.data) as Control).cursor);
+      } else if (event.event === 'cursor') {
+        this.setCursor((JSON.parse(event.data) as Control).cursor);
+      }
+    },
+  });
+
+  protected connect(): Attempt {
+    this.parser.reset();
+    const headers: Record<string, string> = { Accept: 'text/event-stream' };
+    const resume = this.lastEventId ?? (this.cursor === undefined ? undefined : String(this.cursor));
+    if (resume !== undefined) headers['Last-Event-ID'] = resume;
+    const query = new URLSearchParams({ topic: this.topic });
+    const attempt = get(`${this.options.baseUrl}/api/sse?${query}`, this.agent, headers, (chunk) => this.parser.feed(chunk));
+    return { done: attempt.done.then(() => undefined), abort: attempt.abort };
+  }
+}
+
+/**
+ * `GET /api/iframe`: the HTML stream a hidden iframe would render, with each
+ * `<script>c(...)</script>` call parsed out. The server escapes `<` in payloads, so the first
+ * `</script>` after `<script>c(` always closes that call.
+ */
+export class IframeClient extends StreamClient {
+  readonly technique = 'iframe';
+  private buffer = '';
+
+  protected connect(): Attempt {
+    this.buffer = '';
+    const attempt = get(`${this.options.baseUrl}/api/iframe?${this.query()}`, this.agent, {}, (chunk) => this.feed(chunk));
+    return { done: attempt.done.then(() => undefined), abort: attempt.abort };
+  }
+
+  private feed(chunk: string): void {
+    this.buffer += chunk;
+    let start = this.buffer.indexOf('<script>c(');
+    while (start !== -1) {
+      const end = this.buffer.indexOf(')</script>', start);
+      if (end === -1) break;
+      this.receive(JSON.parse(this.buffer.slice(start + 10, end)) as Envelope | Control);
+      start = this.buffer.indexOf('<script>c(', end);
+    }
+    // Keep only what may be the start of an unfinished call.
+    this.buffer = start === -1 ? '' : this.buffer.slice(start);
+  }
+}
+
+/** `GET /api/ws` (Upgrade): text frames of envelopes and `{"type"}` control frames. */
+export class WebSocketClient extends BaseClient {
+  readonly technique = 'websocket';
+  private socket: WebSocket | undefined;
+  private readonly acks = new Map<string, (id: number) => void>();
+  private refs = 0;
+
+  protected override isStream(): boolean {
+    return true;
+  }
+
+  protected connect(): Attempt {
+    const url = `${this.options.baseUrl.replace(/^http/, 'ws')}/api/ws?${this.query()}`;
+    const socket = new WebSocket(url, { perMessageDeflate: false });
+    this.socket = socket;
+    const done = new Promise<void>((resolve, reject) => {
+      socket.on('message', (data) => {
+        const value = JSON.parse(data.toString()) as Envelope | Control | { type: 'ack'; ref: string; id: number };
+        if ('type' in value && value.type === 'ack') {
+          const ack = value as { ref: string; id: number };
+          this.acks.get(ack.ref)?.(ack.id);
+          this.acks.delete(ack.ref);
+        } else {
+          this.receive(value as Envelope | Control);
+        }
+      });
+      socket.on('error', reject);
+      socket.on('close', (code) => {
+        if (code === 1000 || code === 1001 || this.closed) resolve();
+        else reject(new Error(`websocket closed with ${code}`));
+      });
+    });
+    return { done, abort: () => socket.terminate() };
+  }
+
+  /** Publishes over the socket; resolves with the id the server acknowledged. */
+  publish(data: unknown, topic = this.topic): Promise<number> {
+    const socket = this.socket;
+    if (socket === undefined || socket.readyState !== WebSocket.OPEN) return Promise.reject(new Error('the socket is not open'));
+    const ref = String(++this.refs);
+    return new Promise((resolve) => {
+      this.acks.set(ref, resolve);
+      socket.send(JSON.stringify({ type: 'publish', topic, data, ref }));
+    });
+  }
+}

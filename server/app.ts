@@ -1,0 +1,161 @@
+/**
+ * The pushlab server: one Koa app and one `http.Server`, one hub, six transports, publish,
+ * metrics and pages. `createPushServer` builds it; `listen` and `close` run it.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import Koa from 'koa';
+import Router from '@koa/router';
+import { createMemoryHub, type Hub } from './hub.ts';
+import { createMetrics, techniques, type MeterLabel, type Metrics, type Technique } from './metrics.ts';
+import { resolveOptions, type ServerOptions } from './options.ts';
+import { createPublishRoute } from './publish.ts';
+import { createPages } from './pages.ts';
+import { ClientError } from './transports/query.ts';
+import { createFlusher, type Closable, type TransportContext } from './transports/shared.ts';
+import { createShortPollTransport } from './transports/short-poll.ts';
+import { createLongPollTransport } from './transports/long-poll.ts';
+import { createJsonpTransport } from './transports/jsonp.ts';
+import { createIframeTransport } from './transports/iframe.ts';
+import { createSseTransport } from './transports/sse.ts';
+import { createWebSocketTransport, wsPath } from './transports/websocket.ts';
+
+export interface PushServer {
+  readonly app: Koa;
+  readonly server: Server;
+  readonly hub: Hub;
+  readonly metrics: Metrics;
+  readonly options: ServerOptions;
+  /** Listens on `port` (0 picks a free one) and `host`; resolves to the base URL. */
+  listen(port: number, host?: string): Promise<string>;
+  /**
+   * Shuts down gracefully: stops accepting, answers held polls, ends streams, closes
+   * WebSockets with 1001, and destroys what is left after `options.shutdownMs`.
+   */
+  close(): Promise<void>;
+}
+
+export interface CreateOptions extends Partial<ServerOptions> {
+  /** The hub to serve; default a fresh in-memory hub with `replayCapacity`. */
+  hub?: Hub;
+}
+
+const apiLabels = new Map<string, MeterLabel>([
+  ...techniques.map((technique): [string, MeterLabel] => [`/api/${technique}`, technique]),
+  ['/api/publish', 'publish'],
+]);
+
+function labelOf(path: string): MeterLabel {
+  return apiLabels.get(path) ?? 'other';
+}
+
+export function createPushServer(create: CreateOptions = {}): PushServer {
+  const { hub: givenHub, ...overrides } = create;
+  const options = resolveOptions(overrides);
+  const hub = givenHub ?? createMemoryHub({ replayCapacity: options.replayCapacity });
+  const metrics = createMetrics();
+  const connections = new Set<Closable>();
+  const context: TransportContext = { hub, metrics, options, connections, flusher: createFlusher() };
+
+  const app = new Koa();
+  app.silent = true;
+  app.use(async (ctx, next) => {
+    const label = labelOf(ctx.path);
+    const socket = ctx.req.socket as Socket;
+    metrics.request(label);
+    metrics.meter(socket, label);
+    ctx.res.once('close', () => metrics.settle(socket));
+    if (ctx.path.startsWith('/api/')) ctx.set('Cache-Control', 'no-store');
+    try {
+      await next();
+    } catch (error) {
+      const status = (error as { status?: unknown }).status;
+      const expose = (error as { expose?: unknown }).expose === true;
+      if (typeof status === 'number' && status >= 400 && status < 500 && (expose || error instanceof ClientError)) {
+        ctx.status = status;
+        ctx.body = { error: (error as Error).message };
+        return;
+      }
+      console.error(`${ctx.method} ${ctx.path}: internal error`, error);
+      ctx.status = 500;
+      ctx.body = { error: 'internal server error' };
+      return;
+    }
+    if (ctx.status === 404 && ctx.body == null) {
+      ctx.body = { error: 'not found' };
+      ctx.status = 404;
+    }
+  });
+
+  const router = new Router();
+  createShortPollTransport(context, router);
+  createLongPollTransport(context, router);
+  createJsonpTransport(context, router);
+  createIframeTransport(context, router);
+  createSseTransport(context, router);
+  createPublishRoute(context, router);
+  router.get(wsPath, (ctx) => {
+    throw new ClientError(426, 'this route takes a WebSocket upgrade');
+  });
+  router.get('/metrics', async (ctx) => {
+    ctx.type = metrics.contentType;
+    ctx.body = await metrics.text();
+  });
+  router.get('/healthz', (ctx) => {
+    ctx.type = 'text/plain';
+    ctx.body = 'ok';
+  });
+  createPages(router);
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+
+  const server = createServer(app.callback());
+  // Set on purpose: a client gets 15 s to send its headers and 30 s for its whole request
+  // (slowloris bounds). Neither limits how long we hold or stream a response.
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  const webSocket = createWebSocketTransport(context, server);
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    server,
+    hub,
+    metrics,
+    options,
+    listen(port, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const address = server.address() as AddressInfo;
+          const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          resolve(`http://${shownHost}:${address.port}`);
+        });
+      });
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        const closed = new Promise<void>((done) => server.close(() => done()));
+        webSocket.stopAccepting();
+        for (const connection of [...connections]) connection.shutdown();
+        // Answered polls leave keep-alive sockets idle; close them as they become so.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        const force = setTimeout(() => {
+          server.closeAllConnections();
+          webSocket.terminateAll();
+        }, options.shutdownMs);
+        closed.then(async () => {
+          clearInterval(sweep);
+          clearTimeout(force);
+          await hub.close();
+          resolve();
+        });
+      });
+      return closing;
+    },
+  };
+}
+
+export type { Technique };

@@ -1,0 +1,39 @@
+/** Koa plumbing shared by the HTTP transports: client-gone detection and streaming bodies. */
+import type { Context } from 'koa';
+import type { Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
+import type { StreamSink } from './shared.ts';
+
+/** Returns a watcher for `ctx`'s response closing before it was answered (the client left). */
+export function onResponseClose(ctx: Context): (listener: () => void) => () => void {
+  return (listener) => {
+    ctx.res.once('close', listener);
+    return () => ctx.res.off('close', listener);
+  };
+}
+
+/**
+ * Starts a streaming response of `type` and returns its sink. Headers go out at once;
+ * caching and proxy buffering are turned off (`X-Accel-Buffering: no` is nginx's switch,
+ * https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_buffering).
+ */
+export function openStream(ctx: Context, type: string, onClose: () => void): StreamSink {
+  const body = new PassThrough();
+  const socket = ctx.req.socket as Socket;
+  socket.setNoDelay(true);
+  ctx.type = type;
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('X-Accel-Buffering', 'no');
+  ctx.body = body;
+  ctx.flushHeaders();
+  ctx.res.once('close', onClose);
+  return {
+    socket,
+    write: (chunk) => {
+      body.write(chunk);
+    },
+    pending: () => body.writableLength + body.readableLength + ctx.res.writableLength,
+    end: () => body.end(),
+    destroy: () => socket.destroy(),
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * Hidden-iframe streaming ("forever frame"): an HTML document that never finishes, one
+ * `<script>` per message calling a function on the parent page. Works in every browser
+ * that runs scripts; the document grows, so the server ends it after a byte limit and the
+ * client opens a new one from its cursor.
+ */
+import type Router from '@koa/router';
+import type { HubMessage } from '../hub.ts';
+import type { StreamFraming, TransportContext } from './shared.ts';
+import { parseCallback, parseSince, parseTopic } from './query.ts';
+import { PushStream, scriptSafe, scriptSafeJson } from './shared.ts';
+import { openStream } from './http.ts';
+
+/** The function on the parent page called when a request names none. */
+export const defaultIframeCallback = 'pushlabIframe';
+
+/**
+ * Browsers hold back rendering (and so script execution) of the first bytes of a document
+ * until they have enough to sniff its encoding; 1 KiB of padding gets the stream running
+ * at once (sockjs-node's htmlfile transport pads for the same reason).
+ */
+export function preamble(callback: string): string {
+  return (
+    `<!doctype html><html><head><meta charset="utf-8"><title>pushlab iframe stream</title></head><body>` +
+    `<script>var c=parent.${callback};</script>\n<!--${' '.repeat(1024)}-->\n`
+  );
+}
+
+/** One `<script>` calling the parent's callback with the script-safe envelope. */
+export function frame(message: HubMessage): Buffer {
+  return Buffer.from(`<script>c(${scriptSafeJson(message)})</script>\n`);
+}
+
+const control = (json: string): string => `<script>c(${scriptSafe(json)})</script>\n`;
+
+/** Registers `GET /api/iframe?topic&since&callback`. */
+export function createIframeTransport(context: TransportContext, router: Router): void {
+  const framing: StreamFraming = {
+    message: frame,
+    cursor: (cursor) => control(`{"type":"cursor","cursor":${cursor}}`),
+    gap: (cursor) => control(`{"type":"gap","cursor":${cursor}}`),
+    heartbeat: '<!-- keep-alive -->\n',
+    maxBytes: context.options.iframeMaxBytes,
+  };
+  router.get('/api/iframe', async (ctx) => {
+    const query = ctx.URL.searchParams;
+    const callback = parseCallback(query, defaultIframeCallback);
+    const topic = parseTopic(query);
+    const since = parseSince(query);
+    const sink = openStream(ctx, 'text/html; charset=utf-8', () => stream.cleanup());
+    const stream = new PushStream(context, 'iframe', sink, framing);
+    sink.write(preamble(callback));
+    await stream.start(topic, since);
+  });
+}

@@ -1,0 +1,74 @@
+/**
+ * Parsing of what every push route takes (`topic`, `since`, `timeout`, `callback`), shared by
+ * Koa routes and the WebSocket upgrade. Bad input throws a `ClientError`, whose message
+ * never repeats the input: an error body must not become a reflection vector.
+ */
+
+/** A client mistake: answered with `status` and `{"error": message}`, never a 500. */
+export class ClientError extends Error {
+  /** Koa answers errors with `expose` set using their own message. */
+  readonly expose = true;
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ClientError';
+  }
+}
+
+/** 1–64 characters of `[A-Za-z0-9_.-]`. */
+export const topicPattern = /^[A-Za-z0-9_.-]{1,64}$/;
+/** A dotted JavaScript identifier path, such as `cb` or `ns.cb`; at most 64 characters. */
+export const callbackPattern = /^[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)*$/;
+export const maxCallbackLength = 64;
+/** The topic of a request that names none. */
+export const defaultTopic = 'lobby';
+
+/** The one value of query parameter `name`, or undefined; a repeated parameter is an error. */
+function single(query: URLSearchParams, name: string): string | undefined {
+  const values = query.getAll(name);
+  if (values.length > 1) throw new ClientError(400, `${name} must be given at most once`);
+  return values[0];
+}
+
+export function parseTopic(query: URLSearchParams): string {
+  const topic = single(query, 'topic');
+  if (topic === undefined) return defaultTopic;
+  if (!topicPattern.test(topic)) throw new ClientError(400, 'topic must be 1-64 characters of A-Z a-z 0-9 _ . -');
+  return topic;
+}
+
+/** Parses a cursor (`since` or `Last-Event-ID`): a non-negative integer, or undefined for "from now on". */
+export function parseCursor(value: string | undefined, name = 'since'): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d{1,15}$/.test(value)) throw new ClientError(400, `${name} must be a non-negative integer`);
+  return Number(value);
+}
+
+export function parseSince(query: URLSearchParams): number | undefined {
+  return parseCursor(single(query, 'since'));
+}
+
+/** `timeout` in milliseconds, 0 to `maxMs`; `defaultMs` when absent. */
+export function parseTimeout(query: URLSearchParams, defaultMs: number, maxMs: number): number {
+  const value = single(query, 'timeout');
+  if (value === undefined || value === '') return defaultMs;
+  if (!/^\d{1,9}$/.test(value) || Number(value) > maxMs) {
+    throw new ClientError(400, `timeout must be an integer number of milliseconds from 0 to ${maxMs}`);
+  }
+  return Number(value);
+}
+
+/** A JSONP or iframe callback name; `fallback` when absent (undefined means required). */
+export function parseCallback(query: URLSearchParams, fallback?: string): string {
+  const callback = single(query, 'callback');
+  if (callback === undefined || callback === '') {
+    if (fallback !== undefined) return fallback;
+    throw new ClientError(400, 'callback is required');
+  }
+  if (callback.length > maxCallbackLength || !callbackPattern.test(callback)) {
+    throw new ClientError(400, `callback must be a dotted JavaScript identifier path of at most ${maxCallbackLength} characters`);
+  }
+  return callback;
+}

@@ -1,0 +1,300 @@
+/**
+ * What the six transports share: their context, poll bodies, script-safe JSON, a held
+ * request (`hold`), and a streaming connection (`PushStream`) with replay, per-tick write
+ * coalescing, heartbeat, slow-consumer bound and one `cleanup()`.
+ *
+ * A transport only decides how a message is framed and how its connection is held.
+ */
+import type { Socket } from 'node:net';
+import type { Hub, HubMessage, Replay } from '../hub.ts';
+import type { Metrics, Technique } from '../metrics.ts';
+import type { ServerOptions } from '../options.ts';
+import { frameOnce } from '../hub.ts';
+
+/** Anything the server must end when it shuts down. */
+export interface Closable {
+  /** Ends the connection cleanly (held: answer now; stream: end it; WebSocket: close 1001). */
+  shutdown(): void;
+}
+
+/** Everything a transport needs from the server. */
+export interface TransportContext {
+  readonly hub: Hub;
+  readonly metrics: Metrics;
+  readonly options: ServerOptions;
+  /** Open held and streaming connections, ended on shutdown. */
+  readonly connections: Set<Closable>;
+  readonly flusher: Flusher;
+}
+
+/**
+ * JSON made safe to sit inside a `<script>` element or a JavaScript source: `<` cannot
+ * start `</script>` or `<!--`, and U+2028/U+2029 (legal in JSON, line terminators in
+ * pre-ES2019 JavaScript) are escaped. See https://v8.dev/features/subsume-json.
+ */
+export function scriptSafe(json: string): string {
+  return json.replace(/[<\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The envelope of `message`, script-safe, encoded once per message. */
+export function scriptSafeJson(message: HubMessage): string {
+  return frameOnce(message, 'script-json', (m) => scriptSafe(m.json));
+}
+
+const plainJson = (message: HubMessage): string => message.json;
+
+/**
+ * `{"messages":[...],"cursor":N}` (with `"gap":true` when so) from already-encoded messages;
+ * `forScript` makes it safe inside JavaScript (JSONP).
+ */
+export function pollBody(replay: Replay, forScript = false): string {
+  const { messages, cursor, gap } = replay;
+  const encode = forScript ? scriptSafeJson : plainJson;
+  if (messages.length === 1 && !gap) {
+    // The common answer to a held poll: one message, the same for every client that waited.
+    return frameOnce(messages[0] as HubMessage, forScript ? 'poll-script' : 'poll', (m) =>
+      `{"messages":[${encode(m)}],"cursor":${cursor}}`,
+    );
+  }
+  let body = '{"messages":[';
+  for (let i = 0; i < messages.length; i++) body += (i > 0 ? ',' : '') + encode(messages[i] as HubMessage);
+  return `${body}],"cursor":${cursor}${gap ? ',"gap":true' : ''}}`;
+}
+
+/**
+ * Waits for messages after `cursor` on `topic` (a long poll): answers at once when there are
+ * some, when the cursor is lost (gap), or when `holdMs` is 0; otherwise when one arrives,
+ * the hold ends, the client goes away, or the server shuts down. The subscription and timer
+ * are removed in every case.
+ */
+export function hold(
+  context: TransportContext,
+  technique: Technique,
+  onClientGone: (listener: () => void) => () => void,
+  topic: string,
+  cursor: number | undefined,
+  holdMs: number,
+): Promise<Replay> {
+  const { hub, connections, metrics } = context;
+  return new Promise<Replay>((resolve, reject) => {
+    let settled = false;
+    let woken = false;
+    let waitCursor = cursor;
+    let timer: NodeJS.Timeout | undefined;
+    let stopWatching: (() => void) | undefined;
+    const closable: Closable = { shutdown: () => finish() };
+
+    const unsubscribe = hub.subscribe(topic, () => {
+      if (woken || waitCursor === undefined) return;
+      woken = true;
+      // Wake on the next turn so a burst published in this one goes out in one answer.
+      setImmediate(() => finish());
+    });
+
+    function cleanup(): void {
+      settled = true;
+      unsubscribe();
+      if (timer !== undefined) clearTimeout(timer);
+      stopWatching?.();
+      if (connections.delete(closable)) metrics.open(technique, -1);
+    }
+
+    function finish(): void {
+      if (settled) return;
+      cleanup();
+      hub.since(topic, waitCursor).then(resolve, reject);
+    }
+
+    hub.since(topic, cursor).then((first) => {
+      if (settled) return;
+      if (first.messages.length > 0 || first.gap || holdMs === 0) {
+        cleanup();
+        resolve(first);
+        return;
+      }
+      waitCursor = first.cursor;
+      connections.add(closable);
+      metrics.open(technique, 1);
+      timer = setTimeout(finish, holdMs);
+      stopWatching = onClientGone(() => {
+        if (settled) return;
+        cleanup();
+        resolve(first);
+      });
+    }, (error: unknown) => {
+      cleanup();
+      reject(error);
+    });
+  });
+}
+
+/** Per-server coalescing: streams written to in one event-loop turn are flushed once, on the next. */
+export interface Flusher {
+  schedule(stream: PushStream): void;
+  cancel(stream: PushStream): void;
+}
+
+export function createFlusher(): Flusher {
+  let dirty = new Set<PushStream>();
+  let scheduled = false;
+  function run(): void {
+    scheduled = false;
+    const batch = dirty;
+    dirty = new Set();
+    for (const stream of batch) stream.flush();
+  }
+  return {
+    schedule(stream) {
+      dirty.add(stream);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(run);
+      }
+    },
+    cancel(stream) {
+      dirty.delete(stream);
+    },
+  };
+}
+
+/** Where a stream's bytes go: the transport's view of one connection. */
+export interface StreamSink {
+  readonly socket: Socket;
+  write(chunk: Buffer | string): void;
+  /** Bytes accepted but not yet handed to the kernel. */
+  pending(): number;
+  /** Ends the stream cleanly; the client reconnects with its cursor. */
+  end(): void;
+  /** Drops the connection at once (a slow consumer). */
+  destroy(): void;
+}
+
+/** How a transport frames what a stream carries. */
+export interface StreamFraming {
+  /** A message, framed once per message for every stream of this transport. */
+  message(message: HubMessage): Buffer | string;
+  /** Tells a client with no cursor where "now" is; undefined to send nothing. */
+  cursor(cursor: number): Buffer | string | undefined;
+  /** Tells the client its cursor was lost and where to resume. */
+  gap(cursor: number): Buffer | string;
+  /** Keeps the stream alive through proxies; undefined for none (WebSocket pings instead). */
+  heartbeat?: Buffer | string;
+  /** Ends the stream after this many bytes (iframe), so the client's document stays small. */
+  maxBytes?: number;
+}
+
+/**
+ * One streaming connection (SSE, iframe, WebSocket): subscribes, replays from the cursor,
+ * and writes each message's shared frame, coalescing a turn's frames into one socket write.
+ */
+export class PushStream implements Closable {
+  private readonly queue: (Buffer | string)[] = [];
+  private queuedMessages = 0;
+  private bytesSent = 0;
+  private lastId = 0;
+  private ready = false;
+  private early: HubMessage[] = [];
+  private closed = false;
+  private unsubscribe: (() => void) | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly context: TransportContext,
+    readonly technique: Technique,
+    private readonly sink: StreamSink,
+    private readonly framing: StreamFraming,
+  ) {
+    context.connections.add(this);
+    context.metrics.open(technique, 1);
+    if (framing.heartbeat !== undefined) {
+      const beat = framing.heartbeat;
+      this.heartbeat = setInterval(() => this.enqueue(beat, 0), context.options.heartbeatMs);
+    }
+  }
+
+  /** Subscribes to `topic` and replays what follows `cursor` (undefined: from now on). */
+  async start(topic: string, cursor: number | undefined): Promise<void> {
+    this.unsubscribe = this.context.hub.subscribe(topic, (message) => {
+      if (!this.ready) this.early.push(message);
+      else this.deliver(message);
+    });
+    let replay: Replay;
+    try {
+      replay = await this.context.hub.since(topic, cursor);
+    } catch (error) {
+      this.cleanup();
+      this.sink.destroy();
+      throw error;
+    }
+    if (this.closed) return;
+    if (replay.gap) {
+      this.context.metrics.gap(this.technique);
+      this.enqueue(this.framing.gap(replay.cursor), 0);
+    } else if (replay.messages.length === 0) {
+      const frame = this.framing.cursor(replay.cursor);
+      if (frame !== undefined) this.enqueue(frame, 0);
+    }
+    this.lastId = cursor === undefined || replay.gap ? replay.cursor - replay.messages.length : cursor;
+    for (const message of replay.messages) this.deliver(message);
+    this.lastId = Math.max(this.lastId, replay.cursor);
+    this.ready = true;
+    for (const message of this.early) this.deliver(message);
+    this.early = [];
+  }
+
+  private deliver(message: HubMessage): void {
+    if (message.id <= this.lastId) return;
+    this.lastId = message.id;
+    const frame = frameOnce(message, this.technique, this.framing.message);
+    this.enqueue(frame, 1);
+  }
+
+  private enqueue(frame: Buffer | string, messages: number): void {
+    if (this.closed) return;
+    this.queue.push(frame);
+    this.queuedMessages += messages;
+    this.context.flusher.schedule(this);
+  }
+
+  /** Writes what this turn queued in one corked batch; then enforces the bounds. */
+  flush(): void {
+    if (this.closed || this.queue.length === 0) return;
+    const { socket } = this.sink;
+    socket.cork();
+    for (const frame of this.queue) {
+      this.sink.write(frame);
+      this.bytesSent += frame.length;
+    }
+    socket.uncork();
+    this.queue.length = 0;
+    this.context.metrics.delivered(this.technique, this.queuedMessages);
+    this.queuedMessages = 0;
+    if (this.sink.pending() > this.context.options.maxBufferedBytes) {
+      this.context.metrics.slowConsumer(this.technique);
+      this.cleanup();
+      this.sink.destroy();
+    } else if (this.framing.maxBytes !== undefined && this.bytesSent >= this.framing.maxBytes) {
+      this.shutdown();
+    }
+  }
+
+  /** Ends the stream cleanly; the client resumes with its cursor. */
+  shutdown(): void {
+    if (this.closed) return;
+    this.flush();
+    this.cleanup();
+    this.sink.end();
+  }
+
+  /** Removes every listener, timer and registration; safe to call more than once. */
+  cleanup(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe?.();
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    this.context.flusher.cancel(this);
+    this.queue.length = 0;
+    this.early = [];
+    if (this.context.connections.delete(this)) this.context.metrics.open(this.technique, -1);
+  }
+}

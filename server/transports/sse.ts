@@ -1,0 +1,42 @@
+/**
+ * Server-Sent Events: one `text/event-stream` response per client; the browser's
+ * `EventSource` reconnects by itself and resumes with `Last-Event-ID`.
+ */
+import type Router from '@koa/router';
+import type { HubMessage } from '../hub.ts';
+import type { StreamFraming, TransportContext } from './shared.ts';
+import { ClientError, parseCursor, parseSince, parseTopic } from './query.ts';
+import { PushStream } from './shared.ts';
+import { openStream } from './http.ts';
+
+/** `id:` then `data:`; the envelope is single-line JSON, so one `data:` line suffices. */
+export function frame(message: HubMessage): Buffer {
+  return Buffer.from(`id: ${message.id}\ndata: ${message.json}\n\n`);
+}
+
+const framing: StreamFraming = {
+  message: frame,
+  // A named event sets the client's last event id without reaching `onmessage`, so a client
+  // that joined "from now on" resumes from here if it drops before the first message. (An
+  // id with no data would do in browsers, but parsers such as eventsource-parser skip it.)
+  cursor: (cursor) => `event: cursor\nid: ${cursor}\ndata: {"cursor":${cursor}}\n\n`,
+  gap: (cursor) => `event: gap\nid: ${cursor}\ndata: {"cursor":${cursor}}\n\n`,
+  heartbeat: ':\n\n',
+};
+
+/** Registers `GET /api/sse?topic&since` (`Last-Event-ID` wins over `since`). */
+export function createSseTransport(context: TransportContext, router: Router): void {
+  router.get('/api/sse', async (ctx) => {
+    const query = ctx.URL.searchParams;
+    const topic = parseTopic(query);
+    const lastEventId = ctx.get('Last-Event-ID');
+    const since = lastEventId !== '' ? parseCursor(lastEventId, 'Last-Event-ID') : parseSince(query);
+    if (ctx.get('Accept') !== '' && !ctx.accepts('text/event-stream')) {
+      throw new ClientError(406, 'this route answers text/event-stream only');
+    }
+    const sink = openStream(ctx, 'text/event-stream; charset=utf-8', () => stream.cleanup());
+    const stream = new PushStream(context, 'sse', sink, framing);
+    sink.write(`retry: ${context.options.sseRetryMs}\n\n`);
+    await stream.start(topic, since);
+  });
+}

@@ -1,0 +1,26 @@
+/** A Node client that records what it received, for assertions. */
+import { createClient, type ClientOptions, type Envelope, type PushClient, type TechniqueId } from '../../bench/clients/index.ts';
+
+export interface RecordingClient {
+  readonly client: PushClient;
+  readonly messages: Envelope[];
+  readonly gaps: number[];
+  readonly errors: Error[];
+  ids(): number[];
+}
+
+export function record(technique: TechniqueId, options: ClientOptions): RecordingClient {
+  const messages: Envelope[] = [];
+  const gaps: number[] = [];
+  const errors: Error[] = [];
+  const client = createClient(
+    technique,
+    { intervalMs: 20, reconnectMs: 20, maxReconnectMs: 200, ...options },
+    {
+      onMessage: (message) => messages.push(message),
+      onGap: (cursor) => gaps.push(cursor),
+      onError: (error) => errors.push(error),
+    },
+  );
+  return { client, messages, gaps, errors, ids: () => messages.map((m) => m.id) };
+}
