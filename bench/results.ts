@@ -1,0 +1,87 @@
+/**
+ * The results JSON of one benchmark run: written by the harness into `results/`, read by
+ * the report and by outside tools. The names of issue #4 are kept; more fields are welcome,
+ * and every new one is optional so older files still validate.
+ */
+import { z } from 'zod';
+
+export const techniqueIdSchema = z.enum(['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket']);
+
+const latencySchema = z.object({
+  p50: z.number(),
+  p90: z.number(),
+  p99: z.number(),
+  max: z.number(),
+  p999: z.number().optional(),
+  mean: z.number().optional(),
+});
+
+/** One row: a technique under one setting of its knobs (a sweep has several rows per technique). */
+export const techniqueResultSchema = z.object({
+  /** The technique id; the row's key in `techniques` may add a variant, e.g. `short-poll@250ms`. */
+  technique: techniqueIdSchema,
+  /** What this row varies, when the scenario sweeps something. */
+  variant: z
+    .object({ intervalMs: z.number().optional(), payloadBytes: z.number().optional(), clients: z.number().optional(), holdMs: z.number().optional() })
+    .optional(),
+  clients: z.number().int().nonnegative(),
+  published: z.number().int().nonnegative(),
+  /** Deliveries that should have happened: published messages × subscribers of their topic. */
+  expected: z.number().int().nonnegative(),
+  delivered: z.number().int().nonnegative(),
+  lost: z.number().int().nonnegative(),
+  duplicated: z.number().int().nonnegative(),
+  outOfOrder: z.number().int().nonnegative(),
+  gaps: z.number().int().nonnegative().optional(),
+  /** Publish (scheduled time) to receipt, same monotonic clock, in milliseconds. */
+  latencyMs: latencySchema,
+  /** Latency distribution for a CDF: [percentile 0–100, milliseconds] pairs, ascending. */
+  latencyCdf: z.array(z.tuple([z.number(), z.number()])).optional(),
+  deliveredPerSecond: z.number().optional(),
+  requestsPerMessage: z.number(),
+  /** Bytes on the wire per delivered message, in and out, headers and framing included. */
+  bytesPerMessage: z.number(),
+  bytesInPerMessage: z.number().optional(),
+  bytesOutPerMessage: z.number().optional(),
+  /** Payload bytes ÷ wire bytes. */
+  payloadShare: z.number(),
+  emptyResponses: z.number().int().nonnegative().optional(),
+  serverCpuMsPer1kMessages: z.number(),
+  serverRssBytesPerConnection: z.number(),
+  /** Share of one core each side used during the measured window (1 = a whole core). */
+  serverCpuShare: z.number().optional(),
+  loadCpuShare: z.number().optional(),
+  /** Event-loop utilisation of the load generator, 0–1. */
+  loadElu: z.number().optional(),
+  /** Which side limited the run, judged from the CPU shares: `server`, `load` or `none`. */
+  bottleneck: z.enum(['server', 'load', 'none']).optional(),
+  /** Anything the harness wants a reader to know about this row. */
+  notes: z.array(z.string()).optional(),
+});
+
+export const runResultSchema = z.object({
+  scenario: z.string(),
+  startedAt: z.string(),
+  environment: z.object({
+    node: z.string(),
+    cpu: z.string(),
+    cores: z.number().int().positive(),
+    commit: z.string(),
+    pinned: z.boolean(),
+    platform: z.string().optional(),
+    /** What the network was: `loopback` unless a profile was emulated. */
+    network: z.string().optional(),
+  }),
+  params: z.record(z.string(), z.unknown()),
+  techniques: z.record(z.string(), techniqueResultSchema),
+  /** autocannon request/response capacity of the polling endpoints and publish. */
+  capacity: z
+    .record(
+      z.string(),
+      z.object({ requestsPerSecond: z.number(), latencyMs: z.object({ p50: z.number(), p99: z.number() }), errors: z.number().optional() }),
+    )
+    .optional(),
+});
+
+export type TechniqueResult = z.infer<typeof techniqueResultSchema>;
+export type RunResult = z.infer<typeof runResultSchema>;
