@@ -57,6 +57,7 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
   const connections = new Set<Closable>();
   const context: TransportContext = { hub, metrics, options, connections, flusher: createFlusher() };
 
+  let closing: Promise<void> | undefined;
   const app = new Koa();
   app.silent = true;
   app.use(async (ctx, next) => {
@@ -69,23 +70,31 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
     try {
       await next();
     } catch (error) {
-      const status = (error as { status?: unknown }).status;
-      const expose = (error as { expose?: unknown }).expose === true;
-      if (typeof status === 'number' && status >= 400 && status < 500 && (expose || error instanceof ClientError)) {
-        ctx.status = status;
-        ctx.body = { error: (error as Error).message };
-        return;
-      }
-      console.error(`${ctx.method} ${ctx.path}: internal error`, error);
-      ctx.status = 500;
-      ctx.body = { error: 'internal server error' };
-      return;
+      onError(ctx, error);
+    } finally {
+      // While shutting down, no answer invites the client to reuse its socket: a reused
+      // keep-alive socket would race the close and fail with a reset instead of a refusal.
+      if (closing !== undefined && !ctx.headerSent) ctx.set('Connection', 'close');
     }
     if (ctx.status === 404 && ctx.body == null) {
       ctx.body = { error: 'not found' };
       ctx.status = 404;
     }
   });
+
+  /** Client errors become `{"error"}` with their status; anything else is logged and a 500. */
+  function onError(ctx: Koa.Context, error: unknown): void {
+    const status = (error as { status?: unknown }).status;
+    const expose = (error as { expose?: unknown }).expose === true;
+    if (typeof status === 'number' && status >= 400 && status < 500 && (expose || error instanceof ClientError)) {
+      ctx.status = status;
+      ctx.body = { error: (error as Error).message };
+      return;
+    }
+    console.error(`${ctx.method} ${ctx.path}: internal error`, error);
+    ctx.status = 500;
+    ctx.body = { error: 'internal server error' };
+  }
 
   const router = new Router();
   createShortPollTransport(context, router);
@@ -117,7 +126,6 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
   server.keepAliveTimeout = 5_000;
   const webSocket = createWebSocketTransport(context, server);
 
-  let closing: Promise<void> | undefined;
   return {
     app,
     server,

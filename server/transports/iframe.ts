@@ -8,7 +8,7 @@ import type Router from '@koa/router';
 import type { HubMessage } from '../hub.ts';
 import type { StreamFraming, TransportContext } from './shared.ts';
 import { parseCallback, parseSince, parseTopic } from './query.ts';
-import { PushStream, scriptSafe, scriptSafeJson } from './shared.ts';
+import { logStartError, PushStream, scriptSafe, scriptSafeJson } from './shared.ts';
 import { openStream } from './http.ts';
 
 /** The function on the parent page called when a request names none. */
@@ -42,7 +42,7 @@ export function createIframeTransport(context: TransportContext, router: Router)
     heartbeat: '<!-- keep-alive -->\n',
     maxBytes: context.options.iframeMaxBytes,
   };
-  router.get('/api/iframe', async (ctx) => {
+  router.get('/api/iframe', (ctx) => {
     const query = ctx.URL.searchParams;
     const callback = parseCallback(query, defaultIframeCallback);
     const topic = parseTopic(query);
@@ -50,6 +50,8 @@ export function createIframeTransport(context: TransportContext, router: Router)
     const sink = openStream(ctx, 'text/html; charset=utf-8', () => stream.cleanup());
     const stream = new PushStream(context, 'iframe', sink, framing);
     sink.write(preamble(callback));
-    await stream.start(topic, since);
+    // Not awaited: Koa starts piping the body only once this handler returns, and a long
+    // replay paces itself by that pipe.
+    stream.start(topic, since).catch(logStartError);
   });
 }

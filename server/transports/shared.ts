@@ -183,20 +183,37 @@ export interface StreamFraming {
   maxBytes?: number;
 }
 
+/** Logs a stream that could not start (the hub failed); the connection is already dropped. */
+export function logStartError(error: unknown): void {
+  console.error('push stream: could not start', error);
+}
+
+/** Live messages a stream keeps aside while it catches up; past this it re-reads the hub instead. */
+const maxHeldWhileCatchingUp = 1024;
+
 /**
  * One streaming connection (SSE, iframe, WebSocket): subscribes, replays from the cursor,
  * and writes each message's shared frame, coalescing a turn's frames into one socket write.
+ *
+ * Catching up (a replay, possibly megabytes) is paced by the socket: it writes while the
+ * unsent buffer is under half the bound and waits for room otherwise, so a large replay
+ * never trips the slow-consumer bound, and memory stays bounded (the messages are the
+ * hub's). Once caught up, a connection whose unsent buffer passes the bound is cut off.
  */
 export class PushStream implements Closable {
   private readonly queue: (Buffer | string)[] = [];
+  private queuedBytes = 0;
   private queuedMessages = 0;
   private bytesSent = 0;
   private lastId = 0;
-  private ready = false;
-  private early: HubMessage[] = [];
+  private topic = '';
+  private catchingUp = true;
+  private held: HubMessage[] = [];
+  private heldOverflow = false;
   private closed = false;
   private unsubscribe: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly context: TransportContext,
@@ -214,32 +231,84 @@ export class PushStream implements Closable {
 
   /** Subscribes to `topic` and replays what follows `cursor` (undefined: from now on). */
   async start(topic: string, cursor: number | undefined): Promise<void> {
+    this.topic = topic;
     this.unsubscribe = this.context.hub.subscribe(topic, (message) => {
-      if (!this.ready) this.early.push(message);
-      else this.deliver(message);
+      if (!this.catchingUp) this.deliver(message);
+      else if (this.held.length < maxHeldWhileCatchingUp) this.held.push(message);
+      else this.heldOverflow = true;
     });
+    const replay = await this.since(cursor);
+    if (replay === undefined) return;
+    if (replay.messages.length === 0 && !replay.gap) {
+      const frame = this.framing.cursor(replay.cursor);
+      if (frame !== undefined) this.enqueue(frame, 0);
+    }
+    this.lastId = cursor === undefined || replay.gap ? replay.cursor - replay.messages.length : cursor;
+    await this.catchUp(replay);
+  }
+
+  /** Reads the hub after `cursor`, telling the client of a gap; undefined once closed. */
+  private async since(cursor: number | undefined): Promise<Replay | undefined> {
     let replay: Replay;
     try {
-      replay = await this.context.hub.since(topic, cursor);
+      replay = await this.context.hub.since(this.topic, cursor);
     } catch (error) {
       this.cleanup();
       this.sink.destroy();
       throw error;
     }
-    if (this.closed) return;
+    if (this.closed) return undefined;
     if (replay.gap) {
       this.context.metrics.gap(this.technique);
       this.enqueue(this.framing.gap(replay.cursor), 0);
-    } else if (replay.messages.length === 0) {
-      const frame = this.framing.cursor(replay.cursor);
-      if (frame !== undefined) this.enqueue(frame, 0);
     }
-    this.lastId = cursor === undefined || replay.gap ? replay.cursor - replay.messages.length : cursor;
-    for (const message of replay.messages) this.deliver(message);
-    this.lastId = Math.max(this.lastId, replay.cursor);
-    this.ready = true;
-    for (const message of this.early) this.deliver(message);
-    this.early = [];
+    return replay;
+  }
+
+  private async catchUp(first: Replay): Promise<void> {
+    const high = this.context.options.maxBufferedBytes / 2;
+    let replay: Replay | undefined = first;
+    while (replay !== undefined) {
+      for (const message of replay.messages) {
+        this.deliver(message);
+        if (this.queuedBytes + this.sink.pending() > high) {
+          this.flush();
+          await this.roomToWrite();
+          if (this.closed) return;
+        }
+      }
+      if (!this.heldOverflow) {
+        const held = this.held;
+        this.held = [];
+        this.catchingUp = false;
+        for (const message of held) this.deliver(message);
+        return;
+      }
+      // More arrived meanwhile than we keep aside: read them from the hub instead.
+      this.held = [];
+      this.heldOverflow = false;
+      replay = await this.since(this.lastId);
+    }
+  }
+
+  /** Resolves when the unsent buffer is down to a quarter of the bound, or the stream closed. */
+  private async roomToWrite(): Promise<void> {
+    const low = this.context.options.maxBufferedBytes / 4;
+    const { socket } = this.sink;
+    while (!this.closed && this.sink.pending() > low) {
+      await new Promise<void>((resolve) => {
+        // 'drain' is the signal; the timer covers bytes still moving between stream layers.
+        const timer = setTimeout(done, 50);
+        socket.once('drain', done);
+        this.wake = done;
+        function done(): void {
+          clearTimeout(timer);
+          socket.off('drain', done);
+          resolve();
+        }
+      });
+      this.wake = undefined;
+    }
   }
 
   private deliver(message: HubMessage): void {
@@ -252,6 +321,7 @@ export class PushStream implements Closable {
   private enqueue(frame: Buffer | string, messages: number): void {
     if (this.closed) return;
     this.queue.push(frame);
+    this.queuedBytes += frame.length;
     this.queuedMessages += messages;
     this.context.flusher.schedule(this);
   }
@@ -267,9 +337,10 @@ export class PushStream implements Closable {
     }
     socket.uncork();
     this.queue.length = 0;
+    this.queuedBytes = 0;
     this.context.metrics.delivered(this.technique, this.queuedMessages);
     this.queuedMessages = 0;
-    if (this.sink.pending() > this.context.options.maxBufferedBytes) {
+    if (!this.catchingUp && this.sink.pending() > this.context.options.maxBufferedBytes) {
       this.context.metrics.slowConsumer(this.technique);
       this.cleanup();
       this.sink.destroy();
@@ -294,7 +365,8 @@ export class PushStream implements Closable {
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
     this.context.flusher.cancel(this);
     this.queue.length = 0;
-    this.early = [];
+    this.held = [];
+    this.wake?.();
     if (this.context.connections.delete(this)) this.context.metrics.open(this.technique, -1);
   }
 }

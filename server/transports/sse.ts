@@ -6,7 +6,7 @@ import type Router from '@koa/router';
 import type { HubMessage } from '../hub.ts';
 import type { StreamFraming, TransportContext } from './shared.ts';
 import { ClientError, parseCursor, parseSince, parseTopic } from './query.ts';
-import { PushStream } from './shared.ts';
+import { logStartError, PushStream } from './shared.ts';
 import { openStream } from './http.ts';
 
 /** `id:` then `data:`; the envelope is single-line JSON, so one `data:` line suffices. */
@@ -26,7 +26,7 @@ const framing: StreamFraming = {
 
 /** Registers `GET /api/sse?topic&since` (`Last-Event-ID` wins over `since`). */
 export function createSseTransport(context: TransportContext, router: Router): void {
-  router.get('/api/sse', async (ctx) => {
+  router.get('/api/sse', (ctx) => {
     const query = ctx.URL.searchParams;
     const topic = parseTopic(query);
     const lastEventId = ctx.get('Last-Event-ID');
@@ -37,6 +37,8 @@ export function createSseTransport(context: TransportContext, router: Router): v
     const sink = openStream(ctx, 'text/event-stream; charset=utf-8', () => stream.cleanup());
     const stream = new PushStream(context, 'sse', sink, framing);
     sink.write(`retry: ${context.options.sseRetryMs}\n\n`);
-    await stream.start(topic, since);
+    // Not awaited: Koa starts piping the body only once this handler returns, and a long
+    // replay paces itself by that pipe.
+    stream.start(topic, since).catch(logStartError);
   });
 }
