@@ -53,7 +53,7 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
   const { hub: givenHub, ...overrides } = create;
   const options = resolveOptions(overrides);
   const hub = givenHub ?? createMemoryHub({ replayCapacity: options.replayCapacity });
-  const metrics = createMetrics();
+  const metrics = createMetrics(() => hub.stats());
   const connections = new Set<Closable>();
   const context: TransportContext = { hub, metrics, options, connections, flusher: createFlusher() };
 

@@ -39,6 +39,8 @@ export interface Hub {
   since(topic: string, cursor: number | undefined): Promise<Replay>;
   /** Calls `listener` for each message published to `topic` from now on; returns the unsubscribe. */
   subscribe(topic: string, listener: Listener): () => void;
+  /** Topics known and listeners subscribed now (a leaked subscription shows here). */
+  stats(): { topics: number; subscriptions: number };
   close(): Promise<void>;
 }
 
@@ -124,6 +126,11 @@ export function createMemoryHub(options: MemoryHubOptions = {}): Hub & { syncSin
       return () => {
         topic.listeners.delete(listener);
       };
+    },
+    stats() {
+      let subscriptions = 0;
+      for (const topic of topics.values()) subscriptions += topic.listeners.size;
+      return { topics: topics.size, subscriptions };
     },
     async close() {
       for (const topic of topics.values()) topic.listeners.clear();

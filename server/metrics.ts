@@ -52,7 +52,10 @@ export interface Metrics {
 
 const labels = ['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket', 'publish', 'other'] as const;
 
-export function createMetrics(): Metrics {
+/** Reads the hub's own counts at scrape time. */
+export type HubStats = () => { topics: number; subscriptions: number };
+
+export function createMetrics(hubStats: HubStats): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -122,6 +125,22 @@ export function createMetrics(): Metrics {
     help: 'Poll answers that carried no message',
     labelNames: ['technique'],
     registers: [registry],
+  });
+  new Gauge({
+    name: 'pushlab_hub_subscriptions',
+    help: 'Listeners subscribed to the hub now (held polls, streams, WebSockets)',
+    registers: [registry],
+    collect() {
+      this.set(hubStats().subscriptions);
+    },
+  });
+  new Gauge({
+    name: 'pushlab_hub_topics',
+    help: 'Topics the hub knows',
+    registers: [registry],
+    collect() {
+      this.set(hubStats().topics);
+    },
   });
   const publishes = new Counter({
     name: 'pushlab_messages_published_total',

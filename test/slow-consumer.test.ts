@@ -5,6 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createMemoryHub, type Hub } from '../server/hub.ts';
 import { record } from './helpers/clients.ts';
 import { startServer, until, type TestServer } from './helpers/server.ts';
 
@@ -70,5 +71,48 @@ describe.each(['sse', 'iframe', 'websocket'] as const)('%s', (technique) => {
     expect(resumed.gaps).toEqual([]);
     resumed.client.close();
     await until(async () => (await server.metric('pushlab_open_connections', technique)) === 0, 'no open connections');
+  });
+});
+
+/** The memory hub with `since` answering a little later, as a networked hub (Redis) would. */
+function createDelayedHub(): Hub {
+  const hub = createMemoryHub({ replayCapacity: 8192 });
+  return {
+    ...hub,
+    async since(topic, cursor) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      return hub.since(topic, cursor);
+    },
+  };
+}
+
+describe.each([
+  ['sse', 'memory'],
+  ['iframe', 'memory'],
+  ['websocket', 'memory'],
+  ['sse', 'delayed'],
+  ['websocket', 'delayed'],
+] as const)('%s catching up (%s hub)', (technique, hubKind) => {
+  let server: TestServer;
+  afterEach(() => server.close());
+
+  it('while messages keep coming sees each exactly once, in order', async () => {
+    // A tiny bound paces the replay over many turns, so more than the 1,024 messages a
+    // stream keeps aside arrive while it catches up.
+    server = await startServer({
+      maxBufferedBytes: 8 * 1024,
+      replayCapacity: 8192,
+      iframeMaxBytes: 64 * 1024 * 1024,
+      ...(hubKind === 'delayed' ? { hub: createDelayedHub() } : {}),
+    });
+    const pad = 'p'.repeat(200);
+    for (let i = 0; i < 150; i++) await Promise.all(Array.from({ length: 20 }, () => server.publish(pad, 'burst')));
+    const client = record(technique, { baseUrl: server.url, topic: 'burst', since: 0 });
+    for (let i = 0; i < 100; i++) await Promise.all(Array.from({ length: 20 }, () => server.publish(pad, 'burst')));
+    await until(() => client.messages.length >= 5000, 'all 5,000', 15_000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(client.messages.length).toBe(5000);
+    expect(client.ids().every((id, i) => id === i + 1)).toBe(true);
+    client.client.close();
   });
 });

@@ -95,6 +95,7 @@ describe.each(techniqueIds)('%s', (technique) => {
     a.client.close();
     b.client.close();
     await until(async () => (await server.metric('pushlab_open_connections', technique)) === 0, 'open connections back to 0');
+    await until(async () => (await server.metric('pushlab_hub_subscriptions')) === 0, 'no subscription left in the hub');
     const delivered = await server.metric('pushlab_messages_delivered_total', technique);
     expect(delivered).toBeGreaterThanOrEqual(2);
     expect(await server.metric('pushlab_bytes_written_total', technique)).toBeGreaterThan(0);

@@ -4,7 +4,11 @@ import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { WebSocket } from 'ws';
 import { BaseClient, createAgent, get, type Attempt, type Envelope } from './client.ts';
 
-type Control = { type: string; cursor: number };
+/** A control value of the iframe and WebSocket streams. */
+export type Control = { type: string; cursor: number };
+
+/** How every call in the iframe stream starts (see server/transports/iframe.ts). */
+const callPrefix = '<script>c(';
 
 abstract class StreamClient extends BaseClient {
   protected readonly agent: Agent = createAgent();
@@ -20,10 +24,8 @@ abstract class StreamClient extends BaseClient {
 /** `GET /api/sse`, parsed with eventsource-parser; resumes with `Last-Event-ID` as EventSource does. */
 export class SseClient extends StreamClient {
   readonly technique = 'sse';
-  private lastEventId: string | undefined;
   private readonly parser: EventSourceParser = createParser({
     onEvent: (event) => {
-      if (event.id !== undefined) this.lastEventId = event.id;
       if (event.event === undefined || event.event === 'message') {
         this.deliver(JSON.parse(event.data) as Envelope);
       } else if (event.event === 'gap') {
@@ -37,41 +39,46 @@ export class SseClient extends StreamClient {
   protected connect(): Attempt {
     this.parser.reset();
     const headers: Record<string, string> = { Accept: 'text/event-stream' };
-    const resume = this.lastEventId ?? (this.cursor === undefined ? undefined : String(this.cursor));
-    if (resume !== undefined) headers['Last-Event-ID'] = resume;
+    // Every event the server sends carries an id equal to the cursor it names, so the
+    // cursor is what EventSource would send as Last-Event-ID.
+    if (this.cursor !== undefined) headers['Last-Event-ID'] = String(this.cursor);
     const query = new URLSearchParams({ topic: this.topic });
     const attempt = get(`${this.options.baseUrl}/api/sse?${query}`, this.agent, headers, (chunk) => this.parser.feed(chunk));
     return { done: attempt.done.then(() => undefined), abort: attempt.abort };
   }
 }
 
-/**
- * `GET /api/iframe`: the HTML stream a hidden iframe would render, with each
- * `<script>c(...)</script>` call parsed out. The server escapes `<` in payloads, so the first
- * `</script>` after `<script>c(` always closes that call.
- */
+/** `GET /api/iframe`: the HTML stream a hidden iframe would render, its script calls parsed out. */
 export class IframeClient extends StreamClient {
   readonly technique = 'iframe';
-  private buffer = '';
 
   protected connect(): Attempt {
-    this.buffer = '';
-    const attempt = get(`${this.options.baseUrl}/api/iframe?${this.query()}`, this.agent, {}, (chunk) => this.feed(chunk));
+    const feed = createIframeParser((value) => this.receive(value));
+    const attempt = get(`${this.options.baseUrl}/api/iframe?${this.query()}`, this.agent, {}, feed);
     return { done: attempt.done.then(() => undefined), abort: attempt.abort };
   }
+}
 
-  private feed(chunk: string): void {
-    this.buffer += chunk;
-    let start = this.buffer.indexOf('<script>c(');
+/**
+ * Parses the iframe stream into the values of its `c(...)` calls, whatever the chunking.
+ * The server escapes `<` in payloads, so the first `)</script>` after `<script>c(` always
+ * closes that call.
+ */
+export function createIframeParser(onValue: (value: Envelope | Control) => void): (chunk: string) => void {
+  let buffer = '';
+  return (chunk) => {
+    buffer += chunk;
+    let start = buffer.indexOf(callPrefix);
     while (start !== -1) {
-      const end = this.buffer.indexOf(')</script>', start);
+      const end = buffer.indexOf(')</script>', start);
       if (end === -1) break;
-      this.receive(JSON.parse(this.buffer.slice(start + 10, end)) as Envelope | Control);
-      start = this.buffer.indexOf('<script>c(', end);
+      onValue(JSON.parse(buffer.slice(start + callPrefix.length, end)) as Envelope | Control);
+      start = buffer.indexOf(callPrefix, end);
     }
-    // Keep only what may be the start of an unfinished call.
-    this.buffer = start === -1 ? '' : this.buffer.slice(start);
-  }
+    // Keep only what may be the start of an unfinished call, including a prefix cut in two
+    // by a chunk boundary.
+    buffer = start === -1 ? buffer.slice(-(callPrefix.length - 1)) : buffer.slice(start);
+  };
 }
 
 /** `GET /api/ws` (Upgrade): text frames of envelopes and `{"type"}` control frames. */
