@@ -4,6 +4,7 @@
  * from `/assets/<name>` with an ETag.
  */
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -33,7 +34,11 @@ const types: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
 };
+
+/** Files served as they are, relative to `client/`. */
+const staticFiles = ['favicon.svg'];
 
 /** Bundles every page script, the worker and the stylesheet; resolves to name → asset. */
 export async function buildAssets(): Promise<Map<string, Asset>> {
@@ -55,10 +60,17 @@ export async function buildAssets(): Promise<Map<string, Asset>> {
     const name = basename(file.path);
     const extension = name.endsWith('.map') ? '.map' : name.slice(name.lastIndexOf('.'));
     const body = Buffer.from(file.contents);
-    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-    assets.set(name, { body, type: types[extension] ?? 'application/octet-stream', etag });
+    assets.set(name, { body, type: types[extension] ?? 'application/octet-stream', etag: etagOf(body) });
+  }
+  for (const path of staticFiles) {
+    const body = await readFile(join(clientDir, path));
+    assets.set(basename(path), { body, type: types[path.slice(path.lastIndexOf('.'))] ?? 'application/octet-stream', etag: etagOf(body) });
   }
   return assets;
+}
+
+function etagOf(body: Buffer): string {
+  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
 }
 
 let shared: Promise<Map<string, Asset>> | undefined;

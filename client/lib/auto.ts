@@ -66,19 +66,21 @@ export class AutoClient implements PushClient {
     const technique = this.technique;
     let worked = false;
     let failures = 0;
-    const inner = this.create(technique, { ...this.options, since, stats: this.stats }, {
+    // Declared first: a client reports 'connecting' before `create` returns.
+    let inner: PushClient | undefined;
+    inner = this.create(technique, { ...this.options, since, stats: this.stats }, {
       onMessage: (message) => this.handlers.onMessage(message),
       onGap: (cursor) => this.handlers.onGap?.(cursor),
       onWire: (text) => this.handlers.onWire?.(text),
       onStatus: (status, detail) => {
-        if (inner !== this.inner && this.inner !== undefined) return;
+        if (inner !== this.inner || this.closed) return;
         if (status === 'open') worked = true;
-        if (status === 'reconnecting' && !worked && ++failures >= (this.options.fallbackAfter ?? defaultFallbackAfter) && this.index < this.order.length - 1) {
+        if (inner !== undefined && status === 'reconnecting' && !worked && ++failures >= (this.options.fallbackAfter ?? defaultFallbackAfter) && this.index < this.order.length - 1) {
           this.inner = undefined;
           inner.close();
           this.index++;
           this.handlers.onStatus?.('reconnecting', `auto: ${technique} failed (${detail}); falling back to ${this.technique}`);
-          this.open(inner.cursor);
+          this.open(inner.cursor ?? since);
           return;
         }
         this.handlers.onStatus?.(status, `auto chose ${technique}${detail === '' ? '' : `: ${detail}`}`);

@@ -178,6 +178,11 @@ export abstract class BaseClient implements PushClient {
   }
 }
 
+/** `value` as the server writes it into a script: JSON with `<` escaped (see server/transports/shared.ts). */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c');
+}
+
 /** Parses `text` as JSON of type T, or throws an Error that says what arrived. */
 export function parseJson<T>(text: string, what: string): T {
   try {

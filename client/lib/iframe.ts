@@ -4,7 +4,7 @@
  * document ends (`load`: the server's byte limit, a shutdown, or a failed request) or goes
  * silent, a new iframe resumes from the cursor.
  */
-import { BaseClient } from './base.ts';
+import { BaseClient, scriptJson } from './base.ts';
 import { watchResourceBytes } from './resource-bytes.ts';
 import type { ClientHandlers, ClientOptions, Control, Envelope } from './types.ts';
 
@@ -45,7 +45,7 @@ export class IframeClient extends BaseClient {
       if (frame !== this.frame) return;
       heard = true;
       lastChangeMs = performance.now();
-      this.wire(`<script>c(${JSON.stringify(value)})</script>\n\n(re-serialized: what the iframe's script passed)`);
+      this.wire(`<script>c(${scriptJson(value)})</script>\n\n(re-serialized: what the iframe's script passed)`);
       this.receiveValue(value);
       this.opened();
     };

@@ -3,7 +3,7 @@
  * removed, then the next. A script cannot be aborted and reports no status, so `onerror`
  * catches a failed load and a client-side deadline catches a server that never answers.
  */
-import { BaseClient } from './base.ts';
+import { BaseClient, scriptJson } from './base.ts';
 import { watchResourceBytes } from './resource-bytes.ts';
 import type { ClientHandlers, ClientOptions, PollBody } from './types.ts';
 
@@ -57,7 +57,7 @@ export class JsonpClient extends BaseClient {
     callbacks[key] = (body) => {
       if (this.finish !== finish) return;
       answered = true;
-      this.wire(`/**/${callback}(${JSON.stringify(body)});\n\n(re-serialized: a page cannot read a script's source)`);
+      this.wire(`/**/${callback}(${scriptJson(body)});\n\n(re-serialized: a page cannot read a script's source)`);
       this.receivePoll(body);
     };
     script.addEventListener('load', () => {

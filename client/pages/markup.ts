@@ -28,6 +28,7 @@ export function layout(title: string, current: Current, main: string, script?: s
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · pushlab</title>
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/styles.css">
 ${script === undefined ? '' : `<script src="/assets/${script}.js" defer></script>\n`}</head>
 <body>
@@ -61,7 +62,7 @@ ${counter('reconnects', 'reconnects')}
 ${counter('gaps', 'gaps')}
 ${counter('cursor', 'cursor', 'the newest id this client accounts for')}
 </dl>
-<p class="bytes-note" data-field="bytes-note"></p>
+${extraCounters ? '<p class="bytes-note" data-field="bytes-note"></p>' : ''}
 <h${heading} class="log-heading">${logLabel}</h${heading}>
 <ol class="log" data-field="log" role="log" aria-live="polite" aria-label="${logLabel} (${technique})" tabindex="0"></ol>`;
 }

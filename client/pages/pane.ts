@@ -59,7 +59,9 @@ export class Pane {
     this.client = undefined;
     this.latencies.length = 0;
     this.lastStatus = undefined;
-    const client = createClient(kind, options, {
+    // Declared first: `createClient` reports 'connecting' before it returns.
+    let client: PushClient | undefined;
+    client = createClient(kind, options, {
       onMessage: (message) => {
         if (this.client === client) this.onMessage(message);
       },
