@@ -30,6 +30,7 @@ export function isSupported(technique: TechniqueId): boolean {
 
 type Factory = (technique: TechniqueId, options: ClientOptions, handlers: ClientHandlers) => PushClient;
 
+/** `auto`: one technique at a time in `order` (default `autoOrder`), `fallbackAfter` default 2. */
 export class AutoClient implements PushClient {
   readonly stats: ClientStats;
   private readonly order: TechniqueId[];

@@ -24,6 +24,7 @@ export const serverHoldMs = 25_000;
 /** Extra time a held request gets before the client gives up on it, in ms. */
 export const deadlineSlackMs = 10_000;
 
+/** The shared state and reconnect loop of every technique's client. */
 export abstract class BaseClient implements PushClient {
   abstract readonly technique: TechniqueId;
   cursor: number | undefined;

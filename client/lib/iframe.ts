@@ -16,6 +16,7 @@ const firstCallMs = 10_000;
 const watchEveryMs = 5_000;
 let clients = 0;
 
+/** Hidden-iframe streaming; a document silent for `stallMs` (default 45 s) is replaced. */
 export class IframeClient extends BaseClient {
   readonly technique = 'iframe';
   /** The function the stream calls: `parent.<callbackName>(value)`. */

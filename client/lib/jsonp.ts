@@ -20,6 +20,7 @@ function registry(): Record<string, Callback> {
 const abandonedNameMs = 70_000;
 let clients = 0;
 
+/** JSONP long polling; the hold is `holdMs` (default the server's 25 s), the deadline 10 s more. */
 export class JsonpClient extends BaseClient {
   readonly technique = 'jsonp';
   private readonly name = `c${++clients}`;

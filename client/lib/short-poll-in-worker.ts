@@ -8,6 +8,7 @@ import type { FromWorker, ToWorker } from './worker-protocol.ts';
 /** Where the page finds the worker bundle when `workerUrl` names none. */
 export const defaultWorkerUrl = '/assets/short-poll-worker.js';
 
+/** Short polling whose loop runs in a Web Worker (`useWorker`); interval default 1000 ms. */
 export class WorkerShortPollClient extends BaseClient {
   readonly technique = 'short-poll';
   private worker: Worker | undefined;

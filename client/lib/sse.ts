@@ -8,6 +8,7 @@ import { BaseClient, parseJson } from './base.ts';
 import { utf8Bytes } from './publish.ts';
 import type { ClientHandlers, ClientOptions, Envelope } from './types.ts';
 
+/** Server-Sent Events over `EventSource`. */
 export class SseClient extends BaseClient {
   readonly technique = 'sse';
   private source: EventSource | undefined;

@@ -45,6 +45,7 @@ export interface ClientStats {
   duplicates: number;
 }
 
+/** Counters at zero. */
 export function createStats(): ClientStats {
   return { requests: 0, bytes: 0, bytesNote: '', messages: 0, reconnects: 0, gaps: 0, duplicates: 0 };
 }

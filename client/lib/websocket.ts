@@ -14,6 +14,7 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** WebSocket; `send` goes over the socket and resolves with the ack (10 s timeout). */
 export class WebSocketClient extends BaseClient {
   readonly technique = 'websocket';
   private socket: WebSocket | undefined;

@@ -35,6 +35,7 @@ export function describeData(data: unknown): string {
   return json.length > 200 ? `${json.slice(0, 200)}…` : json;
 }
 
+/** One client's view: counters refreshed every 250 ms, log of `logLimit` entries (default 200). */
 export class Pane {
   client: PushClient | undefined;
   private readonly latencies: number[] = [];

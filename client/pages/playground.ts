@@ -1,6 +1,6 @@
 /** `/`: the six techniques on one stream, a publish box and an auto-publish ticker. */
 import { publish } from '../lib/publish.ts';
-import { techniqueIds, type TechniqueId } from '../lib/index.ts';
+import { techniqueIds } from '../lib/index.ts';
 import { find, input, numberOf, rememberInUrl } from './dom.ts';
 import { Pane } from './pane.ts';
 
@@ -11,10 +11,11 @@ let room = roomInput.value;
 const result = find<HTMLOutputElement>('#publish-result');
 const panes = techniqueIds.map((technique) => ({ technique, pane: new Pane(find(`.pane[data-technique="${technique}"]`), { logLimit: 30 }) }));
 
-function connectAll(since: (technique: TechniqueId) => number | undefined): void {
-  for (const { technique, pane } of panes) pane.connect(technique, { topic: room, since: since(technique), intervalMs: 1000 });
+/** (Re)connects every pane to the room, from now on. */
+function connectAll(): void {
+  for (const { technique, pane } of panes) pane.connect(technique, { topic: room, intervalMs: 1000 });
 }
-connectAll(() => undefined);
+connectAll();
 
 function say(text: string, state: string): void {
   result.textContent = text;
@@ -29,7 +30,7 @@ find<HTMLFormElement>('#controls').addEventListener('submit', (event) => {
     room = roomInput.value;
     rememberInUrl({ room });
     for (const { pane } of panes) pane.clear();
-    connectAll(() => undefined);
+    connectAll();
   }
   const message = input('message');
   const text = message.value.trim();
@@ -89,5 +90,5 @@ roomInput.addEventListener('change', () => {
   room = roomInput.value;
   rememberInUrl({ room });
   for (const { pane } of panes) pane.clear();
-  connectAll(() => undefined);
+  connectAll();
 });

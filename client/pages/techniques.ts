@@ -1,6 +1,7 @@
 /** What each technique is called and how it works, for the pages (rendered on the server). */
 import type { TechniqueId } from '../lib/types.ts';
 
+/** The words about one technique. */
 export interface TechniqueText {
   /** The name a person reads. */
   name: string;
@@ -14,6 +15,7 @@ export interface TechniqueText {
   knobs: ('interval' | 'worker' | 'hold')[];
 }
 
+/** The words about each technique. */
 export const techniqueTexts: Record<TechniqueId, TechniqueText> = {
   'short-poll': {
     name: 'Short polling',

@@ -64,7 +64,8 @@ describeBrowser('server restart', () => {
         ids: [...document.querySelectorAll<HTMLElement>('.entry.message')].map((entry) => Number(entry.dataset.id)),
       }));
       expect({ technique, ...counters }).toMatchObject({ technique, gaps: '1', ids: [1, 2, 3, 1] });
-      expect(counters.reconnects, technique).toBeGreaterThanOrEqual(1);
+      // A stream always sees its connection end; a poll may fall on either side of the outage.
+      if (technique === 'sse' || technique === 'websocket') expect(counters.reconnects, technique).toBeGreaterThanOrEqual(1);
       expect(errors, technique).toEqual([]);
     }
   });
