@@ -1,13 +1,70 @@
-/** Pages: the playground at `/` and one demo page per technique at `/demo/<technique>`. */
+/**
+ * Pages: the playground at `/`, one demo page per technique at `/demo/<technique>`, the
+ * chat at `/chat`, and their bundles at `/assets/<name>`. The markup lives in
+ * `client/pages/markup.ts`; the bundles are built with esbuild when the server starts.
+ */
 import type Router from '@koa/router';
-import { techniques } from './metrics.ts';
+import type { Context } from 'koa';
+import { chatPage, demoPage, notFoundPage, playgroundPage } from '../client/pages/markup.ts';
+import { loadAssets } from './assets.ts';
+import { techniques, type Technique } from './metrics.ts';
 
-/** Registers the page routes. */
+function isTechnique(name: string): name is Technique {
+  return (techniques as readonly string[]).includes(name);
+}
+
+function html(ctx: Context, body: string, status = 200): void {
+  ctx.status = status;
+  ctx.type = 'text/html; charset=utf-8';
+  // Pages are cheap to render and must pick up new bundles: revalidate every time.
+  ctx.set('Cache-Control', 'no-cache');
+  ctx.body = body;
+}
+
+/** Registers the page and asset routes, and starts building the bundles. */
 export function createPages(router: Router): void {
-  router.get('/', (ctx) => {
-    ctx.type = 'text/html; charset=utf-8';
-    ctx.body = `<!doctype html><meta charset="utf-8"><title>pushlab</title><h1>pushlab</h1><ul>${techniques
-      .map((t) => `<li><a href="/demo/${t}">${t}</a></li>`)
-      .join('')}</ul>`;
+  const assets = loadAssets();
+  assets.catch((error: unknown) => console.error('pushlab: the browser bundles did not build', error));
+  const pages = {
+    playground: playgroundPage(),
+    chat: chatPage(),
+    demos: new Map(techniques.map((technique) => [technique, demoPage(technique)])),
+    notFound: notFoundPage(),
+  };
+
+  router.get('/', (ctx) => html(ctx, pages.playground));
+  router.get('/chat', (ctx) => html(ctx, pages.chat));
+  router.get('/demo/:technique', (ctx) => {
+    const technique = ctx.params.technique ?? '';
+    const page = isTechnique(technique) ? pages.demos.get(technique) : undefined;
+    if (page === undefined) html(ctx, pages.notFound, 404);
+    else html(ctx, page);
+  });
+  router.get('/assets/:name', async (ctx) => {
+    let built;
+    try {
+      built = await assets;
+    } catch {
+      ctx.status = 500;
+      ctx.body = { error: 'the browser bundles did not build; see the server log' };
+      return;
+    }
+    const asset = built.get(ctx.params.name ?? '');
+    if (asset === undefined) {
+      ctx.status = 404;
+      ctx.body = { error: 'no such asset' };
+      return;
+    }
+    ctx.type = asset.type;
+    // Stable names, so revalidate each time; the ETag makes that a 304 without a body.
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.etag = asset.etag;
+    ctx.status = 200;
+    if (ctx.fresh) {
+      ctx.status = 304;
+      return;
+    }
+    ctx.body = asset.body;
   });
 }

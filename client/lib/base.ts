@@ -1,0 +1,194 @@
+/**
+ * What every browser client shares: the cursor and the rule that nothing at or below it is
+ * shown twice, gap handling, counters, status, and reconnecting with backoff. A technique
+ * supplies `connect` (start one request or connection) and `disconnect` (drop it).
+ */
+import { backoffDelayMs, defaultMaxReconnectMs, defaultReconnectMs } from './backoff.ts';
+import { publish } from './publish.ts';
+import {
+  createStats,
+  type ClientHandlers,
+  type ClientOptions,
+  type ClientStats,
+  type ClientStatus,
+  type Control,
+  type Envelope,
+  type PollBody,
+  type PushClient,
+  type SendResult,
+  type TechniqueId,
+} from './types.ts';
+
+/** The hold the server uses when a request names none, in ms (for client-side deadlines). */
+export const serverHoldMs = 25_000;
+/** Extra time a held request gets before the client gives up on it, in ms. */
+export const deadlineSlackMs = 10_000;
+
+/** The shared state and reconnect loop of every technique's client. */
+export abstract class BaseClient implements PushClient {
+  abstract readonly technique: TechniqueId;
+  cursor: number | undefined;
+  status: ClientStatus = 'connecting';
+  readonly stats: ClientStats;
+  protected readonly topic: string;
+  protected readonly baseUrl: string;
+  protected closed = false;
+  /** Failures since the last good answer or frame. */
+  protected failures = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    protected readonly options: ClientOptions,
+    protected readonly handlers: ClientHandlers,
+  ) {
+    this.topic = options.topic ?? 'lobby';
+    this.baseUrl = options.baseUrl ?? location.origin;
+    this.cursor = options.since;
+    this.stats = options.stats ?? createStats();
+  }
+
+  /** Starts the first attempt; called by `createClient`. */
+  start(): this {
+    this.setStatus('connecting', '');
+    this.connect();
+    return this;
+  }
+
+  /** Starts one attempt: a request, or a connection. */
+  protected abstract connect(): void;
+  /** Drops the attempt in progress, if any, quietly. */
+  protected abstract disconnect(): void;
+
+  /** A good answer or frame arrived: the connection works. */
+  protected opened(detail = ''): void {
+    this.failures = 0;
+    if (this.status !== 'open') this.setStatus('open', detail);
+  }
+
+  /** The attempt failed or the connection was lost: drop it and try again after a backoff. */
+  protected fail(reason: string): void {
+    if (this.closed) return;
+    this.disconnect();
+    const delayMs = backoffDelayMs(
+      this.failures + 1,
+      this.options.reconnectMs ?? defaultReconnectMs,
+      this.options.maxReconnectMs ?? defaultMaxReconnectMs,
+    );
+    this.noteFailure(reason, delayMs);
+    this.later(delayMs);
+  }
+
+  /** Counts a failure and says when the next try comes (whoever runs the retry). */
+  protected noteFailure(reason: string, delayMs: number): void {
+    this.failures++;
+    this.stats.reconnects++;
+    this.setStatus('reconnecting', `${reason}; retry ${this.failures} in ${(delayMs / 1000).toFixed(1)} s`);
+  }
+
+  /** Runs the next attempt after `delayMs` (short polling's interval, a backoff). */
+  protected later(delayMs: number): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (!this.closed) this.connect();
+    }, delayMs);
+  }
+
+  protected setStatus(status: ClientStatus, detail: string): void {
+    this.status = status;
+    this.handlers.onStatus?.(status, detail);
+  }
+
+  protected wire(text: string): void {
+    this.handlers.onWire?.(text);
+  }
+
+  /** Shows `message` unless its id is at or below the cursor (a replay we already showed). */
+  protected receiveMessage(message: Envelope): void {
+    if (this.cursor !== undefined && message.id <= this.cursor) {
+      this.stats.duplicates++;
+      return;
+    }
+    this.cursor = message.id;
+    this.stats.messages++;
+    this.handlers.onMessage(message);
+  }
+
+  /**
+   * The server lost our place (its replay buffer moved on, or it restarted and its ids
+   * start again at 1): resume after `cursor`, which may be below the old one.
+   */
+  protected receiveGap(cursor: number): void {
+    this.stats.gaps++;
+    this.cursor = cursor;
+    this.handlers.onGap?.(cursor);
+  }
+
+  /** An envelope, or a `{"type":"cursor"|"gap"}` control object. */
+  protected receiveValue(value: Envelope | Control): void {
+    if ('type' in value) {
+      if (value.type === 'gap') this.receiveGap(value.cursor);
+      else if (value.type === 'cursor') this.cursor = value.cursor;
+    } else {
+      this.receiveMessage(value);
+    }
+  }
+
+  /** A poll answer `{"messages","cursor","gap"?}`. */
+  protected receivePoll(body: PollBody): void {
+    if (body.gap === true) {
+      const first = body.messages[0];
+      this.receiveGap(first === undefined ? body.cursor : first.id - 1);
+    }
+    for (const message of body.messages) this.receiveMessage(message);
+    this.cursor = body.cursor;
+  }
+
+  /** The query every route takes: `topic`, `since` (when there is a cursor) and `extra`. */
+  protected query(extra: Record<string, string | number | undefined> = {}): string {
+    const params = new URLSearchParams({ topic: this.topic });
+    if (this.cursor !== undefined) params.set('since', String(this.cursor));
+    for (const [key, value] of Object.entries(extra)) if (value !== undefined) params.set(key, String(value));
+    return params.toString();
+  }
+
+  /**
+   * The hold a held poll asks for: 0 while there is no cursor, so the first answer names
+   * "now" at once and nothing published meanwhile falls between two requests.
+   */
+  protected holdParam(): number | undefined {
+    return this.cursor === undefined ? 0 : this.options.holdMs;
+  }
+
+  /** How long a held request may take before the client gives up on it, in ms. */
+  protected deadlineMs(): number {
+    return (this.holdParam() ?? serverHoldMs) + deadlineSlackMs;
+  }
+
+  send(data: unknown): Promise<SendResult> {
+    return publish(this.baseUrl, this.topic, data).then((id) => ({ id, via: 'http' as const }));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.disconnect();
+    this.setStatus('closed', '');
+  }
+}
+
+/** `value` as the server writes it into a script: JSON with `<` escaped (see server/transports/shared.ts). */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c');
+}
+
+/** Parses `text` as JSON of type T, or throws an Error that says what arrived. */
+export function parseJson<T>(text: string, what: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new Error(`${what} is not JSON: ${text.slice(0, 80)}`);
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Hidden-iframe streaming ("forever frame"): a hidden `<iframe>` loads `/api/iframe`, a
+ * document the server keeps open, whose `<script>`s call a function on this page. When the
+ * document ends (`load`: the server's byte limit, a shutdown, or a failed request) or goes
+ * silent, a new iframe resumes from the cursor.
+ */
+import { BaseClient, scriptJson } from './base.ts';
+import { watchResourceBytes } from './resource-bytes.ts';
+import type { ClientHandlers, ClientOptions, Control, Envelope } from './types.ts';
+
+/** Silence, in ms, after which a stream is given up when `stallMs` names none (the server's heartbeat is 15 s). */
+export const defaultStallMs = 45_000;
+/** How long a new document may take to say anything, in ms. */
+const firstCallMs = 10_000;
+/** How often the watchdog looks at the document, in ms. */
+const watchEveryMs = 5_000;
+let clients = 0;
+
+/** Hidden-iframe streaming; a document silent for `stallMs` (default 45 s) is replaced. */
+export class IframeClient extends BaseClient {
+  readonly technique = 'iframe';
+  /** The function the stream calls: `parent.<callbackName>(value)`. */
+  private readonly callbackName = `pushlabIframe${++clients}`;
+  private frame: HTMLIFrameElement | undefined;
+  private watchdog: ReturnType<typeof setInterval> | undefined;
+  private stopBytes: () => void = () => {};
+
+  constructor(options: ClientOptions, handlers: ClientHandlers) {
+    super(options, handlers);
+    this.stats.bytesNote = 'headers + bodies of finished documents (Resource Timing)';
+  }
+
+  override start(): this {
+    this.stopBytes = watchResourceBytes(window, this.baseUrl, '/api/iframe', this.topic, (bytes) => {
+      this.stats.bytes += bytes;
+    });
+    return super.start();
+  }
+
+  protected connect(): void {
+    const frame = document.createElement('iframe');
+    let heard = false;
+    let lastChangeMs = performance.now();
+    let lastNodes = -1;
+    (window as unknown as Record<string, unknown>)[this.callbackName] = (value: Envelope | Control) => {
+      if (frame !== this.frame) return;
+      heard = true;
+      lastChangeMs = performance.now();
+      this.wire(`<script>c(${scriptJson(value)})</script>\n\n(re-serialized: what the iframe's script passed)`);
+      this.receiveValue(value);
+      this.opened();
+    };
+    frame.addEventListener('load', () => {
+      if (frame !== this.frame) return;
+      if (!heard) {
+        this.fail('the iframe document ended without a word (server down, or an error status)');
+        return;
+      }
+      // The server ended the document (its byte limit, or a shutdown): a new one resumes.
+      this.disconnect();
+      this.later(0);
+    });
+    this.watchdog = setInterval(() => {
+      // Heartbeat comments add nodes to the document without calling us: count them.
+      const nodes = frame.contentDocument?.body?.childNodes.length ?? -1;
+      if (nodes !== lastNodes) {
+        lastNodes = nodes;
+        if (heard) lastChangeMs = performance.now();
+      }
+      const silentMs = performance.now() - lastChangeMs;
+      if (!heard && silentMs > firstCallMs) this.fail('the iframe stream did not start');
+      else if (silentMs > (this.options.stallMs ?? defaultStallMs)) this.fail('the iframe stream went silent');
+    }, watchEveryMs);
+    frame.hidden = true;
+    frame.tabIndex = -1;
+    frame.title = 'pushlab stream (hidden)';
+    frame.setAttribute('aria-hidden', 'true');
+    frame.src = `${this.baseUrl}/api/iframe?${this.query({ callback: this.callbackName })}`;
+    this.frame = frame;
+    this.stats.requests++;
+    document.body.append(frame);
+  }
+
+  protected disconnect(): void {
+    if (this.watchdog !== undefined) clearInterval(this.watchdog);
+    this.watchdog = undefined;
+    this.frame?.remove();
+    this.frame = undefined;
+  }
+
+  override close(): void {
+    super.close();
+    this.stopBytes();
+    delete (window as unknown as Record<string, unknown>)[this.callbackName];
+  }
+}

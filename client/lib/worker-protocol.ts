@@ -1,0 +1,25 @@
+/** Messages between a page and the short-poll Web Worker. */
+
+/** Page → worker: start polling (or stop). */
+export type ToWorker =
+  | {
+      type: 'start';
+      /** The server's origin. */
+      baseUrl: string;
+      topic: string;
+      since: number | undefined;
+      intervalMs: number;
+      reconnectMs: number;
+      maxReconnectMs: number;
+      /** A request unanswered for this long is aborted, in ms. */
+      deadlineMs: number;
+    }
+  | { type: 'stop' };
+
+/** Worker → page: what happened, in order. */
+export type FromWorker =
+  | { type: 'request' }
+  | { type: 'wire'; text: string }
+  | { type: 'answer'; text: string }
+  | { type: 'failure'; reason: string; delayMs: number }
+  | { type: 'bytes'; bytes: number };

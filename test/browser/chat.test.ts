@@ -1,0 +1,66 @@
+/** Chat across techniques, in real Chromium: pages in one room see each other's messages whatever they use. */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { describeBrowser, launchBrowser, openPage, waitForEntry, waitOpen } from '../helpers/browser.ts';
+import { startServer, type TestServer } from '../helpers/server.ts';
+
+async function say(page: Page, text: string): Promise<void> {
+  const box = page.getByRole('textbox', { name: 'Message', exact: true });
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+describeBrowser('chat', () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('a message sent from one technique\'s page appears on the others in the same room, not in other rooms', async () => {
+    const ann = await openPage(browser, `${server.url}/demo/websocket?room=kitchen&nick=ann`);
+    const bob = await openPage(browser, `${server.url}/demo/jsonp?room=kitchen&nick=bob`);
+    const cat = await openPage(browser, `${server.url}/demo/iframe?room=kitchen&nick=cat`);
+    const elsewhere = await openPage(browser, `${server.url}/demo/sse?room=garden&nick=dan`);
+    const all = [ann, bob, cat, elsewhere];
+    await Promise.all(all.map(({ page }) => waitOpen(page)));
+
+    await say(ann.page, 'hello from the socket');
+    await Promise.all([ann, bob, cat].map(({ page }) => waitForEntry(page, 'ann: hello from the socket')));
+    await say(bob.page, 'hello from a script tag');
+    await Promise.all([ann, bob, cat].map(({ page }) => waitForEntry(page, 'bob: hello from a script tag')));
+    expect(await bob.page.locator('#send-result').textContent()).toMatch(/^published: id 2, by POST/);
+
+    // The garden heard nothing from the kitchen.
+    await say(elsewhere.page, 'anyone here?');
+    await waitForEntry(elsewhere.page, 'dan: anyone here?');
+    expect(await elsewhere.page.locator('.entry.message').count()).toBe(1);
+    for (const { errors } of all) expect(errors).toEqual([]);
+    await Promise.all(all.map(({ context }) => context.close()));
+  });
+
+  it('a demo page can change rooms, and the chat page joins with auto (WebSocket here)', async () => {
+    const demo = await openPage(browser, `${server.url}/demo/long-poll?room=one&nick=eve`);
+    await waitOpen(demo.page);
+    await demo.page.getByLabel('Room (topic)').fill('two');
+    await demo.page.getByRole('button', { name: 'Apply and reconnect' }).click();
+    await waitForEntry(demo.page, 'joined room two', 'body', 'info');
+    await waitOpen(demo.page);
+    expect(new URL(demo.page.url()).searchParams.get('room')).toBe('two');
+
+    const chat = await openPage(browser, `${server.url}/chat?room=two&nick=fay`);
+    await waitOpen(chat.page);
+    expect(await chat.page.locator('.pane').getAttribute('data-technique')).toBe('websocket');
+    await say(chat.page, 'auto works');
+    await waitForEntry(demo.page, 'fay: auto works');
+    await waitForEntry(chat.page, 'fay: auto works');
+    expect(await chat.page.locator('#send-result').textContent()).toMatch(/^ack: id 1/);
+    for (const { errors } of [demo, chat]) expect(errors).toEqual([]);
+    await Promise.all([demo, chat].map(({ context }) => context.close()));
+  });
+});

@@ -1,0 +1,51 @@
+/** The playground, in real Chromium: one message published from outside shows in all six panes. */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { techniqueIds } from '../../client/lib/types.ts';
+import { describeBrowser, launchBrowser, openPage, waitForEntry, waitOpen } from '../helpers/browser.ts';
+import { startServer, type TestServer } from '../helpers/server.ts';
+
+describeBrowser('playground', () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('shows a message published from outside in all six panes, with latency and requests per message', async () => {
+    const { page, context, errors } = await openPage(browser, `${server.url}/?room=pg`);
+    expect(await page.locator('.pane').count()).toBe(6);
+    await waitOpen(page);
+    await server.publish({ text: 'six ways at once' }, 'pg');
+    for (const technique of techniqueIds) {
+      const pane = `.pane[data-technique="${technique}"]`;
+      await waitForEntry(page, 'six ways at once', pane);
+      await page.waitForFunction((selector) => document.querySelector(`${selector} [data-field="latency-median"]`)?.textContent !== '–', pane);
+      expect(await page.locator(`${pane} [data-field="latency-worst"]`).textContent(), technique).toMatch(/\d m?s$/);
+      expect(Number(await page.locator(`${pane} [data-field="per-message"]`).textContent()), technique).toBeGreaterThan(0);
+    }
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('publishes from its own box and ticks at the chosen rate until stopped', async () => {
+    const { page, context, errors } = await openPage(browser, `${server.url}/?room=tick`);
+    await waitOpen(page);
+    await page.getByRole('textbox', { name: 'Message', exact: true }).fill('from the box');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await waitForEntry(page, 'from the box', '.pane[data-technique="websocket"]');
+    await page.getByLabel('Messages per second').fill('10');
+    await page.getByLabel('Payload (bytes)').fill('32');
+    await page.getByRole('button', { name: 'Start ticker' }).click();
+    await waitForEntry(page, 'tick #3 · 32 B payload', '.pane[data-technique="sse"]');
+    await page.getByRole('button', { name: 'Stop ticker' }).click();
+    expect(await page.getByRole('button', { name: 'Start ticker' }).getAttribute('aria-pressed')).toBe('false');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
