@@ -12,6 +12,7 @@ import { resolveOptions, type ServerOptions } from './options.ts';
 import { createPublishRoute } from './publish.ts';
 import { createPages } from './pages.ts';
 import { ClientError } from './transports/query.ts';
+import { createConnectionLimiter, createRateLimiter, isAuthorized, isOriginAllowed, type Rejection } from './limits.ts';
 import { createFlusher, type Closable, type TransportContext } from './transports/shared.ts';
 import { createShortPollTransport } from './transports/short-poll.ts';
 import { createLongPollTransport } from './transports/long-poll.ts';
@@ -55,10 +56,26 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
   const hub = givenHub ?? createMemoryHub({ replayCapacity: options.replayCapacity });
   const metrics = createMetrics(() => hub.stats());
   const connections = new Set<Closable>();
-  const context: TransportContext = { hub, metrics, options, connections, flusher: createFlusher() };
+  const reject = (reason: Rejection): void => metrics.rejected(reason);
+  const publishRate = createRateLimiter(options.publishRatePerSecond, options.publishBurst, reject);
+  const context: TransportContext = {
+    hub,
+    metrics,
+    options,
+    connections,
+    flusher: createFlusher(),
+    limiter: createConnectionLimiter(options.maxConnections, options.maxConnectionsPerAddress, reject),
+    checkPublish(address, token) {
+      if (!isAuthorized(options.publishToken, token)) {
+        reject('unauthorized');
+        throw new ClientError(401, 'publishing needs the publish token (Authorization: Bearer <token>)', { 'WWW-Authenticate': 'Bearer' });
+      }
+      publishRate.take(address);
+    },
+  };
 
   let closing: Promise<void> | undefined;
-  const app = new Koa();
+  const app = new Koa({ proxy: options.trustProxy });
   app.silent = true;
   app.use(async (ctx, next) => {
     const label = labelOf(ctx.path);
@@ -68,7 +85,7 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
     ctx.res.once('close', () => metrics.settle(socket));
     if (ctx.path.startsWith('/api/')) ctx.set('Cache-Control', 'no-store');
     try {
-      await next();
+      if (!cors(ctx)) await next();
     } catch (error) {
       onError(ctx, error);
     } finally {
@@ -82,11 +99,39 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
     }
   });
 
+  /**
+   * CORS and the Origin policy: an allowed foreign origin may read the API (and preflight
+   * a publish); a foreign origin that is not allowed may not publish (403), since a
+   * browser sends some cross-site POSTs without asking first. True when it answered (a preflight).
+   */
+  function cors(ctx: Koa.Context): boolean {
+    const origin = ctx.get('Origin');
+    if (origin === '' || !ctx.path.startsWith('/api/')) return false;
+    if (!isOriginAllowed(origin, ctx.host, options.allowedOrigins)) {
+      if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+        reject('origin');
+        throw new ClientError(403, 'this origin may not publish here');
+      }
+      return false;
+    }
+    ctx.vary('Origin');
+    ctx.set('Access-Control-Allow-Origin', origin);
+    if (ctx.method === 'OPTIONS') {
+      ctx.set('Access-Control-Allow-Methods', 'GET, POST');
+      ctx.set('Access-Control-Allow-Headers', 'Content-Type, Authorization, Last-Event-ID');
+      ctx.set('Access-Control-Max-Age', '600');
+      ctx.status = 204;
+      return true;
+    }
+    return false;
+  }
+
   /** Client errors become `{"error"}` with their status; anything else is logged and a 500. */
   function onError(ctx: Koa.Context, error: unknown): void {
+    if (error instanceof ClientError) ctx.set({ ...error.headers });
     const status = (error as { status?: unknown }).status;
     const expose = (error as { expose?: unknown }).expose === true;
-    if (typeof status === 'number' && status >= 400 && status < 500 && (expose || error instanceof ClientError)) {
+    if (typeof status === 'number' && ((status >= 400 && status < 500 && expose) || error instanceof ClientError)) {
       ctx.status = status;
       ctx.body = { error: (error as Error).message };
       return;
@@ -118,12 +163,15 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
   app.use(router.routes());
   app.use(router.allowedMethods());
 
-  const server = createServer(app.callback());
-  // Set on purpose: a client gets 15 s to send its headers and 30 s for its whole request
-  // (slowloris bounds). Neither limits how long we hold or stream a response.
-  server.headersTimeout = 15_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
+  // Set on purpose (slowloris bounds): a client has headersTimeoutMs to send its headers and
+  // requestTimeoutMs for its whole request. Neither limits how long a response is held or
+  // streamed. Node checks them every connectionsCheckingInterval.
+  const server = createServer({
+    headersTimeout: options.headersTimeoutMs,
+    requestTimeout: options.requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, Math.ceil(options.headersTimeoutMs / 4)),
+    keepAliveTimeout: 5_000,
+  }, app.callback());
   const webSocket = createWebSocketTransport(context, server);
 
   return {

@@ -25,6 +25,13 @@ const program = new Command('pushlab')
   .option('--heartbeat <ms>', 'SSE and iframe heartbeat interval', integer(1), defaultOptions.heartbeatMs)
   .option('--ping <ms>', 'WebSocket ping interval', integer(1), defaultOptions.pingMs)
   .option('--ws-deflate', 'turn on WebSocket per-message deflate', false)
+  .option('--max-connections <n>', 'open held/streaming connections in all (past it: 503, WebSocket close 1013)', integer(1), defaultOptions.maxConnections)
+  .option('--max-connections-per-address <n>', 'open held/streaming connections from one client address', integer(1), defaultOptions.maxConnectionsPerAddress)
+  .option('--publish-rate <per-second>', 'publishes per second per address (429 past it); 0 for no limit', integer(0), defaultOptions.publishRatePerSecond)
+  .option('--publish-burst <n>', 'publishes one address may make at once', integer(1), defaultOptions.publishBurst)
+  .option('--allow-origin <origins>', 'comma-separated origins besides our own that may use the API and WebSockets; * for any (env ALLOWED_ORIGINS)', process.env.ALLOWED_ORIGINS ?? '')
+  .option('--trust-proxy', 'take client addresses from X-Forwarded-For (only behind your own proxy)', false)
+  .addHelpText('after', '\nEnvironment: PORT, HOST, ALLOWED_ORIGINS, and PUBLISH_TOKEN (when set, publishing needs Authorization: Bearer <token>).')
   .showHelpAfterError();
 
 const flags = program.parse().opts<{
@@ -36,16 +43,35 @@ const flags = program.parse().opts<{
   heartbeat: number;
   ping: number;
   wsDeflate: boolean;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  publishRate: number;
+  publishBurst: number;
+  allowOrigin: string;
+  trustProxy: boolean;
 }>();
 
-const push = createPushServer({
-  replayCapacity: flags.replay,
-  maxBufferedBytes: flags.maxBuffered,
-  iframeMaxBytes: flags.iframeMaxBytes,
-  heartbeatMs: flags.heartbeat,
-  pingMs: flags.ping,
-  wsPerMessageDeflate: flags.wsDeflate,
-});
+let push: ReturnType<typeof createPushServer>;
+try {
+  push = createPushServer({
+    replayCapacity: flags.replay,
+    maxBufferedBytes: flags.maxBuffered,
+    iframeMaxBytes: flags.iframeMaxBytes,
+    heartbeatMs: flags.heartbeat,
+    pingMs: flags.ping,
+    wsPerMessageDeflate: flags.wsDeflate,
+    maxConnections: flags.maxConnections,
+    maxConnectionsPerAddress: flags.maxConnectionsPerAddress,
+    publishRatePerSecond: flags.publishRate,
+    publishBurst: flags.publishBurst,
+    publishToken: process.env.PUBLISH_TOKEN || undefined,
+    allowedOrigins: flags.allowOrigin.split(',').map((origin) => origin.trim()).filter((origin) => origin !== ''),
+    trustProxy: flags.trustProxy,
+  });
+} catch (error) {
+  console.error(`pushlab: ${(error as Error).message}`);
+  process.exit(2);
+}
 
 try {
   const url = await push.listen(flags.port, flags.host);

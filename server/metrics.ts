@@ -41,6 +41,8 @@ export interface Metrics {
   /** A poll answered with no message. */
   empty(technique: Technique): void;
   published(): void;
+  /** A connection or publish refused at a limit or by policy. */
+  rejected(reason: string): void;
   /** The meter of `socket`, made on first use; live meters are charged again at each scrape. */
   meter(socket: Socket, label: MeterLabel): SocketMeter;
   /** Stops charging `socket` live (its bytes were charged); keeps the meter for keep-alive reuse. */
@@ -142,6 +144,13 @@ export function createMetrics(hubStats: HubStats): Metrics {
       this.set(hubStats().topics);
     },
   });
+  const rejections = new Counter({
+    name: 'pushlab_rejected_total',
+    help: 'Connections and publishes refused, by reason (connections, connections-per-address, publish-rate, unauthorized, origin)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  for (const reason of ['connections', 'connections-per-address', 'publish-rate', 'unauthorized', 'origin']) rejections.inc({ reason }, 0);
   const publishes = new Counter({
     name: 'pushlab_messages_published_total',
     help: 'Messages published to the hub',
@@ -169,6 +178,7 @@ export function createMetrics(hubStats: HubStats): Metrics {
     gap: (technique) => gaps.inc({ technique }),
     empty: (technique) => empties.inc({ technique }),
     published: () => publishes.inc(),
+    rejected: (reason) => rejections.inc({ reason }),
     meter(socket, label) {
       let meter = meters.get(socket);
       if (meter === undefined) {

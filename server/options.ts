@@ -24,6 +24,24 @@ export interface ServerOptions {
   wsPerMessageDeflate: boolean;
   /** Longest graceful shutdown before remaining sockets are destroyed. Default 4 s. */
   shutdownMs: number;
+  /** Open held and streaming connections, all clients together; past it, 503 / close 1013. Default 20,000. */
+  maxConnections: number;
+  /** Open held and streaming connections from one client address. Default 2,000. */
+  maxConnectionsPerAddress: number;
+  /** Publishes per second one address may sustain (HTTP and WebSocket); 0 turns the limit off. Default 100. */
+  publishRatePerSecond: number;
+  /** Publishes one address may make at once before the rate applies. Default 200. */
+  publishBurst: number;
+  /** When set, publishing needs `Authorization: Bearer <token>` (WebSocket: a `token` field). Default unset. */
+  publishToken: string | undefined;
+  /** Origins besides the server's own that may open WebSockets, publish and read via CORS; `*` for any. Default none. */
+  allowedOrigins: readonly string[];
+  /** Take the client address from `X-Forwarded-For` (behind a proxy you run). Default false. */
+  trustProxy: boolean;
+  /** Time a client has to send its request headers (slowloris bound). Default 15 s. */
+  headersTimeoutMs: number;
+  /** Time a client has to send its whole request; never limits how long a response is held or streamed. Default 30 s. */
+  requestTimeoutMs: number;
 }
 
 export const defaultOptions: Readonly<ServerOptions> = Object.freeze({
@@ -39,7 +57,19 @@ export const defaultOptions: Readonly<ServerOptions> = Object.freeze({
   wsMaxPayloadBytes: 64 * 1024,
   wsPerMessageDeflate: false,
   shutdownMs: 4000,
+  maxConnections: 20_000,
+  maxConnectionsPerAddress: 2_000,
+  publishRatePerSecond: 100,
+  publishBurst: 200,
+  publishToken: undefined,
+  allowedOrigins: [],
+  trustProxy: false,
+  headersTimeoutMs: 15_000,
+  requestTimeoutMs: 30_000,
 });
+
+/** Options that may be 0 (meaning off). */
+const zeroAllowed = new Set<string>(['publishRatePerSecond']);
 
 /** Fills in defaults and throws a `RangeError` naming the first option that is wrong. */
 export function resolveOptions(overrides: Partial<ServerOptions> = {}): ServerOptions {
@@ -48,10 +78,16 @@ export function resolveOptions(overrides: Partial<ServerOptions> = {}): ServerOp
     if (value === undefined) continue;
     if (!(key in defaultOptions)) throw new RangeError(`unknown server option "${key}"`);
     const name = key as keyof ServerOptions;
-    if (typeof defaultOptions[name] === 'boolean') {
+    if (name === 'publishToken') {
+      if (typeof value !== 'string') throw new RangeError('option publishToken must be a string');
+    } else if (name === 'allowedOrigins') {
+      if (!Array.isArray(value) || !value.every((origin) => typeof origin === 'string' && (origin === '*' || /^https?:\/\/[^/\s]+$/.test(origin)))) {
+        throw new RangeError('option allowedOrigins must list origins such as https://example.com (scheme and host, no path), or *');
+      }
+    } else if (typeof defaultOptions[name] === 'boolean') {
       if (typeof value !== 'boolean') throw new RangeError(`option ${key} must be true or false`);
-    } else if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-      throw new RangeError(`option ${key} must be a positive integer, got ${String(value)}`);
+    } else if (typeof value !== 'number' || !Number.isInteger(value) || value < (zeroAllowed.has(name) ? 0 : 1)) {
+      throw new RangeError(`option ${key} must be a ${zeroAllowed.has(name) ? 'non-negative' : 'positive'} integer, got ${String(value)}`);
     }
     (options as unknown as Record<string, unknown>)[name] = value;
   }

@@ -13,9 +13,37 @@ function isTechnique(name: string): name is Technique {
   return (techniques as readonly string[]).includes(name);
 }
 
+/**
+ * The pages' Content-Security-Policy: only this origin's scripts, styles, frames (the iframe
+ * stream), workers (the short-poll worker) and connections (fetch, EventSource, WebSocket,
+ * JSONP `<script>`s); no inline script or style, no plugins, not framed by other sites.
+ * `connect-src 'self'` covers same-origin ws: only in newer browsers, so the WebSocket
+ * origin is named too.
+ */
+export function contentSecurityPolicy(host: string): string {
+  // The Host header is the client's to write: name it only when it is a plain host[:port].
+  const ws = /^[A-Za-z0-9.:[\]-]{1,255}$/.test(host) ? ` ws://${host} wss://${host}` : '';
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `connect-src 'self'${ws}`,
+    "frame-src 'self'",
+    "worker-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'self'",
+  ].join('; ');
+}
+
 function html(ctx: Context, body: string, status = 200): void {
   ctx.status = status;
   ctx.type = 'text/html; charset=utf-8';
+  ctx.set('Content-Security-Policy', contentSecurityPolicy(ctx.host));
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Referrer-Policy', 'no-referrer');
   // Pages are cheap to render and must pick up new bundles: revalidate every time.
   ctx.set('Cache-Control', 'no-cache');
   ctx.body = body;

@@ -4,10 +4,14 @@ import getRawBody from 'raw-body';
 import type { TransportContext } from './transports/shared.ts';
 import { ClientError, defaultTopic, topicPattern } from './transports/query.ts';
 
-/** Registers the publish route. */
+/**
+ * Registers the publish route. Refusals come in this order: 401 (token), 429 (rate), 415
+ * (not JSON), 413 (too large), 400 (malformed); a cross-site origin was refused before (403).
+ */
 export function createPublishRoute(context: TransportContext, router: Router): void {
   const { hub, metrics, options } = context;
   router.post('/api/publish', async (ctx) => {
+    context.checkPublish(ctx.ip, ctx.get('Authorization') || undefined);
     if (!ctx.is('application/json')) throw new ClientError(415, 'the body must be JSON (Content-Type: application/json)');
     let text: string;
     try {

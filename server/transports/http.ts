@@ -2,7 +2,16 @@
 import type { Context } from 'koa';
 import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
-import type { StreamSink } from './shared.ts';
+import type { StreamSink, TransportContext } from './shared.ts';
+
+/**
+ * Admits a held or streaming request under the connection limits (a 503 with
+ * `Retry-After` past them); the slot is released when the response closes.
+ */
+export function admit(context: TransportContext, ctx: Context): void {
+  const release = context.limiter.admit(ctx.ip);
+  ctx.res.once('close', release);
+}
 
 /** Returns a watcher for `ctx`'s response closing before it was answered (the client left). */
 export function onResponseClose(ctx: Context): (listener: () => void) => () => void {

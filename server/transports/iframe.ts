@@ -9,7 +9,7 @@ import type { HubMessage } from '../hub.ts';
 import type { StreamFraming, TransportContext } from './shared.ts';
 import { parseCallback, parseSince, parseTopic } from './query.ts';
 import { logStartError, PushStream, scriptSafe, scriptSafeJson } from './shared.ts';
-import { openStream } from './http.ts';
+import { admit, openStream } from './http.ts';
 
 /** The function on the parent page called when a request names none. */
 export const defaultIframeCallback = 'pushlabIframe';
@@ -47,6 +47,7 @@ export function createIframeTransport(context: TransportContext, router: Router)
     const callback = parseCallback(query, defaultIframeCallback);
     const topic = parseTopic(query);
     const since = parseSince(query);
+    admit(context, ctx);
     const sink = openStream(ctx, 'text/html; charset=utf-8', () => stream.cleanup());
     const stream = new PushStream(context, 'iframe', sink, framing);
     sink.write(preamble(callback));

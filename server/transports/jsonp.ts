@@ -8,7 +8,7 @@ import type Router from '@koa/router';
 import type { TransportContext } from './shared.ts';
 import { parseCallback, parseSince, parseTimeout, parseTopic } from './query.ts';
 import { hold, pollBody } from './shared.ts';
-import { onResponseClose } from './http.ts';
+import { admit, onResponseClose } from './http.ts';
 
 /** The JavaScript body: `/**\/` first defuses the Rosetta Flash family of content sniffing attacks. */
 export function frame(callback: string, body: string): string {
@@ -24,6 +24,7 @@ export function createJsonpTransport(context: TransportContext, router: Router):
     const topic = parseTopic(query);
     const since = parseSince(query);
     const holdMs = parseTimeout(query, options.holdMs, options.maxHoldMs);
+    admit(context, ctx);
     const replay = await hold(context, 'jsonp', onResponseClose(ctx), topic, since, holdMs);
     if (replay.gap) metrics.gap('jsonp');
     if (replay.messages.length === 0) metrics.empty('jsonp');

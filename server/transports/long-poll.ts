@@ -7,7 +7,7 @@ import type Router from '@koa/router';
 import type { TransportContext } from './shared.ts';
 import { parseSince, parseTimeout, parseTopic } from './query.ts';
 import { hold, pollBody } from './shared.ts';
-import { onResponseClose } from './http.ts';
+import { admit, onResponseClose } from './http.ts';
 
 /** Registers `GET /api/long-poll?topic&since&timeout`. */
 export function createLongPollTransport(context: TransportContext, router: Router): void {
@@ -17,6 +17,7 @@ export function createLongPollTransport(context: TransportContext, router: Route
     const topic = parseTopic(query);
     const since = parseSince(query);
     const holdMs = parseTimeout(query, options.holdMs, options.maxHoldMs);
+    admit(context, ctx);
     const replay = await hold(context, 'long-poll', onResponseClose(ctx), topic, since, holdMs);
     if (replay.gap) metrics.gap('long-poll');
     if (replay.messages.length === 0) metrics.empty('long-poll');

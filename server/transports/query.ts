@@ -4,13 +4,17 @@
  * never repeats the input: an error body must not become a reflection vector.
  */
 
-/** A client mistake: answered with `status` and `{"error": message}`, never a 500. */
+/**
+ * A refusal the client caused or must wait out (4xx, or 503 at a limit): answered with
+ * `status`, `headers` and `{"error": message}`, never a 500.
+ */
 export class ClientError extends Error {
   /** Koa answers errors with `expose` set using their own message. */
   readonly expose = true;
   constructor(
     readonly status: number,
     message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
     this.name = 'ClientError';

@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import type { Hub, HubMessage, Replay } from '../hub.ts';
 import type { Metrics, Technique } from '../metrics.ts';
 import type { ServerOptions } from '../options.ts';
+import type { ConnectionLimiter } from '../limits.ts';
 import { frameOnce } from '../hub.ts';
 
 /** Anything the server must end when it shuts down. */
@@ -25,6 +26,10 @@ export interface TransportContext {
   /** Open held and streaming connections, ended on shutdown. */
   readonly connections: Set<Closable>;
   readonly flusher: Flusher;
+  /** Admission of held and streaming connections. */
+  readonly limiter: ConnectionLimiter;
+  /** Throws a `ClientError` (401, 429) unless `address` may publish now with `token`. */
+  checkPublish(address: string, token: string | undefined): void;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { HubMessage } from '../hub.ts';
 import type { StreamFraming, TransportContext } from './shared.ts';
 import { ClientError, parseCursor, parseSince, parseTopic } from './query.ts';
 import { logStartError, PushStream } from './shared.ts';
-import { openStream } from './http.ts';
+import { admit, openStream } from './http.ts';
 
 /** `id:` then `data:`; the envelope is single-line JSON, so one `data:` line suffices. */
 export function frame(message: HubMessage): Buffer {
@@ -34,6 +34,7 @@ export function createSseTransport(context: TransportContext, router: Router): v
     if (ctx.get('Accept') !== '' && !ctx.accepts('text/event-stream')) {
       throw new ClientError(406, 'this route answers text/event-stream only');
     }
+    admit(context, ctx);
     const sink = openStream(ctx, 'text/event-stream; charset=utf-8', () => stream.cleanup());
     const stream = new PushStream(context, 'sse', sink, framing);
     sink.write(`retry: ${context.options.sseRetryMs}\n\n`);

@@ -15,6 +15,7 @@ import type { HubMessage } from '../hub.ts';
 import type { StreamFraming, StreamSink, TransportContext } from './shared.ts';
 import { ClientError, parseSince, parseTopic, topicPattern, defaultTopic } from './query.ts';
 import { PushStream } from './shared.ts';
+import { isOriginAllowed } from '../limits.ts';
 
 export const wsPath = '/api/ws';
 
@@ -43,7 +44,14 @@ function refuse(socket: Duplex, status: number, reason: string, message: string)
   );
 }
 
-type Publish = { type: 'publish'; topic?: unknown; data?: unknown; ref?: unknown };
+type Publish = { type: 'publish'; topic?: unknown; data?: unknown; ref?: unknown; token?: unknown };
+
+/** The client's address: the socket's, or the first `X-Forwarded-For` hop behind a trusted proxy. */
+function clientAddress(request: IncomingMessage, trustProxy: boolean): string {
+  const forwarded = trustProxy ? request.headers['x-forwarded-for'] : undefined;
+  const first = typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined;
+  return first || request.socket.remoteAddress || 'unknown';
+}
 
 /** The WebSocket transport's handle on the server. */
 export interface WebSocketTransport {
@@ -88,10 +96,25 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
       refuse(socket, status, 'Bad Request', error instanceof Error ? error.message : 'bad request');
       return;
     }
+    if (!isOriginAllowed(request.headers.origin, request.headers.host, options.allowedOrigins)) {
+      metrics.rejected('origin');
+      refuse(socket, 403, 'Forbidden', 'this origin may not open a WebSocket here');
+      return;
+    }
     const meter = metrics.meter(socket as Socket, 'websocket');
     metrics.request('websocket');
+    const address = clientAddress(request, options.trustProxy);
+    let release: () => void;
+    try {
+      release = context.limiter.admit(address);
+    } catch (error) {
+      // Past the limit: upgrade, then close with 1013 "try again later", as RFC 6455 asks.
+      wss.handleUpgrade(request, socket, head, (ws) => ws.close(1013, (error as Error).message.slice(0, 120)));
+      return;
+    }
+    socket.once('close', release);
     wss.handleUpgrade(request, socket, head, (ws) => {
-      onConnection(ws, socket as Socket, topic, since).catch((error: unknown) => {
+      onConnection(ws, socket as Socket, topic, since, address).catch((error: unknown) => {
         console.error('websocket: could not start stream', error);
         ws.terminate();
       });
@@ -99,7 +122,7 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
     });
   }
 
-  async function onConnection(ws: WebSocket, socket: Socket, topic: string, since: number | undefined): Promise<void> {
+  async function onConnection(ws: WebSocket, socket: Socket, topic: string, since: number | undefined, address: string): Promise<void> {
     socket.setNoDelay(true);
     const sink: StreamSink = {
       socket,
@@ -141,7 +164,7 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
         ws.close(1003, 'text frames only');
         return;
       }
-      onPublish(ws, data.toString()).catch((error: unknown) => {
+      onPublish(ws, data.toString(), address).catch((error: unknown) => {
         console.error('websocket: publish failed', error);
         ws.close(1011, 'publish failed');
       });
@@ -149,7 +172,7 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
     await stream.start(topic, since);
   }
 
-  async function onPublish(ws: WebSocket, text: string): Promise<void> {
+  async function onPublish(ws: WebSocket, text: string, address: string): Promise<void> {
     let frame: Publish;
     try {
       frame = JSON.parse(text) as Publish;
@@ -162,6 +185,12 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
       return;
     }
     const ref = typeof frame.ref === 'string' || typeof frame.ref === 'number' ? frame.ref : undefined;
+    try {
+      context.checkPublish(address, typeof frame.token === 'string' ? frame.token : undefined);
+    } catch (error) {
+      ws.send(JSON.stringify({ type: 'error', ref, status: (error as ClientError).status, error: (error as Error).message }));
+      return;
+    }
     const topic = frame.topic ?? defaultTopic;
     if (typeof topic !== 'string' || !topicPattern.test(topic)) {
       ws.send(JSON.stringify({ type: 'error', ref, error: 'topic must be 1-64 characters of A-Z a-z 0-9 _ . -' }));

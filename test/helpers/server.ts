@@ -11,8 +11,9 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** Tests publish in bursts from one address, so the publish rate limit is off unless a test sets it. */
 export async function startServer(options: CreateOptions = {}): Promise<TestServer> {
-  const push = createPushServer(options);
+  const push = createPushServer({ publishRatePerSecond: 0, ...options });
   const url = await push.listen(0);
   return {
     push,
