@@ -2,7 +2,8 @@
 import type { Context } from 'koa';
 import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
-import type { StreamSink, TransportContext } from './shared.ts';
+import type { TransportContext } from './shared.ts';
+import type { StreamSink } from './stream.ts';
 
 /**
  * Admits a held or streaming request under the connection limits (a 503 with

@@ -6,9 +6,11 @@
  */
 import type Router from '@koa/router';
 import type { HubMessage } from '../hub.ts';
-import type { StreamFraming, TransportContext } from './shared.ts';
+import type { TransportContext } from './shared.ts';
+import type { StreamFraming } from './stream.ts';
 import { parseCallback, parseSince, parseTopic } from './query.ts';
-import { logStartError, PushStream, scriptSafe, scriptSafeJson } from './shared.ts';
+import { scriptSafe, scriptSafeJson } from './shared.ts';
+import { logStartError, PushStream } from './stream.ts';
 import { admit, openStream } from './http.ts';
 
 /** The function on the parent page called when a request names none. */

@@ -4,9 +4,10 @@
  */
 import type Router from '@koa/router';
 import type { HubMessage } from '../hub.ts';
-import type { StreamFraming, TransportContext } from './shared.ts';
+import type { TransportContext } from './shared.ts';
+import type { StreamFraming } from './stream.ts';
 import { ClientError, parseCursor, parseSince, parseTopic } from './query.ts';
-import { logStartError, PushStream } from './shared.ts';
+import { logStartError, PushStream } from './stream.ts';
 import { admit, openStream } from './http.ts';
 
 /** `id:` then `data:`; the envelope is single-line JSON, so one `data:` line suffices. */

@@ -12,9 +12,10 @@ import type { Socket } from 'node:net';
 import * as wsModule from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { HubMessage } from '../hub.ts';
-import type { StreamFraming, StreamSink, TransportContext } from './shared.ts';
+import type { TransportContext } from './shared.ts';
+import type { StreamFraming, StreamSink } from './stream.ts';
 import { ClientError, parseSince, parseTopic, topicPattern, defaultTopic } from './query.ts';
-import { PushStream } from './shared.ts';
+import { PushStream } from './stream.ts';
 import { isOriginAllowed } from '../limits.ts';
 
 export const wsPath = '/api/ws';

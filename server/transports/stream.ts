@@ -1,0 +1,252 @@
+/**
+ * A streaming connection (SSE, iframe, WebSocket): replay from a cursor paced by the socket,
+ * per-turn write coalescing, heartbeat, the slow-consumer bound and one `cleanup()`.
+ */
+import type { Socket } from 'node:net';
+import type { HubMessage, Replay } from '../hub.ts';
+import type { Technique } from '../metrics.ts';
+import type { Closable, TransportContext } from './shared.ts';
+import { frameOnce } from '../hub.ts';
+
+/** Per-server coalescing: streams written to in one event-loop turn are flushed once, on the next. */
+export interface Flusher {
+  schedule(stream: PushStream): void;
+  cancel(stream: PushStream): void;
+}
+
+export function createFlusher(): Flusher {
+  let dirty = new Set<PushStream>();
+  let scheduled = false;
+  function run(): void {
+    scheduled = false;
+    const batch = dirty;
+    dirty = new Set();
+    for (const stream of batch) stream.flush();
+  }
+  return {
+    schedule(stream) {
+      dirty.add(stream);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(run);
+      }
+    },
+    cancel(stream) {
+      dirty.delete(stream);
+    },
+  };
+}
+
+/** Where a stream's bytes go: the transport's view of one connection. */
+export interface StreamSink {
+  readonly socket: Socket;
+  write(chunk: Buffer | string): void;
+  /** Bytes accepted but not yet handed to the kernel. */
+  pending(): number;
+  /** Ends the stream cleanly; the client reconnects with its cursor. */
+  end(): void;
+  /** Drops the connection at once (a slow consumer). */
+  destroy(): void;
+}
+
+/** How a transport frames what a stream carries. */
+export interface StreamFraming {
+  /** A message, framed once per message for every stream of this transport. */
+  message(message: HubMessage): Buffer | string;
+  /** Tells a client with no cursor where "now" is; undefined to send nothing. */
+  cursor(cursor: number): Buffer | string | undefined;
+  /** Tells the client its cursor was lost and where to resume. */
+  gap(cursor: number): Buffer | string;
+  /** Keeps the stream alive through proxies; undefined for none (WebSocket pings instead). */
+  heartbeat?: Buffer | string;
+  /** Ends the stream after this many bytes (iframe), so the client's document stays small. */
+  maxBytes?: number;
+}
+
+/** Logs a stream that could not start (the hub failed); the connection is already dropped. */
+export function logStartError(error: unknown): void {
+  console.error('push stream: could not start', error);
+}
+
+/** Live messages a stream keeps aside while it catches up; past this it re-reads the hub instead. */
+const maxHeldWhileCatchingUp = 1024;
+
+/**
+ * One streaming connection (SSE, iframe, WebSocket): subscribes, replays from the cursor,
+ * and writes each message's shared frame, coalescing a turn's frames into one socket write.
+ *
+ * Catching up (a replay, possibly megabytes) is paced by the socket: it writes while the
+ * unsent buffer is under half the bound and waits for room otherwise, so a large replay
+ * never trips the slow-consumer bound, and memory stays bounded (the messages are the
+ * hub's). Once caught up, a connection whose unsent buffer passes the bound is cut off.
+ */
+export class PushStream implements Closable {
+  private readonly queue: (Buffer | string)[] = [];
+  private queuedBytes = 0;
+  private queuedMessages = 0;
+  private bytesSent = 0;
+  private lastId = 0;
+  private topic = '';
+  private catchingUp = true;
+  private held: HubMessage[] = [];
+  private heldOverflow = false;
+  private closed = false;
+  private unsubscribe: (() => void) | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly context: TransportContext,
+    readonly technique: Technique,
+    private readonly sink: StreamSink,
+    private readonly framing: StreamFraming,
+  ) {
+    context.connections.add(this);
+    context.metrics.open(technique, 1);
+    if (framing.heartbeat !== undefined) {
+      const beat = framing.heartbeat;
+      this.heartbeat = setInterval(() => this.enqueue(beat, 0), context.options.heartbeatMs);
+    }
+  }
+
+  /** Subscribes to `topic` and replays what follows `cursor` (undefined: from now on). */
+  async start(topic: string, cursor: number | undefined): Promise<void> {
+    this.topic = topic;
+    this.unsubscribe = this.context.hub.subscribe(topic, (message) => {
+      if (!this.catchingUp) this.deliver(message);
+      else if (this.held.length < maxHeldWhileCatchingUp) this.held.push(message);
+      else this.heldOverflow = true;
+    });
+    const replay = await this.since(cursor);
+    if (replay === undefined) return;
+    if (replay.messages.length === 0 && !replay.gap) {
+      const frame = this.framing.cursor(replay.cursor);
+      if (frame !== undefined) this.enqueue(frame, 0);
+    }
+    this.lastId = cursor === undefined || replay.gap ? replay.cursor - replay.messages.length : cursor;
+    await this.catchUp(replay);
+  }
+
+  /** Reads the hub after `cursor`, telling the client of a gap; undefined once closed. */
+  private async since(cursor: number | undefined): Promise<Replay | undefined> {
+    let replay: Replay;
+    try {
+      replay = await this.context.hub.since(this.topic, cursor);
+    } catch (error) {
+      this.cleanup();
+      this.sink.destroy();
+      throw error;
+    }
+    if (this.closed) return undefined;
+    if (replay.gap) {
+      this.context.metrics.gap(this.technique);
+      this.enqueue(this.framing.gap(replay.cursor), 0);
+    }
+    return replay;
+  }
+
+  private async catchUp(first: Replay): Promise<void> {
+    const high = this.context.options.maxBufferedBytes / 2;
+    let replay: Replay | undefined = first;
+    while (replay !== undefined) {
+      for (const message of replay.messages) {
+        this.deliver(message);
+        if (this.queuedBytes + this.sink.pending() > high) {
+          this.flush();
+          await this.roomToWrite();
+          if (this.closed) return;
+        }
+      }
+      if (!this.heldOverflow) {
+        const held = this.held;
+        this.held = [];
+        this.catchingUp = false;
+        for (const message of held) this.deliver(message);
+        return;
+      }
+      // More arrived meanwhile than we keep aside: read them from the hub instead.
+      this.held = [];
+      this.heldOverflow = false;
+      replay = await this.since(this.lastId);
+    }
+  }
+
+  /** Resolves when the unsent buffer is down to a quarter of the bound, or the stream closed. */
+  private async roomToWrite(): Promise<void> {
+    const low = this.context.options.maxBufferedBytes / 4;
+    const { socket } = this.sink;
+    while (!this.closed && this.sink.pending() > low) {
+      await new Promise<void>((resolve) => {
+        // 'drain' is the signal; the timer covers bytes still moving between stream layers.
+        const timer = setTimeout(done, 50);
+        socket.once('drain', done);
+        this.wake = done;
+        function done(): void {
+          clearTimeout(timer);
+          socket.off('drain', done);
+          resolve();
+        }
+      });
+      this.wake = undefined;
+    }
+  }
+
+  private deliver(message: HubMessage): void {
+    if (message.id <= this.lastId) return;
+    this.lastId = message.id;
+    const frame = frameOnce(message, this.technique, this.framing.message);
+    this.enqueue(frame, 1);
+  }
+
+  private enqueue(frame: Buffer | string, messages: number): void {
+    if (this.closed) return;
+    this.queue.push(frame);
+    this.queuedBytes += frame.length;
+    this.queuedMessages += messages;
+    this.context.flusher.schedule(this);
+  }
+
+  /** Writes what this turn queued in one corked batch; then enforces the bounds. */
+  flush(): void {
+    if (this.closed || this.queue.length === 0) return;
+    const { socket } = this.sink;
+    socket.cork();
+    for (const frame of this.queue) {
+      this.sink.write(frame);
+      this.bytesSent += frame.length;
+    }
+    socket.uncork();
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.context.metrics.delivered(this.technique, this.queuedMessages);
+    this.queuedMessages = 0;
+    if (!this.catchingUp && this.sink.pending() > this.context.options.maxBufferedBytes) {
+      this.context.metrics.slowConsumer(this.technique);
+      this.cleanup();
+      this.sink.destroy();
+    } else if (this.framing.maxBytes !== undefined && this.bytesSent >= this.framing.maxBytes) {
+      this.shutdown();
+    }
+  }
+
+  /** Ends the stream cleanly; the client resumes with its cursor. */
+  shutdown(): void {
+    if (this.closed) return;
+    this.flush();
+    this.cleanup();
+    this.sink.end();
+  }
+
+  /** Removes every listener, timer and registration; safe to call more than once. */
+  cleanup(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe?.();
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    this.context.flusher.cancel(this);
+    this.queue.length = 0;
+    this.held = [];
+    this.wake?.();
+    if (this.context.connections.delete(this)) this.context.metrics.open(this.technique, -1);
+  }
+}
