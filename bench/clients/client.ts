@@ -7,19 +7,11 @@
  * seen, or the one the server named) and, unless told not to, reconnects with it.
  */
 import { Agent, request, type IncomingMessage } from 'node:http';
+import type { ClientStatus, Envelope, TechniqueId } from '../../client/lib/types.ts';
 
-export const techniqueIds = ['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket'] as const;
-export type TechniqueId = (typeof techniqueIds)[number];
+export { techniqueIds } from '../../client/lib/types.ts';
+export type { ClientStatus, Envelope, TechniqueId } from '../../client/lib/types.ts';
 
-/** The message envelope of DESIGN.md. */
-export interface Envelope {
-  id: number;
-  topic: string;
-  data: unknown;
-  t: number;
-}
-
-export type ClientStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 export interface ClientHandlers {
   /** Every message as it arrived, duplicates included. */

@@ -2,7 +2,11 @@
 import type { Context } from 'koa';
 import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
+import type { Replay } from '../hub.ts';
+import type { Technique } from '../metrics.ts';
 import type { TransportContext } from './shared.ts';
+import { hold } from './shared.ts';
+import { parseSince, parseTimeout, parseTopic } from './query.ts';
 import type { StreamSink } from './stream.ts';
 
 /**
@@ -20,6 +24,28 @@ export function onResponseClose(ctx: Context): (listener: () => void) => () => v
     ctx.res.once('close', listener);
     return () => ctx.res.off('close', listener);
   };
+}
+
+/** Counts a poll answer: a gap, an empty answer, the messages it carries. */
+export function countAnswer(context: TransportContext, technique: Technique, replay: Replay): void {
+  if (replay.gap) context.metrics.gap(technique);
+  if (replay.messages.length === 0) context.metrics.empty(technique);
+  context.metrics.delivered(technique, replay.messages.length);
+}
+
+/**
+ * What long polling and JSONP share (JSONP is long polling with another wrapper, as in
+ * engine.io): parse `topic`/`since`/`timeout`, admit, hold until there is an answer, count it.
+ */
+export async function heldPoll(context: TransportContext, technique: Technique, ctx: Context): Promise<Replay> {
+  const query = ctx.URL.searchParams;
+  const topic = parseTopic(query);
+  const since = parseSince(query);
+  const holdMs = parseTimeout(query, context.options.holdMs, context.options.maxHoldMs);
+  admit(context, ctx);
+  const replay = await hold(context, technique, onResponseClose(ctx), topic, since, holdMs);
+  countAnswer(context, technique, replay);
+  return replay;
 }
 
 /**

@@ -6,9 +6,9 @@
  */
 import type Router from '@koa/router';
 import type { TransportContext } from './shared.ts';
-import { parseCallback, parseSince, parseTimeout, parseTopic } from './query.ts';
-import { hold, pollBody } from './shared.ts';
-import { admit, onResponseClose } from './http.ts';
+import { parseCallback } from './query.ts';
+import { pollBody } from './shared.ts';
+import { heldPoll } from './http.ts';
 
 /** The JavaScript body: `/**\/` first defuses the Rosetta Flash family of content sniffing attacks. */
 export function frame(callback: string, body: string): string {
@@ -17,18 +17,9 @@ export function frame(callback: string, body: string): string {
 
 /** Registers `GET /api/jsonp?callback&topic&since&timeout`. */
 export function createJsonpTransport(context: TransportContext, router: Router): void {
-  const { options, metrics } = context;
   router.get('/api/jsonp', async (ctx) => {
-    const query = ctx.URL.searchParams;
-    const callback = parseCallback(query);
-    const topic = parseTopic(query);
-    const since = parseSince(query);
-    const holdMs = parseTimeout(query, options.holdMs, options.maxHoldMs);
-    admit(context, ctx);
-    const replay = await hold(context, 'jsonp', onResponseClose(ctx), topic, since, holdMs);
-    if (replay.gap) metrics.gap('jsonp');
-    if (replay.messages.length === 0) metrics.empty('jsonp');
-    metrics.delivered('jsonp', replay.messages.length);
+    const callback = parseCallback(ctx.URL.searchParams);
+    const replay = await heldPoll(context, 'jsonp', ctx);
     ctx.type = 'application/javascript; charset=utf-8';
     // Without nosniff a browser could be talked into reading the answer as another type.
     ctx.set('X-Content-Type-Options', 'nosniff');

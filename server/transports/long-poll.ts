@@ -5,23 +5,13 @@
  */
 import type Router from '@koa/router';
 import type { TransportContext } from './shared.ts';
-import { parseSince, parseTimeout, parseTopic } from './query.ts';
-import { hold, pollBody } from './shared.ts';
-import { admit, onResponseClose } from './http.ts';
+import { pollBody } from './shared.ts';
+import { heldPoll } from './http.ts';
 
 /** Registers `GET /api/long-poll?topic&since&timeout`. */
 export function createLongPollTransport(context: TransportContext, router: Router): void {
-  const { options, metrics } = context;
   router.get('/api/long-poll', async (ctx) => {
-    const query = ctx.URL.searchParams;
-    const topic = parseTopic(query);
-    const since = parseSince(query);
-    const holdMs = parseTimeout(query, options.holdMs, options.maxHoldMs);
-    admit(context, ctx);
-    const replay = await hold(context, 'long-poll', onResponseClose(ctx), topic, since, holdMs);
-    if (replay.gap) metrics.gap('long-poll');
-    if (replay.messages.length === 0) metrics.empty('long-poll');
-    metrics.delivered('long-poll', replay.messages.length);
+    const replay = await heldPoll(context, 'long-poll', ctx);
     ctx.type = 'application/json';
     ctx.body = pollBody(replay);
   });

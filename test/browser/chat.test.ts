@@ -1,8 +1,7 @@
 /** Chat across techniques, in real Chromium: pages in one room see each other's messages whatever they use. */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { describeBrowser, launchBrowser, openPage, waitForEntry, waitOpen } from '../helpers/browser.ts';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import { describeBrowser, useServerAndBrowser, openPage, waitForEntry, waitOpen } from '../helpers/browser.ts';
 
 async function say(page: Page, text: string): Promise<void> {
   const box = page.getByRole('textbox', { name: 'Message', exact: true });
@@ -11,22 +10,14 @@ async function say(page: Page, text: string): Promise<void> {
 }
 
 describeBrowser('chat', () => {
-  let server: TestServer;
-  let browser: Browser;
+  const shared = useServerAndBrowser();
 
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
 
   it('a message sent from one technique\'s page appears on the others in the same room, not in other rooms', async () => {
-    const ann = await openPage(browser, `${server.url}/demo/websocket?room=kitchen&nick=ann`);
-    const bob = await openPage(browser, `${server.url}/demo/jsonp?room=kitchen&nick=bob`);
-    const cat = await openPage(browser, `${server.url}/demo/iframe?room=kitchen&nick=cat`);
-    const elsewhere = await openPage(browser, `${server.url}/demo/sse?room=garden&nick=dan`);
+    const ann = await openPage(shared.browser, `${shared.server.url}/demo/websocket?room=kitchen&nick=ann`);
+    const bob = await openPage(shared.browser, `${shared.server.url}/demo/jsonp?room=kitchen&nick=bob`);
+    const cat = await openPage(shared.browser, `${shared.server.url}/demo/iframe?room=kitchen&nick=cat`);
+    const elsewhere = await openPage(shared.browser, `${shared.server.url}/demo/sse?room=garden&nick=dan`);
     const all = [ann, bob, cat, elsewhere];
     await Promise.all(all.map(({ page }) => waitOpen(page)));
 
@@ -45,7 +36,7 @@ describeBrowser('chat', () => {
   });
 
   it('a demo page can change rooms, and the chat page joins with auto (WebSocket here)', async () => {
-    const demo = await openPage(browser, `${server.url}/demo/long-poll?room=one&nick=eve`);
+    const demo = await openPage(shared.browser, `${shared.server.url}/demo/long-poll?room=one&nick=eve`);
     await waitOpen(demo.page);
     await demo.page.getByLabel('Room (topic)').fill('two');
     await demo.page.getByRole('button', { name: 'Apply and reconnect' }).click();
@@ -53,7 +44,7 @@ describeBrowser('chat', () => {
     await waitOpen(demo.page);
     expect(new URL(demo.page.url()).searchParams.get('room')).toBe('two');
 
-    const chat = await openPage(browser, `${server.url}/chat?room=two&nick=fay`);
+    const chat = await openPage(shared.browser, `${shared.server.url}/chat?room=two&nick=fay`);
     await waitOpen(chat.page);
     expect(await chat.page.locator('.pane').getAttribute('data-technique')).toBe('websocket');
     await say(chat.page, 'auto works');

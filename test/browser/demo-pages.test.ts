@@ -1,33 +1,23 @@
 /** Each demo page, in real Chromium, shows a message published from outside, with its latency and wire. */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { expect, it } from 'vitest';
 import { techniqueIds } from '../../client/lib/types.ts';
-import { describeBrowser, launchBrowser, openPage, waitForEntry, waitOpen, type OpenPage } from '../helpers/browser.ts';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import { describeBrowser, useServerAndBrowser, openPage, waitForEntry, waitOpen, type OpenPage } from '../helpers/browser.ts';
 
 describeBrowser('demo pages', () => {
-  let server: TestServer;
-  let browser: Browser;
+  const shared = useServerAndBrowser();
   const opened: OpenPage[] = [];
   const open = async (path: string): Promise<OpenPage> => {
-    const page = await openPage(browser, `${server.url}${path}`);
+    const page = await openPage(shared.browser, `${shared.server.url}${path}`);
     opened.push(page);
     return page;
   };
 
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
 
   it.each(techniqueIds)('/demo/%s shows a message published from outside', async (technique) => {
     const room = `demo-${technique}`;
     const { page, context, errors } = await open(`/demo/${technique}?room=${room}`);
     await waitOpen(page);
-    const id = await server.publish({ text: `outside says hi to ${technique} </script>` }, room);
+    const id = await shared.server.publish({ text: `outside says hi to ${technique} </script>` }, room);
     await waitForEntry(page, `outside says hi to ${technique} </script>`);
     const entry = page.locator('.entry.message').first();
     expect(await entry.getAttribute('data-id')).toBe(String(id));
@@ -44,7 +34,7 @@ describeBrowser('demo pages', () => {
     const { page, context, errors } = await open('/demo/short-poll?room=worker&worker=1&interval=200');
     await waitOpen(page);
     expect(await page.locator('[data-field="detail"]').textContent()).toContain('Web Worker');
-    await server.publish({ text: 'via the worker' }, 'worker');
+    await shared.server.publish({ text: 'via the worker' }, 'worker');
     await waitForEntry(page, 'via the worker');
     expect(errors).toEqual([]);
     await context.close();

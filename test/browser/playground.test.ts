@@ -1,27 +1,17 @@
 /** The playground, in real Chromium: one message published from outside shows in all six panes. */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { expect, it } from 'vitest';
 import { techniqueIds } from '../../client/lib/types.ts';
-import { describeBrowser, launchBrowser, openPage, waitForEntry, waitOpen } from '../helpers/browser.ts';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import { describeBrowser, useServerAndBrowser, openPage, waitForEntry, waitOpen } from '../helpers/browser.ts';
 
 describeBrowser('playground', () => {
-  let server: TestServer;
-  let browser: Browser;
+  const shared = useServerAndBrowser();
 
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
 
   it('shows a message published from outside in all six panes, with latency and requests per message', async () => {
-    const { page, context, errors } = await openPage(browser, `${server.url}/?room=pg`);
+    const { page, context, errors } = await openPage(shared.browser, `${shared.server.url}/?room=pg`);
     expect(await page.locator('.pane').count()).toBe(6);
     await waitOpen(page);
-    await server.publish({ text: 'six ways at once' }, 'pg');
+    await shared.server.publish({ text: 'six ways at once' }, 'pg');
     for (const technique of techniqueIds) {
       const pane = `.pane[data-technique="${technique}"]`;
       await waitForEntry(page, 'six ways at once', pane);
@@ -34,7 +24,7 @@ describeBrowser('playground', () => {
   });
 
   it('publishes from its own box and ticks at the chosen rate until stopped', async () => {
-    const { page, context, errors } = await openPage(browser, `${server.url}/?room=tick`);
+    const { page, context, errors } = await openPage(shared.browser, `${shared.server.url}/?room=tick`);
     await waitOpen(page);
     await page.getByRole('textbox', { name: 'Message', exact: true }).fill('from the box');
     await page.getByRole('button', { name: 'Publish' }).click();

@@ -5,7 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { startServer, type TestServer } from './server.ts';
 
 /** Where Chromium is looked for; `PUSHLAB_CHROMIUM` overrides. */
 export const chromiumPath = process.env.PUSHLAB_CHROMIUM ?? '/usr/bin/chromium';
@@ -92,4 +93,17 @@ export async function waitOpen(page: Page, scope = 'body', timeoutMs = 10_000): 
 /** Waits for a log entry under `scope` whose text contains `text`. */
 export async function waitForEntry(page: Page, text: string, scope = 'body', kind = 'message', timeoutMs = 10_000): Promise<void> {
   await page.locator(`${scope} .entry.${kind}`, { hasText: text }).first().waitFor({ timeout: timeoutMs });
+}
+
+/** One server and one Chromium for a whole suite, started before it and closed after it. */
+export function useServerAndBrowser(): { readonly server: TestServer; readonly browser: Browser } {
+  const shared = {} as { server: TestServer; browser: Browser };
+  beforeAll(async () => {
+    [shared.server, shared.browser] = await Promise.all([startServer(), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await shared.browser?.close();
+    await shared.server?.close();
+  });
+  return shared;
 }
