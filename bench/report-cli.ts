@@ -26,7 +26,10 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const { out } = program.opts<{ out: string }>();
   const written = await writeReport({ runs: await readRunResults(files), outDir: out });
-  const shown = (path: string): string => relative(process.cwd(), path) || path;
+  const shown = (path: string): string => {
+    const near = relative(process.cwd(), path);
+    return near === '' || near.startsWith('..') ? path : near;
+  };
   process.stdout.write(
     `report of ${files.length} results file${files.length === 1 ? '' : 's'}:\n` +
       `  ${shown(written.markdownPath)}\n  ${shown(written.htmlPath)}\n  ${written.charts.length} charts in ${shown(out)}/charts/\n`,
