@@ -1,4 +1,5 @@
 /** Small helpers the chart builders share: colours per row, when to use a log scale, label room. */
+import * as Plot from '@observablehq/plot';
 import { techniqueColor } from './format.ts';
 import type { Row } from './model.ts';
 import { textWidthPx } from './svg.ts';
@@ -126,13 +127,42 @@ export function logTicks(domain: readonly [number, number]): number[] {
   return ticks;
 }
 
-/** Scale options for an axis over `values`: log with readable ticks when the spread needs it, else linear. */
-export function axisScale(values: readonly number[], padding: { low: number; high: number } = { low: 0.8, high: 1.25 }): {
+/** Scale options and marks of one axis. */
+export interface Axis {
   log: boolean;
-  options: { type: 'log' | 'linear'; domain?: [number, number]; ticks?: number[]; tickFormat: (v: number) => string; nice?: boolean };
-} {
+  domain?: [number, number];
+  scale: Plot.ScaleOptions;
+  /** The explicit axis of a log scale (empty for a linear one): Plot's own would blank some labels. */
+  marks: Plot.Markish[];
+}
+
+/**
+ * A log axis over `domain` with labels on every tick of `logTicks`. Plot formats log ticks
+ * through d3's log tickFormat, which blanks 5× labels (and any function's output) when the
+ * domain spans a few decades, so the ticks are drawn as an explicit axis mark.
+ */
+export function logAxis(dim: 'x' | 'y', domain: [number, number], label: string): Axis {
+  const ticks = logTicks(domain);
+  const text = (d: number): string => formatTick(d);
+  return {
+    log: true,
+    domain,
+    scale: { type: 'log', domain, grid: ticks, label },
+    marks: [dim === 'x' ? Plot.axisX(ticks, { text, label, labelAnchor: 'center' }) : Plot.axisY(ticks, { text, label })],
+  };
+}
+
+/** An axis over `values`: log with readable ticks when the spread needs it, else linear from Plot's ticks. */
+export function axisScale(
+  dim: 'x' | 'y',
+  values: readonly number[],
+  what: string,
+  unit: string,
+  padding: { low: number; high: number } = { low: 0.8, high: 1.25 },
+): Axis {
   const positive = values.filter((v) => Number.isFinite(v) && v > 0);
-  if (!needsLog(values)) return { log: false, options: { type: 'linear', tickFormat: formatTick, nice: true } };
-  const domain: [number, number] = [Math.min(...positive) * padding.low, Math.max(...positive) * padding.high];
-  return { log: true, options: { type: 'log', domain, ticks: logTicks(domain), tickFormat: formatTick } };
+  if (!needsLog(values)) {
+    return { log: false, scale: { type: 'linear', tickFormat: formatTick, nice: true, grid: true, label: axisLabel(what, unit, false) }, marks: [] };
+  }
+  return logAxis(dim, [Math.min(...positive) * padding.low, Math.max(...positive) * padding.high], axisLabel(what, unit, true));
 }

@@ -3,7 +3,7 @@
  * memory per row; sweeps add their own (sweeps.ts). A chart with nothing to show is left out.
  */
 import * as Plot from '@observablehq/plot';
-import { axisLabel, axisScale, decadeBelow, formatTick, logTicks, rowColors, rowLabelMarginPx } from './chart-kit.ts';
+import { axisLabel, axisScale, decadeBelow, formatTick, logAxis, rowColors, rowLabelMarginPx } from './chart-kit.ts';
 import { formatNumber } from './format.ts';
 import type { Row } from './model.ts';
 import { sweepCharts } from './sweeps.ts';
@@ -21,7 +21,8 @@ const percentiles = [
 
 function latencyChart(slug: string, rows: readonly Row[]): ChartSpec | undefined {
   const points = rows.flatMap((row) => percentiles.map(({ stat }) => ({ row: row.key, stat, ms: row.result.latencyMs[stat] })));
-  const { log, options: scale } = axisScale(points.map((p) => p.ms));
+  const x = axisScale('x', points.map((p) => p.ms), 'latency', 'ms');
+  const log = x.log;
   const shown = points.filter((p) => Number.isFinite(p.ms) && (!log || p.ms > 0));
   if (shown.length === 0 || shown.every((p) => p.ms === 0)) return undefined;
   const spans = rows.map((row) => ({ row: row.key, from: row.result.latencyMs.p50, to: row.result.latencyMs.max }));
@@ -36,10 +37,11 @@ function latencyChart(slug: string, rows: readonly Row[]): ChartSpec | undefined
       height: rows.length * barHeightPx + axisRoomPx,
       marginLeft: rowLabelMarginPx(rows),
       marginRight: 24,
-      x: { ...scale, label: axisLabel('latency', 'ms', log), grid: true, labelAnchor: 'center' },
+      x: { ...x.scale, labelAnchor: 'center' },
       y: { domain: rows.map((r) => r.key), label: null },
       color: { domain: percentiles.map((p) => p.stat), range: percentiles.map((p) => p.color) },
       marks: [
+        ...x.marks,
         Plot.ruleY(spans, { y: 'row', x1: 'from', x2: 'to', stroke: '#c9ccd1', strokeWidth: 2 }),
         Plot.dot(shown, { x: 'ms', y: 'row', fill: 'stat', r: 4.5, stroke: 'white', strokeWidth: 0.8 }),
       ],
@@ -51,8 +53,8 @@ function cdfChart(slug: string, rows: readonly Row[]): ChartSpec | undefined {
   const withCdf = rows.filter((row) => (row.result.latencyCdf?.length ?? 0) >= 2);
   if (withCdf.length === 0) return undefined;
   const points = withCdf.flatMap((row) => (row.result.latencyCdf ?? []).map(([percentile, ms]) => ({ row: row.key, percentile, ms })));
-  const { log, options: scale } = axisScale(points.map((p) => p.ms).filter((ms) => ms > 0), { low: 1, high: 1.1 });
-  const shown = log ? points.filter((p) => p.ms > 0) : points;
+  const x = axisScale('x', points.map((p) => p.ms).filter((ms) => ms > 0), 'latency', 'ms', { low: 0.9, high: 1.1 });
+  const shown = x.log ? points.filter((p) => p.ms > 0) : points;
   const colors = rowColors(withCdf);
   return {
     id: `${slug}-cdf`,
@@ -63,10 +65,10 @@ function cdfChart(slug: string, rows: readonly Row[]): ChartSpec | undefined {
       height: 340,
       marginLeft: 48,
       marginRight: 24,
-      x: { ...scale, label: axisLabel('latency', 'ms', log), grid: true, labelAnchor: 'center' },
+      x: { ...x.scale, labelAnchor: 'center' },
       y: { domain: [0, 100], label: 'messages delivered at least this fast (%)', grid: true },
       color: { domain: withCdf.map((r) => r.key), range: withCdf.map((r) => colors.get(r.key) ?? 'grey') },
-      marks: [Plot.ruleY([0]), Plot.line(shown, { x: 'ms', y: 'percentile', z: 'row', stroke: 'row', strokeWidth: 2, curve: 'monotone-x' })],
+      marks: [...x.marks, Plot.ruleY([0]), Plot.line(shown, { x: 'ms', y: 'percentile', z: 'row', stroke: 'row', strokeWidth: 2, curve: 'monotone-x' })],
     },
   };
 }
@@ -88,9 +90,13 @@ function barChart(rows: readonly Row[], options: BarOptions): ChartSpec | undefi
     .map((row) => ({ row: row.key, value: options.value(row), color: colors.get(row.key) ?? 'grey' }))
     .filter((bar) => Number.isFinite(bar.value) && bar.value >= 0);
   if (bars.length === 0 || bars.every((bar) => bar.value === 0)) return undefined;
-  const log = axisScale(bars.map((bar) => bar.value)).log;
+  const log = axisScale('x', bars.map((bar) => bar.value), options.what, options.unit).log;
   const max = Math.max(...bars.map((bar) => bar.value));
   const base = log ? decadeBelow(Math.min(...bars.map((bar) => bar.value))) : 0;
+  const label = axisLabel(options.what, options.unit, log);
+  const x = log
+    ? logAxis('x', [base, max * 4], label)
+    : { log: false, scale: { type: 'linear' as const, domain: [0, max * 1.18], tickFormat: formatTick, grid: true, label }, marks: [] };
   const ticks = options.tick === undefined ? [] : rows.map((row) => ({ row: row.key, value: options.tick?.value(row) ?? 0 })).filter((t) => t.value > base);
   return {
     id: options.id,
@@ -103,18 +109,11 @@ function barChart(rows: readonly Row[], options: BarOptions): ChartSpec | undefi
       height: rows.length * barHeightPx + axisRoomPx,
       marginLeft: rowLabelMarginPx(rows),
       marginRight: 24,
-      x: {
-        type: log ? 'log' : 'linear',
-        domain: log ? [base, max * 4] : [0, max * 1.18],
-        ...(log ? { ticks: logTicks([base, max * 4]) } : {}),
-        tickFormat: formatTick,
-        label: axisLabel(options.what, options.unit, log),
-        grid: true,
-        labelAnchor: 'center',
-      },
+      x: { ...x.scale, labelAnchor: 'center' },
       y: { domain: rows.map((r) => r.key), label: null },
       color: { type: 'identity' },
       marks: [
+        ...x.marks,
         Plot.barX(bars, { y: 'row', x1: base, x2: 'value', fill: 'color', insetTop: 3, insetBottom: 3 }),
         Plot.tickX(ticks, { y: 'row', x: 'value', stroke: '#1b1e23', strokeWidth: 2 }),
         Plot.text(bars, { y: 'row', x: 'value', text: (d: { value: number }) => formatNumber(d.value), dx: 5, textAnchor: 'start', fill: '#1b1e23' }),

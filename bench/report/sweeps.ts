@@ -3,13 +3,13 @@
  * requests per message), scaling with clients (p99 and CPU), and payload share against size.
  */
 import * as Plot from '@observablehq/plot';
-import { axisLabel, axisScale, dodgeLabels, formatTick, project } from './chart-kit.ts';
+import { axisLabel, axisScale, dodgeLabels, formatTick, logAxis, project, type Axis } from './chart-kit.ts';
 import { formatDuration, techniqueColor, techniqueName } from './format.ts';
 import type { Row } from './model.ts';
 import { chartWidthPx, type ChartSpec } from './svg.ts';
 import type { TechniqueResult } from '../results.ts';
 
-const frame = { width: chartWidthPx, height: 380, marginLeft: 56, marginRight: 120, marginTop: 16, marginBottom: 44 };
+const frame = { width: chartWidthPx, height: 380, marginLeft: 56, marginRight: 120, marginTop: 30, marginBottom: 44 };
 
 interface Point {
   x: number;
@@ -19,10 +19,11 @@ interface Point {
 }
 
 /** An axis with an explicit domain, so labels can be placed in pixels before Plot draws. */
-function fixedAxis(values: readonly number[]): { domain: [number, number]; log: boolean; ticks?: number[] } {
-  const { log, options } = axisScale(values, { low: 0.6, high: 1.6 });
-  if (log && options.domain !== undefined) return { domain: options.domain, log, ...(options.ticks === undefined ? {} : { ticks: options.ticks }) };
-  return { domain: [0, Math.max(...values) * 1.1], log: false };
+function fixedAxis(dim: 'x' | 'y', values: readonly number[], what: string, unit: string): Axis & { domain: [number, number] } {
+  const axis = axisScale(dim, values, what, unit, { low: 0.6, high: 1.6 });
+  if (axis.log && axis.domain !== undefined) return { ...axis, domain: axis.domain };
+  const domain: [number, number] = [0, Math.max(...values) * 1.1];
+  return { log: false, domain, scale: { type: 'linear', domain, tickFormat: formatTick, grid: true, label: axisLabel(what, unit, false) }, marks: [] };
 }
 
 /** Text marks for `points`, each nudged vertically so no two labels overlap. */
@@ -47,8 +48,8 @@ function tradeOffChart(slug: string, rows: readonly Row[]): ChartSpec | undefine
   const pollPoints = polls.map((row) => toPoint(row, formatDuration(row.result.variant?.intervalMs ?? 0), pollColor));
   const pushPoints = push.map((row) => toPoint(row, row.name, techniqueColor(row.result.technique)));
   const all = [...pollPoints, ...pushPoints].filter((p) => p.x > 0 && p.y > 0);
-  const x = fixedAxis(all.map((p) => p.x));
-  const y = fixedAxis(all.map((p) => p.y));
+  const x = fixedAxis('x', all.map((p) => p.x), 'requests per delivered message', 'requests');
+  const y = fixedAxis('y', all.map((p) => p.y), 'median latency', 'ms');
   return {
     id: `${slug}-trade-off`,
     title: 'Poll interval trade-off: median latency against requests per message',
@@ -61,9 +62,11 @@ function tradeOffChart(slug: string, rows: readonly Row[]): ChartSpec | undefine
     ],
     plot: {
       ...frame,
-      x: { domain: x.domain, ticks: x.ticks, type: x.log ? 'log' : 'linear', tickFormat: formatTick, label: axisLabel('requests per delivered message', 'requests', x.log), grid: true, labelAnchor: 'center' },
-      y: { domain: y.domain, ticks: y.ticks, type: y.log ? 'log' : 'linear', tickFormat: formatTick, label: axisLabel('median latency', 'ms', y.log), grid: true },
+      x: { ...x.scale, labelAnchor: 'center' },
+      y: y.scale,
       marks: [
+        ...x.marks,
+        ...y.marks,
         Plot.line(all.filter((p) => pollPoints.includes(p)), { x: 'x', y: 'y', stroke: pollColor, strokeWidth: 2 }),
         Plot.dot(all, { x: 'x', y: 'y', fill: 'color', r: 5, stroke: 'white' }),
         ...labelMarks(all, x, y),
@@ -93,8 +96,8 @@ function knobChart(rows: readonly Row[], options: LineOptions): ChartSpec | unde
     .sort((a, b) => a.x - b.x);
   if (new Set(points.map((p) => p.x)).size < 2) return undefined;
   const techniques = [...new Set(points.map((p) => p.technique))];
-  const { log: xLog, options: xScale } = axisScale(points.map((p) => p.x), { low: 0.9, high: 1.1 });
-  const { log: yLog, options: yScale } = axisScale(points.map((p) => p.y));
+  const x = axisScale('x', points.map((p) => p.x), options.xWhat, options.xUnit, { low: 0.9, high: 1.1 });
+  const y = axisScale('y', points.map((p) => p.y), options.yWhat, options.yUnit);
   return {
     id: options.id,
     title: options.title,
@@ -103,10 +106,12 @@ function knobChart(rows: readonly Row[], options: LineOptions): ChartSpec | unde
     plot: {
       ...frame,
       marginRight: 32,
-      x: { ...xScale, label: axisLabel(options.xWhat, options.xUnit, xLog), grid: true, labelAnchor: 'center' },
-      y: { ...yScale, label: axisLabel(options.yWhat, options.yUnit, yLog), grid: true, ...(yLog ? {} : { zero: true }) },
+      x: { ...x.scale, labelAnchor: 'center' },
+      y: { ...y.scale, ...(y.log ? {} : { zero: true }) },
       color: { domain: techniques, range: techniques.map(techniqueColor) },
       marks: [
+        ...x.marks,
+        ...y.marks,
         Plot.line(points, { x: 'x', y: 'y', z: 'technique', stroke: 'technique', strokeWidth: 2 }),
         Plot.dot(points, { x: 'x', y: 'y', fill: 'technique', r: 4 }),
       ],
