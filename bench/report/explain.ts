@@ -45,7 +45,8 @@ export function explainMeasurement(run: RunResult, rows: readonly Row[]): Text[]
   const rate = numberParam(params, names.rate) ?? (durationMs !== undefined && durationMs > 0 && published[0] !== undefined ? published[0] / (durationMs / 1000) : undefined);
   if (rows.length > 0) {
     lines.push(
-      `${formatCount(rows.length)} rows (techniques and settings), each with its own subscribers: ${range(clients, formatCount)} clients per row` +
+      `${formatCount(rows.length)} ${rows.some((row) => row.result.variant !== undefined) ? 'rows (techniques and settings)' : 'techniques'}, ` +
+        `each with its own subscribers: ${range(clients, formatCount)} clients each` +
         `${topics === undefined ? '' : ` on ${formatCount(topics)} topic${topics === 1 ? '' : 's'}`}, one connection each.`,
     );
   }
