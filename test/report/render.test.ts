@@ -142,3 +142,45 @@ describe('charts', () => {
     expect(html).toContain('@media print');
   });
 });
+
+describe('a run with nothing delivered (idle connections)', () => {
+  it('still renders: only the charts and findings that have data', () => {
+    const rss: Record<string, number> = { 'short-poll': 1900, 'long-poll': 5800, jsonp: 5900, iframe: 15100, sse: 13800, websocket: 8900 };
+    const idle = buildReport([
+      {
+        scenario: 'idle',
+        startedAt: '2025-11-21T10:00:00.000Z',
+        environment: { node: 'v20.20.0', cpu: 'test cpu', cores: 2, commit: 'abc1234', pinned: false },
+        params: { clients: 5000, durationMs: 30_000 },
+        techniques: Object.fromEntries(
+          Object.entries(rss).map(([technique, bytes]) => [
+            technique,
+            {
+              technique: technique as 'sse',
+              clients: 5000,
+              published: 0,
+              expected: 0,
+              delivered: 0,
+              lost: 0,
+              duplicated: 0,
+              outOfOrder: 0,
+              latencyMs: { p50: 0, p90: 0, p99: 0, max: 0 },
+              requestsPerMessage: 0,
+              bytesPerMessage: 0,
+              payloadShare: 0,
+              serverCpuMsPer1kMessages: 0,
+              serverRssBytesPerConnection: bytes,
+            },
+          ]),
+        ),
+      },
+    ]);
+    const [s] = idle.scenarios;
+    expect(s?.charts.map((c) => c.id)).toEqual(['idle-memory']);
+    expect(s?.findings).toEqual(['**Least server memory per connection**: short polling, 1.86 KiB; the most: iframe streaming, 14.7 KiB.']);
+    expect(s?.alerts).toEqual([]);
+    expect(s?.measured.join('\n')).toContain('The server was **not pinned** to a core');
+    expect(renderMarkdown(idle)).toContain('| `websocket` | 5,000 | 0 | 0 | 0 | 0 | 0 | 0 |');
+    expect(renderHtml(idle)).toContain('<figure class="chart" id="chart-idle-memory">');
+  });
+});
