@@ -58,6 +58,8 @@ describe.skipIf(skip !== undefined)('the HTML report in Chromium', () => {
     }
     expect(await page.$$eval('table caption', (captions) => captions.length)).toBeGreaterThanOrEqual(15);
     expect(await page.$$eval('script', (scripts) => scripts.length)).toBe(0);
+    const ids = await page.$$eval('[id]', (elements) => elements.map((element) => element.id));
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]); // inline SVG titles and anchors stay unique
     expect(await page.textContent('.callout')).toContain('JSONP lost 37');
     expect(problems).toEqual([]);
     expect(requests).toEqual([pathToFileURL(written.htmlPath).href]);
