@@ -1,0 +1,110 @@
+/** Number and label formatting shared by every part of the report: one rounding rule, one set of names. */
+import type { TechniqueResult } from '../results.ts';
+
+/** The order techniques are listed in, from the oldest trick to the newest standard. */
+export const techniqueOrder = ['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket'] as const;
+
+const techniqueNames: Record<string, string> = {
+  'short-poll': 'short polling',
+  'long-poll': 'long polling',
+  jsonp: 'JSONP',
+  iframe: 'iframe streaming',
+  sse: 'SSE',
+  websocket: 'WebSocket',
+};
+
+/** A fixed colour per technique, so a technique looks the same in every chart (Observable 10). */
+export const techniqueColors: Record<string, string> = {
+  'short-poll': '#4269d0',
+  'long-poll': '#efb118',
+  jsonp: '#ff725c',
+  iframe: '#6cc5b0',
+  sse: '#3ca951',
+  websocket: '#a463f2',
+};
+
+/** The colour of a technique; grey for one the report does not know. */
+export function techniqueColor(technique: string): string {
+  return techniqueColors[technique] ?? '#9498a0';
+}
+
+/** A number to 3 significant figures with thousands separators: 12,300; 1.23; 0.00123. */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (value === 0) return '0';
+  const rounded = Number(value.toPrecision(3));
+  if (Math.abs(rounded) >= 1000) return Math.round(rounded).toLocaleString('en-US');
+  if (Math.abs(rounded) >= 1e-4) return String(rounded);
+  return rounded.toExponential(2);
+}
+
+/** A count, exact, with thousands separators. */
+export function formatCount(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+/** A share (0–1) as a percentage to 3 significant figures: `66.1 %`. */
+export function formatShare(share: number): string {
+  return `${formatNumber(share * 100)} %`;
+}
+
+/** A change in percent, signed, with at most one decimal: `+12.3 %`, `−4.0 %`, `+250 %`. */
+export function formatDelta(percent: number): string {
+  if (!Number.isFinite(percent)) return 'n/a';
+  const magnitude = Math.abs(percent);
+  if (magnitude < 0.05) return '±0 %';
+  const text = magnitude >= 100 ? Math.round(magnitude).toLocaleString('en-US') : magnitude.toFixed(1);
+  return `${percent > 0 ? '+' : '−'}${text} %`;
+}
+
+/** A ratio as `11.2×`. */
+export function formatRatio(ratio: number): string {
+  return `${formatNumber(ratio)}×`;
+}
+
+/** A duration for prose: `250 ms`, `1 s`, `2.5 s`, `2 min`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${formatNumber(ms)} ms`;
+  if (ms < 120_000) return `${formatNumber(ms / 1000)} s`;
+  return `${formatNumber(ms / 60_000)} min`;
+}
+
+/** A size for prose: `128 B`, `1 KiB`, `16 KiB`, `1.5 MiB`. */
+export function formatBytes(bytes: number): string {
+  if (Math.abs(bytes) < 1024) return `${formatNumber(bytes)} B`;
+  if (Math.abs(bytes) < 1024 * 1024) return `${formatNumber(bytes / 1024)} KiB`;
+  return `${formatNumber(bytes / 1024 / 1024)} MiB`;
+}
+
+/** The human name of a technique id: `sse` → `SSE`; an unknown id is returned as is. */
+export function techniqueName(technique: string): string {
+  return techniqueNames[technique] ?? technique;
+}
+
+/** What a row varies, in words: `at 1 s`, `with 1 KiB payloads`, `with 100 clients`; empty without a variant. */
+export function variantText(row: TechniqueResult): string {
+  const variant = row.variant;
+  if (variant === undefined) return '';
+  const parts: string[] = [];
+  if (variant.intervalMs !== undefined) parts.push(`at ${formatDuration(variant.intervalMs)}`);
+  if (variant.holdMs !== undefined) parts.push(`holding ${formatDuration(variant.holdMs)}`);
+  if (variant.payloadBytes !== undefined) parts.push(`with ${formatBytes(variant.payloadBytes)} payloads`);
+  if (variant.clients !== undefined) parts.push(`with ${formatCount(variant.clients)} clients`);
+  return parts.join(', ');
+}
+
+/** A row in prose: `short polling at 1 s`, `SSE`. */
+export function rowName(row: TechniqueResult): string {
+  const variant = variantText(row);
+  return variant === '' ? techniqueName(row.technique) : `${techniqueName(row.technique)} ${variant}`;
+}
+
+/** Capitalises the first letter, for a sentence that starts with a row name. */
+export function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** A file-name-safe slug: `poll-interval-sweep`, `my_scenario` → `my-scenario`. */
+export function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'run';
+}
