@@ -48,6 +48,10 @@ export const techniqueResultSchema = z.object({
   emptyResponses: z.number().int().nonnegative().optional(),
   serverCpuMsPer1kMessages: z.number(),
   serverRssBytesPerConnection: z.number(),
+  /** Wire bytes (in + out) per subscriber per second over the window: polls and heartbeats when idle. */
+  bytesPerConnectionPerSecond: z.number().optional(),
+  /** Length of the measured window (from the first to the second `/metrics` read), in milliseconds. */
+  windowMs: z.number().optional(),
   /** Share of one core each side used during the measured window (1 = a whole core). */
   serverCpuShare: z.number().optional(),
   loadCpuShare: z.number().optional(),

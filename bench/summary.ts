@@ -1,0 +1,103 @@
+/**
+ * The printer: renders a results document as a plain-text summary (the CLI prints it). It
+ * returns a string and never prints, so it is tested against a stored result.
+ */
+import type { RunResult, TechniqueResult } from './results.ts';
+
+/** Lays out `rows` under `headers`: the first column left-aligned, the others right-aligned. */
+export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+/** Milliseconds with a precision that suits their size. */
+export function formatMs(value: number): string {
+  if (value >= 100) return value.toFixed(0);
+  if (value >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+/** Bytes as B, KiB or MiB. */
+export function formatBytes(value: number): string {
+  const size = Math.abs(value);
+  if (size >= 1024 * 1024) return `${(value / 1024 / 1024).toFixed(1)} MiB`;
+  if (size >= 10 * 1024) return `${(value / 1024).toFixed(1)} KiB`;
+  return `${Math.round(value)} B`;
+}
+
+const percent = (share: number): string => `${(share * 100).toFixed(0)}%`;
+
+function row(key: string, r: TechniqueResult): string[] {
+  return [
+    key,
+    `${r.delivered}/${r.expected}`,
+    String(r.lost),
+    String(r.duplicated),
+    String(r.outOfOrder),
+    formatMs(r.latencyMs.p50),
+    formatMs(r.latencyMs.p90),
+    formatMs(r.latencyMs.p99),
+    formatMs(r.latencyMs.max),
+    r.requestsPerMessage.toFixed(3),
+    formatBytes(r.bytesPerMessage),
+    percent(r.payloadShare),
+    r.serverCpuMsPer1kMessages.toFixed(1),
+    formatBytes(r.serverRssBytesPerConnection),
+    r.serverCpuShare === undefined ? '-' : percent(r.serverCpuShare),
+    r.loadCpuShare === undefined ? '-' : percent(r.loadCpuShare),
+    r.loadElu === undefined ? '-' : percent(r.loadElu),
+    r.bottleneck ?? '-',
+  ];
+}
+
+const headers = [
+  'run', 'delivered/expected', 'lost', 'dup', 'ooo', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'req/msg', 'bytes/msg',
+  'payload', 'srv cpu ms/1k', 'srv RSS/conn', 'srv cpu', 'load cpu', 'load ELU', 'bottleneck',
+];
+
+/** One sentence per row on which side limited it, or one saying neither did. */
+export function describeBottlenecks(result: RunResult): string[] {
+  const rows = Object.entries(result.techniques);
+  const limited = rows.filter(([, r]) => r.bottleneck === 'server' || r.bottleneck === 'load');
+  if (limited.length === 0) {
+    return ['Bottleneck: none. Neither the server nor the load generator was saturated in any run, so the figures describe the techniques.'];
+  }
+  return limited.map(([key, r]) =>
+    r.bottleneck === 'load'
+      ? `Bottleneck in ${key}: the LOAD GENERATOR was saturated (CPU ${percent(r.loadCpuShare ?? 0)}, event loop ${percent(r.loadElu ?? 0)}); its latency and throughput measure the clients, not the server.`
+      : `Bottleneck in ${key}: the SERVER was saturated (CPU ${percent(r.serverCpuShare ?? 0)} of its core); its figures show the server at its limit.`,
+  );
+}
+
+/** The whole summary: scenario line, environment, the table, bottlenecks, notes, capacity. */
+export function renderSummary(result: RunResult): string {
+  const p = result.params as { clients?: number; topics?: number; ratePerSecond?: number; payloadBytes?: number; durationMs?: number; warmupMs?: number };
+  const env = result.environment;
+  const out: string[] = [
+    `${result.scenario}: ${p.clients} clients, ${p.topics} topic(s), ${p.ratePerSecond} msg/s, ${p.payloadBytes} B payload, ` +
+      `${p.durationMs} ms measured after ${p.warmupMs} ms warm-up (started ${result.startedAt})`,
+    `node ${env.node}, ${env.cpu}, ${env.cores} cores, commit ${env.commit}, ${env.pinned ? 'server and load pinned to their own cores' : 'NOT pinned (server and load share cores)'}`,
+    '',
+    renderTable(headers, Object.entries(result.techniques).map(([key, r]) => row(key, r))),
+    '',
+    ...describeBottlenecks(result),
+  ];
+  const notes = Object.entries(result.techniques).flatMap(([key, r]) => (r.notes ?? []).map((note) => `${key}: ${note}`));
+  if (notes.length > 0) out.push('', 'Notes:', ...notes.map((note) => `  - ${note}`));
+  if (result.capacity !== undefined) {
+    out.push(
+      '',
+      'Request/response capacity (autocannon, 10 connections; each poll answered at once with one message):',
+      renderTable(
+        ['endpoint', 'req/s', 'p50 ms', 'p99 ms', 'errors'],
+        Object.entries(result.capacity).map(([name, c]) => [name, String(c.requestsPerSecond), formatMs(c.latencyMs.p50), formatMs(c.latencyMs.p99), String(c.errors ?? 0)]),
+      ),
+    );
+  }
+  return `${out.join('\n')}\n`;
+}
