@@ -82,6 +82,8 @@ export function aggregate(m: RunMeasurements): TechniqueResult {
   const notes = [...m.notes];
   if (deliveries === 0) notes.push('nothing was delivered in the window: per-message figures are 0, not measured');
   const count = histogram.totalCount;
+  // HDR percentiles are the upper bounds of their buckets; none can exceed the largest value recorded.
+  const at = (percentile: number): number => ms(Math.min(histogram.getValueAtPercentile(percentile), histogram.maxValue));
 
   return {
     technique,
@@ -95,14 +97,14 @@ export function aggregate(m: RunMeasurements): TechniqueResult {
     outOfOrder: m.outOfOrder,
     gaps: m.gaps,
     latencyMs: {
-      p50: ms(histogram.getValueAtPercentile(50)),
-      p90: ms(histogram.getValueAtPercentile(90)),
-      p99: ms(histogram.getValueAtPercentile(99)),
-      p999: ms(histogram.getValueAtPercentile(99.9)),
+      p50: at(50),
+      p90: at(90),
+      p99: at(99),
+      p999: at(99.9),
       max: ms(histogram.maxValue),
       mean: count > 0 ? ms(histogram.mean) : 0,
     },
-    latencyCdf: count > 0 ? cdfPercentiles.map((p): [number, number] => [p, ms(histogram.getValueAtPercentile(p))]) : [],
+    latencyCdf: count > 0 ? cdfPercentiles.map((p): [number, number] => [p, at(p)]) : [],
     deliveredPerSecond: round(per(m.delivered, plan.durationMs / 1000), 2),
     requestsPerMessage: round(per(requests, deliveries)),
     bytesPerMessage: round(per(bytesIn + bytesOut, deliveries), 2),

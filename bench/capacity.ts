@@ -55,7 +55,7 @@ export async function measureCapacity(options: CapacityOptions): Promise<Capacit
     ],
   ];
   // A short unrecorded run first, so the first endpoint measured does not pay for the server's JIT warm-up.
-  await run({ url: shortPollUrl, connections: options.connections ?? 10, duration: Math.min(1, options.durationMs / 2000) });
+  await run({ url: shortPollUrl, connections: options.connections ?? 10, amount: 500 });
   const capacity: Capacity = {};
   for (const [index, [name, endpoint]] of endpoints.entries()) {
     options.onEndpoint?.(name, index, endpoints.length);
@@ -64,6 +64,8 @@ export async function measureCapacity(options: CapacityOptions): Promise<Capacit
       ...endpoint,
       connections: options.connections ?? 10,
       duration: options.durationMs / 1000,
+      // autocannon stops at its first sample after `duration`; sampling every 100 ms keeps short runs short.
+      sampleInt: 100,
     });
     const seconds = result.duration > 0 ? result.duration : options.durationMs / 1000;
     capacity[name] = {

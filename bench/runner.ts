@@ -72,7 +72,7 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
   const topics = topicNames(plan.topics);
   let subscribers: Awaited<ReturnType<typeof openSubscribers>> | undefined;
   try {
-    await sleep(200);
+    await sleep(100);
     const serverIdle = await server.metrics();
 
     progress({ type: 'phase', run: plan.key, phase: 'connect', total: plan.clients, unit: 'clients' });
@@ -86,7 +86,7 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
     );
     progress({ type: 'phase-end' });
     // Let the server settle before reading its memory with every client connected and idle.
-    await sleep(500);
+    await sleep(Math.min(500, 100 + plan.clients));
     const serverConnected = await server.metrics();
 
     const publisher = startPublisher({ baseUrl: server.url, topics, ratePerSecond: plan.ratePerSecond, payloadBytes: plan.payloadBytes });
