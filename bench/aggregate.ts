@@ -13,8 +13,11 @@ export const cdfPercentiles = [
   0, 1, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 95, 97.5, 99, 99.5, 99.9, 99.99, 100,
 ] as const;
 
-/** A CPU or event-loop share at or above this (of one core) means that side was saturated. */
-export const saturatedShare = 0.9;
+/**
+ * A CPU or event-loop share at or above this (of one core) means that side was saturated: past
+ * it, queueing inside that process, not the technique, sets the latency.
+ */
+export const saturatedShare = 0.8;
 
 /** What the runner measured in one run. */
 export interface RunMeasurements {

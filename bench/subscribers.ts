@@ -1,11 +1,12 @@
 /**
- * The subscribers of one run: lean clients of `bench/clients/`, one connection each, spread
+ * The subscribers of one run: lean clients of `bench/clients/` (`createLoadClient`), one connection each, spread
  * over the topics round robin. Each checks its topic's sequence; each delivery of a message
  * scheduled inside the measured window records its latency (receipt hrtime − scheduled
  * hrtime, the same monotonic clock as the publisher's) in one HDR histogram, in microseconds.
  */
 import { build, type Histogram } from 'hdr-histogram-js';
-import { createClient, type PushClient, type TechniqueId } from './clients/index.ts';
+import type { PushClient, TechniqueId } from './clients/index.ts';
+import { createLoadClient } from './clients/lean.ts';
 import { scheduledNsOf } from './publisher.ts';
 import { SequenceChecker } from './sequence.ts';
 
@@ -76,7 +77,7 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
       const checker = new SequenceChecker();
       let dropping = toDrop > 0;
       if (dropping) toDrop--;
-      const client = createClient(
+      const client = createLoadClient(
         options.technique,
         { baseUrl: options.baseUrl, topic, intervalMs: options.intervalMs, holdMs: options.holdMs, reconnectMs: 100, maxReconnectMs: 2000 },
         {

@@ -37,5 +37,6 @@ describe('the bottleneck judgement', () => {
     expect(judgeBottleneck(0.3, 0.97)).toBe('load');
     expect(judgeBottleneck(0.92, 0.99)).toBe('load');
     expect(judgeBottleneck(0.5, 0.5)).toBe('none');
+    expect(judgeBottleneck(0.79, 0.6)).toBe('none');
   });
 });

@@ -1,0 +1,235 @@
+/**
+ * Leaner SSE and iframe clients for the load generator: HTTP/1.1 spoken directly on a
+ * `node:net` socket (as autocannon does), without `node:http`'s per-chunk stream machinery,
+ * which at 100,000 deliveries a second made the load generator, not the server, the limit.
+ * They keep the wire contract of `SseClient` and `IframeClient` (same requests, same
+ * cursor, gap and reconnect handling through `BaseClient`); `test/bench/lean-clients.test.ts`
+ * checks them against the real server and against those clients.
+ */
+import { connect, type Socket } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
+import { BaseClient, type Attempt, type ClientHandlers, type ClientOptions, type Envelope, type PushClient, type TechniqueId } from './client.ts';
+import { createClient } from './index.ts';
+
+type Control = { type: string; cursor: number };
+
+const crlfcrlf = Buffer.from('\r\n\r\n');
+
+/**
+ * Decodes an HTTP/1.1 response arriving in pieces: the head, then a chunked (or
+ * close-delimited) body handed on as text. `feed` returns false once the body has ended.
+ */
+export class ResponseDecoder {
+  status = 0;
+  private head: Buffer | undefined = Buffer.alloc(0);
+  private chunked = false;
+  /** Bytes left in the current chunk; -1 while reading a chunk-size line. */
+  private remaining = -1;
+  /** A chunk's trailing CRLF still to skip. */
+  private skip = 0;
+  private sizeLine = '';
+  private ended = false;
+  private readonly decoder = new StringDecoder('utf8');
+
+  constructor(private readonly onText: (text: string) => void) {}
+
+  /** Feeds raw bytes; returns false once the response has ended. Throws on a malformed response. */
+  feed(data: Buffer): boolean {
+    if (this.ended) return false;
+    let body = data;
+    if (this.head !== undefined) {
+      const buffered: Buffer = this.head.length === 0 ? data : Buffer.concat([this.head, data]);
+      const end = buffered.indexOf(crlfcrlf);
+      if (end === -1) {
+        if (buffered.length > 64 * 1024) throw new Error('response head over 64 KiB');
+        this.head = buffered;
+        return true;
+      }
+      this.parseHead(buffered.subarray(0, end).toString('latin1'));
+      this.head = undefined;
+      body = buffered.subarray(end + 4);
+    }
+    if (!this.chunked) {
+      if (body.length > 0) this.emit(body);
+      return true;
+    }
+    let at = 0;
+    while (at < body.length) {
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, body.length - at);
+        this.skip -= n;
+        at += n;
+      } else if (this.remaining === -1) {
+        const newline = body.indexOf(10, at);
+        if (newline === -1) {
+          this.sizeLine += body.subarray(at).toString('latin1');
+          break;
+        }
+        this.sizeLine += body.subarray(at, newline).toString('latin1');
+        at = newline + 1;
+        const size = Number.parseInt(this.sizeLine.trim().split(';')[0] ?? '', 16);
+        this.sizeLine = '';
+        if (!Number.isFinite(size) || size < 0) throw new Error('malformed chunk size');
+        if (size === 0) {
+          this.ended = true;
+          return false;
+        }
+        this.remaining = size;
+      } else {
+        const n = Math.min(this.remaining, body.length - at);
+        this.emit(body.subarray(at, at + n));
+        this.remaining -= n;
+        at += n;
+        if (this.remaining === 0) {
+          this.remaining = -1;
+          this.skip = 2;
+        }
+      }
+    }
+    return true;
+  }
+
+  private parseHead(head: string): void {
+    const lines = head.split('\r\n');
+    const status = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '');
+    if (status?.[1] === undefined) throw new Error(`not an HTTP response: ${lines[0]}`);
+    this.status = Number(status[1]);
+    this.chunked = lines.some((line) => /^transfer-encoding:\s*chunked\s*$/i.test(line));
+  }
+
+  private emit(bytes: Buffer): void {
+    const text = this.decoder.write(bytes);
+    if (text !== '') this.onText(text);
+  }
+}
+
+/**
+ * A GET on its own socket whose 200 body is streamed as text to `onText`. `done` resolves
+ * when the server ends the body, rejects on any other status, an error, or a close before
+ * the end; `abort` closes it and resolves `done`.
+ */
+export function streamGet(url: URL, headers: Record<string, string>, onText: (text: string) => void): Attempt {
+  let socket: Socket | undefined;
+  let abort = (): void => {};
+  const done = new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const finish = (error?: Error): void => {
+      if (settled) return;
+      settled = true;
+      socket?.destroy();
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    abort = () => finish();
+    let errorBody = '';
+    const decoder = new ResponseDecoder((text) => {
+      if (decoder.status === 200) onText(text);
+      else errorBody += text;
+    });
+    socket = connect(Number(url.port), url.hostname, () => {
+      let request = `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n`;
+      for (const [name, value] of Object.entries(headers)) request += `${name}: ${value}\r\n`;
+      socket?.write(`${request}\r\n`);
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (data: Buffer) => {
+      if (settled) return;
+      try {
+        const more = decoder.feed(data);
+        if (decoder.status !== 0 && decoder.status !== 200 && (!more || errorBody.length > 0)) {
+          finish(new Error(`GET ${url.pathname}: ${decoder.status} ${errorBody}`));
+        } else if (!more) finish();
+      } catch (error) {
+        finish(error as Error);
+      }
+    });
+    socket.on('error', (error) => finish(error));
+    socket.on('close', () => finish(new Error(`GET ${url.pathname}: the server closed the response early`)));
+  });
+  return { done, abort: () => abort() };
+}
+
+/** SSE over `streamGet`: the same requests and resume rules as `SseClient` (`Last-Event-ID`). */
+export class LeanSseClient extends BaseClient {
+  readonly technique = 'sse';
+  private lastEventId: string | undefined;
+  private buffer = '';
+
+  protected override isStream(): boolean {
+    return true;
+  }
+
+  protected connect(): Attempt {
+    this.buffer = '';
+    const headers: Record<string, string> = { Accept: 'text/event-stream' };
+    const resume = this.lastEventId ?? (this.cursor === undefined ? undefined : String(this.cursor));
+    if (resume !== undefined) headers['Last-Event-ID'] = resume;
+    const url = new URL(`/api/sse?${new URLSearchParams({ topic: this.topic })}`, this.options.baseUrl);
+    return streamGet(url, headers, (text) => this.feed(text));
+  }
+
+  /** Splits events on a blank line; fields per the EventSource spec, for the `\n` line ends this server sends. */
+  private feed(text: string): void {
+    this.buffer += text;
+    let end = this.buffer.indexOf('\n\n');
+    let start = 0;
+    while (end !== -1) {
+      this.dispatch(this.buffer.slice(start, end));
+      start = end + 2;
+      end = this.buffer.indexOf('\n\n', start);
+    }
+    this.buffer = this.buffer.slice(start);
+  }
+
+  private dispatch(block: string): void {
+    let event = 'message';
+    let data: string | undefined;
+    for (const line of block.split('\n')) {
+      if (line === '' || line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon === -1 ? line : line.slice(0, colon);
+      const value = colon === -1 ? '' : line.slice(line[colon + 1] === ' ' ? colon + 2 : colon + 1);
+      if (field === 'id') this.lastEventId = value;
+      else if (field === 'event') event = value;
+      else if (field === 'data') data = data === undefined ? value : `${data}\n${value}`;
+    }
+    if (data === undefined) return;
+    if (event === 'message') this.deliver(JSON.parse(data) as Envelope);
+    else if (event === 'gap') this.gap((JSON.parse(data) as Control).cursor);
+    else if (event === 'cursor') this.setCursor((JSON.parse(data) as Control).cursor);
+  }
+}
+
+/** The hidden-iframe stream over `streamGet`, parsed as `IframeClient` parses it. */
+export class LeanIframeClient extends BaseClient {
+  readonly technique = 'iframe';
+  private buffer = '';
+
+  protected override isStream(): boolean {
+    return true;
+  }
+
+  protected connect(): Attempt {
+    this.buffer = '';
+    return streamGet(new URL(`/api/iframe?${this.query()}`, this.options.baseUrl), {}, (text) => this.feed(text));
+  }
+
+  private feed(text: string): void {
+    this.buffer += text;
+    let start = this.buffer.indexOf('<script>c(');
+    while (start !== -1) {
+      const end = this.buffer.indexOf(')</script>', start);
+      if (end === -1) break;
+      this.receive(JSON.parse(this.buffer.slice(start + 10, end)) as Envelope | Control);
+      start = this.buffer.indexOf('<script>c(', end);
+    }
+    this.buffer = start === -1 ? '' : this.buffer.slice(start);
+  }
+}
+
+/** The load generator's client of `technique`: lean for SSE and iframe, the standard one otherwise. */
+export function createLoadClient(technique: TechniqueId, options: ClientOptions, handlers: ClientHandlers): PushClient {
+  if (technique === 'sse') return new LeanSseClient(options, handlers).start();
+  if (technique === 'iframe') return new LeanIframeClient(options, handlers).start();
+  return createClient(technique, options, handlers);
+}

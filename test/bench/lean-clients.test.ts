@@ -1,0 +1,117 @@
+/**
+ * The load generator's node:net clients (SSE, iframe) against the real server, side by side
+ * with the node:http clients the shared suite checks: same messages, same cursors, same gaps.
+ */
+import type { Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LeanIframeClient, LeanSseClient, ResponseDecoder } from '../../bench/clients/lean.ts';
+import type { BaseClient, ClientOptions, Envelope } from '../../bench/clients/index.ts';
+import { record } from '../helpers/clients.ts';
+import { startServer, until, type TestServer } from '../helpers/server.ts';
+
+let server: TestServer | undefined;
+const closers: (() => void)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) close();
+  await server?.close();
+  server = undefined;
+});
+
+function lean(Client: typeof LeanSseClient | typeof LeanIframeClient, options: ClientOptions) {
+  const messages: Envelope[] = [];
+  const gaps: number[] = [];
+  const errors: Error[] = [];
+  const client = new Client(
+    { reconnectMs: 20, maxReconnectMs: 200, ...options },
+    { onMessage: (m) => messages.push(m), onGap: (c) => gaps.push(c), onError: (e) => errors.push(e) },
+  ).start() as BaseClient;
+  closers.push(() => client.close());
+  return { client, messages, gaps, errors };
+}
+
+// Unicode, a closing script tag and U+2028: what a naive parser would get wrong.
+const awkward = ['plain', 'é✓ 漢字 🚀', '</script><script>alert(1)</script>', 'line\u2028sep', { nested: ['a', 1, null] }];
+
+describe.each([
+  ['sse', LeanSseClient],
+  ['iframe', LeanIframeClient],
+] as const)('the lean %s client', (technique, Client) => {
+  it('receives what the standard client receives, byte for byte', async () => {
+    server = await startServer();
+    const standard = record(technique, { baseUrl: server.url });
+    closers.push(() => standard.client.close());
+    const mine = lean(Client, { baseUrl: server.url });
+    await Promise.all([standard.client.ready, mine.client.ready]);
+    for (let i = 0; i < 20; i++) await server.publish(awkward[i % awkward.length]);
+    await until(() => mine.messages.length === 20 && standard.messages.length === 20, '20 messages on both');
+    expect(mine.messages).toEqual(standard.messages);
+    expect(mine.messages.map((m) => m.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(mine.client.cursor).toBe(20);
+    expect(mine.errors).toEqual([]);
+  });
+
+  it('resumes from its cursor after the server ends the stream, losing nothing', async () => {
+    server = await startServer({ iframeMaxBytes: 4096 });
+    const sockets = new Set<Socket>();
+    server.push.server.on('connection', (socket: Socket) => sockets.add(socket));
+    const mine = lean(Client, { baseUrl: server.url });
+    await mine.client.ready;
+    for (let i = 0; i < 60; i++) await server.publish('x'.repeat(200));
+    if (technique === 'sse') {
+      // An SSE stream does not end by itself: cut it at the server's side of the socket.
+      await until(() => mine.messages.length >= 30, '30 messages');
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      for (let i = 0; i < 30; i++) await server.publish('y');
+    }
+    const total = technique === 'sse' ? 90 : 60;
+    await until(() => mine.messages.length >= total, `${total} messages`);
+    expect(mine.messages.map((m) => m.id)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(mine.client.requests).toBeGreaterThan(1);
+  });
+
+  it('reports a gap when its cursor is ahead of the server', async () => {
+    server = await startServer();
+    await server.publish('one');
+    const mine = lean(Client, { baseUrl: server.url, since: 50 });
+    await until(() => mine.gaps.length === 1, 'a gap');
+    expect(mine.gaps).toEqual([1]);
+    await server.publish('two');
+    await until(() => mine.messages.length === 1, 'the next message');
+    expect(mine.messages[0]?.id).toBe(2);
+  });
+
+  it('reports a refused request as an error', async () => {
+    server = await startServer();
+    const mine = lean(Client, { baseUrl: server.url, topic: 'bad topic!', reconnect: false });
+    await until(() => mine.errors.length === 1, 'an error');
+    expect(mine.errors[0]?.message).toMatch(/400/);
+  });
+});
+
+describe('the response decoder', () => {
+  const response =
+    'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n' +
+    '5\r\nhello\r\n' + 'c;ext=1\r\n é✓ world\r\n' + '0\r\n\r\n';
+
+  it('decodes a chunked body fed in any split, even one byte at a time', () => {
+    const bytes = Buffer.from(response);
+    for (const step of [1, 2, 3, 7, bytes.length]) {
+      let text = '';
+      const decoder = new ResponseDecoder((t) => (text += t));
+      let more = true;
+      for (let at = 0; at < bytes.length; at += step) more = decoder.feed(bytes.subarray(at, at + step));
+      expect(decoder.status).toBe(200);
+      expect(text).toBe('hello é✓ world');
+      expect(more).toBe(false);
+    }
+  });
+
+  it('passes a close-delimited body through and rejects garbage', () => {
+    let text = '';
+    const decoder = new ResponseDecoder((t) => (text += t));
+    decoder.feed(Buffer.from('HTTP/1.1 404 Not Found\r\nContent-Length: 5\r\n\r\nnope!'));
+    expect([decoder.status, text]).toEqual([404, 'nope!']);
+    expect(() => new ResponseDecoder(() => {}).feed(Buffer.from('SSH-2.0-OpenSSH\r\n\r\n'))).toThrow(/not an HTTP response/);
+  });
+});
