@@ -96,15 +96,22 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
     subs.measure({ startNs, endNs });
     const published = publisher.stopAt(endNs);
 
-    progress({ type: 'phase', run: plan.key, phase: 'warm-up', total: plan.warmupMs, unit: 'ms' });
-    await waitUntil(startNs, publisher.startNs, (value) => progress({ type: 'update', value }));
+    // The server's counters are read at quiet points: halfway between the last warm-up message
+    // and the first measured one, and a little after the last delivery, so that a poll cycle
+    // (delivery, then the next request) is not cut in two at either edge. At 1 msg/s that edge
+    // would otherwise be a quarter of a 4-message window.
+    const periodMs = plan.ratePerSecond > 0 ? 1000 / plan.ratePerSecond : Infinity;
+    const edgeNs = BigInt(Math.round(Math.min(periodMs / 2, plan.warmupMs / 2, 500) * 1e6));
+    const settleMs = Math.min(periodMs / 2, 100);
+    progress({ type: 'phase', run: plan.key, phase: 'warm-up', total: plan.warmupMs - Number(edgeNs / 1_000_000n), unit: 'ms' });
+    await waitUntil(startNs - edgeNs, publisher.startNs, (value) => progress({ type: 'update', value }));
     progress({ type: 'phase-end' });
 
     const serverBefore = await server.metrics();
     const cpuBefore = process.cpuUsage();
     const eluBefore = performance.eventLoopUtilization();
-    progress({ type: 'phase', run: plan.key, phase: 'measure', total: plan.durationMs, unit: 'ms' });
-    await waitUntil(endNs, startNs, (value) => progress({ type: 'update', value }));
+    progress({ type: 'phase', run: plan.key, phase: 'measure', total: plan.durationMs + Number(edgeNs / 1_000_000n), unit: 'ms' });
+    await waitUntil(endNs, startNs - edgeNs, (value) => progress({ type: 'update', value }));
     await published;
     progress({ type: 'phase-end' });
 
@@ -124,6 +131,7 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
       await sleep(50);
     }
     progress({ type: 'phase-end' });
+    await sleep(settleMs);
 
     const serverAfter = await server.metrics();
     const loadCpu = process.cpuUsage(cpuBefore);
