@@ -1,10 +1,12 @@
 /**
- * Leaner SSE and iframe clients for the load generator: HTTP/1.1 spoken directly on a
- * `node:net` socket (as autocannon does), without `node:http`'s per-chunk stream machinery,
- * which at 100,000 deliveries a second made the load generator, not the server, the limit.
- * They keep the wire contract of `SseClient` and `IframeClient` (same requests, same
- * cursor, gap and reconnect handling through `BaseClient`); `test/bench/lean-clients.test.ts`
- * checks them against the real server and against those clients.
+ * Leaner clients for the load generator: HTTP/1.1 spoken directly on a `node:net` socket
+ * (as autocannon does), without `node:http`'s per-request and per-chunk machinery, which at
+ * 100,000 deliveries a second made the load generator, not the server, the limit. JSONP
+ * answers are unwrapped and parsed as JSON instead of compiled as scripts.
+ *
+ * They keep the wire contract of the standard clients (same requests, same cursor, gap and
+ * reconnect handling through `BaseClient`); `test/bench/lean-clients.test.ts` checks them
+ * against the real server and against those clients. WebSocket keeps the `ws` client.
  */
 import { connect, type Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
@@ -16,13 +18,15 @@ type Control = { type: string; cursor: number };
 const crlfcrlf = Buffer.from('\r\n\r\n');
 
 /**
- * Decodes an HTTP/1.1 response arriving in pieces: the head, then a chunked (or
- * close-delimited) body handed on as text. `feed` returns false once the body has ended.
+ * Decodes an HTTP/1.1 response arriving in pieces: the head, then a chunked, Content-Length
+ * or close-delimited body handed on as text. `feed` returns false once the body has ended.
  */
 export class ResponseDecoder {
   status = 0;
   private head: Buffer | undefined = Buffer.alloc(0);
   private chunked = false;
+  /** Body bytes still expected when the response has a Content-Length; -1 otherwise. */
+  private length = -1;
   /** Bytes left in the current chunk; -1 while reading a chunk-size line. */
   private remaining = -1;
   /** A chunk's trailing CRLF still to skip. */
@@ -50,8 +54,15 @@ export class ResponseDecoder {
       body = buffered.subarray(end + 4);
     }
     if (!this.chunked) {
-      if (body.length > 0) this.emit(body);
-      return true;
+      if (this.length === -1) {
+        if (body.length > 0) this.emit(body);
+        return true;
+      }
+      const n = Math.min(this.length, body.length);
+      if (n > 0) this.emit(body.subarray(0, n));
+      this.length -= n;
+      if (this.length === 0) this.ended = true;
+      return !this.ended;
     }
     let at = 0;
     while (at < body.length) {
@@ -95,6 +106,17 @@ export class ResponseDecoder {
     if (status?.[1] === undefined) throw new Error(`not an HTTP response: ${lines[0]}`);
     this.status = Number(status[1]);
     this.chunked = lines.some((line) => /^transfer-encoding:\s*chunked\s*$/i.test(line));
+    const length = lines.find((line) => /^content-length:/i.test(line));
+    if (!this.chunked && length !== undefined) {
+      this.length = Number(length.slice(length.indexOf(':') + 1).trim());
+      if (!Number.isInteger(this.length) || this.length < 0) throw new Error(`bad Content-Length: ${length}`);
+      if (this.length === 0) this.ended = true;
+    }
+  }
+
+  /** Whether the whole response has arrived (a Content-Length or chunked body ended). */
+  get complete(): boolean {
+    return this.ended;
   }
 
   private emit(bytes: Buffer): void {
@@ -227,9 +249,160 @@ export class LeanIframeClient extends BaseClient {
   }
 }
 
-/** The load generator's client of `technique`: lean for SSE and iframe, the standard one otherwise. */
+/**
+ * One keep-alive socket for one poll client, as a browser tab would mostly use: requests go
+ * one at a time; a socket the server closed (its keep-alive timeout) is replaced on the next.
+ */
+export class KeepAliveConnection {
+  private socket: Socket | undefined;
+
+  constructor(private readonly baseUrl: URL) {}
+
+  /** GETs `path`; `done` resolves with the body of a 200 and rejects on anything else. */
+  get(path: string): { done: Promise<string>; abort(): void } {
+    let abort = (): void => {};
+    const done = new Promise<string>((resolve, reject) => {
+      const socket = this.socket ?? this.open();
+      let settled = false;
+      let body = '';
+      const decoder = new ResponseDecoder((text) => (body += text));
+      const finish = (error?: Error): void => {
+        if (settled) return;
+        settled = true;
+        socket.off('data', onData);
+        socket.off('close', onClose);
+        socket.off('error', onClose);
+        if (error === undefined) resolve(body);
+        else reject(error);
+      };
+      const onData = (data: Buffer): void => {
+        try {
+          decoder.feed(data);
+        } catch (error) {
+          socket.destroy();
+          finish(error as Error);
+          return;
+        }
+        if (!decoder.complete) return;
+        if (decoder.status === 200) finish();
+        else finish(new Error(`GET ${path}: ${decoder.status} ${body}`));
+      };
+      const onClose = (error?: unknown): void => {
+        finish(error instanceof Error ? error : new Error(`GET ${path}: the server closed the connection`));
+      };
+      socket.on('data', onData);
+      socket.once('close', onClose);
+      socket.once('error', onClose);
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${this.baseUrl.host}\r\n\r\n`);
+      abort = () => {
+        this.close();
+        settled = true;
+        resolve('');
+      };
+    });
+    return { done, abort: () => abort() };
+  }
+
+  private open(): Socket {
+    const socket = connect(Number(this.baseUrl.port), this.baseUrl.hostname);
+    socket.setNoDelay(true);
+    // Writes before the connection is up are buffered by the socket.
+    socket.once('close', () => {
+      if (this.socket === socket) this.socket = undefined;
+    });
+    socket.on('error', () => {
+      // Reported to the pending request by its own listener; a socket with none just goes.
+    });
+    this.socket = socket;
+    return socket;
+  }
+
+  close(): void {
+    this.socket?.destroy();
+    this.socket = undefined;
+  }
+}
+
+type PollBody = { messages: Envelope[]; cursor: number; gap?: boolean };
+
+/** Short polling, long polling and JSONP over one `KeepAliveConnection`. */
+abstract class LeanPollClient extends BaseClient {
+  private readonly connection = new KeepAliveConnection(new URL(this.options.baseUrl));
+
+  protected abstract path(): string;
+  protected abstract parse(text: string): PollBody;
+
+  protected connect(): Attempt {
+    const attempt = this.connection.get(this.path());
+    return {
+      done: attempt.done.then((text) => {
+        if (!this.closed) this.receivePoll(this.parse(text));
+      }),
+      abort: attempt.abort,
+    };
+  }
+
+  override close(): void {
+    super.close();
+    this.connection.close();
+  }
+}
+
+/** `GET /api/short-poll` every `intervalMs` (default 1000), as `ShortPollClient`. */
+export class LeanShortPollClient extends LeanPollClient {
+  readonly technique = 'short-poll';
+  protected path(): string {
+    return `/api/short-poll?${this.query()}`;
+  }
+  protected parse(text: string): PollBody {
+    return JSON.parse(text) as PollBody;
+  }
+  protected override pauseMs(): number {
+    return this.options.intervalMs ?? 1000;
+  }
+}
+
+/** `GET /api/long-poll`, asked again as soon as it is answered, as `LongPollClient`. */
+export class LeanLongPollClient extends LeanPollClient {
+  readonly technique = 'long-poll';
+  protected path(): string {
+    return `/api/long-poll?${this.query({ timeout: this.holdMs() })}`;
+  }
+  protected parse(text: string): PollBody {
+    return JSON.parse(text) as PollBody;
+  }
+}
+
+const jsonpCallback = 'pushlabJsonp';
+const jsonpPrefix = `/**/${jsonpCallback}(`;
+
+/**
+ * `GET /api/jsonp`, as `JsonpClient`, but the answer `/**\/pushlabJsonp(<json>);` is
+ * unwrapped and parsed as JSON rather than run as a script (compiling one script per answer
+ * cost more than everything else in the load generator). The server's script-safe JSON is
+ * still JSON, so nothing is lost; anything else in the answer is an error.
+ */
+export class LeanJsonpClient extends LeanPollClient {
+  readonly technique = 'jsonp';
+  protected path(): string {
+    return `/api/jsonp?${this.query({ callback: jsonpCallback, timeout: this.holdMs() })}`;
+  }
+  protected parse(text: string): PollBody {
+    if (!text.startsWith(jsonpPrefix) || !text.endsWith(');')) throw new Error(`not a ${jsonpCallback}(...) answer: ${text.slice(0, 80)}`);
+    return JSON.parse(text.slice(jsonpPrefix.length, -2)) as PollBody;
+  }
+}
+
+const leanClients: Partial<Record<TechniqueId, new (options: ClientOptions, handlers: ClientHandlers) => BaseClient>> = {
+  'short-poll': LeanShortPollClient,
+  'long-poll': LeanLongPollClient,
+  jsonp: LeanJsonpClient,
+  iframe: LeanIframeClient,
+  sse: LeanSseClient,
+};
+
+/** The load generator's client of `technique`: the lean one where there is one (all but WebSocket), else the standard one. */
 export function createLoadClient(technique: TechniqueId, options: ClientOptions, handlers: ClientHandlers): PushClient {
-  if (technique === 'sse') return new LeanSseClient(options, handlers).start();
-  if (technique === 'iframe') return new LeanIframeClient(options, handlers).start();
-  return createClient(technique, options, handlers);
+  const Lean = leanClients[technique];
+  return Lean === undefined ? createClient(technique, options, handlers) : new Lean(options, handlers).start();
 }

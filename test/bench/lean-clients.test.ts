@@ -1,10 +1,11 @@
 /**
- * The load generator's node:net clients (SSE, iframe) against the real server, side by side
- * with the node:http clients the shared suite checks: same messages, same cursors, same gaps.
+ * The load generator's node:net clients against the real server, side by side with the
+ * node:http clients the shared suite checks: same messages, same cursors, same gaps.
  */
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LeanIframeClient, LeanSseClient, ResponseDecoder } from '../../bench/clients/lean.ts';
+import { LeanIframeClient, LeanJsonpClient, LeanLongPollClient, LeanShortPollClient, LeanSseClient, ResponseDecoder } from '../../bench/clients/lean.ts';
 import type { BaseClient, ClientOptions, Envelope } from '../../bench/clients/index.ts';
 import { record } from '../helpers/clients.ts';
 import { startServer, until, type TestServer } from '../helpers/server.ts';
@@ -17,7 +18,9 @@ afterEach(async () => {
   server = undefined;
 });
 
-function lean(Client: typeof LeanSseClient | typeof LeanIframeClient, options: ClientOptions) {
+type LeanClass = new (options: ClientOptions, handlers: ConstructorParameters<typeof LeanSseClient>[1]) => BaseClient;
+
+function lean(Client: LeanClass, options: ClientOptions) {
   const messages: Envelope[] = [];
   const gaps: number[] = [];
   const errors: Error[] = [];
@@ -86,6 +89,61 @@ describe.each([
     const mine = lean(Client, { baseUrl: server.url, topic: 'bad topic!', reconnect: false });
     await until(() => mine.errors.length === 1, 'an error');
     expect(mine.errors[0]?.message).toMatch(/400/);
+  });
+});
+
+describe.each([
+  ['short-poll', LeanShortPollClient],
+  ['long-poll', LeanLongPollClient],
+  ['jsonp', LeanJsonpClient],
+] as const)('the lean %s client', (technique, Client) => {
+  it('receives what the standard client receives, on one keep-alive socket', async () => {
+    server = await startServer();
+    // The lean client sends no Connection header (HTTP/1.1 keeps alive by default); node:http sends one.
+    const leanSockets = new Set<Socket>();
+    server.push.server.on('request', (req: IncomingMessage) => {
+      if (req.url?.startsWith(`/api/${technique}`) && req.headers.connection === undefined) leanSockets.add(req.socket);
+    });
+    const standard = record(technique, { baseUrl: server.url, intervalMs: 20 });
+    closers.push(() => standard.client.close());
+    const mine = lean(Client, { baseUrl: server.url, intervalMs: 20 });
+    await Promise.all([standard.client.ready, mine.client.ready]);
+    for (let i = 0; i < 20; i++) await server.publish(awkward[i % awkward.length]);
+    await until(() => mine.messages.length === 20 && standard.messages.length === 20, '20 messages on both');
+    expect(mine.messages).toEqual(standard.messages);
+    expect(mine.client.cursor).toBe(20);
+    expect(mine.client.requests).toBeGreaterThanOrEqual(2);
+    expect(mine.errors).toEqual([]);
+    expect(leanSockets.size).toBe(1);
+  });
+
+  it('reports a gap when its cursor is ahead of the server', async () => {
+    server = await startServer();
+    await server.publish('one');
+    const mine = lean(Client, { baseUrl: server.url, since: 50, intervalMs: 20 });
+    await until(() => mine.gaps.length === 1, 'a gap');
+    expect(mine.gaps).toEqual([1]);
+    await server.publish('two');
+    await until(() => mine.messages.length === 1, 'the next message');
+    expect(mine.messages[0]?.id).toBe(2);
+  });
+
+  it('reports a refused request as an error', async () => {
+    server = await startServer();
+    const mine = lean(Client, { baseUrl: server.url, topic: 'bad topic!', reconnect: false });
+    await until(() => mine.errors.length === 1, 'an error');
+    expect(mine.errors[0]?.message).toMatch(/400/);
+  });
+
+  it('opens a new socket when the server closed the idle one', async () => {
+    server = await startServer();
+    const mine = lean(Client, { baseUrl: server.url, intervalMs: 100 });
+    await mine.client.ready;
+    server.push.server.closeIdleConnections();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await server.publish('after');
+    await until(() => mine.messages.length === 1, 'a message after the socket was replaced');
+    expect(mine.messages[0]?.data).toBe('after');
   });
 });
 
