@@ -6,7 +6,7 @@
  */
 import { build, type Histogram } from 'hdr-histogram-js';
 import type { PushClient, TechniqueId } from './clients/index.ts';
-import { createLoadClient } from './clients/lean.ts';
+import { createLoadClient } from './clients/load.ts';
 import { scheduledNsOf } from './publisher.ts';
 import { SequenceChecker } from './sequence.ts';
 

@@ -6,12 +6,12 @@
  *
  * They keep the wire contract of the standard clients (same requests, same cursor, gap and
  * reconnect handling through `BaseClient`); `test/bench/lean-clients.test.ts` checks them
- * against the real server and against those clients. WebSocket keeps the `ws` client.
+ * against the real server and against those clients. WebSocket's is in `lean-ws.ts`;
+ * `load.ts` picks the load generator's client per technique.
  */
 import { connect, type Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
-import { BaseClient, type Attempt, type ClientHandlers, type ClientOptions, type Envelope, type PushClient, type TechniqueId } from './client.ts';
-import { createClient } from './index.ts';
+import { BaseClient, type Attempt, type Envelope } from './client.ts';
 
 type Control = { type: string; cursor: number };
 
@@ -391,18 +391,4 @@ export class LeanJsonpClient extends LeanPollClient {
     if (!text.startsWith(jsonpPrefix) || !text.endsWith(');')) throw new Error(`not a ${jsonpCallback}(...) answer: ${text.slice(0, 80)}`);
     return JSON.parse(text.slice(jsonpPrefix.length, -2)) as PollBody;
   }
-}
-
-const leanClients: Partial<Record<TechniqueId, new (options: ClientOptions, handlers: ClientHandlers) => BaseClient>> = {
-  'short-poll': LeanShortPollClient,
-  'long-poll': LeanLongPollClient,
-  jsonp: LeanJsonpClient,
-  iframe: LeanIframeClient,
-  sse: LeanSseClient,
-};
-
-/** The load generator's client of `technique`: the lean one where there is one (all but WebSocket), else the standard one. */
-export function createLoadClient(technique: TechniqueId, options: ClientOptions, handlers: ClientHandlers): PushClient {
-  const Lean = leanClients[technique];
-  return Lean === undefined ? createClient(technique, options, handlers) : new Lean(options, handlers).start();
 }

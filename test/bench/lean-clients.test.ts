@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LeanIframeClient, LeanJsonpClient, LeanLongPollClient, LeanShortPollClient, LeanSseClient, ResponseDecoder } from '../../bench/clients/lean.ts';
+import { LeanWebSocketClient, clientFrame, readFrames } from '../../bench/clients/lean-ws.ts';
 import type { BaseClient, ClientOptions, Envelope } from '../../bench/clients/index.ts';
 import { record } from '../helpers/clients.ts';
 import { startServer, until, type TestServer } from '../helpers/server.ts';
@@ -144,6 +145,79 @@ describe.each([
     await server.publish('after');
     await until(() => mine.messages.length === 1, 'a message after the socket was replaced');
     expect(mine.messages[0]?.data).toBe('after');
+  });
+});
+
+describe('the lean websocket client', () => {
+  it('receives what the ws client receives', async () => {
+    server = await startServer();
+    const standard = record('websocket', { baseUrl: server.url });
+    closers.push(() => standard.client.close());
+    const mine = lean(LeanWebSocketClient, { baseUrl: server.url });
+    await Promise.all([standard.client.ready, mine.client.ready]);
+    // 20 KiB takes the 16-bit length form (the 64-bit one needs more than a publish may carry).
+    const messages = [...awkward, 'z'.repeat(20 * 1024)];
+    for (let i = 0; i < 24; i++) await server.publish(messages[i % messages.length]);
+    await until(() => mine.messages.length === 24 && standard.messages.length === 24, '24 messages on both');
+    expect(mine.messages).toEqual(standard.messages);
+    expect(mine.client.cursor).toBe(24);
+    expect(mine.errors).toEqual([]);
+  });
+
+  it('answers pings, so the server keeps it', async () => {
+    server = await startServer({ pingMs: 50 });
+    const mine = lean(LeanWebSocketClient, { baseUrl: server.url });
+    await mine.client.ready;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await server.publish('still here');
+    await until(() => mine.messages.length === 1, 'a message after several pings');
+    expect(mine.client.requests).toBe(1);
+    expect(mine.errors).toEqual([]);
+  });
+
+  it('resumes with its cursor after its connection drops, and reports a gap ahead of it', async () => {
+    server = await startServer();
+    const sockets = new Set<Socket>();
+    server.push.server.on('upgrade', (_: IncomingMessage, socket: Socket) => sockets.add(socket));
+    const mine = lean(LeanWebSocketClient, { baseUrl: server.url });
+    await mine.client.ready;
+    for (let i = 0; i < 5; i++) await server.publish(i);
+    await until(() => mine.messages.length === 5, 'five');
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let i = 5; i < 10; i++) await server.publish(i);
+    await until(() => mine.messages.length >= 10, 'ten');
+    expect(mine.messages.map((m) => m.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(mine.client.requests).toBeGreaterThan(1);
+    const ahead = lean(LeanWebSocketClient, { baseUrl: server.url, since: 99 });
+    await until(() => ahead.gaps.length === 1, 'a gap');
+    expect(ahead.gaps).toEqual([10]);
+  });
+
+  it('reports a refused upgrade as an error', async () => {
+    server = await startServer();
+    const mine = lean(LeanWebSocketClient, { baseUrl: server.url, topic: 'bad topic!', reconnect: false });
+    await until(() => mine.errors.length === 1, 'an error');
+    expect(mine.errors[0]?.message).toMatch(/400/);
+  });
+
+  it('reads frames split anywhere and masks what it sends', () => {
+    const text = Buffer.from('{"id":1}');
+    const long = Buffer.alloc(300, 0x61);
+    const wire = Buffer.concat([Buffer.from([0x81, text.length]), text, Buffer.from([0x81, 126, 1, 44]), long, Buffer.from([0x89, 0])]);
+    for (let split = 0; split <= wire.length; split++) {
+      const first = readFrames(wire.subarray(0, split));
+      const second = readFrames(Buffer.concat([first.rest, wire.subarray(split)]));
+      const frames = [...first.frames, ...second.frames];
+      expect(frames.map((f) => [f.opcode, f.payload.length])).toEqual([[1, 8], [1, 300], [9, 0]]);
+      expect(second.rest.length).toBe(0);
+    }
+    expect(() => readFrames(Buffer.from([0x81, 0x80 | 1, 0, 0, 0, 0, 0]))).toThrow(/masked/);
+    const pong = clientFrame(0xa, Buffer.from('hi'));
+    expect(pong[0]).toBe(0x8a);
+    expect(pong[1]).toBe(0x80 | 2);
+    const mask = pong.subarray(2, 6);
+    expect(Buffer.from([(pong[6] as number) ^ (mask[0] as number), (pong[7] as number) ^ (mask[1] as number)]).toString()).toBe('hi');
   });
 });
 
