@@ -9,7 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { BaseClient, type Attempt, type Envelope } from './client.ts';
-import { ResponseDecoder } from './lean.ts';
+import { ResponseDecoder } from './raw-http.ts';
 
 type Control = { type: string; cursor: number };
 

@@ -5,7 +5,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LeanIframeClient, LeanJsonpClient, LeanLongPollClient, LeanShortPollClient, LeanSseClient, ResponseDecoder } from '../../bench/clients/lean.ts';
+import { LeanIframeClient, LeanJsonpClient, LeanLongPollClient, LeanShortPollClient, LeanSseClient } from '../../bench/clients/lean.ts';
+import { ResponseDecoder } from '../../bench/clients/raw-http.ts';
 import { LeanWebSocketClient, clientFrame, readFrames } from '../../bench/clients/lean-ws.ts';
 import type { BaseClient, ClientOptions, Envelope } from '../../bench/clients/index.ts';
 import { record } from '../helpers/clients.ts';
