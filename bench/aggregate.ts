@@ -19,6 +19,9 @@ export const cdfPercentiles = [
  */
 export const saturatedShare = 0.8;
 
+/** Event-loop busy minus CPU share at or above this means the load process waited for its core. */
+export const contendedGap = 0.2;
+
 /** What the runner measured in one run. */
 export interface RunMeasurements {
   plan: RunPlan;
@@ -84,6 +87,12 @@ export function aggregate(m: RunMeasurements): TechniqueResult {
   const loadSide = Math.max(loadCpuShare, m.loadElu);
   const notes = [...m.notes];
   if (deliveries === 0) notes.push('nothing was delivered in the window: per-message figures are 0, not measured');
+  if (m.loadElu - loadCpuShare >= contendedGap) {
+    notes.push(
+      `the load generator's event loop was busy ${Math.round(m.loadElu * 100)}% of the time but on a CPU only ${Math.round(loadCpuShare * 100)}%: ` +
+        'other processes were using its core, which inflates latency',
+    );
+  }
   const count = histogram.totalCount;
   // HDR percentiles are the upper bounds of their buckets; none can exceed the largest value recorded.
   const at = (percentile: number): number => ms(Math.min(histogram.getValueAtPercentile(percentile), histogram.maxValue));

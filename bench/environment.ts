@@ -1,6 +1,6 @@
 /** Where a run happened: Node, CPU, cores, commit, whether the two sides were pinned. */
 import { spawnSync } from 'node:child_process';
-import { cpus, platform, release } from 'node:os';
+import { cpus, loadavg, platform, release } from 'node:os';
 import type { RunResult } from './results.ts';
 import { coresAtStart, projectRoot } from './server-process.ts';
 
@@ -22,5 +22,6 @@ export function describeEnvironment(pinned: boolean): RunResult['environment'] {
     pinned,
     platform: `${platform()} ${release()}`,
     network: 'loopback',
+    loadAverage: Number((loadavg()[0] ?? 0).toFixed(2)),
   };
 }

@@ -73,6 +73,8 @@ export const runResultSchema = z.object({
     commit: z.string(),
     pinned: z.boolean(),
     platform: z.string().optional(),
+    /** The machine's 1-minute load average when the run started (other work on a shared machine). */
+    loadAverage: z.number().optional(),
     /** What the network was: `loopback` unless a profile was emulated. */
     network: z.string().optional(),
   }),

@@ -30,6 +30,9 @@ export function formatBytes(value: number): string {
   return `${Math.round(value)} B`;
 }
 
+/** autocannon's latencies are whole milliseconds; 0 means under one. */
+const wholeMs = (value: number): string => (value < 1 ? '<1' : String(Math.round(value)));
+
 const percent = (share: number): string => `${(share * 100).toFixed(0)}%`;
 
 function row(key: string, r: TechniqueResult): string[] {
@@ -81,7 +84,8 @@ export function renderSummary(result: RunResult): string {
   const out: string[] = [
     `${result.scenario}: ${p.clients} clients, ${p.topics} topic(s), ${p.ratePerSecond} msg/s, ${p.payloadBytes} B payload, ` +
       `${p.durationMs} ms measured after ${p.warmupMs} ms warm-up (started ${result.startedAt})`,
-    `node ${env.node}, ${env.cpu}, ${env.cores} cores, commit ${env.commit}, ${env.pinned ? 'server and load pinned to their own cores' : 'NOT pinned (server and load share cores)'}`,
+    `node ${env.node}, ${env.cpu}, ${env.cores} cores, commit ${env.commit}, ${env.pinned ? 'server and load pinned to their own cores' : 'NOT pinned (server and load share cores)'}` +
+      (env.loadAverage === undefined ? '' : `, load average ${env.loadAverage} at start`),
     '',
     renderTable(headers, Object.entries(result.techniques).map(([key, r]) => row(key, r))),
     '',
@@ -92,10 +96,10 @@ export function renderSummary(result: RunResult): string {
   if (result.capacity !== undefined) {
     out.push(
       '',
-      'Request/response capacity (autocannon, 10 connections; each poll answered at once with one message):',
+      'Request/response capacity (autocannon from the load process, 10 connections, fresh server; each poll answered at once with one message):',
       renderTable(
         ['endpoint', 'req/s', 'p50 ms', 'p99 ms', 'errors'],
-        Object.entries(result.capacity).map(([name, c]) => [name, String(c.requestsPerSecond), formatMs(c.latencyMs.p50), formatMs(c.latencyMs.p99), String(c.errors ?? 0)]),
+        Object.entries(result.capacity).map(([name, c]) => [name, String(c.requestsPerSecond), wholeMs(c.latencyMs.p50), wholeMs(c.latencyMs.p99), String(c.errors ?? 0)]),
       ),
     );
   }
