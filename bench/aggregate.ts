@@ -19,8 +19,13 @@ export const cdfPercentiles = [
  */
 export const saturatedShare = 0.8;
 
-/** Event-loop busy minus CPU share at or above this means the load process waited for its core. */
-export const contendedGap = 0.2;
+/** Waiting for a core this share of the window (or, without scheduler figures, event-loop busy minus CPU share) means another process took it. */
+export const contendedShare = 0.2;
+
+/** A median publish lag at or above this means the publisher fell behind its schedule. */
+export const slowPublishMs = 50;
+
+const formatLag = (lagMs: number): string => (lagMs >= 1000 ? `${(lagMs / 1000).toFixed(1)} s` : `${Math.round(lagMs)} ms`);
 
 /** What the runner measured in one run. */
 export interface RunMeasurements {
@@ -37,6 +42,8 @@ export interface RunMeasurements {
   gaps: number;
   /** Latency in microseconds. */
   histogram: Histogram;
+  /** Scheduled publish time to acknowledgement, in microseconds, for the window's publishes. */
+  publishLag: Histogram;
   /** `/metrics` before connecting, with every client connected and idle, before and after the window. */
   serverIdle: MetricsSnapshot;
   serverConnected: MetricsSnapshot;
@@ -45,6 +52,9 @@ export interface RunMeasurements {
   /** Load-process CPU (user + system, microseconds) and event-loop utilisation over the window. */
   loadCpuMicros: number;
   loadElu: number;
+  /** Share of the window each side waited for its core (run-queue time); undefined where unknown. */
+  serverWaitShare?: number;
+  loadWaitShare?: number;
   notes: string[];
 }
 
@@ -56,11 +66,15 @@ function per(numerator: number, denominator: number): number {
   return denominator > 0 ? numerator / denominator : 0;
 }
 
-/** Which side limited the run: the saturated one, the busier if both were; else `none`. */
-export function judgeBottleneck(serverCpuShare: number, loadShare: number): 'server' | 'load' | 'none' {
-  const serverSaturated = serverCpuShare >= saturatedShare;
-  const loadSaturated = loadShare >= saturatedShare;
-  if (serverSaturated && loadSaturated) return serverCpuShare >= loadShare ? 'server' : 'load';
+/**
+ * Which side limited the run, from what each asked of its core (CPU share plus time waiting
+ * for it; for the load also its event-loop utilisation): the saturated one, the busier if
+ * both were; else `none`.
+ */
+export function judgeBottleneck(serverDemand: number, loadDemand: number): 'server' | 'load' | 'none' {
+  const serverSaturated = serverDemand >= saturatedShare;
+  const loadSaturated = loadDemand >= saturatedShare;
+  if (serverSaturated && loadSaturated) return serverDemand >= loadDemand ? 'server' : 'load';
   if (serverSaturated) return 'server';
   if (loadSaturated) return 'load';
   return 'none';
@@ -84,13 +98,27 @@ export function aggregate(m: RunMeasurements): TechniqueResult {
   const rssConnected = sample(m.serverConnected, 'process_resident_memory_bytes');
   const serverCpuShare = per(cpuSeconds, windowSeconds);
   const loadCpuShare = per(m.loadCpuMicros / 1e6, windowSeconds);
-  const loadSide = Math.max(loadCpuShare, m.loadElu);
+  // What each side asked of its core: the time it ran plus the time it waited to run.
+  const serverDemand = serverCpuShare + (m.serverWaitShare ?? 0);
+  const loadDemand = Math.max(m.loadElu, loadCpuShare + (m.loadWaitShare ?? 0));
   const notes = [...m.notes];
   if (deliveries === 0) notes.push('nothing was delivered in the window: per-message figures are 0, not measured');
-  if (m.loadElu - loadCpuShare >= contendedGap) {
+  const publishLagP50 = ms(m.publishLag.getValueAtPercentile(50));
+  if (m.publishLag.totalCount > 0 && publishLagP50 >= slowPublishMs) {
+    notes.push(
+      `publishes were acknowledged a median ${formatLag(publishLagP50)} after their scheduled time: ` +
+        'the publisher could not keep its schedule (the server was slow to take publishes), and latency includes that wait',
+    );
+  }
+  for (const [side, wait] of [['server', m.serverWaitShare], ['load generator', m.loadWaitShare]] as const) {
+    if (wait !== undefined && wait >= contendedShare) {
+      notes.push(`the ${side} waited for its core ${Math.round(wait * 100)}% of the window: other processes on the machine were using it, which inflates latency`);
+    }
+  }
+  if (m.loadWaitShare === undefined && m.loadElu - loadCpuShare >= contendedShare) {
     notes.push(
       `the load generator's event loop was busy ${Math.round(m.loadElu * 100)}% of the time but on a CPU only ${Math.round(loadCpuShare * 100)}%: ` +
-        'other processes were using its core, which inflates latency',
+        'other processes were probably using its core, which inflates latency',
     );
   }
   const count = histogram.totalCount;
@@ -116,6 +144,11 @@ export function aggregate(m: RunMeasurements): TechniqueResult {
       max: ms(histogram.maxValue),
       mean: count > 0 ? ms(histogram.mean) : 0,
     },
+    publishLagMs: {
+      p50: publishLagP50,
+      p99: ms(Math.min(m.publishLag.getValueAtPercentile(99), m.publishLag.maxValue)),
+      max: ms(m.publishLag.maxValue),
+    },
     latencyCdf: count > 0 ? cdfPercentiles.map((p): [number, number] => [p, at(p)]) : [],
     deliveredPerSecond: round(per(m.delivered, plan.durationMs / 1000), 2),
     requestsPerMessage: round(per(requests, deliveries)),
@@ -131,7 +164,9 @@ export function aggregate(m: RunMeasurements): TechniqueResult {
     serverCpuShare: round(serverCpuShare),
     loadCpuShare: round(loadCpuShare),
     loadElu: round(m.loadElu),
-    bottleneck: judgeBottleneck(serverCpuShare, loadSide),
+    ...(m.serverWaitShare === undefined ? {} : { serverWaitShare: round(m.serverWaitShare) }),
+    ...(m.loadWaitShare === undefined ? {} : { loadWaitShare: round(m.loadWaitShare) }),
+    bottleneck: judgeBottleneck(serverDemand, loadDemand),
     ...(notes.length > 0 ? { notes } : {}),
   };
 }

@@ -41,6 +41,8 @@ export interface Published {
   topic: string;
   id: number;
   scheduledNs: bigint;
+  /** When the server's acknowledgement arrived. */
+  ackedNs: bigint;
 }
 
 export interface Publisher {
@@ -77,7 +79,7 @@ export function startPublisher(options: PublisherOptions): Publisher {
     const done = (ack?: { id: number }): void => {
       inFlight--;
       if (ack === undefined) errors++;
-      else published.push({ topic, id: ack.id, scheduledNs });
+      else published.push({ topic, id: ack.id, scheduledNs, ackedNs: process.hrtime.bigint() });
       if (inFlight === 0 && settle !== undefined && timer === undefined) settle();
     };
     const req = request(

@@ -17,8 +17,9 @@ import { describeEnvironment } from './environment.ts';
 import { startPublisher } from './publisher.ts';
 import { runResultSchema, type RunResult, type TechniqueResult } from './results.ts';
 import { expandScenario, type RunPlan, type Scenario } from './scenario.ts';
+import { readSchedstat, waitShare } from './schedstat.ts';
 import { canPin, startServerProcess, type ServerProcess } from './server-process.ts';
-import { openSubscribers } from './subscribers.ts';
+import { createLatencyHistogram, openSubscribers } from './subscribers.ts';
 
 export type Phase = 'connect' | 'warm-up' | 'measure' | 'drain' | 'capacity';
 
@@ -110,6 +111,8 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
     const serverBefore = await server.metrics();
     const cpuBefore = process.cpuUsage();
     const eluBefore = performance.eventLoopUtilization();
+    const serverSchedBefore = readSchedstat(server.pid);
+    const loadSchedBefore = readSchedstat(process.pid);
     progress({ type: 'phase', run: plan.key, phase: 'measure', total: plan.durationMs + Number(edgeNs / 1_000_000n), unit: 'ms' });
     await waitUntil(endNs, startNs - edgeNs, (value) => progress({ type: 'update', value }));
     await published;
@@ -117,8 +120,11 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
 
     // The in-window messages each topic got, and the newest of them.
     const windowIds = new Map<string, number[]>(topics.map((topic) => [topic, []]));
+    const publishLag = createLatencyHistogram();
     for (const message of publisher.published) {
-      if (message.scheduledNs >= startNs && message.scheduledNs < endNs) windowIds.get(message.topic)?.push(message.id);
+      if (message.scheduledNs < startNs || message.scheduledNs >= endNs) continue;
+      windowIds.get(message.topic)?.push(message.id);
+      publishLag.recordValue(Math.max(1, Math.round(Number(message.ackedNs - message.scheduledNs) / 1000)));
     }
     const lastIds = new Map([...windowIds].map(([topic, ids]) => [topic, ids.reduce((max, id) => Math.max(max, id), 0)]));
     const drainStart = process.hrtime.bigint();
@@ -136,6 +142,9 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
     const serverAfter = await server.metrics();
     const loadCpu = process.cpuUsage(cpuBefore);
     const loadElu = performance.eventLoopUtilization(eluBefore).utilization;
+    const wallNs = Number(serverAfter.at - serverBefore.at);
+    const serverWaitShare = waitShare(serverSchedBefore, readSchedstat(server.pid), wallNs);
+    const loadWaitShare = waitShare(loadSchedBefore, readSchedstat(process.pid), wallNs);
 
     let expected = 0;
     let delivered = 0;
@@ -167,12 +176,15 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
       outOfOrder,
       gaps: subs.gaps,
       histogram: subs.histogram,
+      publishLag,
       serverIdle,
       serverConnected,
       serverBefore,
       serverAfter,
       loadCpuMicros: loadCpu.user + loadCpu.system,
       loadElu,
+      serverWaitShare,
+      loadWaitShare,
       notes,
     });
     progress({ type: 'run-end', run: plan.key, result: row });

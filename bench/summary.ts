@@ -35,7 +35,8 @@ const wholeMs = (value: number): string => (value < 1 ? '<1' : String(Math.round
 
 const percent = (share: number): string => `${(share * 100).toFixed(0)}%`;
 
-function row(key: string, r: TechniqueResult): string[] {
+/** Delivery and latency: did every message arrive, and how late. */
+function deliveryRow(key: string, r: TechniqueResult): string[] {
   return [
     key,
     `${r.delivered}/${r.expected}`,
@@ -46,21 +47,34 @@ function row(key: string, r: TechniqueResult): string[] {
     formatMs(r.latencyMs.p90),
     formatMs(r.latencyMs.p99),
     formatMs(r.latencyMs.max),
+    r.publishLagMs === undefined ? '-' : formatMs(r.publishLagMs.p50),
+  ];
+}
+
+const deliveryHeaders = ['run', 'delivered/expected', 'lost', 'dup', 'ooo', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'pub lag p50 ms'];
+
+const share = (value: number | undefined): string => (value === undefined ? '-' : percent(value));
+
+/** Cost and sides: what each message cost on the wire and on the server, and who was busy. */
+function costRow(key: string, r: TechniqueResult): string[] {
+  return [
+    key,
     r.requestsPerMessage.toFixed(3),
     formatBytes(r.bytesPerMessage),
     percent(r.payloadShare),
     r.serverCpuMsPer1kMessages.toFixed(1),
     formatBytes(r.serverRssBytesPerConnection),
-    r.serverCpuShare === undefined ? '-' : percent(r.serverCpuShare),
-    r.loadCpuShare === undefined ? '-' : percent(r.loadCpuShare),
-    r.loadElu === undefined ? '-' : percent(r.loadElu),
+    share(r.serverCpuShare),
+    share(r.serverWaitShare),
+    share(r.loadCpuShare),
+    share(r.loadWaitShare),
+    share(r.loadElu),
     r.bottleneck ?? '-',
   ];
 }
 
-const headers = [
-  'run', 'delivered/expected', 'lost', 'dup', 'ooo', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'req/msg', 'bytes/msg',
-  'payload', 'srv cpu ms/1k', 'srv RSS/conn', 'srv cpu', 'load cpu', 'load ELU', 'bottleneck',
+const costHeaders = [
+  'run', 'req/msg', 'bytes/msg', 'payload', 'srv cpu ms/1k', 'srv RSS/conn', 'srv cpu', 'srv wait', 'load cpu', 'load wait', 'load ELU', 'bottleneck',
 ];
 
 /** One sentence per row on which side limited it, or one saying neither did. */
@@ -72,8 +86,11 @@ export function describeBottlenecks(result: RunResult): string[] {
   }
   return limited.map(([key, r]) =>
     r.bottleneck === 'load'
-      ? `Bottleneck in ${key}: the LOAD GENERATOR was saturated (CPU ${percent(r.loadCpuShare ?? 0)}, event loop ${percent(r.loadElu ?? 0)}); its latency and throughput measure the clients, not the server.`
-      : `Bottleneck in ${key}: the SERVER was saturated (CPU ${percent(r.serverCpuShare ?? 0)} of its core); its figures show the server at its limit.`,
+      ? `Bottleneck in ${key}: the LOAD GENERATOR was saturated (CPU ${percent(r.loadCpuShare ?? 0)}` +
+        `${r.loadWaitShare === undefined ? '' : `, waiting for its core ${percent(r.loadWaitShare)}`}, event loop ${percent(r.loadElu ?? 0)}); ` +
+        'its latency and throughput measure the clients, not the server.'
+      : `Bottleneck in ${key}: the SERVER was saturated (CPU ${percent(r.serverCpuShare ?? 0)} of its core` +
+        `${r.serverWaitShare === undefined ? '' : `, waiting for it ${percent(r.serverWaitShare)}`}); its figures show the server at its limit.`,
   );
 }
 
@@ -87,7 +104,10 @@ export function renderSummary(result: RunResult): string {
     `node ${env.node}, ${env.cpu}, ${env.cores} cores, commit ${env.commit}, ${env.pinned ? 'server and load pinned to their own cores' : 'NOT pinned (server and load share cores)'}` +
       (env.loadAverage === undefined ? '' : `, load average ${env.loadAverage} at start`),
     '',
-    renderTable(headers, Object.entries(result.techniques).map(([key, r]) => row(key, r))),
+    renderTable(deliveryHeaders, Object.entries(result.techniques).map(([key, r]) => deliveryRow(key, r))),
+    '',
+    renderTable(costHeaders, Object.entries(result.techniques).map(([key, r]) => costRow(key, r))),
+    '(wait: share of the window the process waited for its core while others used it; ELU: event-loop utilisation)',
     '',
     ...describeBottlenecks(result),
   ];

@@ -30,8 +30,10 @@ function metrics(atSeconds: number, values: { requests?: number; delivered?: num
 function measurements(overrides: Partial<RunMeasurements> = {}): RunMeasurements {
   const histogram = createLatencyHistogram();
   for (let ms = 1; ms <= 100; ms++) histogram.recordValue(ms * 1000);
+  const publishLag = createLatencyHistogram();
+  for (let i = 0; i < 100; i++) publishLag.recordValue(2000);
   return {
-    plan, published: 100, expected: 10_000, delivered: 10_000, lost: 0, duplicated: 0, outOfOrder: 0, gaps: 0, histogram,
+    plan, published: 100, expected: 10_000, delivered: 10_000, lost: 0, duplicated: 0, outOfOrder: 0, gaps: 0, histogram, publishLag,
     serverIdle: metrics(0, { rss: 50_000_000 }),
     serverConnected: metrics(1, { rss: 53_000_000 }),
     serverBefore: metrics(2, { requests: 500, delivered: 300, read: 1000, written: 2000, empty: 5, cpu: 1 }),
@@ -62,9 +64,26 @@ describe('aggregation', () => {
     expect(aggregate(measurements({ loadElu: 0.95, loadCpuMicros: 9_000_000 })).bottleneck).toBe('load');
   });
 
-  it('says when the load process waited for its core', () => {
+  it('counts time waiting for a core as demand, and says so', () => {
+    // 20% CPU, but waiting 70% of the window for a core another process held: it wanted 90%.
+    const row = aggregate(measurements({ serverWaitShare: 0.7, loadWaitShare: 0.05 }));
+    expect(row.bottleneck).toBe('server');
+    expect(row.serverWaitShare).toBe(0.7);
+    expect(row.notes).toEqual([expect.stringMatching(/the server waited for its core 70% of the window/)]);
+  });
+
+  it('says when the load process seems to have waited for its core, without scheduler figures', () => {
     const row = aggregate(measurements({ loadElu: 0.9, loadCpuMicros: 5_000_000 }));
-    expect(row.notes?.join()).toMatch(/busy 90% of the time but on a CPU only 50%/);
+    expect(row.notes?.join()).toMatch(/busy 90% of the time but on a CPU only 50%: other processes were probably/);
+  });
+
+  it('says when the publisher fell behind its schedule', () => {
+    const publishLag = createLatencyHistogram();
+    for (let i = 0; i < 100; i++) publishLag.recordValue(1_500_000 + i * 1000);
+    const row = aggregate(measurements({ publishLag }));
+    expect(row.publishLagMs?.p50).toBeCloseTo(1550, -1);
+    expect(row.notes?.join()).toMatch(/acknowledged a median 1\.5 s after/);
+    expect(aggregate(measurements()).publishLagMs?.p50).toBeCloseTo(2, 1);
   });
 
   it('says when nothing was delivered instead of dividing by zero', () => {

@@ -74,6 +74,8 @@ describe('npm run bench -- --scenario smoke --json', () => {
         expect(share, key).toBeLessThan(2);
       }
       expect(row.bottleneck, key).toMatch(/^(none|load|server)$/);
+      // Publishes are acknowledged after they were due, never before.
+      expect(row.publishLagMs?.p50, key).toBeGreaterThan(0);
     }
     const rows = result.techniques;
     // Polls pay a request per answer; streams opened theirs before the window.
