@@ -103,6 +103,9 @@ export function aggregate(m: RunMeasurements): TechniqueResult {
   const loadDemand = Math.max(m.loadElu, loadCpuShare + (m.loadWaitShare ?? 0));
   const notes = [...m.notes];
   if (deliveries === 0) notes.push('nothing was delivered in the window: per-message figures are 0, not measured');
+  if (rssConnected < rssIdle) {
+    notes.push('server RSS fell while the clients connected (a garbage collection in between): memory per connection is below what RSS resolves at this client count');
+  }
   const publishLagP50 = ms(m.publishLag.getValueAtPercentile(50));
   if (m.publishLag.totalCount > 0 && publishLagP50 >= slowPublishMs) {
     notes.push(
