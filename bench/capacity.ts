@@ -9,6 +9,7 @@ import { makePayload } from './publisher.ts';
 
 type Capacity = NonNullable<RunResult['capacity']>;
 
+/** What `measureCapacity` runs against, and for how long. */
 export interface CapacityOptions {
   baseUrl: string;
   /** Per endpoint. */

@@ -27,6 +27,7 @@ export function scheduledNsOf(data: unknown): bigint | undefined {
   return typeof t === 'string' ? BigInt(t) : undefined;
 }
 
+/** The publisher's target and schedule. */
 export interface PublisherOptions {
   baseUrl: string;
   topics: readonly string[];
@@ -45,6 +46,7 @@ export interface Published {
   ackedNs: bigint;
 }
 
+/** A running publisher. */
 export interface Publisher {
   /** Every acknowledged publish so far. */
   readonly published: readonly Published[];

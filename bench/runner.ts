@@ -21,6 +21,7 @@ import { readSchedstat, waitShare } from './schedstat.ts';
 import { canPin, startServerProcess, type ServerProcess } from './server-process.ts';
 import { createLatencyHistogram, openSubscribers } from './subscribers.ts';
 
+/** The phases of one run, as the progress display names them. */
 export type Phase = 'connect' | 'warm-up' | 'measure' | 'drain' | 'capacity';
 
 /** What the runner is doing, for a progress display. */
@@ -31,6 +32,7 @@ export type ProgressEvent =
   | { type: 'phase-end' }
   | { type: 'run-end'; run: string; result: TechniqueResult };
 
+/** Options of `runPlan`, `runScenario` and `runBenchmark`. */
 export interface RunOptions {
   /** Progress events; default none. */
   onProgress?: (event: ProgressEvent) => void;
@@ -242,6 +244,7 @@ export async function writeRunResult(result: RunResult, outDir: string): Promise
   return file;
 }
 
+/** Options of `runBenchmark`: the scenarios, where results go, and the hook for each result. */
 export interface BenchmarkOptions extends RunOptions {
   scenarios: Scenario[];
   /** Where results go; undefined writes nothing. */

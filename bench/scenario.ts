@@ -28,8 +28,10 @@ export const variantSchema = z
   })
   .refine((variant) => Object.keys(variant).length > 0, { message: 'a variant must set at least one of intervalMs, payloadBytes, clients, holdMs' });
 
+/** One sweep point: the knobs it sets. */
 export type Variant = z.infer<typeof variantSchema>;
 
+/** A scenario file: every field, its default, and its bounds. */
 export const scenarioSchema = z.strictObject({
   /** The scenario's name; defaults to the file name. */
   name: z.string().regex(/^[a-z0-9-]+$/, 'name must be lowercase letters, digits and dashes').optional(),
@@ -74,7 +76,9 @@ export const scenarioSchema = z.strictObject({
     .optional(),
 });
 
+/** A scenario as written (defaults not filled in). */
 export type ScenarioInput = z.input<typeof scenarioSchema>;
+/** A validated scenario with defaults filled in and its name set. */
 export type Scenario = z.infer<typeof scenarioSchema> & { name: string };
 
 /** Thrown for a scenario that fails validation; `message` names the file and the field. */

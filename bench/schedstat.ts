@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 
+/** A process's scheduler counters, in nanoseconds since it started. */
 export interface Schedstat {
   runNs: number;
   waitNs: number;

@@ -36,6 +36,7 @@ export interface ServerFlags {
   pingMs?: number;
 }
 
+/** A running server process. */
 export interface ServerProcess {
   readonly url: string;
   readonly pid: number;

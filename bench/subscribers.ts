@@ -10,6 +10,7 @@ import { createLoadClient } from './clients/load.ts';
 import { scheduledNsOf } from './publisher.ts';
 import { SequenceChecker } from './sequence.ts';
 
+/** What `openSubscribers` opens. */
 export interface SubscriberOptions {
   baseUrl: string;
   technique: TechniqueId;
@@ -26,6 +27,7 @@ export interface SubscriberOptions {
   dropOne?: number;
 }
 
+/** One subscriber: its topic, its client and its sequence check. */
 export interface Subscriber {
   readonly topic: string;
   readonly client: PushClient;
@@ -38,6 +40,7 @@ export interface Window {
   endNs: bigint;
 }
 
+/** The subscribers of one run and what they recorded. */
 export interface Subscribers {
   readonly list: readonly Subscriber[];
   /** Latency of measured deliveries, in microseconds. */
