@@ -35,6 +35,11 @@ export const techniqueResultSchema = z.object({
   gaps: z.number().int().nonnegative().optional(),
   /** Publish (scheduled time) to receipt, same monotonic clock, in milliseconds. */
   latencyMs: latencySchema,
+  /**
+   * Scheduled publish time to the server's 202, in milliseconds. Latency counts from the
+   * scheduled time, so a slow publish shows in it; this says how much of it was the publish.
+   */
+  publishLagMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }).optional(),
   /** Latency distribution for a CDF: [percentile 0–100, milliseconds] pairs, ascending. */
   latencyCdf: z.array(z.tuple([z.number(), z.number()])).optional(),
   deliveredPerSecond: z.number().optional(),
@@ -48,12 +53,22 @@ export const techniqueResultSchema = z.object({
   emptyResponses: z.number().int().nonnegative().optional(),
   serverCpuMsPer1kMessages: z.number(),
   serverRssBytesPerConnection: z.number(),
+  /** Wire bytes (in + out) per subscriber per second over the window: polls and heartbeats when idle. */
+  bytesPerConnectionPerSecond: z.number().optional(),
+  /** Length of the measured window (from the first to the second `/metrics` read), in milliseconds. */
+  windowMs: z.number().optional(),
   /** Share of one core each side used during the measured window (1 = a whole core). */
   serverCpuShare: z.number().optional(),
   loadCpuShare: z.number().optional(),
+  /**
+   * Share of the window each side's main thread waited for its core (Linux run-queue time):
+   * other processes on a shared machine taking it. Absent where the kernel does not say.
+   */
+  serverWaitShare: z.number().optional(),
+  loadWaitShare: z.number().optional(),
   /** Event-loop utilisation of the load generator, 0–1. */
   loadElu: z.number().optional(),
-  /** Which side limited the run, judged from the CPU shares: `server`, `load` or `none`. */
+  /** Which side limited the run, judged from the CPU shares plus time waiting for a core: `server`, `load` or `none`. */
   bottleneck: z.enum(['server', 'load', 'none']).optional(),
   /** Anything the harness wants a reader to know about this row. */
   notes: z.array(z.string()).optional(),
@@ -69,6 +84,8 @@ export const runResultSchema = z.object({
     commit: z.string(),
     pinned: z.boolean(),
     platform: z.string().optional(),
+    /** The machine's 1-minute load average when the run started (other work on a shared machine). */
+    loadAverage: z.number().optional(),
     /** What the network was: `loopback` unless a profile was emulated. */
     network: z.string().optional(),
   }),

@@ -1,0 +1,92 @@
+/**
+ * `npm run bench -- [flags]`: runs one scenario, or with no `--scenario` the standard suite
+ * (`scenarios/suite.json`, in order); writes one results JSON per scenario into `--out`
+ * (default `results`), then prints the summary table, or with `--json` the results JSON.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { techniqueIds, type TechniqueId } from './clients/index.ts';
+import { createProgress } from './progress.ts';
+import { runBenchmark } from './runner.ts';
+import { ScenarioError, applyOverrides, loadScenario, loadSuite, type Overrides, type Scenario } from './scenario.ts';
+import { pinSelf } from './server-process.ts';
+import { renderSummary } from './summary.ts';
+
+function positiveInteger(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a positive integer');
+  return Number(value);
+}
+
+function rate(value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number) || number < 0) throw new InvalidArgumentError('expected a number of messages per second, 0 or more');
+  return number;
+}
+
+function techniqueList(value: string): TechniqueId[] {
+  const ids = value.split(',').map((id) => id.trim()).filter((id) => id !== '');
+  const unknown = ids.filter((id) => !(techniqueIds as readonly string[]).includes(id));
+  if (unknown.length > 0 || ids.length === 0) {
+    throw new InvalidArgumentError(`unknown technique ${unknown.join(', ') || '(none)'}; choose from ${techniqueIds.join(', ')}`);
+  }
+  return ids as TechniqueId[];
+}
+
+const program = new Command('bench')
+  .description(
+    'Benchmark the six push techniques: a fresh server process per technique (pinned to core 0 where taskset exists), ' +
+      'lean load clients in this process (core 1), a fixed publish schedule, latency from the scheduled time, loss checked per subscriber.',
+  )
+  .option('-s, --scenario <name|path>', 'a scenario name from scenarios/ (smoke, chat, ticker, idle, poll-interval-sweep, payload-sweep) or a path to a scenario JSON file; default: the standard suite (scenarios/suite.json)')
+  .option('-t, --techniques <ids>', `comma-separated techniques to run, from ${techniqueIds.join(',')}; default: the scenario's`, techniqueList)
+  .option('-c, --clients <n>', "subscribers per technique; default: the scenario's", positiveInteger)
+  .option('-r, --rate <msg/s>', "messages published per second over all topics; default: the scenario's", rate)
+  .option('-d, --duration <ms>', "length of the measured window in milliseconds; default: the scenario's", positiveInteger)
+  .option('-p, --payload <bytes>', "bytes of each message's data (timestamp + padding), at least 64; default: the scenario's", positiveInteger)
+  .option('-o, --out <dir>', 'directory for the results JSON files (one per scenario)', 'results')
+  .option('--json', 'print the results JSON to stdout instead of the summary table (progress still goes to stderr)', false)
+  .addHelpText(
+    'after',
+    '\nExamples:\n  npm run bench                                   # the standard suite\n  npm run bench -- --scenario smoke\n  npm run bench -- -s ticker -t sse,websocket -c 200 -d 5000\n  npm run bench -- -s scenarios/my.json --json > run.json',
+  )
+  .showHelpAfterError();
+
+const flags = program.parse().opts<{
+  scenario?: string;
+  techniques?: TechniqueId[];
+  clients?: number;
+  rate?: number;
+  duration?: number;
+  payload?: number;
+  out: string;
+  json: boolean;
+}>();
+
+const overrides: Overrides = {
+  techniques: flags.techniques,
+  clients: flags.clients,
+  ratePerSecond: flags.rate,
+  durationMs: flags.duration,
+  payloadBytes: flags.payload,
+};
+
+let scenarios: Scenario[];
+try {
+  const names = flags.scenario === undefined ? await loadSuite() : [flags.scenario];
+  scenarios = [];
+  for (const name of names) scenarios.push(applyOverrides(await loadScenario(name), overrides));
+} catch (error) {
+  if (!(error instanceof ScenarioError)) throw error;
+  console.error(`bench: ${error.message}`);
+  process.exit(2);
+}
+
+const loadPinned = pinSelf(1);
+if (!loadPinned) console.error('bench: taskset is not available (or one core only): server and load are not pinned, and the results say so');
+
+const { results, files } = await runBenchmark({ scenarios, outDir: flags.out, loadPinned, onProgress: createProgress() });
+for (const file of files) console.error(`bench: wrote ${file}`);
+if (flags.json) {
+  process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
+} else {
+  process.stdout.write(results.map(renderSummary).join('\n'));
+}

@@ -1,0 +1,271 @@
+/**
+ * The runner: performs a scenario's runs, one fresh server process per technique and sweep
+ * point, and returns a results document (`RunResult`). It prints nothing: it reports progress
+ * through `onProgress`, and the CLI decides how to show it.
+ *
+ * One run: start the server → read `/metrics` (idle) → open the subscribers and wait until
+ * each is subscribed → read `/metrics` (connected, for memory per connection) → publish on
+ * schedule: warm-up, then the measured window between two `/metrics` reads → wait for the
+ * last in-window deliveries (drain) → aggregate.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { aggregate } from './aggregate.ts';
+import { measureCapacity } from './capacity.ts';
+import { describeEnvironment } from './environment.ts';
+import { startPublisher } from './publisher.ts';
+import { runResultSchema, type RunResult, type TechniqueResult } from './results.ts';
+import { expandScenario, type RunPlan, type Scenario } from './scenario.ts';
+import { readSchedstat, waitShare } from './schedstat.ts';
+import { canPin, startServerProcess, type ServerProcess } from './server-process.ts';
+import { createLatencyHistogram, openSubscribers } from './subscribers.ts';
+
+/** The phases of one run, as the progress display names them. */
+export type Phase = 'connect' | 'warm-up' | 'measure' | 'drain' | 'capacity';
+
+/** What the runner is doing, for a progress display. */
+export type ProgressEvent =
+  | { type: 'scenario'; scenario: string; runs: number }
+  | { type: 'phase'; run: string; phase: Phase; total: number; unit: 'clients' | 'ms' | 'endpoints' }
+  | { type: 'update'; value: number }
+  | { type: 'phase-end' }
+  | { type: 'run-end'; run: string; result: TechniqueResult };
+
+/** Options of `runPlan`, `runScenario` and `runBenchmark`. */
+export interface RunOptions {
+  /** Progress events; default none. */
+  onProgress?: (event: ProgressEvent) => void;
+  /** Whether the caller pinned this (the load) process to its own core; recorded in `environment.pinned`. Default false. */
+  loadPinned?: boolean;
+  /** Fault injection for the harness's own tests: see `SubscriberOptions.dropOne`. Default 0. */
+  dropOne?: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until the hrtime `ns`, ticking `onTick(elapsedMs)` every 200 ms from `fromNs`. */
+async function waitUntil(ns: bigint, fromNs: bigint, onTick: (elapsedMs: number) => void): Promise<void> {
+  for (;;) {
+    const now = process.hrtime.bigint();
+    onTick(Math.min(Number(ns - fromNs), Number(now - fromNs)) / 1e6);
+    if (now >= ns) return;
+    await sleep(Math.min(200, Math.ceil(Number(ns - now) / 1e6)));
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Topic names of a run: `lobby` alone, or `room-1` … `room-N`. */
+export function topicNames(count: number): string[] {
+  return count === 1 ? ['lobby'] : Array.from({ length: count }, (_, i) => `room-${i + 1}`);
+}
+
+/** Performs one run on a fresh server and returns its row. */
+export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<TechniqueResult> {
+  const progress = options.onProgress ?? (() => {});
+  const server: ServerProcess = await startServerProcess({ heartbeatMs: plan.heartbeatMs, pingMs: plan.pingMs });
+  const notes: string[] = [];
+  const topics = topicNames(plan.topics);
+  let subscribers: Awaited<ReturnType<typeof openSubscribers>> | undefined;
+  try {
+    await sleep(100);
+    const serverIdle = await server.metrics();
+
+    progress({ type: 'phase', run: plan.key, phase: 'connect', total: plan.clients, unit: 'clients' });
+    subscribers = await withTimeout(
+      openSubscribers(
+        { baseUrl: server.url, technique: plan.technique, clients: plan.clients, topics, intervalMs: plan.intervalMs, holdMs: plan.holdMs, dropOne: options.dropOne },
+        (ready) => progress({ type: 'update', value: ready }),
+      ),
+      15_000 + 20 * plan.clients,
+      `waiting for ${plan.clients} ${plan.technique} clients to subscribe`,
+    );
+    progress({ type: 'phase-end' });
+    // Let the server settle before reading its memory with every client connected and idle.
+    await sleep(Math.min(500, 100 + plan.clients));
+    const serverConnected = await server.metrics();
+
+    const publisher = startPublisher({ baseUrl: server.url, topics, ratePerSecond: plan.ratePerSecond, payloadBytes: plan.payloadBytes });
+    const startNs = publisher.startNs + BigInt(plan.warmupMs) * 1_000_000n;
+    const endNs = startNs + BigInt(plan.durationMs) * 1_000_000n;
+    const subs = subscribers;
+    subs.measure({ startNs, endNs });
+    const published = publisher.stopAt(endNs);
+
+    // The server's counters are read at quiet points: halfway between the last warm-up message
+    // and the first measured one, and a little after the last delivery, so that a poll cycle
+    // (delivery, then the next request) is not cut in two at either edge. At 1 msg/s that edge
+    // would otherwise be a quarter of a 4-message window.
+    const periodMs = plan.ratePerSecond > 0 ? 1000 / plan.ratePerSecond : Infinity;
+    const edgeNs = BigInt(Math.round(Math.min(periodMs / 2, plan.warmupMs / 2, 500) * 1e6));
+    const settleMs = Math.min(periodMs / 2, 100);
+    progress({ type: 'phase', run: plan.key, phase: 'warm-up', total: plan.warmupMs - Number(edgeNs / 1_000_000n), unit: 'ms' });
+    await waitUntil(startNs - edgeNs, publisher.startNs, (value) => progress({ type: 'update', value }));
+    progress({ type: 'phase-end' });
+
+    const serverBefore = await server.metrics();
+    const cpuBefore = process.cpuUsage();
+    const eluBefore = performance.eventLoopUtilization();
+    const serverSchedBefore = readSchedstat(server.pid);
+    const loadSchedBefore = readSchedstat(process.pid);
+    progress({ type: 'phase', run: plan.key, phase: 'measure', total: plan.durationMs + Number(edgeNs / 1_000_000n), unit: 'ms' });
+    await waitUntil(endNs, startNs - edgeNs, (value) => progress({ type: 'update', value }));
+    await published;
+    progress({ type: 'phase-end' });
+
+    // The in-window messages each topic got, and the newest of them.
+    const windowIds = new Map<string, number[]>(topics.map((topic) => [topic, []]));
+    const publishLag = createLatencyHistogram();
+    for (const message of publisher.published) {
+      if (message.scheduledNs < startNs || message.scheduledNs >= endNs) continue;
+      windowIds.get(message.topic)?.push(message.id);
+      publishLag.recordValue(Math.max(1, Math.round(Number(message.ackedNs - message.scheduledNs) / 1000)));
+    }
+    const lastIds = new Map([...windowIds].map(([topic, ids]) => [topic, ids.reduce((max, id) => Math.max(max, id), 0)]));
+    const drainStart = process.hrtime.bigint();
+    const drainEnd = drainStart + BigInt(plan.drainMs) * 1_000_000n;
+    progress({ type: 'phase', run: plan.key, phase: 'drain', total: plan.clients, unit: 'clients' });
+    for (;;) {
+      const complete = subs.list.filter((s) => s.checker.has(lastIds.get(s.topic) ?? 0)).length;
+      progress({ type: 'update', value: complete });
+      if (complete === subs.list.length || process.hrtime.bigint() >= drainEnd) break;
+      await sleep(50);
+    }
+    progress({ type: 'phase-end' });
+    await sleep(settleMs);
+
+    const serverAfter = await server.metrics();
+    const loadCpu = process.cpuUsage(cpuBefore);
+    const loadElu = performance.eventLoopUtilization(eluBefore).utilization;
+    const wallNs = Number(serverAfter.at - serverBefore.at);
+    const serverWaitShare = waitShare(serverSchedBefore, readSchedstat(server.pid), wallNs);
+    const loadWaitShare = waitShare(loadSchedBefore, readSchedstat(process.pid), wallNs);
+
+    let expected = 0;
+    let delivered = 0;
+    let lost = 0;
+    let duplicated = 0;
+    let outOfOrder = 0;
+    for (const subscriber of subs.list) {
+      const ids = windowIds.get(subscriber.topic) ?? [];
+      const counts = subscriber.checker.count(ids);
+      expected += ids.length;
+      delivered += counts.delivered;
+      lost += counts.lost;
+      duplicated += subscriber.checker.duplicated;
+      outOfOrder += subscriber.checker.outOfOrder;
+    }
+    if (publisher.errors > 0) notes.push(`${publisher.errors} publishes failed (not counted as expected)`);
+    if (subs.errors > 0) notes.push(`${subs.errors} client requests or connections failed and were retried`);
+    if (subs.foreign > 0) notes.push(`${subs.foreign} deliveries were not benchmark payloads`);
+    if (lost > 0 && process.hrtime.bigint() >= drainEnd) notes.push(`still missing after the ${plan.drainMs} ms drain: counted as lost`);
+    const windowPublished = [...windowIds.values()].reduce((sum, ids) => sum + ids.length, 0);
+
+    const row = aggregate({
+      plan,
+      published: windowPublished,
+      expected,
+      delivered,
+      lost,
+      duplicated,
+      outOfOrder,
+      gaps: subs.gaps,
+      histogram: subs.histogram,
+      publishLag,
+      serverIdle,
+      serverConnected,
+      serverBefore,
+      serverAfter,
+      loadCpuMicros: loadCpu.user + loadCpu.system,
+      loadElu,
+      serverWaitShare,
+      loadWaitShare,
+      notes,
+    });
+    progress({ type: 'run-end', run: plan.key, result: row });
+    return row;
+  } finally {
+    subscribers?.close();
+    await server.stop();
+  }
+}
+
+/** Runs every plan of `scenario` (and capacity, unless `capacityMs` is 0); returns the validated results document. */
+export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunResult> {
+  const progress = options.onProgress ?? (() => {});
+  const startedAt = new Date().toISOString();
+  const plans = expandScenario(scenario);
+  progress({ type: 'scenario', scenario: scenario.name, runs: plans.length });
+  const techniques: Record<string, TechniqueResult> = {};
+  for (const plan of plans) techniques[plan.key] = await runPlan(plan, options);
+
+  let capacity: RunResult['capacity'];
+  if (scenario.capacityMs > 0) {
+    const server = await startServerProcess();
+    try {
+      progress({ type: 'phase', run: 'capacity', phase: 'capacity', total: 4, unit: 'endpoints' });
+      capacity = await measureCapacity({
+        baseUrl: server.url,
+        durationMs: scenario.capacityMs,
+        payloadBytes: scenario.payloadBytes,
+        onEndpoint: (_, index) => progress({ type: 'update', value: index }),
+      });
+      progress({ type: 'update', value: 4 });
+      progress({ type: 'phase-end' });
+    } finally {
+      await server.stop();
+    }
+  }
+
+  const { name, ...params } = scenario;
+  return runResultSchema.parse({
+    scenario: name,
+    startedAt,
+    environment: describeEnvironment(canPin() && options.loadPinned === true),
+    params,
+    techniques,
+    ...(capacity === undefined ? {} : { capacity }),
+  });
+}
+
+/** Validates `result` and writes it as `<out>/<scenario>-<startedAt>.json`; returns the path. */
+export async function writeRunResult(result: RunResult, outDir: string): Promise<string> {
+  const valid = runResultSchema.parse(result);
+  await mkdir(outDir, { recursive: true });
+  const file = join(outDir, `${valid.scenario}-${valid.startedAt.replace(/[:.]/g, '-')}.json`);
+  await writeFile(file, `${JSON.stringify(valid, null, 2)}\n`);
+  return file;
+}
+
+/** Options of `runBenchmark`: the scenarios, where results go, and the hook for each result. */
+export interface BenchmarkOptions extends RunOptions {
+  scenarios: Scenario[];
+  /** Where results go; undefined writes nothing. */
+  outDir?: string;
+  /**
+   * Called with each scenario's results (and its file, when written) as soon as it is done:
+   * the hook the report generator can be wired to.
+   */
+  onResult?: (result: RunResult, file: string | undefined) => void | Promise<void>;
+}
+
+/** Runs `scenarios` in order, writing one results file each; returns the results and files. */
+export async function runBenchmark(options: BenchmarkOptions): Promise<{ results: RunResult[]; files: string[] }> {
+  const results: RunResult[] = [];
+  const files: string[] = [];
+  for (const scenario of options.scenarios) {
+    const result = await runScenario(scenario, options);
+    const file = options.outDir === undefined ? undefined : await writeRunResult(result, options.outDir);
+    results.push(result);
+    if (file !== undefined) files.push(file);
+    await options.onResult?.(result, file);
+  }
+  return { results, files };
+}

@@ -1,0 +1,205 @@
+/**
+ * Scenarios are data: `scenarios/<name>.json`, validated once by `scenarioSchema`. A bad file
+ * stops the run with a message naming the field to fix. `expandScenario` turns one scenario
+ * (and its sweep) into the list of runs the runner performs, one fresh server each.
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { basename, dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { techniqueIdSchema } from './results.ts';
+import type { TechniqueId } from './clients/index.ts';
+
+/** Where the stock scenarios live. */
+export const scenariosDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');
+
+const positiveInt = z.number().int().positive();
+
+/** The knobs a sweep may vary; each also has a scenario-wide value. */
+export const variantSchema = z
+  .strictObject({
+    /** Short-poll interval. */
+    intervalMs: positiveInt.optional(),
+    /** Payload size of each published message (the JSON of its `data`). */
+    payloadBytes: z.number().int().min(64).max(60_000).optional(),
+    clients: positiveInt.optional(),
+    /** Long-poll and JSONP hold. */
+    holdMs: positiveInt.optional(),
+  })
+  .refine((variant) => Object.keys(variant).length > 0, { message: 'a variant must set at least one of intervalMs, payloadBytes, clients, holdMs' });
+
+/** One sweep point: the knobs it sets. */
+export type Variant = z.infer<typeof variantSchema>;
+
+/** A scenario file: every field, its default, and its bounds. */
+export const scenarioSchema = z.strictObject({
+  /** The scenario's name; defaults to the file name. */
+  name: z.string().regex(/^[a-z0-9-]+$/, 'name must be lowercase letters, digits and dashes').optional(),
+  description: z.string().optional(),
+  /** Subscribers per technique, one connection each. */
+  clients: positiveInt,
+  /** Topics the subscribers are spread over (round robin); default 1. */
+  topics: positiveInt.default(1),
+  /** Messages per second, over all topics together (round robin). 0 publishes nothing. */
+  ratePerSecond: z.number().nonnegative().max(100_000),
+  /** Bytes of each message's `data` JSON: the timestamp plus padding. Default 256. */
+  payloadBytes: z.number().int().min(64).max(60_000).default(256),
+  /** The measured window. */
+  durationMs: positiveInt.max(600_000),
+  /** Publishing before the measured window, excluded from the figures. Default 1000 ms. */
+  warmupMs: z.number().int().nonnegative().default(1000),
+  /** Techniques to run, in order; default all six. */
+  techniques: z.array(techniqueIdSchema).min(1).default(['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket']),
+  knobs: z
+    .strictObject({
+      /** Short-poll interval; default 1000 ms. */
+      intervalMs: positiveInt.default(1000),
+      /** Long-poll and JSONP hold; default 25000 ms (the server's default). */
+      holdMs: positiveInt.max(60_000).default(25_000),
+      /** Server SSE/iframe heartbeat; default the server's (15000 ms). */
+      heartbeatMs: positiveInt.optional(),
+      /** Server WebSocket ping interval; default the server's (30000 ms). */
+      pingMs: positiveInt.optional(),
+    })
+    .default({ intervalMs: 1000, holdMs: 25_000 }),
+  /** Longest wait after the window for the last deliveries; default 5000 ms. */
+  drainMs: positiveInt.default(5000),
+  /** autocannon run per endpoint (polling endpoints and publish); 0 skips it. Default 2000 ms. */
+  capacityMs: z.number().int().nonnegative().default(2000),
+  /** Several settings of one or more knobs; each is a row (and a fresh server) per technique it applies to. */
+  sweep: z
+    .strictObject({
+      /** Techniques the sweep applies to; default all of the scenario's. The others run once. */
+      techniques: z.array(techniqueIdSchema).min(1).optional(),
+      variants: z.array(variantSchema).min(1),
+    })
+    .optional(),
+});
+
+/** A scenario as written (defaults not filled in). */
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+/** A validated scenario with defaults filled in and its name set. */
+export type Scenario = z.infer<typeof scenarioSchema> & { name: string };
+
+/** Thrown for a scenario that fails validation; `message` names the file and the field. */
+export class ScenarioError extends Error {
+  override readonly name = 'ScenarioError';
+}
+
+/** Validates `value` (parsed JSON); throws a `ScenarioError` naming each wrong field. */
+export function parseScenario(value: unknown, source = 'scenario', fallbackName = 'custom'): Scenario {
+  const result = scenarioSchema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  - ${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+    throw new ScenarioError(`${source} is not a valid scenario:\n${problems.join('\n')}`);
+  }
+  return { ...result.data, name: result.data.name ?? fallbackName };
+}
+
+/** Loads a scenario by name (`scenarios/<name>.json`) or by path (anything with a `/` or `.json`). */
+export async function loadScenario(nameOrPath: string): Promise<Scenario> {
+  const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.json');
+  const file = isPath ? resolve(nameOrPath) : join(scenariosDir, `${nameOrPath}.json`);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new ScenarioError(isPath ? `no scenario file ${file}` : `no scenario named "${nameOrPath}" (looked for ${file})`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ScenarioError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseScenario(value, file, basename(file, '.json'));
+}
+
+/** The standard suite: scenario names in the order `npm run bench` with no flags runs them. */
+export async function loadSuite(): Promise<string[]> {
+  const value: unknown = JSON.parse(await readFile(join(scenariosDir, 'suite.json'), 'utf8'));
+  const names = z.array(z.string()).min(1).safeParse(value);
+  if (!names.success) throw new ScenarioError('scenarios/suite.json must be a list of scenario names');
+  return names.data;
+}
+
+/** What the command line may override in any scenario. */
+export interface Overrides {
+  techniques?: TechniqueId[];
+  clients?: number;
+  ratePerSecond?: number;
+  durationMs?: number;
+  payloadBytes?: number;
+}
+
+/** Applies command-line overrides and validates the result again. */
+export function applyOverrides(scenario: Scenario, overrides: Overrides): Scenario {
+  const { name, ...rest } = scenario;
+  const merged: Record<string, unknown> = { ...rest, name };
+  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) merged[key] = value;
+  if (overrides.techniques !== undefined && scenario.sweep?.techniques !== undefined) {
+    const kept = scenario.sweep.techniques.filter((technique) => overrides.techniques?.includes(technique));
+    merged.sweep = kept.length > 0 ? { ...scenario.sweep, techniques: kept } : undefined;
+  }
+  return parseScenario(merged, `scenario ${name} with the command-line overrides`, name);
+}
+
+/** One run: a technique under one setting of the knobs, on its own fresh server. */
+export interface RunPlan {
+  /** The row key: the technique id, plus `@<variant>` in a sweep (`short-poll@250ms`, `sse@1024B`). */
+  key: string;
+  technique: TechniqueId;
+  variant?: Variant;
+  clients: number;
+  topics: number;
+  ratePerSecond: number;
+  payloadBytes: number;
+  durationMs: number;
+  warmupMs: number;
+  drainMs: number;
+  intervalMs: number;
+  holdMs: number;
+  heartbeatMs?: number;
+  pingMs?: number;
+}
+
+const units: Record<keyof Variant, string> = { intervalMs: 'ms', holdMs: 'ms', payloadBytes: 'B', clients: 'c' };
+
+/** `250ms`, `1024B`, `100c`, or several joined by `,`. */
+export function variantLabel(variant: Variant): string {
+  return (Object.keys(units) as (keyof Variant)[])
+    .filter((field) => variant[field] !== undefined)
+    .map((field) => `${variant[field]}${units[field]}`)
+    .join(',');
+}
+
+/** The runs of `scenario`, in order: each technique, and each sweep variant where it applies. */
+export function expandScenario(scenario: Scenario): RunPlan[] {
+  const plans: RunPlan[] = [];
+  for (const technique of scenario.techniques) {
+    const base: RunPlan = {
+      key: technique,
+      technique,
+      clients: scenario.clients,
+      topics: scenario.topics,
+      ratePerSecond: scenario.ratePerSecond,
+      payloadBytes: scenario.payloadBytes,
+      durationMs: scenario.durationMs,
+      warmupMs: scenario.warmupMs,
+      drainMs: scenario.drainMs,
+      intervalMs: scenario.knobs.intervalMs,
+      holdMs: scenario.knobs.holdMs,
+      heartbeatMs: scenario.knobs.heartbeatMs,
+      pingMs: scenario.knobs.pingMs,
+    };
+    const sweep = scenario.sweep;
+    if (sweep === undefined || !(sweep.techniques ?? scenario.techniques).includes(technique)) {
+      plans.push(base);
+      continue;
+    }
+    for (const variant of sweep.variants) {
+      plans.push({ ...base, ...variant, key: `${technique}@${variantLabel(variant)}`, variant });
+    }
+  }
+  return plans;
+}

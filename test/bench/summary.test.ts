@@ -1,0 +1,42 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { judgeBottleneck } from '../../bench/aggregate.ts';
+import { runResultSchema } from '../../bench/results.ts';
+import { describeBottlenecks, formatBytes, renderSummary, renderTable } from '../../bench/summary.ts';
+
+const fixture = runResultSchema.parse(JSON.parse(await readFile(new URL('../fixtures/bench-result.json', import.meta.url), 'utf8')));
+
+describe('the summary printer', () => {
+  it('renders a stored result as the stored text', async () => {
+    await expect(renderSummary(fixture)).toMatchFileSnapshot('../fixtures/bench-summary.txt');
+  });
+
+  it('has one row per technique and says plainly which side was the bottleneck', () => {
+    const text = renderSummary(fixture);
+    for (const key of Object.keys(fixture.techniques)) expect(text).toMatch(new RegExp(`^${key} `, 'm'));
+    expect(text).toContain('Bottleneck in long-poll: the LOAD GENERATOR was saturated');
+    expect(text).toContain('Bottleneck in jsonp: the SERVER was saturated');
+    expect(text).toContain('sse: 2 client requests');
+    expect(text).toContain('publish');
+  });
+
+  it('says when neither side limited any run', () => {
+    const calm = { ...fixture, techniques: { sse: { ...fixture.techniques.sse!, bottleneck: 'none' as const } } };
+    expect(describeBottlenecks(calm)).toEqual([expect.stringMatching(/^Bottleneck: none/)]);
+  });
+
+  it('aligns columns', () => {
+    expect(renderTable(['a', 'bb'], [['xyz', '1'], ['q', '22']])).toBe('a    bb\n---  --\nxyz   1\nq    22');
+    expect([formatBytes(512), formatBytes(20 * 1024), formatBytes(3 * 1024 * 1024)]).toEqual(['512 B', '20.0 KiB', '3.0 MiB']);
+  });
+});
+
+describe('the bottleneck judgement', () => {
+  it('names the saturated side, the busier one if both, and none otherwise', () => {
+    expect(judgeBottleneck(0.95, 0.3)).toBe('server');
+    expect(judgeBottleneck(0.3, 0.97)).toBe('load');
+    expect(judgeBottleneck(0.92, 0.99)).toBe('load');
+    expect(judgeBottleneck(0.5, 0.5)).toBe('none');
+    expect(judgeBottleneck(0.79, 0.6)).toBe('none');
+  });
+});
