@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- [flags]`: runs one scenario, or with no `--scenario` the standard suite
  * (`scenarios/suite.json`, in order); writes one results JSON per scenario into `--out`
- * (default `results`), then prints the summary table, or with `--json` the results JSON.
+ * (default `results`), then the report of every run there (unless `--no-report`), and prints
+ * the summary table, or with `--json` the results JSON.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { techniqueIds, type TechniqueId } from './clients/index.ts';
@@ -10,6 +11,7 @@ import { runBenchmark } from './runner.ts';
 import { ScenarioError, applyOverrides, loadScenario, loadSuite, type Overrides, type Scenario } from './scenario.ts';
 import { pinSelf } from './server-process.ts';
 import { renderSummary } from './summary.ts';
+import { listResultsFiles, readRunResults, writeReport } from './report/index.ts';
 
 function positiveInteger(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a positive integer');
@@ -44,6 +46,7 @@ const program = new Command('bench')
   .option('-p, --payload <bytes>', "bytes of each message's data (timestamp + padding), at least 64; default: the scenario's", positiveInteger)
   .option('-o, --out <dir>', 'directory for the results JSON files (one per scenario)', 'results')
   .option('--json', 'print the results JSON to stdout instead of the summary table (progress still goes to stderr)', false)
+  .option('--no-report', 'do not write report.md and report.html into --out after the run')
   .addHelpText(
     'after',
     '\nExamples:\n  npm run bench                                   # the standard suite\n  npm run bench -- --scenario smoke\n  npm run bench -- -s ticker -t sse,websocket -c 200 -d 5000\n  npm run bench -- -s scenarios/my.json --json > run.json',
@@ -59,6 +62,7 @@ const flags = program.parse().opts<{
   payload?: number;
   out: string;
   json: boolean;
+  report: boolean;
 }>();
 
 const overrides: Overrides = {
@@ -85,6 +89,11 @@ if (!loadPinned) console.error('bench: taskset is not available (or one core onl
 
 const { results, files } = await runBenchmark({ scenarios, outDir: flags.out, loadPinned, onProgress: createProgress() });
 for (const file of files) console.error(`bench: wrote ${file}`);
+if (flags.report) {
+  // Every run in --out, not only this one, so the report can show the change against the last.
+  const report = await writeReport({ runs: await readRunResults(await listResultsFiles(flags.out)), outDir: flags.out });
+  console.error(`bench: wrote ${report.markdownPath} and ${report.htmlPath}`);
+}
 if (flags.json) {
   process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
 } else {

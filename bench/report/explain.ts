@@ -17,14 +17,15 @@ function numberParam(params: RunResult['params'], names: readonly string[]): num
   return undefined;
 }
 
+/** The names the benchmark writes in `params` (bench/scenario.ts); knobs sit under `params.knobs`. */
 const names = {
-  rate: ['ratePerSecond', 'rate', 'publishRatePerSecond', 'messagesPerSecond', 'ratePerSec'],
-  duration: ['durationMs', 'duration'],
-  warmup: ['warmupMs', 'warmUpMs', 'warmup'],
-  payload: ['payloadBytes', 'payload'],
-  topics: ['topics', 'topicCount'],
-  interval: ['intervalMs', 'pollIntervalMs'],
-  hold: ['holdMs', 'holdTimeoutMs'],
+  rate: ['ratePerSecond'],
+  duration: ['durationMs'],
+  warmup: ['warmupMs'],
+  payload: ['payloadBytes'],
+  topics: ['topics'],
+  interval: ['intervalMs'],
+  hold: ['holdMs'],
 };
 
 function range(values: readonly number[], format: (v: number) => string): string {
@@ -34,7 +35,9 @@ function range(values: readonly number[], format: (v: number) => string): string
 
 /** What was done to get the numbers of `run`, in a few sentences with its parameters. */
 export function explainMeasurement(run: RunResult, rows: readonly Row[]): Text[] {
-  const { params, environment: env } = run;
+  const { environment: env } = run;
+  const runKnobs = run.params.knobs;
+  const params = typeof runKnobs === 'object' && runKnobs !== null ? { ...run.params, ...(runKnobs as Record<string, unknown>) } : run.params;
   const lines: Text[] = [];
   const clients = rows.map((row) => row.result.clients);
   const published = rows.map((row) => row.result.published);

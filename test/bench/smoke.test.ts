@@ -26,12 +26,22 @@ beforeAll(async () => {
 describe('npm run bench -- --scenario smoke --json', () => {
   it('exits 0 and writes one results file, the same JSON it prints', async () => {
     expect(exitCode, stderr).toBe(0);
-    const files = await readdir(out);
+    const files = (await readdir(out)).filter((file) => file.endsWith('.json'));
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^smoke-.*\.json$/);
     const written = JSON.parse(await readFile(join(out, files[0] as string), 'utf8')) as unknown;
     expect(JSON.parse(stdout)).toEqual(written);
     expect(stderr).toMatch(/sse measure/);
+  });
+
+  it('writes the report of the run: Markdown, HTML and an SVG per chart', async () => {
+    const markdown = await readFile(join(out, 'report.md'), 'utf8');
+    const html = await readFile(join(out, 'report.html'), 'utf8');
+    const charts = (await readdir(join(out, 'charts'))).filter((file) => file.endsWith('.svg'));
+    expect(charts.length).toBeGreaterThanOrEqual(4);
+    for (const chart of charts) expect(markdown).toContain(`charts/${chart}`);
+    for (const technique of techniques) expect(html).toContain(technique);
+    expect(html.match(/<svg/g)?.length).toBeGreaterThanOrEqual(charts.length);
   });
 
   it('validates, runs all six techniques, and loses nothing', () => {
