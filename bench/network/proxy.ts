@@ -164,7 +164,7 @@ export async function createDelayProxy(options: DelayProxyOptions): Promise<Dela
     const up = pipe(client, upstream, upOptions, 'up');
     const down = pipe(upstream, client, downOptions, 'down');
     // TCP's handshake costs a round trip before the client's first byte can leave.
-    if (profile.handshake) up.holdUntil(acceptedMs + profile.rttMs);
+    if (profile.handshake) up.holdUntil(acceptedMs + profile.rttMs + oneWayMs);
 
     let closed = 0;
     /**
@@ -202,6 +202,7 @@ export async function createDelayProxy(options: DelayProxyOptions): Promise<Dela
     }
   }
 
+  await scheduler.ready;
   const server: Server = createServer({ allowHalfOpen: true }, timed(onConnection));
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);

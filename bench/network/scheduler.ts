@@ -75,6 +75,11 @@ export class Scheduler {
     }
   }
 
+  /** Resolves once the ticker keeps time (its worker has started, some tens of ms). */
+  get ready(): Promise<void> {
+    return this.ticker.ready;
+  }
+
   /** Stops the ticker for good; the links stay where they are. */
   stop(): void {
     this.ticker.stop();

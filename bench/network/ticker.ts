@@ -26,6 +26,8 @@ export interface Ticker {
   arm(wakeMs: number): void;
   /** Stops for good. */
   stop(): void;
+  /** Resolves once the ticker can keep time (a worker has started). */
+  readonly ready: Promise<void>;
 }
 
 // Plain JavaScript, run with `eval: true` so it needs no loader. state[0] is a generation
@@ -35,6 +37,7 @@ const { workerData, parentPort } = require('node:worker_threads');
 const state = new Int32Array(workerData.state);
 const target = new Float64Array(workerData.target);
 const now = () => { const [s, ns] = process.hrtime(); return s * 1e3 + ns / 1e6; };
+parentPort.postMessage(-1);
 while (Atomics.load(state, 1) === 0) {
   const generation = Atomics.load(state, 0);
   const wakeMs = target[0];
@@ -55,7 +58,13 @@ export function createPreciseTicker(onTick: (targetMs: number) => void): Ticker 
   target[0] = Number.POSITIVE_INFINITY;
   const worker = new Worker(workerSource, { eval: true, workerData: { state: state.buffer, target: target.buffer } });
   worker.unref();
+  let markReady!: () => void;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
   worker.on('message', (generation: number) => {
+    if (generation === -1) {
+      markReady();
+      return;
+    }
     // A tick for a target since replaced is stale; the worker is already waiting for the new one.
     if (generation !== Atomics.load(state, 0)) return;
     // The worker now waits for a new generation: the next `arm` must bump it, whatever its value.
@@ -66,6 +75,7 @@ export function createPreciseTicker(onTick: (targetMs: number) => void): Ticker 
   let armedMs = Number.POSITIVE_INFINITY;
   let stopped = false;
   return {
+    ready,
     arm(wakeMs) {
       // Waking the worker costs a futex call: only when the time moves earlier (NaN after a tick).
       if (stopped || wakeMs >= armedMs) return;
