@@ -6,6 +6,9 @@
  */
 import { createPreciseTicker, monotonicMs, type Ticker } from './ticker.ts';
 
+/** The most a release may come before its time: the bias is a guess, this bounds its error. */
+const maxEarlyMs = 0.5;
+
 /** What the scheduler orders: a `Link` (see link.ts). */
 export interface Schedulable {
   wakeMs: number;
@@ -90,20 +93,22 @@ export class Scheduler {
     return this.heap.length;
   }
 
-  /** Arms the ticker for the earliest link, early by the delay ticks have shown. */
-  private arm(): void {
+  /** Arms the ticker for the earliest link, early by the delay ticks have shown (unless `early` is false). */
+  private arm(early = true): void {
     const first = this.heap[0];
-    this.ticker.arm(first === undefined ? Number.POSITIVE_INFINITY : first.wakeMs - this.biasMs);
+    this.ticker.arm(first === undefined ? Number.POSITIVE_INFINITY : first.wakeMs - (early ? this.biasMs : 0));
   }
 
   private tick(targetMs: number): void {
     const now = this.now();
     if (Number.isFinite(targetMs)) this.biasMs += (Math.min(2, Math.max(0, now - targetMs)) - this.biasMs) / 8;
-    const horizonMs = now + this.toleranceMs + this.biasMs;
+    // Never release more than half a millisecond early, however large the bias grew.
+    const horizonMs = now + this.toleranceMs + Math.min(this.biasMs, maxEarlyMs);
     const first = this.heap[0];
     if (first === undefined || first.wakeMs > horizonMs) {
-      // Nothing due: the link this tick was for has gone, or the tick came very early.
-      this.arm();
+      // Nothing due: the link this tick was for has gone, or the tick came very early. Wait
+      // for the wake itself this time, or a bias larger than the wait would tick at once again.
+      this.arm(false);
       return;
     }
     this.ticks++;
