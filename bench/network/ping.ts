@@ -208,6 +208,7 @@ export async function measureThroughput(
   }
 }
 
+/** Options of `checkNetwork`: those of the RTT and rate checks. */
 export interface CheckOptions extends RttOptions, ThroughputOptions {
   /** Also measure the rate each way. Default true. */
   throughput?: boolean;

@@ -7,6 +7,7 @@
  */
 import { createDelayProxy, type DelayProxyOptions } from './proxy.ts';
 
+/** What the parent asks the proxy process. */
 export type ProxyRequest = { type: 'stats'; id: number } | { type: 'close' };
 
 const send = (message: unknown): void => {

@@ -205,9 +205,12 @@ export async function createDelayProxy(options: DelayProxyOptions): Promise<Dela
   await scheduler.ready;
   const server: Server = createServer({ allowHalfOpen: true }, timed(onConnection));
   const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => {
+      scheduler.stop();
+      reject(error);
+    });
     server.listen(options.listenPort ?? 0, listenHost, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       const address = server.address();
       resolve(typeof address === 'object' && address !== null ? address.port : 0);
     });
