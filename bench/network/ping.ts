@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { createDelayProxy } from './proxy.ts';
 import { isDirect, resolveProfile, type NetworkProfile, type NetworkProfileInput, type ProfileName } from './profiles.ts';
 
-/** A rate check: one direction, first byte to last at the receiver. */
+/** A rate check: one direction, first write to last byte received, less the one-way delay. */
 export const throughputCheckSchema = z.object({
   direction: z.enum(['down', 'up']),
   bytes: z.number().int().positive(),
@@ -151,49 +151,50 @@ export function defaultTransferBytes(bitsPerSecond: number | undefined, targetMs
   return Math.round(Math.min(2 * 1024 * 1024, Math.max(64 * 1024, (bitsPerSecond / 8) * (targetMs / 1000))));
 }
 
-/** Sends `bytes` one way through `profile` and times it at the receiver, first byte to last. */
+/**
+ * Sends `bytes` one way through `profile` and times it from the first write to the last byte
+ * received, less the one-way delay: the rate the receiver saw. (Timing first byte to last at
+ * the receiver would be fooled by a loss stall at the start, which releases a burst.) The
+ * handshake hold is left out: this checks the rate, and `measureRtt` the delay.
+ */
 export async function measureThroughput(
   profileInput: ProfileName | NetworkProfileInput,
   direction: 'down' | 'up',
   options: ThroughputOptions = {},
 ): Promise<ThroughputCheck & { proxyCpuMs: number }> {
-  const profile = resolveProfile(profileInput, 'profile');
+  const profile = { ...resolveProfile(profileInput, 'profile'), handshake: false };
   const cap = direction === 'down' ? profile.downBitsPerSecond : profile.upBitsPerSecond;
   const bytes = options.bytes ?? defaultTransferBytes(cap, options.targetMs);
   const payload = Buffer.alloc(bytes, 0x62);
+  let startMs = 0;
+  const send = (socket: Socket): void => {
+    startMs = performance.now();
+    socket.end(payload);
+  };
   let receiver: ((socket: Socket) => void) | undefined;
   const server = createServer({ noDelay: true }, (socket) => {
     socket.on('error', () => {});
-    if (direction === 'down') socket.end(payload);
+    if (direction === 'down') send(socket);
     else receiver?.(socket);
   });
   const path = await through(profile, await listen(server));
   try {
-    const timing = new Promise<{ firstMs: number; firstBytes: number; lastMs: number; total: number }>((resolve, reject) => {
+    const lastMs = await new Promise<number>((resolve, reject) => {
       const receive = (socket: Socket): void => {
-        let firstMs = 0;
-        let firstBytes = 0;
         let lastMs = 0;
         let total = 0;
         socket.on('data', (chunk: Buffer) => {
           lastMs = performance.now();
-          if (total === 0) {
-            firstMs = lastMs;
-            firstBytes = chunk.length;
-          }
           total += chunk.length;
         });
-        socket.on('end', () => (total === bytes ? resolve({ firstMs, firstBytes, lastMs, total }) : reject(new Error(`received ${total} of ${bytes} bytes`))));
+        socket.on('end', () => (total === bytes ? resolve(lastMs) : reject(new Error(`received ${total} of ${bytes} bytes`))));
         socket.on('error', reject);
       };
       receiver = receive;
-      void dial(path.port).then((socket) => {
-        if (direction === 'down') receive(socket);
-        else socket.end(payload);
-      }, reject);
+      void dial(path.port).then((socket) => (direction === 'down' ? receive(socket) : send(socket)), reject);
     });
-    const { firstMs, firstBytes, lastMs } = await timing;
-    const measuredBitsPerSecond = lastMs > firstMs ? ((bytes - firstBytes) * 8000) / (lastMs - firstMs) : Number.POSITIVE_INFINITY;
+    const transferMs = Math.max(0.001, lastMs - startMs - profile.rttMs / 2);
+    const measuredBitsPerSecond = (bytes * 8000) / transferMs;
     return {
       direction,
       bytes,
