@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../bench/clients/client.ts';
-import { createPeerClient, type PeerClient } from '../../bench/peers/clients/index.ts';
+import { createPeerClient, type PeerClient, type PeerClientChoice } from '../../bench/peers/clients/index.ts';
 import { peerIds, peerServerNames, peers, type PeerId, type PeerServerName } from '../../bench/peers/peers.ts';
 import { metricValue, startPeerProcess, type PeerProcess } from '../../bench/peers/process.ts';
 import { until } from '../helpers/server.ts';
@@ -40,24 +40,31 @@ interface Recorder {
   errors: Error[];
 }
 
-function connect(peer: PeerId, url: string, topic: string): Recorder {
+function connect(peer: PeerId, url: string, topic: string, choice: PeerClientChoice = {}): Recorder {
   const messages: Envelope[] = [];
   const errors: Error[] = [];
   const client = createPeerClient(
     peer,
     { baseUrl: url, topic, reconnectMs: 20, maxReconnectMs: 200 },
     { onMessage: (message) => messages.push(message), onError: (error) => errors.push(error) },
+    choice,
   );
   return { client, messages, errors };
 }
 
 const payload = (n: number) => ({ n, text: `a</script><script>x()</script> \u2028 \u2029 "q" \\ é 😀 #${n}` });
 
-describe.each(peerIds)('%s', (peer) => {
+/** Every peer id, and the lean Socket.IO client as a variant of `socketio-websocket`. */
+const cases: [string, PeerId, PeerClientChoice][] = [
+  ...peerIds.map((peer): [string, PeerId, PeerClientChoice] => [peer, peer, {}]),
+  ['socketio-websocket (lean client)', 'socketio-websocket', { socketio: 'lean' }],
+];
+
+describe.each(cases)('%s', (name, peer, choice) => {
   it('delivers every envelope to every client exactly once, in order', async () => {
     const server = serverOf(peer);
-    const topic = `t-${peer}`;
-    const recorders = [0, 1, 2].map(() => connect(peer, server.url, topic));
+    const topic = `t-${name.replace(/[^a-z-]/g, '')}`;
+    const recorders = [0, 1, 2].map(() => connect(peer, server.url, topic, choice));
     try {
       await Promise.all(recorders.map((r) => r.client.ready));
       for (const r of recorders) {

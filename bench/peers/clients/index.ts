@@ -7,6 +7,7 @@ import type { ClientHandlers, ClientOptions, PushClient } from '../../clients/cl
 import { peerIds, type PeerId } from '../peers.ts';
 import { BaselineClient } from './baseline.ts';
 import { SocketioClient } from './socketio.ts';
+import { LeanSocketioClient } from './socketio-lean.ts';
 import { createSockjsClient } from './sockjs.ts';
 
 export { peerIds, peers, isPeerId, type PeerId, type PeerInfo } from '../peers.ts';
@@ -16,12 +17,23 @@ export interface PeerClient extends PushClient {
   readonly peer: PeerId;
 }
 
+export interface PeerClientChoice {
+  /**
+   * For `socketio-websocket`: `official` is `socket.io-client` itself; `lean` speaks the
+   * same wire protocol on a bare `ws` socket (several times cheaper per delivery, for load).
+   * Default `official`.
+   */
+  socketio?: 'official' | 'lean';
+}
+
 /** Starts a client of `peer`; it runs until `close()`. */
-export function createPeerClient(peer: PeerId, options: ClientOptions, handlers: ClientHandlers): PeerClient {
+export function createPeerClient(peer: PeerId, options: ClientOptions, handlers: ClientHandlers, choice: PeerClientChoice = {}): PeerClient {
   switch (peer) {
     case 'baseline':
       return new BaselineClient(options, handlers).start();
     case 'socketio-websocket':
+      if (choice.socketio === 'lean') return new LeanSocketioClient(options, handlers).start();
+      return new SocketioClient(peer, options, handlers);
     case 'socketio-polling':
       return new SocketioClient(peer, options, handlers);
     case 'sockjs-websocket':
