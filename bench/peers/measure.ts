@@ -1,7 +1,10 @@
 /**
- * A quick side-by-side measurement of peers (not the benchmark: no warm-up schedule, no
- * sequence accounting beyond counts). For each rate: publish at a fixed schedule for
- * `--duration`, count deliveries at the clients, read the server's CPU before and after.
+ * A quick side-by-side measurement of peers (not the benchmark: no warm-up, no sequence
+ * accounting beyond counts). It prints the server's RSS per connection once every client
+ * is subscribed; then, for each rate, publishes at a fixed schedule for `--duration`,
+ * waits up to 5 s for the deliveries, and prints deliveries/s (from the first publish to
+ * the last delivery), what was still missing, each side's CPU share and µs per delivery,
+ * and latency from the scheduled publish time.
  *
  * node --import tsx bench/peers/measure.ts --peer baseline --clients 1000 --rates 100,1000 --duration 3000
  * node --import tsx bench/peers/measure.ts --peer baseline --clients 100 --strace 50
@@ -41,6 +44,8 @@ const pinnedSelf = spawnSync('taskset', ['-a', '-cp', '1', String(process.pid)],
 /** Every subscriber gets the same message: its scheduled time is parsed once, not once per delivery. */
 let lastT = '';
 let lastNs = 0n;
+await sleep(300);
+const idle = await server.metricsText();
 const histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
 let received = 0;
 const clients: PeerClient[] = [];
@@ -65,8 +70,10 @@ for (let start = 0; start < clientCount; start += 50) {
   await Promise.all(batch.map((c) => c.ready));
   clients.push(...batch);
 }
-console.log(`${peer}: ${clientCount} clients subscribed; server pid ${server.pid} pinned ${server.pinned}, load pinned ${pinnedSelf}`);
-await sleep(500);
+await sleep(Math.min(1000, 100 + clientCount));
+const connected = await server.metricsText();
+const rssPerConnection = ((metricValue(connected, 'process_resident_memory_bytes') ?? 0) - (metricValue(idle, 'process_resident_memory_bytes') ?? 0)) / clientCount;
+console.log(`${peer}: ${clientCount} clients subscribed; server RSS +${Math.round(rssPerConnection)} bytes per connection; server pid ${server.pid} pinned ${server.pinned}, load pinned ${pinnedSelf}`);
 
 if (flags.strace !== undefined) {
   const burst = Number(flags.strace);
@@ -98,7 +105,7 @@ if (flags.strace !== undefined) {
       req.on('error', () => resolve());
       req.end(body);
     });
-  console.log('rate msg/s | deliveries/s | expected/s | server CPU share | load CPU share | p50 ms | p99 ms');
+  console.log('rate msg/s | deliveries/s | missing | server CPU share | load CPU share | server µs/delivery | load µs/delivery | p50 ms | p99 ms');
   for (const rate of flags.rates.split(',').map(Number)) {
     const durationMs = Number(flags.duration);
     histogram.reset();
@@ -133,12 +140,14 @@ if (flags.strace !== undefined) {
       [
         rate,
         Math.round(delivered / seconds),
-        Math.round((total * clientCount) / seconds),
+        total * clientCount - delivered,
         (serverCpu / seconds).toFixed(2),
         ((cpu.user + cpu.system) / 1e6 / seconds).toFixed(2),
+        ((serverCpu * 1e6) / Math.max(1, delivered)).toFixed(2),
+        ((cpu.user + cpu.system) / Math.max(1, delivered)).toFixed(2),
         (histogram.getValueAtPercentile(50) / 1000).toFixed(1),
         (histogram.getValueAtPercentile(99) / 1000).toFixed(1),
-      ].join(' | ') + (delivered < total * clientCount ? `  (${total * clientCount - delivered} not delivered within 5 s)` : ''),
+      ].join(' | '),
     );
     await sleep(500);
   }
