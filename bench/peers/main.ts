@@ -1,6 +1,6 @@
 /**
  * The command line every peer server program shares: `--port` (0 picks a free one),
- * `--host` (default 127.0.0.1), `--heartbeat <ms>`; prints `<name> listening on <url>` as
+ * `--host` (default 127.0.0.1), `--heartbeat <ms>`, `--ping <ms>` (as pushlab's); prints `<name> listening on <url>` as
  * its first line; closes gracefully on SIGTERM or SIGINT (exit 0), or exits 1 after 5 s.
  */
 import { Command, InvalidArgumentError } from 'commander';
@@ -13,9 +13,12 @@ export interface PeerServer {
   close(): Promise<void>;
 }
 
+/** pushlab's `--heartbeat` and `--ping`, mapped to what each peer has; unset keeps the library's default. */
 export interface PeerServerFlags {
-  /** Heartbeat interval where the peer has one (SockJS heartbeat, Socket.IO ping); default the library's. */
+  /** Stream heartbeat: SockJS's `heartbeat_delay` (every transport); Socket.IO's `pingInterval` unless `pingMs` is set. */
   heartbeatMs?: number;
+  /** WebSocket ping: Socket.IO's `pingInterval`. */
+  pingMs?: number;
 }
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -31,12 +34,16 @@ export async function runPeerMain(name: string, description: string, create: (fl
     .description(description)
     .option('-p, --port <port>', 'port to listen on; 0 picks a free one', integer(0, 65535), 0)
     .option('-H, --host <host>', 'address to listen on', '127.0.0.1')
-    .option('--heartbeat <ms>', 'heartbeat interval, where the peer has one (default the library default)', integer(1))
+    .option('--heartbeat <ms>', 'stream heartbeat, where the peer has one (default the library default)', integer(1))
+    .option('--ping <ms>', 'WebSocket ping, where the peer has one (default the library default)', integer(1))
     .showHelpAfterError()
     .parse()
-    .opts<{ port: number; host: string; heartbeat?: number }>();
+    .opts<{ port: number; host: string; heartbeat?: number; ping?: number }>();
 
-  const server = create(flags.heartbeat === undefined ? {} : { heartbeatMs: flags.heartbeat });
+  const server = create({
+    ...(flags.heartbeat === undefined ? {} : { heartbeatMs: flags.heartbeat }),
+    ...(flags.ping === undefined ? {} : { pingMs: flags.ping }),
+  });
   try {
     const url = await server.listen(flags.port, flags.host);
     console.log(`${name} listening on ${url}`);

@@ -24,6 +24,8 @@ export interface PeerProcessOptions {
   core?: number;
   /** `--heartbeat <ms>`; default the library's. */
   heartbeatMs?: number;
+  /** `--ping <ms>`; default the library's. */
+  pingMs?: number;
 }
 
 export interface PeerProcess {
@@ -45,6 +47,7 @@ function canPin(): boolean {
 export async function startPeerProcess(name: PeerServerName, options: PeerProcessOptions = {}): Promise<PeerProcess> {
   const args = ['--import', 'tsx', peerServerScript(name), '--port', '0'];
   if (options.heartbeatMs !== undefined) args.push('--heartbeat', String(options.heartbeatMs));
+  if (options.pingMs !== undefined) args.push('--ping', String(options.pingMs));
   const pinned = options.core !== undefined && canPin();
   const child: ChildProcess = pinned
     ? spawn('taskset', ['-c', String(options.core), process.execPath, ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] })

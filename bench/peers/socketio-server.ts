@@ -62,7 +62,7 @@ export function createSocketioServer(flags: PeerServerFlags = {}): PeerServer {
   io = new Server(http, {
     serveClient: false,
     transports: ['polling', 'websocket'],
-    ...(flags.heartbeatMs === undefined ? {} : { pingInterval: flags.heartbeatMs }),
+    ...((flags.pingMs ?? flags.heartbeatMs) === undefined ? {} : { pingInterval: flags.pingMs ?? flags.heartbeatMs }),
   });
 
   // Registered after Socket.IO wrapped the request listeners, so they see its requests too.
