@@ -20,7 +20,7 @@ export interface PeerClient extends PushClient {
 export interface PeerClientChoice {
   /**
    * For `socketio-websocket`: `official` is `socket.io-client` itself; `lean` speaks the
-   * same wire protocol on a bare `ws` socket (several times cheaper per delivery, for load).
+   * same wire protocol on a bare `ws` socket (fewer objects per client; see socketio-lean.ts).
    * Default `official`.
    */
   socketio?: 'official' | 'lean';
