@@ -20,6 +20,7 @@ import { runPeerMain, urlOf, type PeerServer } from './main.ts';
 import { createPeerMetrics } from './metrics.ts';
 import { Sequences, createSurface, cursorJson, surfaceLabel, topicPattern } from './surface.ts';
 
+/** Options of the baseline server. */
 export interface BaselineOptions {
   /** Unsent bytes a subscriber may hold before it is cut off. Default 1 MiB, as pushlab's. */
   maxBufferedBytes?: number;

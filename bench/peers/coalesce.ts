@@ -14,6 +14,7 @@ export interface Corkable {
   readonly destroyed: boolean;
 }
 
+/** Writes coalesced per socket per turn, and their counts. */
 export interface Coalescer {
   /** Writes `chunk` to `socket`, corking it first if this is its first write this turn. */
   write(socket: Corkable, chunk: Uint8Array | string): void;

@@ -29,6 +29,7 @@ interface Meter {
   lastWritten: number;
 }
 
+/** What a peer server tells its metrics. */
 export interface PeerMetricsOptions {
   /** The peer ids this server serves; their samples are printed even at 0. */
   labels: readonly string[];
@@ -38,6 +39,7 @@ export interface PeerMetricsOptions {
   extra?: () => Record<string, number>;
 }
 
+/** The counters of one peer server and its `/metrics` text. */
 export interface PeerMetrics {
   /** Starts metering `socket` (label `other` until told). */
   track(socket: Socket): void;

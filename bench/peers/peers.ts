@@ -6,6 +6,7 @@ import type { TechniqueId } from '../clients/client.ts';
 
 /** The three peer server programs, each run as its own process: `bench/peers/<name>-server.ts`. */
 export const peerServerNames = ['baseline', 'socketio', 'sockjs'] as const;
+/** A peer server program's name. */
 export type PeerServerName = (typeof peerServerNames)[number];
 
 /** Every peer row: a server program spoken to over one of its transports. */
@@ -20,6 +21,7 @@ export const peerIds = [
   'sockjs-xhr-polling',
   'sockjs-xhr-streaming',
 ] as const;
+/** A peer row's id. */
 export type PeerId = (typeof peerIds)[number];
 
 /** What a peer row is: its server program and the pushlab technique it is compared with. */

@@ -19,6 +19,7 @@ export function peerServerScript(name: PeerServerName): string {
   return resolve(here, `${name}-server.ts`);
 }
 
+/** How to start a peer server process. */
 export interface PeerProcessOptions {
   /** Pin to this core with `taskset` when it exists and there are two cores or more; default no pinning. */
   core?: number;
@@ -28,6 +29,7 @@ export interface PeerProcessOptions {
   pingMs?: number;
 }
 
+/** A running peer server process. */
 export interface PeerProcess {
   readonly name: PeerServerName;
   readonly url: string;

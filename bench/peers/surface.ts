@@ -18,6 +18,7 @@ export interface PeerEnvelope {
 
 /** Topics default to `lobby`; a name is 1–64 characters of `[A-Za-z0-9_.-]`. */
 export const defaultTopic = 'lobby';
+/** A valid topic name. */
 export const topicPattern = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** The largest publish body, 64 KiB, as pushlab's. */

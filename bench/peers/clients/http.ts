@@ -1,6 +1,7 @@
 /** One HTTP request for the peer clients: any method, an optional body, the response as a stream of text or whole. */
 import { request, type Agent, type IncomingMessage } from 'node:http';
 
+/** A request in flight. */
 export interface HttpCall {
   /** Resolves with the body ('' when streamed through `onChunk`) on a 2xx; rejects otherwise. */
   done: Promise<string>;
@@ -8,6 +9,7 @@ export interface HttpCall {
   abort(): void;
 }
 
+/** How to send a request. */
 export interface HttpOptions {
   method?: string;
   /** Default a fresh connection (`false`). */

@@ -17,6 +17,7 @@ export interface PeerClient extends PushClient {
   readonly peer: PeerId;
 }
 
+/** Which client to use where a peer has more than one. */
 export interface PeerClientChoice {
   /**
    * For `socketio-websocket`: `official` is `socket.io-client` itself; `lean` speaks the

@@ -10,6 +10,7 @@ import { peers } from '../peers.ts';
 
 type Control = { type: string; cursor: number };
 
+/** The Socket.IO peer ids. */
 export type SocketioPeerId = 'socketio-websocket' | 'socketio-polling';
 
 /** A Socket.IO client as a `PushClient`. */

@@ -210,6 +210,7 @@ const classes = {
   'sockjs-xhr-streaming': XhrStreamingClient,
 } as const;
 
+/** The SockJS peer ids. */
 export type SockjsPeerId = keyof typeof classes;
 
 /** Starts a SockJS client of `peer`; it runs until `close()`. */
