@@ -11,10 +11,13 @@ export interface HttpCall {
 
 /** How to send a request. */
 export interface HttpOptions {
+  /** Default GET. */
   method?: string;
   /** Default a fresh connection (`false`). */
   agent?: Agent | false;
+  /** Default none. */
   headers?: Record<string, string>;
+  /** Default none. */
   body?: string;
   /** Hands each chunk of a 2xx body over as it arrives; an error it throws rejects `done` and drops the connection. */
   onChunk?: (chunk: string) => void;
