@@ -1,0 +1,139 @@
+/**
+ * The publish surface every peer server shares, so the benchmark drives each one as it
+ * drives pushlab: `POST /api/publish` with `{"topic"?, "data"}` → `202 {"id","topic"}`,
+ * `GET /metrics` (see `metrics.ts`), `GET /healthz`. Ids are per topic, 1, 2, 3 …; the
+ * envelope is `{"id","topic","data","t"}`, encoded once per message.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PeerMetrics } from './metrics.ts';
+
+/** The message envelope of DESIGN.md. */
+export interface PeerEnvelope {
+  id: number;
+  topic: string;
+  data: unknown;
+  /** Publish time in epoch milliseconds (fractional). */
+  t: number;
+}
+
+/** Topics default to `lobby`; a name is 1–64 characters of `[A-Za-z0-9_.-]`. */
+export const defaultTopic = 'lobby';
+/** A valid topic name. */
+export const topicPattern = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** The largest publish body, 64 KiB, as pushlab's. */
+export const maxBodyBytes = 64 * 1024;
+
+/** Called once per published message with its envelope and that envelope's JSON. */
+export type Fanout = (topic: string, envelope: PeerEnvelope, json: string) => void;
+
+/** Per-topic id sequences. */
+export class Sequences {
+  private readonly last = new Map<string, number>();
+
+  /** The newest id of `topic`, 0 before its first message: the cursor a new subscriber starts from. */
+  cursor(topic: string): number {
+    return this.last.get(topic) ?? 0;
+  }
+
+  /** Assigns the next id of `topic`. */
+  next(topic: string): number {
+    const id = this.cursor(topic) + 1;
+    this.last.set(topic, id);
+    return id;
+  }
+}
+
+/** The control line a subscriber gets first: the topic's newest id, which makes it ready. */
+export function cursorJson(cursor: number): string {
+  return `{"type":"cursor","cursor":${cursor}}`;
+}
+
+class PublishError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > maxBodyBytes) {
+        reject(new PublishError(413, `the body must be at most ${maxBodyBytes} bytes`));
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+async function parsePublish(req: IncomingMessage): Promise<{ topic: string; data: unknown }> {
+  if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
+    throw new PublishError(415, 'the body must be JSON (Content-Type: application/json)');
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(await readBody(req));
+  } catch (error) {
+    if (error instanceof PublishError) throw error;
+    throw new PublishError(400, 'the body is not valid JSON');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !('data' in body)) {
+    throw new PublishError(400, 'the body must be an object with a "data" field');
+  }
+  const { topic = defaultTopic, data } = body as { topic?: unknown; data: unknown };
+  if (typeof topic !== 'string' || !topicPattern.test(topic)) throw new PublishError(400, 'topic must be 1-64 characters of A-Z a-z 0-9 _ . -');
+  return { topic, data };
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  res.end(body);
+}
+
+/**
+ * The request listener of the shared surface. Requests it does not know get a 404; a peer
+ * library (Socket.IO, SockJS) installed on the same `http.Server` takes its own paths first.
+ */
+export function createSurface(sequences: Sequences, metrics: PeerMetrics, fanout: Fanout): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'POST' && path === '/api/publish') {
+      parsePublish(req).then(
+        ({ topic, data }) => {
+          const envelope: PeerEnvelope = { id: sequences.next(topic), topic, data, t: performance.timeOrigin + performance.now() };
+          metrics.published();
+          fanout(topic, envelope, JSON.stringify(envelope));
+          send(res, 202, 'application/json', JSON.stringify({ id: envelope.id, topic }));
+        },
+        (error: unknown) => {
+          const status = error instanceof PublishError ? error.status : 500;
+          send(res, status, 'application/json', JSON.stringify({ error: error instanceof Error ? error.message : String(error) }));
+        },
+      );
+    } else if (req.method === 'GET' && path === '/metrics') {
+      metrics.text().then(
+        (text) => send(res, 200, metrics.contentType, text),
+        (error: unknown) => send(res, 500, 'text/plain', String(error)),
+      );
+    } else if (req.method === 'GET' && path === '/healthz') {
+      send(res, 200, 'text/plain', 'ok');
+    } else {
+      send(res, 404, 'application/json', '{"error":"not found"}');
+    }
+  };
+}
+
+/** The label of a surface request: `publish` for publishes, `other` for the rest. */
+export function surfaceLabel(url: string | undefined): 'publish' | 'other' {
+  return (url ?? '').startsWith('/api/publish') ? 'publish' : 'other';
+}
