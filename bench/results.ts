@@ -22,7 +22,13 @@ export const techniqueResultSchema = z.object({
   technique: techniqueIdSchema,
   /** What this row varies, when the scenario sweeps something. */
   variant: z
-    .object({ intervalMs: z.number().optional(), payloadBytes: z.number().optional(), clients: z.number().optional(), holdMs: z.number().optional() })
+    .object({
+      intervalMs: z.number().optional(),
+      payloadBytes: z.number().optional(),
+      clients: z.number().optional(),
+      holdMs: z.number().optional(),
+      stalledShare: z.number().optional(),
+    })
     .optional(),
   clients: z.number().int().nonnegative(),
   published: z.number().int().nonnegative(),
@@ -70,6 +76,15 @@ export const techniqueResultSchema = z.object({
   loadElu: z.number().optional(),
   /** Which side limited the run, judged from the CPU shares plus time waiting for a core: `server`, `load` or `none`. */
   bottleneck: z.enum(['server', 'load', 'none']).optional(),
+  /** Churn: connections the subscribers dropped and resumed with their cursor. */
+  drops: z.number().int().nonnegative().optional(),
+  /** Slow consumers: subscribers that stopped reading, and how many the server cut off at its bound. */
+  stalled: z.number().int().nonnegative().optional(),
+  slowConsumerDisconnects: z.number().int().nonnegative().optional(),
+  /** Server memory and open handles read during the window (soak): [ms into the window, RSS bytes, handles]. */
+  serverSamples: z.array(z.tuple([z.number(), z.number(), z.number()])).optional(),
+  /** RSS at the end of the window minus at its start, in bytes. */
+  serverRssGrowthBytes: z.number().optional(),
   /** Anything the harness wants a reader to know about this row. */
   notes: z.array(z.string()).optional(),
 });

@@ -18,7 +18,8 @@ import { startPublisher } from './publisher.ts';
 import { runResultSchema, type RunResult, type TechniqueResult } from './results.ts';
 import { expandScenario, type RunPlan, type Scenario } from './scenario.ts';
 import { readSchedstat, waitShare } from './schedstat.ts';
-import { canPin, startServerProcess, type ServerProcess } from './server-process.ts';
+import { canPin, sample, startServerProcess, type MetricsSnapshot, type ServerProcess } from './server-process.ts';
+import { openStalled, stallable, type Stalled } from './stalled.ts';
 import { createLatencyHistogram, openSubscribers } from './subscribers.ts';
 
 /** The phases of one run, as the progress display names them. */
@@ -67,6 +68,20 @@ export function topicNames(count: number): string[] {
   return count === 1 ? ['lobby'] : Array.from({ length: count }, (_, i) => `room-${i + 1}`);
 }
 
+/**
+ * Reads the server's RSS and open handles every `everyMs` until `untilNs`: a soak's evidence
+ * that memory and handles stay flat. Returns [ms since `fromNs`, RSS bytes, handles] rows.
+ */
+async function sampleServer(server: ServerProcess, everyMs: number, fromNs: bigint, untilNs: bigint): Promise<[number, number, number][]> {
+  const rows: [number, number, number][] = [];
+  while (process.hrtime.bigint() < untilNs) {
+    const snapshot = await server.metrics();
+    rows.push([Math.round(Number(snapshot.at - fromNs) / 1e6), sample(snapshot, 'process_resident_memory_bytes'), sample(snapshot, 'nodejs_active_handles_total')]);
+    await sleep(Math.min(everyMs, Math.max(1, Number(untilNs - process.hrtime.bigint()) / 1e6)));
+  }
+  return rows;
+}
+
 /** Performs one run on a fresh server and returns its row. */
 export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<TechniqueResult> {
   const progress = options.onProgress ?? (() => {});
@@ -74,6 +89,7 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
   const notes: string[] = [];
   const topics = topicNames(plan.topics);
   let subscribers: Awaited<ReturnType<typeof openSubscribers>> | undefined;
+  let stalled: Stalled | undefined;
   try {
     await sleep(100);
     const serverIdle = await server.metrics();
@@ -81,7 +97,16 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
     progress({ type: 'phase', run: plan.key, phase: 'connect', total: plan.clients, unit: 'clients' });
     subscribers = await withTimeout(
       openSubscribers(
-        { baseUrl: server.url, technique: plan.technique, clients: plan.clients, topics, intervalMs: plan.intervalMs, holdMs: plan.holdMs, dropOne: options.dropOne },
+        {
+          baseUrl: server.url,
+          technique: plan.technique,
+          clients: plan.clients,
+          topics,
+          intervalMs: plan.intervalMs,
+          holdMs: plan.holdMs,
+          dropOne: options.dropOne,
+          churnMeanMs: plan.faults?.churnMeanMs,
+        },
         (ready) => progress({ type: 'update', value: ready }),
       ),
       15_000 + 20 * plan.clients,
@@ -91,6 +116,14 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
     // Let the server settle before reading its memory with every client connected and idle.
     await sleep(Math.min(500, 100 + plan.clients));
     const serverConnected = await server.metrics();
+    const stalledShare = plan.faults?.stalledShare;
+    if (stalledShare !== undefined) {
+      if (stallable.includes(plan.technique)) {
+        stalled = await openStalled(server.url, plan.technique, topics, Math.max(1, Math.round(plan.clients * stalledShare)));
+      } else {
+        notes.push(`${plan.technique} holds no stream a client could stop reading: the slow-consumer fault does not apply`);
+      }
+    }
 
     const publisher = startPublisher({ baseUrl: server.url, topics, ratePerSecond: plan.ratePerSecond, payloadBytes: plan.payloadBytes });
     const startNs = publisher.startNs + BigInt(plan.warmupMs) * 1_000_000n;
@@ -116,8 +149,10 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
     const serverSchedBefore = readSchedstat(server.pid);
     const loadSchedBefore = readSchedstat(process.pid);
     progress({ type: 'phase', run: plan.key, phase: 'measure', total: plan.durationMs + Number(edgeNs / 1_000_000n), unit: 'ms' });
+    const sampling = plan.faults?.sampleMs === undefined ? undefined : sampleServer(server, plan.faults.sampleMs, serverBefore.at, endNs);
     await waitUntil(endNs, startNs - edgeNs, (value) => progress({ type: 'update', value }));
     await published;
+    const serverSamples = await sampling;
     progress({ type: 'phase-end' });
 
     // The in-window messages each topic got, and the newest of them.
@@ -168,6 +203,21 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
     if (lost > 0 && process.hrtime.bigint() >= drainEnd) notes.push(`still missing after the ${plan.drainMs} ms drain: counted as lost`);
     const windowPublished = [...windowIds.values()].reduce((sum, ids) => sum + ids.length, 0);
 
+    const rss = (snapshot: MetricsSnapshot): number => sample(snapshot, 'process_resident_memory_bytes');
+    const faults: Partial<TechniqueResult> = {};
+    if (plan.faults?.churnMeanMs !== undefined) faults.drops = subs.drops;
+    if (stalled !== undefined) {
+      faults.stalled = stalled.count;
+      faults.slowConsumerDisconnects = sample(serverAfter, 'pushlab_slow_consumer_disconnects_total', plan.technique) - sample(serverIdle, 'pushlab_slow_consumer_disconnects_total', plan.technique);
+      if (faults.slowConsumerDisconnects < stalled.count) notes.push(
+        `${stalled.count - faults.slowConsumerDisconnects} stalled subscribers were not cut off by the end of the run (their backlog stayed under the server's bound` +
+          (plan.technique === 'iframe' ? ': an iframe document ends at its byte limit, so a stalled one holds at most one document)' : ')'),
+      );
+    }
+    if (serverSamples !== undefined) {
+      faults.serverSamples = serverSamples;
+      faults.serverRssGrowthBytes = rss(serverAfter) - rss(serverBefore);
+    }
     const row = aggregate({
       plan,
       published: windowPublished,
@@ -189,9 +239,11 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
       loadWaitShare,
       notes,
     });
-    progress({ type: 'run-end', run: plan.key, result: row });
-    return row;
+    const result = { ...row, ...faults };
+    progress({ type: 'run-end', run: plan.key, result });
+    return result;
   } finally {
+    stalled?.close();
     subscribers?.close();
     await server.stop();
   }

@@ -25,8 +25,10 @@ export const variantSchema = z
     clients: positiveInt.optional(),
     /** Long-poll and JSONP hold. */
     holdMs: positiveInt.optional(),
+    /** Slow consumers: the share of extra, stalled subscribers (0 for none), as `faults.stalledShare`. */
+    stalledShare: z.number().min(0).max(1).optional(),
   })
-  .refine((variant) => Object.keys(variant).length > 0, { message: 'a variant must set at least one of intervalMs, payloadBytes, clients, holdMs' });
+  .refine((variant) => Object.keys(variant).length > 0, { message: 'a variant must set at least one of intervalMs, payloadBytes, clients, holdMs, stalledShare' });
 
 /** One sweep point: the knobs it sets. */
 export type Variant = z.infer<typeof variantSchema>;
@@ -66,6 +68,17 @@ export const scenarioSchema = z.strictObject({
   drainMs: positiveInt.default(5000),
   /** autocannon run per endpoint (polling endpoints and publish); 0 skips it. Default 2000 ms. */
   capacityMs: z.number().int().nonnegative().default(2000),
+  /** Faults injected during the run (issue #6); default none. */
+  faults: z
+    .strictObject({
+      /** Each subscriber drops its connection on average every this many ms (exponential) and resumes with its cursor. */
+      churnMeanMs: positiveInt.optional(),
+      /** Extra subscribers, as a share of `clients`, that stop reading once subscribed (streaming techniques only). */
+      stalledShare: z.number().positive().max(1).optional(),
+      /** Read the server's memory and open handles every this many ms during the window (a soak). */
+      sampleMs: positiveInt.optional(),
+    })
+    .optional(),
   /** Several settings of one or more knobs; each is a row (and a fresh server) per technique it applies to. */
   sweep: z
     .strictObject({
@@ -161,16 +174,18 @@ export interface RunPlan {
   holdMs: number;
   heartbeatMs?: number;
   pingMs?: number;
+  faults?: Scenario['faults'];
 }
 
-const units: Record<keyof Variant, string> = { intervalMs: 'ms', holdMs: 'ms', payloadBytes: 'B', clients: 'c' };
+const units: Record<Exclude<keyof Variant, 'stalledShare'>, string> = { intervalMs: 'ms', holdMs: 'ms', payloadBytes: 'B', clients: 'c' };
 
-/** `250ms`, `1024B`, `100c`, or several joined by `,`. */
+/** `250ms`, `1024B`, `100c`, `20%stalled`, or several joined by `,`. */
 export function variantLabel(variant: Variant): string {
-  return (Object.keys(units) as (keyof Variant)[])
+  const labels = (Object.keys(units) as (keyof typeof units)[])
     .filter((field) => variant[field] !== undefined)
-    .map((field) => `${variant[field]}${units[field]}`)
-    .join(',');
+    .map((field) => `${variant[field]}${units[field]}`);
+  if (variant.stalledShare !== undefined) labels.push(`${Math.round(variant.stalledShare * 100)}%stalled`);
+  return labels.join(',');
 }
 
 /** The runs of `scenario`, in order: each technique, and each sweep variant where it applies. */
@@ -191,6 +206,7 @@ export function expandScenario(scenario: Scenario): RunPlan[] {
       holdMs: scenario.knobs.holdMs,
       heartbeatMs: scenario.knobs.heartbeatMs,
       pingMs: scenario.knobs.pingMs,
+      faults: scenario.faults,
     };
     const sweep = scenario.sweep;
     if (sweep === undefined || !(sweep.techniques ?? scenario.techniques).includes(technique)) {
@@ -198,7 +214,9 @@ export function expandScenario(scenario: Scenario): RunPlan[] {
       continue;
     }
     for (const variant of sweep.variants) {
-      plans.push({ ...base, ...variant, key: `${technique}@${variantLabel(variant)}`, variant });
+      const { stalledShare, ...knobs } = variant;
+      const faults = stalledShare === undefined ? base.faults : { ...base.faults, stalledShare: stalledShare > 0 ? stalledShare : undefined };
+      plans.push({ ...base, ...knobs, faults, key: `${technique}@${variantLabel(variant)}`, variant });
     }
   }
   return plans;

@@ -25,6 +25,11 @@ export interface SubscriberOptions {
    * measured message they receive, as if it never arrived. Default 0.
    */
   dropOne?: number;
+  /**
+   * Churn: each subscriber drops its connection at random moments, on average every this
+   * many milliseconds (exponentially distributed), and resumes with its cursor. Default off.
+   */
+  churnMeanMs?: number;
 }
 
 /** One subscriber: its topic, its client and its sequence check. */
@@ -51,6 +56,8 @@ export interface Subscribers {
   readonly errors: number;
   /** Deliveries that were not benchmark payloads (should be 0). */
   readonly foreign: number;
+  /** Connections dropped by churn so far. */
+  readonly drops: number;
   /** Sets the window from which deliveries are measured. */
   measure(window: Window): void;
   close(): void;
@@ -115,9 +122,26 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
     await Promise.all(waits);
   }
 
+  const churn: NodeJS.Timeout[] = [];
+  if (options.churnMeanMs !== undefined) {
+    const mean = options.churnMeanMs;
+    for (const [index, { client }] of list.entries()) {
+      const next = (): void => {
+        churn[index] = setTimeout(() => {
+          client.drop();
+          next();
+        }, -Math.log(1 - Math.random()) * mean);
+      };
+      next();
+    }
+  }
+
   return {
     list,
     histogram,
+    get drops() {
+      return list.reduce((sum, { client }) => sum + client.drops, 0);
+    },
     get gaps() {
       return gaps;
     },
@@ -131,6 +155,7 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
       window = w;
     },
     close() {
+      for (const timer of churn) clearTimeout(timer);
       for (const subscriber of list) subscriber.client.close();
     },
   };

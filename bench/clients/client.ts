@@ -50,6 +50,10 @@ export interface PushClient {
   readonly requests: number;
   /** Resolves once the server has named a cursor (the client is subscribed). */
   readonly ready: Promise<void>;
+  /** Connections dropped by `drop()`. */
+  readonly drops: number;
+  /** Drops the connection abruptly; the client reconnects at once with its cursor. */
+  drop(): void;
   close(): void;
 }
 
@@ -72,6 +76,9 @@ export abstract class BaseClient implements PushClient {
   private markReady!: () => void;
   private current: Attempt | undefined;
   private failures = 0;
+  private dropping = false;
+  /** Connections dropped by `drop()` so far. */
+  drops = 0;
   private sleeping: NodeJS.Timeout | undefined;
 
   constructor(
@@ -106,8 +113,14 @@ export abstract class BaseClient implements PushClient {
       try {
         await this.current.done;
         this.failures = 0;
+        this.dropping = false;
       } catch (error) {
         if (this.closed) break;
+        if (this.dropping) {
+          // Our own drop (churn), not a failure: reconnect at once with the cursor.
+          this.dropping = false;
+          continue;
+        }
         this.handlers.onError?.(error as Error);
         if (this.options.reconnect === false) break;
         this.failures++;
@@ -187,6 +200,17 @@ export abstract class BaseClient implements PushClient {
     if (this.cursor !== undefined) params.set('since', String(this.cursor));
     for (const [key, value] of Object.entries(extra)) if (value !== undefined) params.set(key, String(value));
     return params.toString();
+  }
+
+  /**
+   * Drops the current connection abruptly, as a network failure would; the client reconnects
+   * at once and resumes with its cursor (the harness's churn).
+   */
+  drop(): void {
+    if (this.closed || this.current === undefined) return;
+    this.drops++;
+    this.dropping = true;
+    this.current.abort();
   }
 
   close(): void {

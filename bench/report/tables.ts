@@ -93,6 +93,22 @@ const busy: Field[] = [
   { header: 'notes', value: (r) => r.notes?.join(' '), align: 'left' },
 ];
 
+/** First and last of a soak's samples, e.g. `41.2 MB → 41.9 MB`. */
+function firstToLast(samples: readonly (readonly number[])[] | undefined, column: number, format: (v: number) => string): string | undefined {
+  const first = samples?.[0]?.[column];
+  const last = samples?.at(-1)?.[column];
+  return first === undefined || last === undefined ? undefined : `${format(first)} → ${format(last)}`;
+}
+
+const faults: Field[] = [
+  { header: 'connections dropped and resumed', value: (r) => r.drops, format: formatCount },
+  { header: 'stalled subscribers', value: (r) => r.stalled, format: formatCount },
+  { header: 'cut off at the bound', value: (r) => r.slowConsumerDisconnects, format: formatCount },
+  { header: 'server RSS in the window (B)', value: (r) => firstToLast(r.serverSamples, 1, formatNumber), align: 'left' },
+  { header: 'server RSS growth (B)', value: (r) => r.serverRssGrowthBytes },
+  { header: 'open handles in the window', value: (r) => firstToLast(r.serverSamples, 2, formatCount), align: 'left' },
+];
+
 /** A parameter value as text: numbers exact, lists and objects as compact JSON. */
 function paramText(value: unknown): string {
   if (typeof value === 'number') return Number.isInteger(value) ? formatCount(value) : String(value);
@@ -119,6 +135,9 @@ export function scenarioTables(slug: string, run: RunResult, rows: readonly Row[
     rowTable(`${slug}-latency`, 'Latency, publish to receipt (ms)', rows, latency),
     rowTable(`${slug}-cost`, 'Cost per delivered message and per connection', rows, cost),
   ];
+  if (rows.some((row) => faults.some((field) => field.value(row.result) !== undefined))) {
+    tables.push(rowTable(`${slug}-faults`, 'Faults: churn, slow consumers, memory and handles over the window', rows, faults));
+  }
   if (rows.some((row) => busy.some((field) => field.value(row.result) !== undefined))) {
     tables.push(rowTable(`${slug}-load`, 'Who was busy: server and load generator during the measured window', rows, busy));
   }

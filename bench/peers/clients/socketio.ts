@@ -23,6 +23,18 @@ export class SocketioClient implements PushClient {
   private readonly socket: Socket;
   private readonly agent: Agent | undefined;
   private closed = false;
+  /** Connections dropped by `drop()`. */
+  drops = 0;
+
+  /**
+   * Drops the engine's connection as a network failure would; Socket.IO reconnects by itself
+   * but does not replay, so what was published meanwhile is lost (and counted so).
+   */
+  drop(): void {
+    if (this.closed) return;
+    this.drops++;
+    this.socket.io.engine?.close();
+  }
 
   constructor(
     readonly peer: SocketioPeerId,
