@@ -26,6 +26,7 @@ export interface Replay {
   /**
    * True when the cursor could not be honoured: the ring no longer holds `cursor + 1`, or
    * the cursor is ahead of the topic's newest id (the server restarted and lost its memory).
+   * `messages` then holds everything still retained, oldest first.
    */
   readonly gap: boolean;
 }
@@ -96,12 +97,15 @@ export function createMemoryHub(options: MemoryHubOptions = {}): Hub & { syncSin
     const topic = topics.get(name);
     const head = topic?.head ?? 0;
     if (cursor === undefined || cursor === head) return { messages: [], cursor: head, gap: false };
-    if (topic === undefined || cursor > head) return { messages: [], cursor: head, gap: true };
+    if (topic === undefined) return { messages: [], cursor: head, gap: true };
+    // A cursor ahead of the head comes from before a restart: start over from what is held,
+    // so nothing of the new stream is lost either.
+    const ahead = cursor > head;
     const oldest = Math.max(1, head - capacity + 1);
-    const from = Math.max(cursor + 1, oldest);
+    const from = ahead ? oldest : Math.max(cursor + 1, oldest);
     const messages: HubMessage[] = [];
     for (let id = from; id <= head; id++) messages.push(topic.ring[id % capacity] as HubMessage);
-    return { messages, cursor: head, gap: cursor + 1 < oldest };
+    return { messages, cursor: head, gap: ahead || cursor + 1 < oldest };
   }
 
   return {

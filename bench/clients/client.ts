@@ -180,7 +180,8 @@ export abstract class BaseClient implements PushClient {
 
   /** A poll answer `{"messages","cursor","gap"?}`. */
   protected receivePoll(body: { messages: Envelope[]; cursor: number; gap?: boolean }): void {
-    if (body.gap === true) this.handlers.onGap?.(body.cursor);
+    // As on a stream, a gap resumes just before the first message the server still had.
+    if (body.gap === true) this.handlers.onGap?.(body.messages[0] === undefined ? body.cursor : body.messages[0].id - 1);
     for (const message of body.messages) this.handlers.onMessage(message);
     this.setCursor(body.cursor);
   }

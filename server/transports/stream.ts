@@ -140,7 +140,8 @@ export class PushStream implements Closable {
     if (this.closed) return undefined;
     if (replay.gap) {
       this.context.metrics.gap(this.technique);
-      this.enqueue(this.framing.gap(replay.cursor), 0);
+      // The gap names where the stream resumes: just before the first message it still has.
+      this.enqueue(this.framing.gap(replay.cursor - replay.messages.length), 0);
     }
     return replay;
   }
