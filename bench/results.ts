@@ -85,6 +85,10 @@ export const techniqueResultSchema = z.object({
   serverSamples: z.array(z.tuple([z.number(), z.number(), z.number()])).optional(),
   /** RSS at the end of the window minus at its start, in bytes. */
   serverRssGrowthBytes: z.number().optional(),
+  /** Restart: server restarts in the window; old-server deliveries missing but reported by a gap; subscribers that reported one. */
+  restarts: z.number().int().nonnegative().optional(),
+  reportedLost: z.number().int().nonnegative().optional(),
+  subscribersWithGap: z.number().int().nonnegative().optional(),
   /** Anything the harness wants a reader to know about this row. */
   notes: z.array(z.string()).optional(),
 });

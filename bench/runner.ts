@@ -20,7 +20,8 @@ import { expandScenario, type RunPlan, type Scenario } from './scenario.ts';
 import { readSchedstat, waitShare } from './schedstat.ts';
 import { canPin, sample, startServerProcess, type MetricsSnapshot, type ServerProcess } from './server-process.ts';
 import { openStalled, stallable, type Stalled } from './stalled.ts';
-import { createLatencyHistogram, openSubscribers } from './subscribers.ts';
+import { countRestart, type RestartCounts } from './restart.ts';
+import { createLatencyHistogram, openSubscribers, type Subscriber } from './subscribers.ts';
 
 /** The phases of one run, as the progress display names them. */
 export type Phase = 'connect' | 'warm-up' | 'measure' | 'drain' | 'capacity';
@@ -75,7 +76,13 @@ export function topicNames(count: number): string[] {
 async function sampleServer(server: ServerProcess, everyMs: number, fromNs: bigint, untilNs: bigint): Promise<[number, number, number][]> {
   const rows: [number, number, number][] = [];
   while (process.hrtime.bigint() < untilNs) {
-    const snapshot = await server.metrics();
+    let snapshot: MetricsSnapshot;
+    try {
+      snapshot = await server.metrics();
+    } catch {
+      await sleep(everyMs); // the server is down (a restart): no sample this time
+      continue;
+    }
     rows.push([Math.round(Number(snapshot.at - fromNs) / 1e6), sample(snapshot, 'process_resident_memory_bytes'), sample(snapshot, 'nodejs_active_handles_total')]);
     await sleep(Math.min(everyMs, Math.max(1, Number(untilNs - process.hrtime.bigint()) / 1e6)));
   }
@@ -85,7 +92,9 @@ async function sampleServer(server: ServerProcess, everyMs: number, fromNs: bigi
 /** Performs one run on a fresh server and returns its row. */
 export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<TechniqueResult> {
   const progress = options.onProgress ?? (() => {});
-  const server: ServerProcess = await startServerProcess({ heartbeatMs: plan.heartbeatMs, pingMs: plan.pingMs });
+  const flags = { heartbeatMs: plan.heartbeatMs, pingMs: plan.pingMs };
+  let server: ServerProcess = await startServerProcess(flags);
+  const restartAtMs = plan.faults?.restartAtMs;
   const notes: string[] = [];
   const topics = topicNames(plan.topics);
   let subscribers: Awaited<ReturnType<typeof openSubscribers>> | undefined;
@@ -106,6 +115,7 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
           holdMs: plan.holdMs,
           dropOne: options.dropOne,
           churnMeanMs: plan.faults?.churnMeanMs,
+          recordArrivals: restartAtMs !== undefined,
         },
         (ready) => progress({ type: 'update', value: ready }),
       ),
@@ -143,14 +153,29 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
     await waitUntil(startNs - edgeNs, publisher.startNs, (value) => progress({ type: 'update', value }));
     progress({ type: 'phase-end' });
 
-    const serverBefore = await server.metrics();
+    let serverBefore = await server.metrics();
     const cpuBefore = process.cpuUsage();
     const eluBefore = performance.eventLoopUtilization();
-    const serverSchedBefore = readSchedstat(server.pid);
+    let serverSchedBefore = readSchedstat(server.pid);
     const loadSchedBefore = readSchedstat(process.pid);
     progress({ type: 'phase', run: plan.key, phase: 'measure', total: plan.durationMs + Number(edgeNs / 1_000_000n), unit: 'ms' });
     const sampling = plan.faults?.sampleMs === undefined ? undefined : sampleServer(server, plan.faults.sampleMs, serverBefore.at, endNs);
+    // The restart fault: kill -9 mid-window, then a new process on the same port. The clients
+    // find it by themselves; the server's counters start again, so they are re-read.
+    let killedNs: bigint | undefined;
+    const restarting =
+      restartAtMs === undefined
+        ? undefined
+        : (async () => {
+            await waitUntil(startNs + BigInt(restartAtMs) * 1_000_000n, startNs, () => undefined);
+            await server.kill();
+            killedNs = process.hrtime.bigint();
+            server = await startServerProcess({ ...flags, port: Number(new URL(server.url).port) });
+            serverBefore = await server.metrics();
+            serverSchedBefore = readSchedstat(server.pid);
+          })();
     await waitUntil(endNs, startNs - edgeNs, (value) => progress({ type: 'update', value }));
+    await restarting;
     await published;
     const serverSamples = await sampling;
     progress({ type: 'phase-end' });
@@ -167,8 +192,15 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
     const drainStart = process.hrtime.bigint();
     const drainEnd = drainStart + BigInt(plan.drainMs) * 1_000_000n;
     progress({ type: 'phase', run: plan.key, phase: 'drain', total: plan.clients, unit: 'clients' });
+    // After a restart the last message of each topic is identified by its schedule, not its id.
+    const lastScheduled = new Map<string, bigint>();
+    for (const message of publisher.published) {
+      if (message.scheduledNs < endNs && message.scheduledNs >= startNs) lastScheduled.set(message.topic, message.scheduledNs);
+    }
+    const has = (s: Subscriber): boolean =>
+      s.arrivals === undefined ? s.checker.has(lastIds.get(s.topic) ?? 0) : s.arrivals.some((a) => a.scheduledNs === lastScheduled.get(s.topic));
     for (;;) {
-      const complete = subs.list.filter((s) => s.checker.has(lastIds.get(s.topic) ?? 0)).length;
+      const complete = subs.list.filter(has).length;
       progress({ type: 'update', value: complete });
       if (complete === subs.list.length || process.hrtime.bigint() >= drainEnd) break;
       await sleep(50);
@@ -188,14 +220,24 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
     let lost = 0;
     let duplicated = 0;
     let outOfOrder = 0;
-    for (const subscriber of subs.list) {
-      const ids = windowIds.get(subscriber.topic) ?? [];
-      const counts = subscriber.checker.count(ids);
-      expected += ids.length;
-      delivered += counts.delivered;
-      lost += counts.lost;
-      duplicated += subscriber.checker.duplicated;
-      outOfOrder += subscriber.checker.outOfOrder;
+    let restart: RestartCounts | undefined;
+    if (killedNs !== undefined) {
+      restart = countRestart(subs.list, publisher.published, killedNs, startNs, endNs);
+      ({ expected, delivered, lost, duplicated, outOfOrder } = restart);
+      notes.push(
+        `the server was killed ${restartAtMs} ms into the window and restarted on its port; ${restart.reportedLost} deliveries of the old server's messages were missing and reported by a gap, ` +
+          `${restart.subscribersWithGap} of ${subs.list.length} subscribers reported a gap; server cost figures cover only the window after the restart`,
+      );
+    } else {
+      for (const subscriber of subs.list) {
+        const ids = windowIds.get(subscriber.topic) ?? [];
+        const counts = subscriber.checker.count(ids);
+        expected += ids.length;
+        delivered += counts.delivered;
+        lost += counts.lost;
+        duplicated += subscriber.checker.duplicated;
+        outOfOrder += subscriber.checker.outOfOrder;
+      }
     }
     if (publisher.errors > 0) notes.push(`${publisher.errors} publishes failed (not counted as expected)`);
     if (subs.errors > 0) notes.push(`${subs.errors} client requests or connections failed and were retried`);
@@ -206,6 +248,11 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
     const rss = (snapshot: MetricsSnapshot): number => sample(snapshot, 'process_resident_memory_bytes');
     const faults: Partial<TechniqueResult> = {};
     if (plan.faults?.churnMeanMs !== undefined) faults.drops = subs.drops;
+    if (restart !== undefined) {
+      faults.restarts = 1;
+      faults.reportedLost = restart.reportedLost;
+      faults.subscribersWithGap = restart.subscribersWithGap;
+    }
     if (stalled !== undefined) {
       faults.stalled = stalled.count;
       faults.slowConsumerDisconnects = sample(serverAfter, 'pushlab_slow_consumer_disconnects_total', plan.technique) - sample(serverIdle, 'pushlab_slow_consumer_disconnects_total', plan.technique);

@@ -77,6 +77,8 @@ export const scenarioSchema = z.strictObject({
       stalledShare: z.number().positive().max(1).optional(),
       /** Read the server's memory and open handles every this many ms during the window (a soak). */
       sampleMs: positiveInt.optional(),
+      /** Kill the server (SIGKILL) this many ms into the window and restart it on its port. */
+      restartAtMs: positiveInt.optional(),
     })
     .optional(),
   /** Several settings of one or more knobs; each is a row (and a fresh server) per technique it applies to. */

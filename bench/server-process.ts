@@ -34,6 +34,8 @@ export function pinSelf(core = 1): boolean {
 export interface ServerFlags {
   heartbeatMs?: number;
   pingMs?: number;
+  /** The port to listen on; default 0 (a free one). A restart reuses the port it had. */
+  port?: number;
 }
 
 /** A running server process. */
@@ -45,13 +47,15 @@ export interface ServerProcess {
   metrics(): Promise<MetricsSnapshot>;
   /** SIGTERM, then SIGKILL after 6 s; resolves when the process has exited. */
   stop(): Promise<void>;
+  /** SIGKILL at once, as a crash would; resolves when the process has exited. */
+  kill(): Promise<void>;
 }
 
 /** Starts a server on a free port, pinned to `core` when possible; resolves once it listens. */
 export async function startServerProcess(flags: ServerFlags = {}, core = 0): Promise<ServerProcess> {
   // Every load client comes from 127.0.0.1 and the publisher keeps its own schedule, so the
   // per-address limits meant for the open web would measure themselves: lift them.
-  const args = ['--import', 'tsx', resolve(projectRoot, 'server/main.ts'), '--port', '0',
+  const args = ['--import', 'tsx', resolve(projectRoot, 'server/main.ts'), '--port', String(flags.port ?? 0),
     '--publish-rate', '0', '--max-connections', '1000000', '--max-connections-per-address', '1000000'];
   if (flags.heartbeatMs !== undefined) args.push('--heartbeat', String(flags.heartbeatMs));
   if (flags.pingMs !== undefined) args.push('--ping', String(flags.pingMs));
@@ -87,6 +91,11 @@ export async function startServerProcess(flags: ServerFlags = {}, core = 0): Pro
     pid: child.pid ?? -1,
     pinned,
     metrics: () => scrape(url),
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

@@ -30,6 +30,11 @@ export interface SubscriberOptions {
    * many milliseconds (exponentially distributed), and resumes with its cursor. Default off.
    */
   churnMeanMs?: number;
+  /**
+   * Record every arrival by its payload's scheduled time, and where gaps came, for a run
+   * whose ids restart (a server restart): the id sequence check cannot span two servers.
+   */
+  recordArrivals?: boolean;
 }
 
 /** One subscriber: its topic, its client and its sequence check. */
@@ -37,6 +42,10 @@ export interface Subscriber {
   readonly topic: string;
   readonly client: PushClient;
   readonly checker: SequenceChecker;
+  /** With `recordArrivals`: each arrival's scheduled hrtime and id, in order, duplicates included. */
+  readonly arrivals?: { scheduledNs: bigint; id: number }[];
+  /** With `recordArrivals`: for each gap report, how many arrivals came before it. */
+  readonly gapsAt?: number[];
 }
 
 /** The measured window, in scheduled hrtime: messages due in `[startNs, endNs)` count. */
@@ -85,6 +94,9 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
     for (let i = start; i < Math.min(options.clients, start + batch); i++) {
       const topic = options.topics[i % options.topics.length] as string;
       const checker = new SequenceChecker();
+      const arrivals: { scheduledNs: bigint; id: number }[] | undefined = options.recordArrivals === true ? [] : undefined;
+      const seen = new Set<bigint>();
+      const gapsAt: number[] = [];
       let dropping = toDrop > 0;
       if (dropping) toDrop--;
       const client = createLoadClient(
@@ -103,15 +115,26 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
               dropping = false;
               return;
             }
-            if (checker.receive(message.id) && measured) {
+            let first: boolean;
+            if (arrivals !== undefined) {
+              arrivals.push({ scheduledNs, id: message.id });
+              first = !seen.has(scheduledNs);
+              seen.add(scheduledNs);
+            } else {
+              first = checker.receive(message.id);
+            }
+            if (first && measured) {
               histogram.recordValue(Math.max(1, Math.round(Number(receivedNs - scheduledNs) / 1000)));
             }
           },
-          onGap: () => gaps++,
+          onGap: () => {
+            gaps++;
+            gapsAt.push(arrivals?.length ?? 0);
+          },
           onError: () => errors++,
         },
       );
-      list.push({ topic, client, checker });
+      list.push(arrivals === undefined ? { topic, client, checker } : { topic, client, checker, arrivals, gapsAt });
       waits.push(
         client.ready.then(() => {
           ready++;

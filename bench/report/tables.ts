@@ -102,6 +102,9 @@ function firstToLast(samples: readonly (readonly number[])[] | undefined, column
 
 const faults: Field[] = [
   { header: 'connections dropped and resumed', value: (r) => r.drops, format: formatCount },
+  { header: 'server restarts', value: (r) => r.restarts, format: formatCount },
+  { header: 'subscribers that reported the gap', value: (r) => r.subscribersWithGap, format: formatCount },
+  { header: 'missing, reported by a gap (msg)', value: (r) => r.reportedLost, format: formatCount },
   { header: 'stalled subscribers', value: (r) => r.stalled, format: formatCount },
   { header: 'cut off at the bound', value: (r) => r.slowConsumerDisconnects, format: formatCount },
   { header: 'server RSS in the window (B)', value: (r) => firstToLast(r.serverSamples, 1, formatNumber), align: 'left' },
@@ -136,7 +139,7 @@ export function scenarioTables(slug: string, run: RunResult, rows: readonly Row[
     rowTable(`${slug}-cost`, 'Cost per delivered message and per connection', rows, cost),
   ];
   if (rows.some((row) => faults.some((field) => field.value(row.result) !== undefined))) {
-    tables.push(rowTable(`${slug}-faults`, 'Faults: churn, slow consumers, memory and handles over the window', rows, faults));
+    tables.push(rowTable(`${slug}-faults`, 'Faults: churn, restarts, slow consumers, memory and handles over the window', rows, faults));
   }
   if (rows.some((row) => busy.some((field) => field.value(row.result) !== undefined))) {
     tables.push(rowTable(`${slug}-load`, 'Who was busy: server and load generator during the measured window', rows, busy));

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { techniqueIds } from '../../bench/clients/index.ts';
 import { runPlan } from '../../bench/runner.ts';
 import { loadScenario, type RunPlan } from '../../bench/scenario.ts';
+import { countRestart } from '../../bench/restart.ts';
 
 function plan(overrides: Partial<RunPlan> & Pick<RunPlan, 'technique'>): RunPlan {
   return {
@@ -63,8 +64,35 @@ describe('slow consumers', () => {
   }, 30_000);
 });
 
+describe('restart', () => {
+  it.each(['short-poll', 'sse', 'websocket'] as const)('%s: after kill -9 and a restart, the loss is reported by a gap, never silent, never twice', async (technique) => {
+    const row = await runPlan(plan({ technique, topics: 1, ratePerSecond: 30, durationMs: 3000, drainMs: 6000, intervalMs: 200, faults: { restartAtMs: 1000 } }));
+    const context = JSON.stringify({ ...row, latencyCdf: undefined });
+    expect(row.restarts, context).toBe(1);
+    expect(row.subscribersWithGap, context).toBe(row.clients);
+    expect([row.lost, row.duplicated, row.outOfOrder], context).toEqual([0, 0, 0]);
+    expect(row.delivered + (row.reportedLost ?? 0), context).toBe(row.expected);
+  }, 40_000);
+
+  it('counts a missing old-server message as silent loss when no gap followed it', () => {
+    const published = [1, 2, 3].map((id) => ({ topic: 't', id, scheduledNs: BigInt(id), ackedNs: BigInt(id) }));
+    published.push({ topic: 't', id: 1, scheduledNs: 10n, ackedNs: 10n }); // the new server's first
+    const subscriber = (gapsAt: number[]) => ({
+      topic: 't',
+      client: undefined as never,
+      checker: undefined as never,
+      arrivals: [{ scheduledNs: 1n, id: 1 }, { scheduledNs: 10n, id: 1 }],
+      gapsAt,
+    });
+    const reported = countRestart([subscriber([1])], published, 5n, 0n, 100n);
+    expect(reported).toMatchObject({ expected: 4, delivered: 2, reportedLost: 2, lost: 0, subscribersWithGap: 1 });
+    const silent = countRestart([subscriber([])], published, 5n, 0n, 100n);
+    expect(silent).toMatchObject({ expected: 4, delivered: 2, reportedLost: 0, lost: 2, subscribersWithGap: 0 });
+  });
+});
+
 describe('the fault scenarios', () => {
-  it.each(['churn', 'slow-consumer', 'soak'])('%s validates', async (name) => {
+  it.each(['churn', 'slow-consumer', 'soak', 'restart'])('%s validates', async (name) => {
     const scenario = await loadScenario(name);
     expect(scenario.faults).toBeDefined();
   });
