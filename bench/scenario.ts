@@ -89,6 +89,9 @@ export const scenarioSchema = z.strictObject({
       variants: z.array(variantSchema).min(1),
     })
     .optional(),
+}).refine((scenario) => scenario.faults?.restartAtMs === undefined || scenario.faults.restartAtMs < scenario.durationMs, {
+  message: 'must fall inside the measured window (less than durationMs)',
+  path: ['faults', 'restartAtMs'],
 });
 
 /** A scenario as written (defaults not filled in). */
