@@ -86,6 +86,10 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
     ctx.res.once('close', () => metrics.settle(socket));
     if (ctx.path.startsWith('/api/')) ctx.set('Cache-Control', 'no-store');
     try {
+      // While shutting down, a request that came on a kept-alive socket must not start a
+      // stream or a held poll that the close will cut a moment later: a browser sees a cut
+      // iframe document as still loading (no `load` event) and waits for its stall timer.
+      if (closing !== undefined && ctx.path.startsWith('/api/')) throw new ClientError(503, 'the server is shutting down; retry shortly', { 'Retry-After': '1' });
       if (!cors(ctx)) await next();
     } catch (error) {
       onError(ctx, error);

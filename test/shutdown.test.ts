@@ -3,7 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
 import { WebSocket } from 'ws';
+import { createPushServer } from '../server/app.ts';
 import { record, type RecordingClient } from './helpers/clients.ts';
 import { until } from './helpers/server.ts';
 import { techniqueIds } from '../bench/clients/index.ts';
@@ -66,6 +68,43 @@ describe('the server process', () => {
     // only failure a client may see is its next attempt finding nobody listening.
     for (const { client, errors } of clients) {
       for (const error of errors) expect(`${client.technique}: ${error.message}`).toMatch(/ECONNREFUSED/);
+    }
+  });
+
+  it('while shutting down, a request on a kept-alive socket gets 503 instead of a stream the close would cut', async () => {
+    const server = createPushServer({ shutdownMs: 2000 });
+    const url = new URL(await server.listen(0));
+    try {
+      const socket = connect(Number(url.port), url.hostname);
+      socket.setEncoding('latin1');
+      let text = '';
+      let closing: Promise<void> | undefined;
+      const second = new Promise<string>((resolve, reject) => {
+        socket.on('error', reject);
+        socket.on('end', () => resolve(text));
+        socket.on('data', (chunk: string) => {
+          text += chunk;
+          // The first stream is open: shut down, which ends it cleanly on this socket.
+          if (closing === undefined && text.includes('event: cursor')) closing = server.close();
+          // The stream's last chunk: at once, as a browser reusing the socket would, ask for another.
+          if (text.includes('\r\n0\r\n\r\n') && !text.includes('GET-SENT')) {
+            text += 'GET-SENT';
+            socket.write('GET /api/sse?topic=lobby&since=0 HTTP/1.1\r\nHost: x\r\n\r\n');
+          }
+        });
+      });
+      socket.write('GET /api/sse?topic=lobby HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+      const [, answer = ''] = (await second).split('GET-SENT');
+      // Either the sweep closed the idle socket first (nothing) or the answer is a refusal, never a stream.
+      if (answer !== '') {
+        expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+        expect(answer).toMatch(/\r\nretry-after: 1\r\n/i);
+        expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+        expect(answer).not.toMatch(/text\/event-stream/);
+      }
+      await closing;
+    } finally {
+      await server.close();
     }
   });
 });

@@ -51,7 +51,14 @@ describeBrowser('server restart', () => {
     await server.listen(Number(port));
 
     // Each page's cursor (3) is ahead of the new server's newest id (0): a gap, shown.
-    await Promise.all(pages.map(({ page }) => waitForEntry(page, 'resuming after id 0', 'body', 'gap', 30_000)));
+    await Promise.all(
+      pages.map(({ page, technique }) =>
+        waitForEntry(page, 'resuming after id 0', 'body', 'gap', 30_000).catch(async (error: Error) => {
+          const log = await page.locator('body .entry').allTextContents();
+          throw new Error(`${technique}: ${error.message}\n${log.join('\n')}`);
+        }),
+      ),
+    );
     await Promise.all(pages.map(({ page }) => waitOpen(page)));
     const id = await publish(url, 'after restart');
     expect(id).toBe(1);
