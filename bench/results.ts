@@ -4,6 +4,7 @@
  * and every new one is optional so older files still validate.
  */
 import { z } from 'zod';
+import { networkCheckSchema } from './network/ping.ts';
 
 export const techniqueIdSchema = z.enum(['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket']);
 
@@ -14,6 +15,38 @@ const latencySchema = z.object({
   max: z.number(),
   p999: z.number().optional(),
   mean: z.number().optional(),
+});
+
+/** One step of a saturation run: a publish rate held for the step's window. */
+export const saturationStepSchema = z.object({
+  ratePerSecond: z.number(),
+  /** Deliveries per second over the step's window (published × subscribers that got them ÷ window). */
+  deliveredPerSecond: z.number(),
+  expected: z.number().int().nonnegative(),
+  delivered: z.number().int().nonnegative(),
+  lost: z.number().int().nonnegative(),
+  latencyMs: z.object({ p50: z.number(), p99: z.number() }),
+  publishLagMs: z.object({ p50: z.number(), p99: z.number() }),
+  serverCpuShare: z.number().optional(),
+  loadCpuShare: z.number().optional(),
+  /** Whether the step kept up: nothing lost, p99 within the bound, publisher on schedule. */
+  sustained: z.boolean(),
+  /** Why it did not, in words. */
+  reason: z.string().optional(),
+});
+
+/** A saturation run's steps and the highest rate sustained. */
+export const saturationSchema = z.object({
+  /** The bounds a step had to hold. */
+  p99BoundMs: z.number(),
+  publishLagBoundMs: z.number(),
+  steps: z.array(saturationStepSchema),
+  /** The highest publish rate sustained (0 when even the first step failed). */
+  sustainedRatePerSecond: z.number(),
+  /** Deliveries per second at that rate. */
+  sustainedDeliveredPerSecond: z.number(),
+  /** Whether the last step tried was sustained too (the ceiling is above the highest step). */
+  ceilingAbove: z.boolean(),
 });
 
 /** One row: a technique under one setting of its knobs (a sweep has several rows per technique). */
@@ -89,6 +122,19 @@ export const techniqueResultSchema = z.object({
   restarts: z.number().int().nonnegative().optional(),
   reportedLost: z.number().int().nonnegative().optional(),
   subscribersWithGap: z.number().int().nonnegative().optional(),
+  /**
+   * Peers (issue #8): the peer id (`baseline`, `socketio-websocket`, `sockjs-eventsource` …)
+   * when this row measured a peer server instead of pushlab; `technique` is then the pushlab
+   * technique it stands beside. The row's key is `peer:<id>`.
+   */
+  peer: z.string().optional(),
+  /** Network profile the subscribers went through (issue #7); absent on loopback-only runs. */
+  network: z.string().optional(),
+  /** CPU the delay proxy itself used during the window, in ms, and as a share of one core (it runs on the load generator's core). */
+  proxyCpuMs: z.number().optional(),
+  proxyCpuShare: z.number().optional(),
+  /** Saturation (issue #8): the publish rate raised step by step on the same subscribers until this row could not keep up. */
+  saturation: saturationSchema.optional(),
   /** Anything the harness wants a reader to know about this row. */
   notes: z.array(z.string()).optional(),
 });
@@ -109,6 +155,8 @@ export const runResultSchema = z.object({
     network: z.string().optional(),
   }),
   params: z.record(z.string(), z.unknown()),
+  /** Issue #7: the check of each emulated network profile of the run (RTT and rate measured through the proxy), by profile name. */
+  networks: z.record(z.string(), networkCheckSchema).optional(),
   techniques: z.record(z.string(), techniqueResultSchema),
   /** autocannon request/response capacity of the polling endpoints and publish. */
   capacity: z
@@ -120,4 +168,6 @@ export const runResultSchema = z.object({
 });
 
 export type TechniqueResult = z.infer<typeof techniqueResultSchema>;
+export type SaturationStep = z.infer<typeof saturationStepSchema>;
+export type Saturation = z.infer<typeof saturationSchema>;
 export type RunResult = z.infer<typeof runResultSchema>;
