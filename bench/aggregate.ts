@@ -30,6 +30,8 @@ const formatLag = (lagMs: number): string => (lagMs >= 1000 ? `${(lagMs / 1000).
 /** What the runner measured in one run. */
 export interface RunMeasurements {
   plan: RunPlan;
+  /** The `technique` label of the server's samples: the technique, or a peer server's peer id. Default the plan's technique. */
+  label?: string;
   /** Acknowledged publishes scheduled inside the window. */
   published: number;
   /** Published-in-window × subscribers of that topic, summed. */
@@ -84,15 +86,16 @@ export function judgeBottleneck(serverDemand: number, loadDemand: number): 'serv
 export function aggregate(m: RunMeasurements): TechniqueResult {
   const { plan, histogram } = m;
   const technique = plan.technique;
+  const label = m.label ?? technique;
   const windowSeconds = Number(m.serverAfter.at - m.serverBefore.at) / 1e9;
-  const serverDelivered = delta(m.serverBefore, m.serverAfter, 'pushlab_messages_delivered_total', technique);
+  const serverDelivered = delta(m.serverBefore, m.serverAfter, 'pushlab_messages_delivered_total', label);
   // Per-message figures divide the server's counters by the server's own delivery count over
   // the same window, so numerator and denominator are counted alike.
   const deliveries = serverDelivered > 0 ? serverDelivered : m.delivered;
-  const requests = delta(m.serverBefore, m.serverAfter, 'pushlab_requests_total', technique);
-  const bytesIn = delta(m.serverBefore, m.serverAfter, 'pushlab_bytes_read_total', technique);
-  const bytesOut = delta(m.serverBefore, m.serverAfter, 'pushlab_bytes_written_total', technique);
-  const empties = delta(m.serverBefore, m.serverAfter, 'pushlab_empty_responses_total', technique);
+  const requests = delta(m.serverBefore, m.serverAfter, 'pushlab_requests_total', label);
+  const bytesIn = delta(m.serverBefore, m.serverAfter, 'pushlab_bytes_read_total', label);
+  const bytesOut = delta(m.serverBefore, m.serverAfter, 'pushlab_bytes_written_total', label);
+  const empties = delta(m.serverBefore, m.serverAfter, 'pushlab_empty_responses_total', label);
   const cpuSeconds = delta(m.serverBefore, m.serverAfter, 'process_cpu_seconds_total');
   const rssIdle = sample(m.serverIdle, 'process_resident_memory_bytes');
   const rssConnected = sample(m.serverConnected, 'process_resident_memory_bytes');

@@ -6,6 +6,8 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { techniqueIds, type TechniqueId } from './clients/index.ts';
+import { isProfileName, profileNames } from './network/profiles.ts';
+import { isPeerId, peerIds, type PeerId } from './peers/peers.ts';
 import { createProgress } from './progress.ts';
 import { runBenchmark } from './runner.ts';
 import { ScenarioError, applyOverrides, loadScenario, loadSuite, type Overrides, type Scenario } from './scenario.ts';
@@ -33,6 +35,23 @@ function techniqueList(value: string): TechniqueId[] {
   return ids as TechniqueId[];
 }
 
+function networkList(value: string): string[] {
+  const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const unknown = names.filter((name) => !isProfileName(name));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new InvalidArgumentError(`unknown network profile ${unknown.join(', ') || '(none)'}; choose from ${profileNames.join(', ')}`);
+  }
+  return names;
+}
+
+function peerList(value: string): 'all' | PeerId[] {
+  if (value === 'all') return 'all';
+  const ids = value.split(',').map((id) => id.trim()).filter((id) => id !== '');
+  const unknown = ids.filter((id) => !isPeerId(id));
+  if (unknown.length > 0 || ids.length === 0) throw new InvalidArgumentError(`unknown peer ${unknown.join(', ') || '(none)'}; choose from all, ${peerIds.join(', ')}`);
+  return ids as PeerId[];
+}
+
 const program = new Command('bench')
   .description(
     'Benchmark the six push techniques: a fresh server process per technique (pinned to core 0 where taskset exists), ' +
@@ -44,12 +63,14 @@ const program = new Command('bench')
   .option('-r, --rate <msg/s>', "messages published per second over all topics; default: the scenario's", rate)
   .option('-d, --duration <ms>', "length of the measured window in milliseconds; default: the scenario's", positiveInteger)
   .option('-p, --payload <bytes>', "bytes of each message's data (timestamp + padding), at least 64; default: the scenario's", positiveInteger)
+  .option('-n, --network <profiles>', `comma-separated network profiles the subscribers go through, from ${profileNames.join(',')}; several are compared in the report; default: the scenario's (loopback)`, networkList)
+  .option('--peers [ids]', `also run peer servers beside pushlab: all, or comma-separated from ${peerIds.join(',')}; default: the scenario's`, peerList)
   .option('-o, --out <dir>', 'directory for the results JSON files (one per scenario)', 'results')
   .option('--json', 'print the results JSON to stdout instead of the summary table (progress still goes to stderr)', false)
   .option('--no-report', 'do not write report.md and report.html into --out after the run')
   .addHelpText(
     'after',
-    '\nExamples:\n  npm run bench                                   # the standard suite\n  npm run bench -- --scenario smoke\n  npm run bench -- -s ticker -t sse,websocket -c 200 -d 5000\n  npm run bench -- -s scenarios/my.json --json > run.json',
+    '\nExamples:\n  npm run bench                                   # the standard suite\n  npm run bench -- --scenario smoke\n  npm run bench -- -s ticker -t sse,websocket -c 200 -d 5000\n  npm run bench -- -s scenarios/my.json --json > run.json\n  npm run bench -- -s chat -n loopback,broadband,mobile-3g   # compare networks\n  npm run bench -- -s ticker --peers                          # beside Socket.IO, SockJS and the raw baseline\n  npm run bench -- -s saturation -t websocket --peers baseline',
   )
   .showHelpAfterError();
 
@@ -60,6 +81,8 @@ const flags = program.parse().opts<{
   rate?: number;
   duration?: number;
   payload?: number;
+  network?: string[];
+  peers?: 'all' | PeerId[] | true;
   out: string;
   json: boolean;
   report: boolean;
@@ -71,6 +94,8 @@ const overrides: Overrides = {
   ratePerSecond: flags.rate,
   durationMs: flags.duration,
   payloadBytes: flags.payload,
+  network: flags.network,
+  peers: flags.peers === true ? 'all' : flags.peers,
 };
 
 let scenarios: Scenario[];

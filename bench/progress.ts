@@ -3,10 +3,19 @@
  * bar per phase on a terminal, plain lines otherwise (CI logs, pipes, tests).
  */
 import cliProgress from 'cli-progress';
+import type { TechniqueResult } from './results.ts';
 import type { ProgressEvent } from './runner.ts';
 
 /** A progress sink for `RunOptions.onProgress`. */
 export type ProgressSink = (event: ProgressEvent) => void;
+
+/** One line per finished run: what arrived, how fast, what limited it, and a saturation's ceiling. */
+function runEndLine(run: string, result: TechniqueResult): string {
+  const line = `${run}: ${result.delivered}/${result.expected} delivered, p50 ${result.latencyMs.p50} ms, bottleneck ${result.bottleneck}`;
+  const saturation = result.saturation;
+  if (saturation === undefined) return line;
+  return `${line}; sustained ${saturation.ceilingAbove ? '≥ ' : ''}${saturation.sustainedRatePerSecond} msg/s (${Math.round(saturation.sustainedDeliveredPerSecond)} deliveries/s)`;
+}
 
 /** Bars when `stream` is a TTY, lines when it is not. */
 export function createProgress(stream: NodeJS.WriteStream = process.stderr): ProgressSink {
@@ -35,7 +44,7 @@ function createBars(stream: NodeJS.WriteStream): ProgressSink {
         bar = undefined;
         break;
       case 'run-end':
-        stream.write(`${event.run}: ${event.result.delivered}/${event.result.expected} delivered, p50 ${event.result.latencyMs.p50} ms, bottleneck ${event.result.bottleneck}\n`);
+        stream.write(`${runEndLine(event.run, event.result)}\n`);
         break;
     }
   };
@@ -59,7 +68,7 @@ function createLines(stream: NodeJS.WriteStream): ProgressSink {
         current = undefined;
         break;
       case 'run-end':
-        stream.write(`${event.run}: ${event.result.delivered}/${event.result.expected} delivered, p50 ${event.result.latencyMs.p50} ms, bottleneck ${event.result.bottleneck}\n`);
+        stream.write(`${runEndLine(event.run, event.result)}\n`);
         break;
     }
   };

@@ -15,21 +15,24 @@ import { aggregate } from './aggregate.ts';
 import { measureCapacity } from './capacity.ts';
 import { describeEnvironment } from './environment.ts';
 import { startPublisher } from './publisher.ts';
-import { runResultSchema, type RunResult, type TechniqueResult } from './results.ts';
+import { runResultSchema, type RunResult, type Saturation, type SaturationStep, type TechniqueResult } from './results.ts';
 import { expandScenario, type RunPlan, type Scenario } from './scenario.ts';
 import { readSchedstat, waitShare } from './schedstat.ts';
-import { canPin, sample, startServerProcess, type MetricsSnapshot, type ServerProcess } from './server-process.ts';
+import { canPin, sample, startServerProcess, type MetricsSnapshot, type ServerFlags, type ServerProcess } from './server-process.ts';
+import { checkNetwork, isDirect, startProxyProcess, type NetworkCheck, type ProxyProcess } from './network/index.ts';
+import { peers } from './peers/peers.ts';
+import { startPeerProcess } from './peers/process.ts';
 import { openStalled, stallable, type Stalled } from './stalled.ts';
 import { countRestart, type RestartCounts } from './restart.ts';
-import { createLatencyHistogram, openSubscribers, type Subscriber } from './subscribers.ts';
+import { createLatencyHistogram, openSubscribers, type Subscriber, type Subscribers } from './subscribers.ts';
 
 /** The phases of one run, as the progress display names them. */
-export type Phase = 'connect' | 'warm-up' | 'measure' | 'drain' | 'capacity';
+export type Phase = 'connect' | 'warm-up' | 'measure' | 'drain' | 'capacity' | 'check';
 
 /** What the runner is doing, for a progress display. */
 export type ProgressEvent =
   | { type: 'scenario'; scenario: string; runs: number }
-  | { type: 'phase'; run: string; phase: Phase; total: number; unit: 'clients' | 'ms' | 'endpoints' }
+  | { type: 'phase'; run: string; phase: Phase; total: number; unit: 'clients' | 'ms' | 'endpoints' | 'checks' }
   | { type: 'update'; value: number }
   | { type: 'phase-end' }
   | { type: 'run-end'; run: string; result: TechniqueResult };
@@ -89,17 +92,292 @@ async function sampleServer(server: ServerProcess, everyMs: number, fromNs: bigi
   return rows;
 }
 
-/** Performs one run on a fresh server and returns its row. */
+/** Starts the server a plan measures: pushlab's, or the peer's own program; pinned to core 0. */
+function startTarget(plan: RunPlan, flags: ServerFlags): Promise<ServerProcess> {
+  if (plan.peer === undefined) return startServerProcess(flags);
+  return startPeerProcess(peers[plan.peer].server, { core: 0, heartbeatMs: flags.heartbeatMs, pingMs: flags.pingMs });
+}
+
+/** The label of a plan's samples in `/metrics`: the technique, or the peer id on a peer server. */
+function labelOf(plan: RunPlan): string {
+  return plan.peer ?? plan.technique;
+}
+
+/** The server, subscribers and tools of one plan, set up once and measured one or more times. */
+interface Rig {
+  plan: RunPlan;
+  /** The server under test; a restart replaces it. */
+  server: ServerProcess;
+  proxy?: ProxyProcess;
+  topics: string[];
+  subscribers: Subscribers;
+  serverIdle: MetricsSnapshot;
+  serverConnected: MetricsSnapshot;
+  stalled?: Stalled;
+  notes: string[];
+  progress: (event: ProgressEvent) => void;
+}
+
+/**
+ * One measured window at `rate` on a rig: publish (warm-up, then the window), drain, and
+ * aggregate into a row. Faults of the plan (restart, stalled, churn, samples) are applied.
+ */
+async function measureWindow(rig: Rig, rate: number, flags: ServerFlags): Promise<TechniqueResult> {
+  const { topics, progress } = rig;
+  const plan: RunPlan = { ...rig.plan, ratePerSecond: rate };
+  const restartAtMs = plan.faults?.restartAtMs;
+  const subs = rig.subscribers;
+  const notes = [...rig.notes];
+  // Sequence and gap counters run over the rig's life: this window's are the differences.
+  const before = subs.list.map((s) => ({ duplicated: s.checker.duplicated, outOfOrder: s.checker.outOfOrder }));
+  const gapsBefore = subs.gaps;
+  const errorsBefore = subs.errors;
+  subs.histogram.reset();
+
+  const publisher = startPublisher({ baseUrl: rig.server.url, topics, ratePerSecond: rate, payloadBytes: plan.payloadBytes });
+  const startNs = publisher.startNs + BigInt(plan.warmupMs) * 1_000_000n;
+  const endNs = startNs + BigInt(plan.durationMs) * 1_000_000n;
+  subs.measure({ startNs, endNs });
+  const published = publisher.stopAt(endNs);
+
+  // The server's counters are read at quiet points: halfway between the last warm-up message
+  // and the first measured one, and a little after the last delivery, so that a poll cycle
+  // (delivery, then the next request) is not cut in two at either edge. At 1 msg/s that edge
+  // would otherwise be a quarter of a 4-message window.
+  const periodMs = rate > 0 ? 1000 / rate : Infinity;
+  const edgeNs = BigInt(Math.round(Math.min(periodMs / 2, plan.warmupMs / 2, 500) * 1e6));
+  const settleMs = Math.min(periodMs / 2, 100);
+  progress({ type: 'phase', run: plan.key, phase: 'warm-up', total: plan.warmupMs - Number(edgeNs / 1_000_000n), unit: 'ms' });
+  await waitUntil(startNs - edgeNs, publisher.startNs, (value) => progress({ type: 'update', value }));
+  progress({ type: 'phase-end' });
+
+  let serverBefore = await rig.server.metrics();
+  const proxyBefore = await rig.proxy?.stats();
+  const cpuBefore = process.cpuUsage();
+  const eluBefore = performance.eventLoopUtilization();
+  let serverSchedBefore = readSchedstat(rig.server.pid);
+  const loadSchedBefore = readSchedstat(process.pid);
+  progress({ type: 'phase', run: plan.key, phase: 'measure', total: plan.durationMs + Number(edgeNs / 1_000_000n), unit: 'ms' });
+  const sampling = plan.faults?.sampleMs === undefined ? undefined : sampleServer(rig.server, plan.faults.sampleMs, serverBefore.at, endNs);
+  // The restart fault: kill -9 mid-window, then a new process on the same port. The clients
+  // find it by themselves; the server's counters start again, so they are re-read.
+  let killedNs: bigint | undefined;
+  const restarting =
+    restartAtMs === undefined
+      ? undefined
+      : (async () => {
+          await waitUntil(startNs + BigInt(restartAtMs) * 1_000_000n, startNs, () => undefined);
+          await rig.server.kill();
+          killedNs = process.hrtime.bigint();
+          rig.server = await startServerProcess({ ...flags, port: Number(new URL(rig.server.url).port) });
+          serverBefore = await rig.server.metrics();
+          serverSchedBefore = readSchedstat(rig.server.pid);
+        })();
+  await waitUntil(endNs, startNs - edgeNs, (value) => progress({ type: 'update', value }));
+  await restarting;
+  await published;
+  const serverSamples = await sampling;
+  progress({ type: 'phase-end' });
+
+  // The in-window messages each topic got, and the newest of them.
+  const windowIds = new Map<string, number[]>(topics.map((topic) => [topic, []]));
+  const publishLag = createLatencyHistogram();
+  for (const message of publisher.published) {
+    if (message.scheduledNs < startNs || message.scheduledNs >= endNs) continue;
+    windowIds.get(message.topic)?.push(message.id);
+    publishLag.recordValue(Math.max(1, Math.round(Number(message.ackedNs - message.scheduledNs) / 1000)));
+  }
+  const lastIds = new Map([...windowIds].map(([topic, ids]) => [topic, ids.reduce((max, id) => Math.max(max, id), 0)]));
+  const drainStart = process.hrtime.bigint();
+  const drainEnd = drainStart + BigInt(plan.drainMs) * 1_000_000n;
+  progress({ type: 'phase', run: plan.key, phase: 'drain', total: plan.clients, unit: 'clients' });
+  // After a restart the last message of each topic is identified by its schedule, not its id.
+  const lastScheduled = new Map<string, bigint>();
+  for (const message of publisher.published) {
+    if (message.scheduledNs < endNs && message.scheduledNs >= startNs) lastScheduled.set(message.topic, message.scheduledNs);
+  }
+  const has = (s: Subscriber): boolean =>
+    s.arrivals === undefined ? s.checker.has(lastIds.get(s.topic) ?? 0) : s.arrivals.some((a) => a.scheduledNs === lastScheduled.get(s.topic));
+  for (;;) {
+    const complete = subs.list.filter(has).length;
+    progress({ type: 'update', value: complete });
+    if (complete === subs.list.length || process.hrtime.bigint() >= drainEnd) break;
+    await sleep(50);
+  }
+  progress({ type: 'phase-end' });
+  await sleep(settleMs);
+
+  const serverAfter = await rig.server.metrics();
+  const proxyAfter = await rig.proxy?.stats();
+  const loadCpu = process.cpuUsage(cpuBefore);
+  const loadElu = performance.eventLoopUtilization(eluBefore).utilization;
+  const wallNs = Number(serverAfter.at - serverBefore.at);
+  const serverWaitShare = waitShare(serverSchedBefore, readSchedstat(rig.server.pid), wallNs);
+  const loadWaitShare = waitShare(loadSchedBefore, readSchedstat(process.pid), wallNs);
+
+  let expected = 0;
+  let delivered = 0;
+  let lost = 0;
+  let duplicated = 0;
+  let outOfOrder = 0;
+  let restart: RestartCounts | undefined;
+  if (killedNs !== undefined) {
+    restart = countRestart(subs.list, publisher.published, killedNs, startNs, endNs);
+    ({ expected, delivered, lost, duplicated, outOfOrder } = restart);
+    notes.push(
+      `the server was killed ${restartAtMs} ms into the window and restarted on its port; ${restart.reportedLost} deliveries of the old server's messages were missing and reported by a gap, ` +
+        `${restart.subscribersWithGap} of ${subs.list.length} subscribers reported a gap; server cost figures cover only the window after the restart`,
+    );
+  } else {
+    for (const [index, subscriber] of subs.list.entries()) {
+      const ids = windowIds.get(subscriber.topic) ?? [];
+      const counts = subscriber.checker.count(ids);
+      expected += ids.length;
+      delivered += counts.delivered;
+      lost += counts.lost;
+      duplicated += subscriber.checker.duplicated - (before[index]?.duplicated ?? 0);
+      outOfOrder += subscriber.checker.outOfOrder - (before[index]?.outOfOrder ?? 0);
+    }
+  }
+  if (publisher.errors > 0) notes.push(`${publisher.errors} publishes failed (not counted as expected)`);
+  if (subs.errors > errorsBefore) notes.push(`${subs.errors - errorsBefore} client requests or connections failed and were retried`);
+  if (subs.foreign > 0) notes.push(`${subs.foreign} deliveries were not benchmark payloads`);
+  if (lost > 0 && process.hrtime.bigint() >= drainEnd) notes.push(`still missing after the ${plan.drainMs} ms drain: counted as lost`);
+  const windowPublished = [...windowIds.values()].reduce((sum, ids) => sum + ids.length, 0);
+
+  const rss = (snapshot: MetricsSnapshot): number => sample(snapshot, 'process_resident_memory_bytes');
+  const extra: Partial<TechniqueResult> = {};
+  if (plan.faults?.churnMeanMs !== undefined) extra.drops = subs.drops;
+  if (restart !== undefined) {
+    extra.restarts = 1;
+    extra.reportedLost = restart.reportedLost;
+    extra.subscribersWithGap = restart.subscribersWithGap;
+  }
+  const stalled = rig.stalled;
+  if (stalled !== undefined) {
+    extra.stalled = stalled.count;
+    extra.slowConsumerDisconnects =
+      sample(serverAfter, 'pushlab_slow_consumer_disconnects_total', plan.technique) - sample(rig.serverIdle, 'pushlab_slow_consumer_disconnects_total', plan.technique);
+    if (extra.slowConsumerDisconnects < stalled.count) notes.push(
+      `${stalled.count - extra.slowConsumerDisconnects} stalled subscribers were not cut off by the end of the run (their backlog stayed under the server's bound` +
+        (plan.technique === 'iframe' ? ': an iframe document ends at its byte limit, so a stalled one holds at most one document)' : ')'),
+    );
+  }
+  if (serverSamples !== undefined) {
+    extra.serverSamples = serverSamples;
+    extra.serverRssGrowthBytes = rss(serverAfter) - rss(serverBefore);
+  }
+  if (plan.peer !== undefined) extra.peer = plan.peer;
+  if (plan.networkName !== undefined) extra.network = plan.networkName;
+  if (proxyBefore !== undefined && proxyAfter !== undefined) {
+    extra.proxyCpuMs = Math.round(proxyAfter.processCpuMs - proxyBefore.processCpuMs);
+    extra.proxyCpuShare = Number(((proxyAfter.processCpuMs - proxyBefore.processCpuMs) / (wallNs / 1e6)).toFixed(4));
+    const retransmits = proxyAfter.retransmits - proxyBefore.retransmits;
+    if (retransmits > 0) notes.push(`the ${plan.network?.name ?? 'emulated'} network stalled ${retransmits} segments as lost and retransmitted them`);
+  }
+  const row = aggregate({
+    plan,
+    label: labelOf(plan),
+    published: windowPublished,
+    expected,
+    delivered,
+    lost,
+    duplicated,
+    outOfOrder,
+    gaps: subs.gaps - gapsBefore,
+    histogram: subs.histogram,
+    publishLag,
+    serverIdle: rig.serverIdle,
+    serverConnected: rig.serverConnected,
+    serverBefore,
+    serverAfter,
+    loadCpuMicros: loadCpu.user + loadCpu.system,
+    loadElu,
+    serverWaitShare,
+    loadWaitShare,
+    notes,
+  });
+  return { ...row, ...extra };
+}
+
+/** Whether a saturation step kept up, and why not. */
+export function judgeStep(row: TechniqueResult, bounds: { p99BoundMs: number; publishLagBoundMs: number }): { sustained: boolean; reason?: string } {
+  if (row.lost > 0) return { sustained: false, reason: `${row.lost} deliveries still missing after the drain` };
+  if (row.latencyMs.p99 > bounds.p99BoundMs) return { sustained: false, reason: `p99 latency ${Math.round(row.latencyMs.p99)} ms, past the ${bounds.p99BoundMs} ms bound` };
+  const lag = row.publishLagMs?.p99 ?? 0;
+  if (lag > bounds.publishLagBoundMs) return { sustained: false, reason: `the publisher fell behind its schedule (p99 lag ${Math.round(lag)} ms, bound ${bounds.publishLagBoundMs} ms)` };
+  return { sustained: true };
+}
+
+/**
+ * Raises the rate step by step on one rig until a step is not sustained; the row is the
+ * highest sustained step's (or the first step's) with every step in `saturation`.
+ */
+async function saturate(rig: Rig, flags: ServerFlags): Promise<TechniqueResult> {
+  const config = rig.plan.saturation as NonNullable<RunPlan['saturation']>;
+  rig.plan = { ...rig.plan, durationMs: config.stepMs };
+  // Short polling waits up to its interval by design: its bound is the interval more.
+  const p99BoundMs = config.p99BoundMs + (rig.plan.technique === 'short-poll' && rig.plan.peer === undefined ? rig.plan.intervalMs : 0);
+  const bounds = { p99BoundMs, publishLagBoundMs: config.publishLagBoundMs };
+  const steps: SaturationStep[] = [];
+  let best: TechniqueResult | undefined;
+  let first: TechniqueResult | undefined;
+  for (const rate of config.rates) {
+    const row = await measureWindow(rig, rate, flags);
+    first ??= row;
+    const verdict = judgeStep(row, bounds);
+    steps.push({
+      ratePerSecond: rate,
+      deliveredPerSecond: row.deliveredPerSecond ?? 0,
+      expected: row.expected,
+      delivered: row.delivered,
+      lost: row.lost,
+      latencyMs: { p50: row.latencyMs.p50, p99: row.latencyMs.p99 },
+      publishLagMs: { p50: row.publishLagMs?.p50 ?? 0, p99: row.publishLagMs?.p99 ?? 0 },
+      ...(row.serverCpuShare === undefined ? {} : { serverCpuShare: row.serverCpuShare }),
+      ...(row.loadCpuShare === undefined ? {} : { loadCpuShare: row.loadCpuShare }),
+      ...verdict,
+    });
+    if (!verdict.sustained) break;
+    best = row;
+  }
+  const last = steps.at(-1);
+  const row = best ?? (first as TechniqueResult);
+  const saturation: Saturation = {
+    p99BoundMs,
+    publishLagBoundMs: config.publishLagBoundMs,
+    steps,
+    sustainedRatePerSecond: best === undefined ? 0 : (steps.filter((step) => step.sustained).at(-1)?.ratePerSecond ?? 0),
+    sustainedDeliveredPerSecond: best?.deliveredPerSecond ?? 0,
+    ceilingAbove: last?.sustained === true,
+  };
+  const notes = [...(row.notes ?? [])];
+  notes.push(
+    saturation.ceilingAbove
+      ? `kept up at every rate tried, up to ${last?.ratePerSecond} msg/s: the ceiling is higher`
+      : `kept up to ${saturation.sustainedRatePerSecond} msg/s; at ${last?.ratePerSecond} msg/s: ${last?.reason}`,
+  );
+  return { ...row, notes, saturation };
+}
+
+/** Performs one run (or, for a saturation plan, one series of steps) on a fresh server and returns its row. */
 export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<TechniqueResult> {
   const progress = options.onProgress ?? (() => {});
-  const flags = { heartbeatMs: plan.heartbeatMs, pingMs: plan.pingMs };
-  let server: ServerProcess = await startServerProcess(flags);
-  const restartAtMs = plan.faults?.restartAtMs;
+  const flags: ServerFlags = { heartbeatMs: plan.heartbeatMs, pingMs: plan.pingMs };
+  const server = await startTarget(plan, flags);
   const notes: string[] = [];
   const topics = topicNames(plan.topics);
-  let subscribers: Awaited<ReturnType<typeof openSubscribers>> | undefined;
+  let rig: Rig | undefined;
+  let proxy: ProxyProcess | undefined;
+  let subscribers: Subscribers | undefined;
   let stalled: Stalled | undefined;
   try {
+    // Subscribers reach the server through the network's delay proxy (it inherits this
+    // process's core); the publisher and /metrics go direct, so only delivery pays the network.
+    if (plan.network !== undefined) {
+      const target = new URL(server.url);
+      proxy = await startProxyProcess({ target: { host: target.hostname, port: Number(target.port) }, profile: plan.network });
+    }
     await sleep(100);
     const serverIdle = await server.metrics();
 
@@ -107,20 +385,21 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
     subscribers = await withTimeout(
       openSubscribers(
         {
-          baseUrl: server.url,
+          baseUrl: proxy?.url ?? server.url,
           technique: plan.technique,
+          ...(plan.peer === undefined ? {} : { peer: plan.peer }),
           clients: plan.clients,
           topics,
           intervalMs: plan.intervalMs,
           holdMs: plan.holdMs,
           dropOne: options.dropOne,
           churnMeanMs: plan.faults?.churnMeanMs,
-          recordArrivals: restartAtMs !== undefined,
+          recordArrivals: plan.faults?.restartAtMs !== undefined,
         },
         (ready) => progress({ type: 'update', value: ready }),
       ),
-      15_000 + 20 * plan.clients,
-      `waiting for ${plan.clients} ${plan.technique} clients to subscribe`,
+      15_000 + 20 * plan.clients + 4 * (plan.network?.rttMs ?? 0) * Math.ceil(plan.clients / 50),
+      `waiting for ${plan.clients} ${plan.key} clients to subscribe`,
     );
     progress({ type: 'phase-end' });
     // Let the server settle before reading its memory with every client connected and idle.
@@ -134,165 +413,15 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
         notes.push(`${plan.technique} holds no stream a client could stop reading: the slow-consumer fault does not apply`);
       }
     }
-
-    const publisher = startPublisher({ baseUrl: server.url, topics, ratePerSecond: plan.ratePerSecond, payloadBytes: plan.payloadBytes });
-    const startNs = publisher.startNs + BigInt(plan.warmupMs) * 1_000_000n;
-    const endNs = startNs + BigInt(plan.durationMs) * 1_000_000n;
-    const subs = subscribers;
-    subs.measure({ startNs, endNs });
-    const published = publisher.stopAt(endNs);
-
-    // The server's counters are read at quiet points: halfway between the last warm-up message
-    // and the first measured one, and a little after the last delivery, so that a poll cycle
-    // (delivery, then the next request) is not cut in two at either edge. At 1 msg/s that edge
-    // would otherwise be a quarter of a 4-message window.
-    const periodMs = plan.ratePerSecond > 0 ? 1000 / plan.ratePerSecond : Infinity;
-    const edgeNs = BigInt(Math.round(Math.min(periodMs / 2, plan.warmupMs / 2, 500) * 1e6));
-    const settleMs = Math.min(periodMs / 2, 100);
-    progress({ type: 'phase', run: plan.key, phase: 'warm-up', total: plan.warmupMs - Number(edgeNs / 1_000_000n), unit: 'ms' });
-    await waitUntil(startNs - edgeNs, publisher.startNs, (value) => progress({ type: 'update', value }));
-    progress({ type: 'phase-end' });
-
-    let serverBefore = await server.metrics();
-    const cpuBefore = process.cpuUsage();
-    const eluBefore = performance.eventLoopUtilization();
-    let serverSchedBefore = readSchedstat(server.pid);
-    const loadSchedBefore = readSchedstat(process.pid);
-    progress({ type: 'phase', run: plan.key, phase: 'measure', total: plan.durationMs + Number(edgeNs / 1_000_000n), unit: 'ms' });
-    const sampling = plan.faults?.sampleMs === undefined ? undefined : sampleServer(server, plan.faults.sampleMs, serverBefore.at, endNs);
-    // The restart fault: kill -9 mid-window, then a new process on the same port. The clients
-    // find it by themselves; the server's counters start again, so they are re-read.
-    let killedNs: bigint | undefined;
-    const restarting =
-      restartAtMs === undefined
-        ? undefined
-        : (async () => {
-            await waitUntil(startNs + BigInt(restartAtMs) * 1_000_000n, startNs, () => undefined);
-            await server.kill();
-            killedNs = process.hrtime.bigint();
-            server = await startServerProcess({ ...flags, port: Number(new URL(server.url).port) });
-            serverBefore = await server.metrics();
-            serverSchedBefore = readSchedstat(server.pid);
-          })();
-    await waitUntil(endNs, startNs - edgeNs, (value) => progress({ type: 'update', value }));
-    await restarting;
-    await published;
-    const serverSamples = await sampling;
-    progress({ type: 'phase-end' });
-
-    // The in-window messages each topic got, and the newest of them.
-    const windowIds = new Map<string, number[]>(topics.map((topic) => [topic, []]));
-    const publishLag = createLatencyHistogram();
-    for (const message of publisher.published) {
-      if (message.scheduledNs < startNs || message.scheduledNs >= endNs) continue;
-      windowIds.get(message.topic)?.push(message.id);
-      publishLag.recordValue(Math.max(1, Math.round(Number(message.ackedNs - message.scheduledNs) / 1000)));
-    }
-    const lastIds = new Map([...windowIds].map(([topic, ids]) => [topic, ids.reduce((max, id) => Math.max(max, id), 0)]));
-    const drainStart = process.hrtime.bigint();
-    const drainEnd = drainStart + BigInt(plan.drainMs) * 1_000_000n;
-    progress({ type: 'phase', run: plan.key, phase: 'drain', total: plan.clients, unit: 'clients' });
-    // After a restart the last message of each topic is identified by its schedule, not its id.
-    const lastScheduled = new Map<string, bigint>();
-    for (const message of publisher.published) {
-      if (message.scheduledNs < endNs && message.scheduledNs >= startNs) lastScheduled.set(message.topic, message.scheduledNs);
-    }
-    const has = (s: Subscriber): boolean =>
-      s.arrivals === undefined ? s.checker.has(lastIds.get(s.topic) ?? 0) : s.arrivals.some((a) => a.scheduledNs === lastScheduled.get(s.topic));
-    for (;;) {
-      const complete = subs.list.filter(has).length;
-      progress({ type: 'update', value: complete });
-      if (complete === subs.list.length || process.hrtime.bigint() >= drainEnd) break;
-      await sleep(50);
-    }
-    progress({ type: 'phase-end' });
-    await sleep(settleMs);
-
-    const serverAfter = await server.metrics();
-    const loadCpu = process.cpuUsage(cpuBefore);
-    const loadElu = performance.eventLoopUtilization(eluBefore).utilization;
-    const wallNs = Number(serverAfter.at - serverBefore.at);
-    const serverWaitShare = waitShare(serverSchedBefore, readSchedstat(server.pid), wallNs);
-    const loadWaitShare = waitShare(loadSchedBefore, readSchedstat(process.pid), wallNs);
-
-    let expected = 0;
-    let delivered = 0;
-    let lost = 0;
-    let duplicated = 0;
-    let outOfOrder = 0;
-    let restart: RestartCounts | undefined;
-    if (killedNs !== undefined) {
-      restart = countRestart(subs.list, publisher.published, killedNs, startNs, endNs);
-      ({ expected, delivered, lost, duplicated, outOfOrder } = restart);
-      notes.push(
-        `the server was killed ${restartAtMs} ms into the window and restarted on its port; ${restart.reportedLost} deliveries of the old server's messages were missing and reported by a gap, ` +
-          `${restart.subscribersWithGap} of ${subs.list.length} subscribers reported a gap; server cost figures cover only the window after the restart`,
-      );
-    } else {
-      for (const subscriber of subs.list) {
-        const ids = windowIds.get(subscriber.topic) ?? [];
-        const counts = subscriber.checker.count(ids);
-        expected += ids.length;
-        delivered += counts.delivered;
-        lost += counts.lost;
-        duplicated += subscriber.checker.duplicated;
-        outOfOrder += subscriber.checker.outOfOrder;
-      }
-    }
-    if (publisher.errors > 0) notes.push(`${publisher.errors} publishes failed (not counted as expected)`);
-    if (subs.errors > 0) notes.push(`${subs.errors} client requests or connections failed and were retried`);
-    if (subs.foreign > 0) notes.push(`${subs.foreign} deliveries were not benchmark payloads`);
-    if (lost > 0 && process.hrtime.bigint() >= drainEnd) notes.push(`still missing after the ${plan.drainMs} ms drain: counted as lost`);
-    const windowPublished = [...windowIds.values()].reduce((sum, ids) => sum + ids.length, 0);
-
-    const rss = (snapshot: MetricsSnapshot): number => sample(snapshot, 'process_resident_memory_bytes');
-    const faults: Partial<TechniqueResult> = {};
-    if (plan.faults?.churnMeanMs !== undefined) faults.drops = subs.drops;
-    if (restart !== undefined) {
-      faults.restarts = 1;
-      faults.reportedLost = restart.reportedLost;
-      faults.subscribersWithGap = restart.subscribersWithGap;
-    }
-    if (stalled !== undefined) {
-      faults.stalled = stalled.count;
-      faults.slowConsumerDisconnects = sample(serverAfter, 'pushlab_slow_consumer_disconnects_total', plan.technique) - sample(serverIdle, 'pushlab_slow_consumer_disconnects_total', plan.technique);
-      if (faults.slowConsumerDisconnects < stalled.count) notes.push(
-        `${stalled.count - faults.slowConsumerDisconnects} stalled subscribers were not cut off by the end of the run (their backlog stayed under the server's bound` +
-          (plan.technique === 'iframe' ? ': an iframe document ends at its byte limit, so a stalled one holds at most one document)' : ')'),
-      );
-    }
-    if (serverSamples !== undefined) {
-      faults.serverSamples = serverSamples;
-      faults.serverRssGrowthBytes = rss(serverAfter) - rss(serverBefore);
-    }
-    const row = aggregate({
-      plan,
-      published: windowPublished,
-      expected,
-      delivered,
-      lost,
-      duplicated,
-      outOfOrder,
-      gaps: subs.gaps,
-      histogram: subs.histogram,
-      publishLag,
-      serverIdle,
-      serverConnected,
-      serverBefore,
-      serverAfter,
-      loadCpuMicros: loadCpu.user + loadCpu.system,
-      loadElu,
-      serverWaitShare,
-      loadWaitShare,
-      notes,
-    });
-    const result = { ...row, ...faults };
+    rig = { plan, server, topics, subscribers, serverIdle, serverConnected, notes, progress, ...(proxy === undefined ? {} : { proxy }), ...(stalled === undefined ? {} : { stalled }) };
+    const result = plan.saturation === undefined ? await measureWindow(rig, plan.ratePerSecond, flags) : await saturate(rig, flags);
     progress({ type: 'run-end', run: plan.key, result });
     return result;
   } finally {
     stalled?.close();
     subscribers?.close();
-    await server.stop();
+    await proxy?.close();
+    await (rig?.server ?? server).stop();
   }
 }
 
@@ -302,6 +431,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const startedAt = new Date().toISOString();
   const plans = expandScenario(scenario);
   progress({ type: 'scenario', scenario: scenario.name, runs: plans.length });
+  // Check each emulated network first: the round trip and rates it promises, measured through the proxy.
+  const networks: Record<string, NetworkCheck> = {};
+  for (const network of scenario.network ?? []) {
+    if (isDirect(network) || networks[network.name] !== undefined) continue;
+    progress({ type: 'phase', run: `network ${network.name}`, phase: 'check', total: 1, unit: 'checks' });
+    networks[network.name] = await checkNetwork(network);
+    progress({ type: 'update', value: 1 });
+    progress({ type: 'phase-end' });
+  }
   const techniques: Record<string, TechniqueResult> = {};
   for (const plan of plans) techniques[plan.key] = await runPlan(plan, options);
 
@@ -324,11 +462,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   }
 
   const { name, ...params } = scenario;
+  const environment = describeEnvironment(canPin() && options.loadPinned === true);
+  if (scenario.network !== undefined) environment.network = scenario.network.map((network) => network.name).join(', ');
   return runResultSchema.parse({
     scenario: name,
     startedAt,
-    environment: describeEnvironment(canPin() && options.loadPinned === true),
+    environment,
     params,
+    ...(Object.keys(networks).length > 0 ? { networks } : {}),
     techniques,
     ...(capacity === undefined ? {} : { capacity }),
   });

@@ -9,6 +9,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { techniqueIdSchema } from './results.ts';
 import type { TechniqueId } from './clients/index.ts';
+import { isDirect, networkSchema, type NetworkProfile } from './network/profiles.ts';
+import { peerIds, peers as peerInfo, type PeerId } from './peers/peers.ts';
 
 /** Where the stock scenarios live. */
 export const scenariosDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');
@@ -81,6 +83,34 @@ export const scenarioSchema = z.strictObject({
       restartAtMs: positiveInt.optional(),
     })
     .optional(),
+  /**
+   * Network profile(s) the subscribers go through (issue #7): a stock name (`loopback`, `lan`,
+   * `broadband`, `mobile-4g`, `mobile-3g`), an inline profile, or a list of them — each
+   * technique then runs once per profile and the report compares them. Default `loopback`.
+   */
+  network: networkSchema.optional(),
+  /**
+   * Peer rows (issue #8): other servers driven by the same scenario beside pushlab's, each in
+   * its own process: `"all"` or a list of peer ids. Default none.
+   */
+  peers: z.union([z.literal('all'), z.array(z.enum(peerIds)).min(1)]).optional(),
+  /**
+   * Saturation (issue #8): instead of one rate, hold each rate of `rates` for `stepMs` on the
+   * same subscribers, going up until a row cannot keep up (something lost, p99 past
+   * `p99BoundMs`, or the publisher's p99 lag past `publishLagBoundMs`); `ratePerSecond` is ignored.
+   */
+  saturation: z
+    .strictObject({
+      /** Publish rates to try, ascending, in messages per second over all topics. */
+      rates: z.array(z.number().positive().max(100_000)).min(1).refine((rates) => rates.every((rate, i) => i === 0 || rate > (rates[i - 1] as number)), 'must be ascending'),
+      /** How long each rate is held (its measured window). Default 3000 ms. */
+      stepMs: positiveInt.max(60_000).default(3000),
+      /** The p99 latency a step may reach and still count as sustained. Default 1000 ms. */
+      p99BoundMs: z.number().positive().default(1000),
+      /** The p99 publish lag (scheduled time to the server's 202) a step may reach. Default 250 ms. */
+      publishLagBoundMs: z.number().positive().default(250),
+    })
+    .optional(),
   /** Several settings of one or more knobs; each is a row (and a fresh server) per technique it applies to. */
   sweep: z
     .strictObject({
@@ -89,10 +119,19 @@ export const scenarioSchema = z.strictObject({
       variants: z.array(variantSchema).min(1),
     })
     .optional(),
-}).refine((scenario) => scenario.faults?.restartAtMs === undefined || scenario.faults.restartAtMs < scenario.durationMs, {
-  message: 'must fall inside the measured window (less than durationMs)',
-  path: ['faults', 'restartAtMs'],
-});
+})
+  .refine((scenario) => scenario.faults?.restartAtMs === undefined || scenario.faults.restartAtMs < scenario.durationMs, {
+    message: 'must fall inside the measured window (less than durationMs)',
+    path: ['faults', 'restartAtMs'],
+  })
+  .refine((scenario) => scenario.peers === undefined || scenario.faults === undefined, {
+    message: 'peers cannot run with faults: their clients neither resume from a cursor nor stall on purpose; run the faults without peers',
+    path: ['peers'],
+  })
+  .refine((scenario) => scenario.saturation === undefined || (scenario.faults === undefined && scenario.sweep === undefined), {
+    message: 'a saturation scenario sweeps the rate itself: it takes no faults and no sweep',
+    path: ['saturation'],
+  });
 
 /** A scenario as written (defaults not filled in). */
 export type ScenarioInput = z.input<typeof scenarioSchema>;
@@ -148,6 +187,10 @@ export interface Overrides {
   ratePerSecond?: number;
   durationMs?: number;
   payloadBytes?: number;
+  /** Network profile names (`--network`), replacing the scenario's. */
+  network?: string[];
+  /** Peers (`--peers`), replacing the scenario's. */
+  peers?: 'all' | PeerId[];
 }
 
 /** Applies command-line overrides and validates the result again. */
@@ -155,6 +198,8 @@ export function applyOverrides(scenario: Scenario, overrides: Overrides): Scenar
   const { name, ...rest } = scenario;
   const merged: Record<string, unknown> = { ...rest, name };
   for (const [key, value] of Object.entries(overrides)) if (value !== undefined) merged[key] = value;
+  // A saturation's window is each step's: `--duration` sets the step.
+  if (scenario.saturation !== undefined && overrides.durationMs !== undefined) merged.saturation = { ...scenario.saturation, stepMs: overrides.durationMs };
   if (overrides.techniques !== undefined && scenario.sweep?.techniques !== undefined) {
     const kept = scenario.sweep.techniques.filter((technique) => overrides.techniques?.includes(technique));
     merged.sweep = kept.length > 0 ? { ...scenario.sweep, techniques: kept } : undefined;
@@ -180,6 +225,13 @@ export interface RunPlan {
   heartbeatMs?: number;
   pingMs?: number;
   faults?: Scenario['faults'];
+  /** A peer server instead of pushlab's (its row stands beside `technique`). */
+  peer?: PeerId;
+  /** The network the subscribers go through; undefined for loopback (no proxy). */
+  network?: NetworkProfile;
+  /** The profile's name when the row should carry it (any scenario with a non-loopback profile). */
+  networkName?: string;
+  saturation?: Scenario['saturation'];
 }
 
 const units: Record<Exclude<keyof Variant, 'stalledShare'>, string> = { intervalMs: 'ms', holdMs: 'ms', payloadBytes: 'B', clients: 'c' };
@@ -193,18 +245,30 @@ export function variantLabel(variant: Variant): string {
   return labels.join(',');
 }
 
-/** The runs of `scenario`, in order: each technique, and each sweep variant where it applies. */
+/** The runs of `scenario`, in order: per network profile, each technique (and each sweep variant where it applies), then the peers. */
 export function expandScenario(scenario: Scenario): RunPlan[] {
   const plans: RunPlan[] = [];
-  for (const technique of scenario.techniques) {
-    const base: RunPlan = {
-      key: technique,
+  const networks: (NetworkProfile | undefined)[] = scenario.network ?? [undefined];
+  const named = networks.some((network) => network !== undefined && !isDirect(network));
+  const several = networks.length > 1;
+  const peers: PeerId[] = scenario.peers === 'all' ? [...peerIds] : (scenario.peers ?? []);
+  for (const network of networks) {
+    const suffix = (label: string | undefined): string => {
+      const parts = [label, several ? network?.name : undefined].filter((part) => part !== undefined && part !== '');
+      return parts.length > 0 ? `@${parts.join(',')}` : '';
+    };
+    const onNetwork = {
+      ...(network === undefined || isDirect(network) ? {} : { network }),
+      ...(named && network !== undefined ? { networkName: network.name } : {}),
+    };
+    const base = (technique: TechniqueId): RunPlan => ({
+      key: `${technique}${suffix(undefined)}`,
       technique,
       clients: scenario.clients,
       topics: scenario.topics,
       ratePerSecond: scenario.ratePerSecond,
       payloadBytes: scenario.payloadBytes,
-      durationMs: scenario.durationMs,
+      durationMs: scenario.saturation?.stepMs ?? scenario.durationMs,
       warmupMs: scenario.warmupMs,
       drainMs: scenario.drainMs,
       intervalMs: scenario.knobs.intervalMs,
@@ -212,16 +276,26 @@ export function expandScenario(scenario: Scenario): RunPlan[] {
       heartbeatMs: scenario.knobs.heartbeatMs,
       pingMs: scenario.knobs.pingMs,
       faults: scenario.faults,
-    };
-    const sweep = scenario.sweep;
-    if (sweep === undefined || !(sweep.techniques ?? scenario.techniques).includes(technique)) {
-      plans.push(base);
-      continue;
+      ...onNetwork,
+      ...(scenario.saturation === undefined ? {} : { saturation: scenario.saturation }),
+    });
+    for (const technique of scenario.techniques) {
+      const sweep = scenario.sweep;
+      if (sweep === undefined || !(sweep.techniques ?? scenario.techniques).includes(technique)) {
+        plans.push(base(technique));
+        continue;
+      }
+      for (const variant of sweep.variants) {
+        const { stalledShare, ...knobs } = variant;
+        const plan = base(technique);
+        const faults = stalledShare === undefined ? plan.faults : { ...plan.faults, stalledShare: stalledShare > 0 ? stalledShare : undefined };
+        plans.push({ ...plan, ...knobs, faults, key: `${technique}${suffix(variantLabel(variant))}`, variant });
+      }
     }
-    for (const variant of sweep.variants) {
-      const { stalledShare, ...knobs } = variant;
-      const faults = stalledShare === undefined ? base.faults : { ...base.faults, stalledShare: stalledShare > 0 ? stalledShare : undefined };
-      plans.push({ ...base, ...knobs, faults, key: `${technique}@${variantLabel(variant)}`, variant });
+    // Peers run the scenario's base settings only: a sweep's knobs (poll interval, hold) are pushlab's.
+    for (const peer of peers) {
+      const plan = base(peerInfo[peer].technique);
+      plans.push({ ...plan, key: `peer:${peer}${suffix(undefined)}`, peer });
     }
   }
   return plans;

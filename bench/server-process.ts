@@ -45,33 +45,40 @@ export interface ServerProcess {
   readonly pinned: boolean;
   /** Reads `/metrics`. */
   metrics(): Promise<MetricsSnapshot>;
-  /** SIGTERM, then SIGKILL after 6 s; resolves when the process has exited. */
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after 6 s; resolves with the exit code (null when killed by a signal). */
+  stop(): Promise<number | null>;
   /** SIGKILL at once, as a crash would; resolves when the process has exited. */
   kill(): Promise<void>;
 }
 
-/** Starts a server on a free port, pinned to `core` when possible; resolves once it listens. */
-export async function startServerProcess(flags: ServerFlags = {}, core = 0): Promise<ServerProcess> {
-  // Every load client comes from 127.0.0.1 and the publisher keeps its own schedule, so the
-  // per-address limits meant for the open web would measure themselves: lift them.
-  const args = ['--import', 'tsx', resolve(projectRoot, 'server/main.ts'), '--port', String(flags.port ?? 0),
-    '--publish-rate', '0', '--max-connections', '1000000', '--max-connections-per-address', '1000000'];
-  if (flags.heartbeatMs !== undefined) args.push('--heartbeat', String(flags.heartbeatMs));
-  if (flags.pingMs !== undefined) args.push('--ping', String(flags.pingMs));
-  const pinned = canPin();
+/** What `spawnServer` starts: a TypeScript program that prints `<name> listening on <url>` first. */
+export interface SpawnOptions {
+  /** The program, run with `node --import tsx`. */
+  script: string;
+  args: readonly string[];
+  /** The name in its first line (`pushlab`, `baseline` …). */
+  name: string;
+  /** Pin to this core with `taskset` where it can; undefined for no pinning. */
+  core?: number;
+}
+
+/** Starts a server program and resolves once it has printed the URL it listens on. */
+export async function spawnServer(options: SpawnOptions): Promise<ServerProcess> {
+  const args = ['--import', 'tsx', options.script, ...options.args];
+  const pinned = options.core !== undefined && canPin();
   const child: ChildProcess = pinned
-    ? spawn('taskset', ['-c', String(core), process.execPath, ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+    ? spawn('taskset', ['-c', String(options.core), process.execPath, ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(process.execPath, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);
   });
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const banner = `${options.name} listening on `;
   const url = await new Promise<string>((resolveUrl, reject) => {
     const lines = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => fail(new Error('the server did not print its URL within 15 s')), 15_000);
+    const timer = setTimeout(() => fail(new Error(`${options.name} did not print its URL within 15 s`)), 15_000);
     function fail(error: Error): void {
       clearTimeout(timer);
       child.kill('SIGKILL');
@@ -79,31 +86,43 @@ export async function startServerProcess(flags: ServerFlags = {}, core = 0): Pro
     }
     lines.once('line', (line) => {
       clearTimeout(timer);
-      const match = /^pushlab listening on (http:\/\/\S+)$/.exec(line);
-      if (match?.[1] === undefined) fail(new Error(`unexpected first line from the server: ${line}`));
-      else resolveUrl(match[1]);
+      const rest = line.startsWith(banner) ? line.slice(banner.length) : '';
+      if (!/^http:\/\/\S+$/.test(rest)) fail(new Error(`unexpected first line from ${options.name}: ${line}`));
+      else resolveUrl(rest);
     });
-    child.once('exit', (code) => fail(new Error(`the server exited with ${code} before listening`)));
+    child.once('exit', (code) => fail(new Error(`${options.name} exited with ${code} before listening`)));
   });
   child.stdout?.resume();
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
   return {
     url,
     pid: child.pid ?? -1,
     pinned,
     metrics: () => scrape(url),
     async kill() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (!running()) return;
       child.kill('SIGKILL');
       await exited;
     },
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (!running()) return child.exitCode;
       child.kill('SIGTERM');
       const force = setTimeout(() => child.kill('SIGKILL'), 6000);
-      await exited;
+      const code = await exited;
       clearTimeout(force);
+      return code;
     },
   };
+}
+
+/** Starts pushlab's server on a free port, pinned to `core` when possible; resolves once it listens. */
+export function startServerProcess(flags: ServerFlags = {}, core = 0): Promise<ServerProcess> {
+  // Every load client comes from 127.0.0.1 and the publisher keeps its own schedule, so the
+  // per-address limits meant for the open web would measure themselves: lift them.
+  const args = ['--port', String(flags.port ?? 0), '--publish-rate', '0', '--max-connections', '1000000', '--max-connections-per-address', '1000000'];
+  if (flags.heartbeatMs !== undefined) args.push('--heartbeat', String(flags.heartbeatMs));
+  if (flags.pingMs !== undefined) args.push('--ping', String(flags.pingMs));
+  return spawnServer({ script: resolve(projectRoot, 'server/main.ts'), args, name: 'pushlab', core });
 }
 
 /** The samples of one `/metrics` read, by `name{labels}` as printed, and when it was read. */

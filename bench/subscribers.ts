@@ -7,6 +7,8 @@
 import { build, type Histogram } from 'hdr-histogram-js';
 import type { PushClient, TechniqueId } from './clients/index.ts';
 import { createLoadClient } from './clients/load.ts';
+import { createPeerClient } from './peers/clients/index.ts';
+import type { PeerId } from './peers/peers.ts';
 import { scheduledNsOf } from './publisher.ts';
 import { SequenceChecker } from './sequence.ts';
 
@@ -14,6 +16,8 @@ import { SequenceChecker } from './sequence.ts';
 export interface SubscriberOptions {
   baseUrl: string;
   technique: TechniqueId;
+  /** Subscribe to this peer server (its own framing) instead of pushlab's `technique`. */
+  peer?: PeerId;
   clients: number;
   topics: readonly string[];
   intervalMs: number;
@@ -99,9 +103,12 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
       const gapsAt: number[] = [];
       let dropping = toDrop > 0;
       if (dropping) toDrop--;
-      const client = createLoadClient(
-        options.technique,
-        { baseUrl: options.baseUrl, topic, intervalMs: options.intervalMs, holdMs: options.holdMs, reconnectMs: 100, maxReconnectMs: 2000 },
+      const clientOptions = { baseUrl: options.baseUrl, topic, intervalMs: options.intervalMs, holdMs: options.holdMs, reconnectMs: 100, maxReconnectMs: 2000 };
+      // Socket.IO's websocket peer is driven by the lean client (its wire protocol on a bare
+      // ws socket): socket.io-client's own objects would make the load generator the limit.
+      const create = (handlers: Parameters<typeof createLoadClient>[2]): PushClient =>
+        options.peer === undefined ? createLoadClient(options.technique, clientOptions, handlers) : createPeerClient(options.peer, clientOptions, handlers, { socketio: 'lean' });
+      const client = create(
         {
           onMessage(message) {
             const receivedNs = process.hrtime.bigint();
