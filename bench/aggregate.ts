@@ -30,6 +30,8 @@ const formatLag = (lagMs: number): string => (lagMs >= 1000 ? `${(lagMs / 1000).
 /** What the runner measured in one run. */
 export interface RunMeasurements {
   plan: RunPlan;
+  /** CPU share of other processes on the load generator's core (the network proxy), added to the load's demand. */
+  loadCoreExtraShare?: number;
   /** The `technique` label of the server's samples: the technique, or a peer server's peer id. Default the plan's technique. */
   label?: string;
   /** Acknowledged publishes scheduled inside the window. */
@@ -103,7 +105,7 @@ export function aggregate(m: RunMeasurements): TechniqueResult {
   const loadCpuShare = per(m.loadCpuMicros / 1e6, windowSeconds);
   // What each side asked of its core: the time it ran plus the time it waited to run.
   const serverDemand = serverCpuShare + (m.serverWaitShare ?? 0);
-  const loadDemand = Math.max(m.loadElu, loadCpuShare + (m.loadWaitShare ?? 0));
+  const loadDemand = Math.max(m.loadElu, loadCpuShare + (m.loadWaitShare ?? 0) + (m.loadCoreExtraShare ?? 0));
   const notes = [...m.notes];
   if (deliveries === 0) notes.push('nothing was delivered in the window: per-message figures are 0, not measured');
   if (rssConnected < rssIdle) {

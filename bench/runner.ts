@@ -296,6 +296,8 @@ async function measureWindow(rig: Rig, rate: number, flags: ServerFlags): Promis
     serverWaitShare,
     loadWaitShare,
     notes,
+    // The proxy runs on the load generator's core: what it takes counts in the load's demand.
+    ...(extra.proxyCpuShare === undefined ? {} : { loadCoreExtraShare: extra.proxyCpuShare }),
   });
   return { ...row, ...extra };
 }

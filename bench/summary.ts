@@ -111,6 +111,38 @@ export function renderSummary(result: RunResult): string {
     '',
     ...describeBottlenecks(result),
   ];
+  const saturated = Object.entries(result.techniques).filter(([, r]) => r.saturation !== undefined);
+  if (saturated.length > 0) {
+    out.push(
+      '',
+      'Saturation (the rate each row sustained on the same subscribers, and why the next step failed):',
+      renderTable(
+        ['run', 'sustained msg/s', 'deliveries/s', 'steps', 'next step'],
+        saturated.map(([key, r]) => {
+          const s = r.saturation as NonNullable<typeof r.saturation>;
+          const last = s.steps.at(-1);
+          return [key, `${s.ceilingAbove ? '≥ ' : ''}${s.sustainedRatePerSecond}`, String(Math.round(s.sustainedDeliveredPerSecond)), String(s.steps.length), s.ceilingAbove ? '(none failed)' : `${last?.ratePerSecond}: ${last?.reason}`];
+        }),
+      ),
+    );
+  }
+  if (result.networks !== undefined) {
+    out.push(
+      '',
+      'Network emulation (user-space delay proxy on the load core), checked before the runs:',
+      renderTable(
+        ['profile', 'promised RTT ms', 'measured RTT ms', 'ratio', 'down rate', 'up rate'],
+        Object.values(result.networks).map((c) => [
+          c.profile,
+          c.promisedRttMs.toFixed(1),
+          c.measuredRttMs.toFixed(1),
+          c.rttRatio === undefined ? '-' : c.rttRatio.toFixed(3),
+          c.down?.ratio === undefined ? '-' : c.down.ratio.toFixed(3),
+          c.up?.ratio === undefined ? '-' : c.up.ratio.toFixed(3),
+        ]),
+      ),
+    );
+  }
   const notes = Object.entries(result.techniques).flatMap(([key, r]) => (r.notes ?? []).map((note) => `${key}: ${note}`));
   if (notes.length > 0) out.push('', 'Notes:', ...notes.map((note) => `  - ${note}`));
   if (result.capacity !== undefined) {

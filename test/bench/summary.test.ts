@@ -25,6 +25,34 @@ describe('the summary printer', () => {
     expect(describeBottlenecks(calm)).toEqual([expect.stringMatching(/^Bottleneck: none/)]);
   });
 
+  it('lists each saturation row with the rate it sustained and why the next step failed, and the network checks', () => {
+    const sse = fixture.techniques.sse!;
+    const step = { expected: 10, delivered: 10, lost: 0, latencyMs: { p50: 1, p99: 2 }, publishLagMs: { p50: 1, p99: 1 } };
+    const run = {
+      ...fixture,
+      networks: { broadband: { profile: 'broadband', method: 'user-space proxy' as const, promisedRttMs: 30.03, measuredRttMs: 30.4, rttP90Ms: 31, rttRatio: 1.012, rounds: 20, proxyCpuMs: 12 } },
+      techniques: {
+        sse: {
+          ...sse,
+          saturation: {
+            p99BoundMs: 1000,
+            publishLagBoundMs: 250,
+            steps: [
+              { ...step, ratePerSecond: 100, deliveredPerSecond: 100_000, sustained: true },
+              { ...step, ratePerSecond: 200, deliveredPerSecond: 150_000, sustained: false, reason: 'p99 latency 1500 ms, past the 1000 ms bound' },
+            ],
+            sustainedRatePerSecond: 100,
+            sustainedDeliveredPerSecond: 100_000,
+            ceilingAbove: false,
+          },
+        },
+      },
+    };
+    const text = renderSummary(runResultSchema.parse(run));
+    expect(text).toMatch(/^sse\s+100\s+100000\s+2\s+200: p99 latency 1500 ms, past the 1000 ms bound$/m);
+    expect(text).toMatch(/^broadband\s+30\.0\s+30\.4\s+1\.012\s+-\s+-$/m);
+  });
+
   it('aligns columns', () => {
     expect(renderTable(['a', 'bb'], [['xyz', '1'], ['q', '22']])).toBe('a    bb\n---  --\nxyz   1\nq    22');
     expect([formatBytes(512), formatBytes(20 * 1024), formatBytes(3 * 1024 * 1024)]).toEqual(['512 B', '20.0 KiB', '3.0 MiB']);
