@@ -1,6 +1,6 @@
 /** Small helpers the chart builders share: colours per row, when to use a log scale, label room. */
 import * as Plot from '@observablehq/plot';
-import { techniqueColor } from './format.ts';
+import { baselinePeer, techniqueColor } from './format.ts';
 import type { Row } from './model.ts';
 import { textWidthPx } from './svg.ts';
 
@@ -39,16 +39,31 @@ function mix(hex: string, toward: string, amount: number): string {
   return `#${channels.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
 }
 
+/** A peer's colour (issue #8): the baseline near-black, Socket.IO a light tint and SockJS a dark shade of its technique's hue. */
+export function peerColor(peer: string, technique: string): string {
+  if (peer === baselinePeer) return '#3b3f45';
+  const base = techniqueColor(technique);
+  if (peer.startsWith('socketio')) return mix(base, '#ffffff', 0.55);
+  if (peer.startsWith('sockjs')) return mix(base, '#000000', 0.45);
+  return mix(base, '#9498a0', 0.6);
+}
+
 /**
  * A colour per row: the technique's colour when it has one row, shades of it (light to dark,
- * in row order) when a sweep gives it several, so a technique keeps its hue everywhere.
+ * in row order) when a sweep or several networks give it more, so a technique keeps its hue
+ * everywhere. A peer's rows are shaded the same way around the peer's colour.
  */
 export function rowColors(rows: readonly Row[]): Map<string, string> {
-  const byTechnique = new Map<string, Row[]>();
-  for (const row of rows) byTechnique.set(row.result.technique, [...(byTechnique.get(row.result.technique) ?? []), row]);
+  const groups = new Map<string, { base: string; rows: Row[] }>();
+  for (const row of rows) {
+    const { peer, technique } = row.result;
+    const id = peer === undefined ? technique : `peer:${peer}:${technique}`;
+    const group = groups.get(id) ?? { base: peer === undefined ? techniqueColor(technique) : peerColor(peer, technique), rows: [] };
+    group.rows.push(row);
+    groups.set(id, group);
+  }
   const colors = new Map<string, string>();
-  for (const [technique, group] of byTechnique) {
-    const base = techniqueColor(technique);
+  for (const { base, rows: group } of groups.values()) {
     group.forEach((row, i) => {
       if (group.length === 1) colors.set(row.key, base);
       else {

@@ -6,8 +6,9 @@ import * as Plot from '@observablehq/plot';
 import { axisLabel, axisScale, decadeBelow, formatTick, logAxis, rowColors, rowLabelMarginPx } from './chart-kit.ts';
 import { formatNumber } from './format.ts';
 import type { Row } from './model.ts';
+import { coreRows } from './rows.ts';
 import { sweepCharts } from './sweeps.ts';
-import { chartWidthPx, renderChart, type Chart, type ChartSpec } from './svg.ts';
+import { chartWidthPx, peerDash, renderChart, type Chart, type ChartSpec } from './svg.ts';
 
 const barHeightPx = 26;
 const axisRoomPx = 56;
@@ -56,11 +57,12 @@ function cdfChart(slug: string, rows: readonly Row[]): ChartSpec | undefined {
   const x = axisScale('x', points.map((p) => p.ms).filter((ms) => ms > 0), 'latency', 'ms', { low: 0.9, high: 1.1 });
   const shown = x.log ? points.filter((p) => p.ms > 0) : points;
   const colors = rowColors(withCdf);
+  const peers = new Set(withCdf.filter((row) => row.result.peer !== undefined).map((row) => row.key));
   return {
     id: `${slug}-cdf`,
     title: 'Latency distribution (CDF) per technique',
     caption: 'For each latency on the x axis, the share of messages delivered at least that fast. Further left is faster; a long flat tail on the right is a slow minority.',
-    legend: withCdf.map((row) => ({ label: row.key, color: colors.get(row.key) ?? 'grey', shape: 'line' as const })),
+    legend: withCdf.map((row) => ({ label: row.key, color: colors.get(row.key) ?? 'grey', shape: row.result.peer === undefined ? ('line' as const) : ('dash' as const) })),
     plot: {
       height: 340,
       marginLeft: 48,
@@ -68,12 +70,25 @@ function cdfChart(slug: string, rows: readonly Row[]): ChartSpec | undefined {
       x: { ...x.scale, labelAnchor: 'center' },
       y: { domain: [0, 100], label: 'messages delivered at least this fast (%)', grid: true },
       color: { domain: withCdf.map((r) => r.key), range: withCdf.map((r) => colors.get(r.key) ?? 'grey') },
-      marks: [...x.marks, Plot.ruleY([0]), Plot.line(shown, { x: 'ms', y: 'percentile', z: 'row', stroke: 'row', strokeWidth: 2, curve: 'monotone-x' })],
+      marks: [
+        ...x.marks,
+        Plot.ruleY([0]),
+        Plot.line(
+          shown.filter((p) => !peers.has(p.row)),
+          { x: 'ms', y: 'percentile', z: 'row', stroke: 'row', strokeWidth: 2, curve: 'monotone-x' },
+        ),
+        // A peer's line is dashed, so it reads as a reference beside pushlab's own.
+        Plot.line(
+          shown.filter((p) => peers.has(p.row)),
+          { x: 'ms', y: 'percentile', z: 'row', stroke: 'row', strokeWidth: 2, strokeDasharray: peerDash, curve: 'monotone-x' },
+        ),
+      ],
     },
   };
 }
 
-interface BarOptions {
+/** What a bar chart shows and how each row's bar is read. */
+export interface BarOptions {
   id: string;
   title: string;
   caption: string;
@@ -84,7 +99,8 @@ interface BarOptions {
   tick?: { value: (row: Row) => number; label: string; barLabel: string };
 }
 
-function barChart(rows: readonly Row[], options: BarOptions): ChartSpec | undefined {
+/** One bar per row in the row's colour, with its value printed at the end; a log axis when the values span it. */
+export function barChart(rows: readonly Row[], options: BarOptions): ChartSpec | undefined {
   const colors = rowColors(rows);
   const bars = rows
     .map((row) => ({ row: row.key, value: options.value(row), color: colors.get(row.key) ?? 'grey' }))
@@ -128,7 +144,8 @@ export function buildCharts(slug: string, rows: readonly Row[]): Chart[] {
   const specs: (ChartSpec | undefined)[] = [
     latencyChart(slug, rows),
     cdfChart(slug, rows),
-    ...sweepCharts(slug, rows),
+    // Sweeps compare pushlab's own settings on one network; peers and networks have their sections.
+    ...sweepCharts(slug, coreRows(rows)),
     barChart(rows, {
       id: `${slug}-requests`,
       title: 'HTTP requests per delivered message',

@@ -33,6 +33,18 @@ function range(values: readonly number[], format: (v: number) => string): string
   return low === high ? format(low) : `${format(low)} to ${format(high)}`;
 }
 
+/** What the rows are: `techniques`, or `rows (techniques, settings and networks)` when they vary more than the technique. */
+function rowKinds(rows: readonly Row[]): string {
+  const kinds = [
+    'techniques',
+    rows.some((row) => row.result.variant !== undefined) ? 'settings' : '',
+    rows.some((row) => row.result.peer !== undefined) ? 'peer servers' : '',
+    new Set(rows.map((row) => row.result.network ?? 'loopback')).size > 1 ? 'networks' : '',
+  ].filter((kind) => kind !== '');
+  if (kinds.length === 1) return 'techniques';
+  return `rows (${kinds.slice(0, -1).join(', ')} and ${kinds.at(-1) ?? ''})`;
+}
+
 /** What was done to get the numbers of `run`, in a few sentences with its parameters. */
 export function explainMeasurement(run: RunResult, rows: readonly Row[]): Text[] {
   const { environment: env } = run;
@@ -48,7 +60,7 @@ export function explainMeasurement(run: RunResult, rows: readonly Row[]): Text[]
   const rate = numberParam(params, names.rate) ?? (durationMs !== undefined && durationMs > 0 && published[0] !== undefined ? published[0] / (durationMs / 1000) : undefined);
   if (rows.length > 0) {
     lines.push(
-      `${formatCount(rows.length)} ${rows.some((row) => row.result.variant !== undefined) ? 'rows (techniques and settings)' : 'techniques'}, ` +
+      `${formatCount(rows.length)} ${rowKinds(rows)}, ` +
         `each with its own subscribers: ${range(clients, formatCount)} clients each` +
         `${topics === undefined ? '' : ` on ${formatCount(topics)} topic${topics === 1 ? '' : 's'}`}, one connection each.`,
     );
@@ -68,10 +80,17 @@ export function explainMeasurement(run: RunResult, rows: readonly Row[]): Text[]
     (s) => s !== '',
   );
   const intervals = rows.flatMap((row) => (row.result.variant?.intervalMs === undefined ? [] : [row.result.variant.intervalMs]));
-  if (intervals.length > 1) knobs.push(`short polling swept from every ${range(intervals, formatDuration)}`);
+  if (new Set(intervals).size > 1) knobs.push(`short polling swept from every ${range(intervals, formatDuration)}`);
   const payloads = rows.flatMap((row) => (row.result.variant?.payloadBytes === undefined ? [] : [row.result.variant.payloadBytes]));
-  if (payloads.length > 1) knobs.push(`payloads swept from ${range(payloads, formatBytes)}`);
+  if (new Set(payloads).size > 1) knobs.push(`payloads swept from ${range(payloads, formatBytes)}`);
   if (knobs.length > 0) lines.push(`Knobs: ${knobs.join('; ')}.`);
+  const networks = new Set(rows.map((row) => row.result.network ?? 'loopback'));
+  const [only] = networks;
+  if (networks.size === 1 && only !== undefined && only !== 'loopback') {
+    lines.push(
+      `The subscribers reached the server over an emulated ${only} network: a user-space delay proxy on the load generator’s core held each direction for half the round trip and paced each connection to the profile’s rates.`,
+    );
+  }
   lines.push(
     'Latency runs from each message’s scheduled publish time to its receipt on the same monotonic clock, so a late publish is charged to the technique ' +
       '(no coordinated omission); every subscriber checks the sequence of ids for loss, duplicates and disorder.',
@@ -94,7 +113,9 @@ export function explainMeasurement(run: RunResult, rows: readonly Row[]): Text[]
 /** The first row with deliveries in the report, to give the definitions a real number. */
 function example(scenarios: readonly ScenarioReport[]): { scenario: string; row: Row } | undefined {
   for (const s of scenarios) {
-    const row = s.rows.find((r) => r.result.delivered > 0 && r.result.latencyMs.p99 > 0);
+    // pushlab's own rows first: a peer's figure would not explain pushlab's.
+    const usable = (r: Row): boolean => r.result.delivered > 0 && r.result.latencyMs.p99 > 0;
+    const row = s.rows.find((r) => r.result.peer === undefined && usable(r)) ?? s.rows.find(usable);
     if (row !== undefined) return { scenario: s.scenario, row };
   }
   return undefined;

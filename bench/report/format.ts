@@ -93,10 +93,60 @@ export function variantText(row: TechniqueResult): string {
   return parts.join(', ');
 }
 
-/** A row in prose: `short polling at 1 s`, `SSE`. */
-export function rowName(row: TechniqueResult): string {
+/**
+ * Peer servers (issue #8) in the order their rows follow a pushlab row, with their names in
+ * prose; the baseline stands beside every technique and is listed last in a scenario.
+ */
+const peerNames: Record<string, string> = {
+  'socketio-websocket': 'Socket.IO (websocket)',
+  'socketio-polling': 'Socket.IO (polling)',
+  'sockjs-websocket': 'SockJS (websocket)',
+  'sockjs-eventsource': 'SockJS (eventsource)',
+  'sockjs-htmlfile': 'SockJS (htmlfile)',
+  'sockjs-xhr-streaming': 'SockJS (xhr-streaming)',
+  'sockjs-jsonp-polling': 'SockJS (jsonp-polling)',
+  'sockjs-xhr-polling': 'SockJS (xhr-polling)',
+  baseline: 'baseline (raw TCP)',
+};
+
+/** The peer id of the machine's ceiling: a raw `node:net` fan-out server. */
+export const baselinePeer = 'baseline';
+
+/** The human name of a peer id: `socketio-websocket` → `Socket.IO (websocket)`; an unknown id reads `peer <id>`. */
+export function peerName(peer: string): string {
+  return peerNames[peer] ?? `peer ${peer}`;
+}
+
+/** Where a peer's rows come after its pushlab row: in the order of `peerNames`, unknown peers after, the baseline never (it is last in the scenario). */
+export function peerRank(peer: string): number {
+  const index = Object.keys(peerNames).indexOf(peer);
+  return index === -1 ? Object.keys(peerNames).length : index;
+}
+
+/** Network profiles (issue #7) in increasing round-trip time. */
+export const networkOrder = ['loopback', 'lan', 'broadband', 'mobile-4g', 'mobile-3g'] as const;
+
+/** A row's network: `loopback` when the row names none. */
+export function networkOf(row: TechniqueResult): string {
+  return row.network ?? 'loopback';
+}
+
+/** Where a profile sorts: by `networkOrder`, unknown (custom) profiles after the stock ones. */
+export function networkRank(network: string): number {
+  const index = (networkOrder as readonly string[]).indexOf(network);
+  return index === -1 ? networkOrder.length : index;
+}
+
+/** A row in prose without its network: `short polling at 1 s`, `SSE`, `SockJS (eventsource)`. */
+export function seriesName(row: TechniqueResult): string {
+  const base = row.peer === undefined ? techniqueName(row.technique) : peerName(row.peer);
   const variant = variantText(row);
-  return variant === '' ? techniqueName(row.technique) : `${techniqueName(row.technique)} ${variant}`;
+  return variant === '' ? base : `${base} ${variant}`;
+}
+
+/** A row in prose: `short polling at 1 s`, `SSE`, `SSE over broadband`, `Socket.IO (websocket)`. */
+export function rowName(row: TechniqueResult): string {
+  return row.network === undefined ? seriesName(row) : `${seriesName(row)} over ${row.network}`;
 }
 
 /** Capitalises the first letter, for a sentence that starts with a row name. */

@@ -2,7 +2,7 @@
  * Renders the report model as one self-contained HTML page: inline CSS, inline SVG charts,
  * no scripts and nothing fetched, so it reads the same offline, without JavaScript and on paper.
  */
-import type { Chart, ReportModel, ScenarioReport, Table, Text } from './model.ts';
+import type { Chart, ReportModel, ScenarioReport, Section, Table, Text } from './model.ts';
 import { escapeXml } from './svg.ts';
 
 /** Report text to HTML: escaped, then `**bold**` and `` `code` `` marks turned into elements. */
@@ -38,6 +38,18 @@ function callout(heading: string, alerts: readonly Text[]): string {
   return `<aside class="callout" aria-label="${escapeXml(heading)}"><p class="callout-title">⚠ ${escapeXml(heading)}</p>${list(alerts.map((a) => `⚠ ${a}`))}</aside>`;
 }
 
+/** A section of a scenario (networks, peers, saturation): its text, charts, then tables. */
+function section(part: Section): string {
+  return [
+    `<section id="${part.id}" aria-labelledby="${part.id}-heading">`,
+    `<h3 id="${part.id}-heading">${escapeXml(part.title)}</h3>`,
+    list(part.text),
+    part.charts.length > 0 ? `<div class="charts">${part.charts.map(figure).join('\n')}</div>` : '',
+    ...part.tables.map(htmlTable),
+    '</section>',
+  ].join('\n');
+}
+
 function scenarioSection(s: ScenarioReport): string {
   return [
     `<section id="${s.slug}" aria-labelledby="${s.slug}-heading">`,
@@ -45,6 +57,7 @@ function scenarioSection(s: ScenarioReport): string {
     s.alerts.length > 0 ? callout(s.alerts.length === 1 ? 'A problem in this run' : `${s.alerts.length} problems in this run`, s.alerts) : '',
     '<h3>How it was measured</h3>',
     list(s.measured),
+    ...s.sections.map(section),
     s.charts.length > 0 ? `<h3>Charts</h3>\n<div class="charts">${s.charts.map(figure).join('\n')}</div>` : '',
     '<h3>Tables</h3>',
     ...s.tables.map(htmlTable),

@@ -9,9 +9,9 @@ import { basename, join } from 'node:path';
 import { runResultSchema, type RunResult } from '../results.ts';
 import { renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
-import { buildReport } from './model.ts';
+import { buildReport, chartsOf } from './model.ts';
 
-export { buildReport, groupRuns, orderRows, type ReportModel, type ScenarioReport, type Row, type Chart, type Table } from './model.ts';
+export { buildReport, chartsOf, groupRuns, orderRows, type ReportModel, type ScenarioReport, type Section, type Row, type Chart, type Table } from './model.ts';
 export { renderHtml } from './html.ts';
 export { renderMarkdown } from './markdown.ts';
 
@@ -34,7 +34,7 @@ export async function writeReport({ runs, outDir }: WriteReportOptions): Promise
   const model = buildReport(runs);
   const chartDir = join(outDir, 'charts');
   await mkdir(chartDir, { recursive: true });
-  const charts = model.scenarios.flatMap((s) => s.charts);
+  const charts = model.scenarios.flatMap(chartsOf);
   const wanted = new Set(charts.map((chart) => basename(chart.file)));
   for (const name of await readdir(chartDir)) {
     if (name.endsWith('.svg') && !wanted.has(name)) await rm(join(chartDir, name));

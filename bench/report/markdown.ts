@@ -1,5 +1,5 @@
 /** Renders the report model as Markdown: tables as pipe tables, charts as links to the SVG files beside it. */
-import type { ReportModel, ScenarioReport, Table, Text } from './model.ts';
+import type { ReportModel, ScenarioReport, Section, Table, Text } from './model.ts';
 
 /** Escapes what would break a pipe-table cell; the report's inline marks stay as they are Markdown already. */
 function cell(text: Text): string {
@@ -18,10 +18,19 @@ function list(items: readonly Text[]): string {
   return items.map((item) => `- ${item}`).join('\n');
 }
 
+/** A section of a scenario (networks, peers, saturation): its text, charts, then tables. */
+function section(part: Section): string[] {
+  const lines = [`### ${part.title}`, '', list(part.text), ''];
+  for (const chart of part.charts) lines.push(`![${chart.title}](${chart.file})`, '', `*${chart.caption}*`, '');
+  for (const table of part.tables) lines.push(markdownTable(table), '');
+  return lines;
+}
+
 function scenarioSection(s: ScenarioReport): string {
   const parts = [`## ${s.scenario}`, ''];
   if (s.alerts.length > 0) parts.push(`> **⚠ ${s.alerts.length === 1 ? 'A problem' : `${s.alerts.length} problems`} in this run**`, '>', ...s.alerts.map((a) => `> - ⚠ ${a}`), '');
   parts.push('### How it was measured', '', list(s.measured), '');
+  for (const part of s.sections) parts.push(...section(part));
   if (s.charts.length > 0) {
     parts.push('### Charts', '');
     for (const chart of s.charts) parts.push(`![${chart.title}](${chart.file})`, '', `*${chart.caption}*`, '');

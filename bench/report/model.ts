@@ -7,7 +7,11 @@ import type { RunResult, TechniqueResult } from '../results.ts';
 import { buildCharts } from './charts.ts';
 import { explainMeasurement, explainReading } from './explain.ts';
 import { alertsOf, changesOf, findingsOf, type Change } from './findings.ts';
-import { rowName, slug, techniqueOrder } from './format.ts';
+import { networkOf, rowName, slug } from './format.ts';
+import { networkFindings, networkSection } from './networks.ts';
+import { peerPairs, peerSection, targetChecks, targetSummary } from './peers.ts';
+import { compareRows, coreRows, networksOf, seriesKey } from './rows.ts';
+import { saturationSection } from './saturation.ts';
 import type { Chart } from './svg.ts';
 import { environmentTable, scenarioTables, type Table } from './tables.ts';
 
@@ -25,9 +29,22 @@ export type Text = string;
 export interface Row {
   /** The key in the results JSON: `sse`, `short-poll@250ms`. */
   key: string;
-  /** In prose: `short polling at 250 ms`. */
+  /** The key without the network, the same for one technique and setting over every network: `sse@broadband` → `sse`. */
+  series: string;
+  /** In prose: `short polling at 250 ms`, `SSE over broadband`, `Socket.IO (websocket)`. */
   name: string;
   result: TechniqueResult;
+}
+
+/** A part of a scenario that only some runs have (networks, peers, saturation): its own text, charts and tables. */
+export interface Section {
+  /** Unique in the report; an anchor in the HTML. */
+  id: string;
+  title: string;
+  /** What the section shows and what the numbers say, computed from the run. */
+  text: Text[];
+  charts: Chart[];
+  tables: Table[];
 }
 
 /** The reported run of one scenario. */
@@ -46,8 +63,15 @@ export interface ScenarioReport {
   changes: Change[];
   /** "How it was measured", with this run's numbers. */
   measured: Text[];
+  /** Networks, peers, saturation: present only when the run has their data. */
+  sections: Section[];
   charts: Chart[];
   tables: Table[];
+}
+
+/** Every chart of a scenario: its sections' first, then its own, as the renderers show them. */
+export function chartsOf(s: ScenarioReport): Chart[] {
+  return [...s.sections.flatMap((section) => section.charts), ...s.charts];
 }
 
 /** Everything the report shows. */
@@ -87,19 +111,22 @@ export function groupRuns(runs: readonly RunResult[]): Map<string, RunResult[]> 
   );
 }
 
-/** Rows in reading order: by technique (oldest trick first), then by the varied knob, then by key. */
+/** Rows in reading order: by technique, pushlab before its peers, the baseline last; then network, knob, key (rows.ts). */
 export function orderRows(techniques: RunResult['techniques']): Row[] {
-  const rank = (technique: string): number => {
-    const index = (techniqueOrder as readonly string[]).indexOf(technique);
-    return index === -1 ? techniqueOrder.length : index;
-  };
-  const knob = (row: TechniqueResult): number => {
-    const v = row.variant;
-    return v?.intervalMs ?? v?.payloadBytes ?? v?.clients ?? v?.holdMs ?? -1;
-  };
   return Object.entries(techniques)
-    .map(([key, result]) => ({ key, name: rowName(result), result }))
-    .sort((a, b) => rank(a.result.technique) - rank(b.result.technique) || knob(a.result) - knob(b.result) || a.key.localeCompare(b.key));
+    .map(([key, result]) => ({ key, series: seriesKey(key, result), name: rowName(result), result }))
+    .sort(compareRows);
+}
+
+/**
+ * The rows the general findings compare: pushlab's own over the fastest network (peers and
+ * networks have their sections); a run of peers only is compared among its peers.
+ */
+function compared(rows: readonly Row[]): Row[] {
+  const core = coreRows(rows);
+  if (core.length > 0) return core;
+  const [fastest] = networksOf(rows);
+  return rows.filter((row) => networkOf(row.result) === fastest);
 }
 
 /** Builds the report of `runs`: the newest run per scenario, compared with the one before it. */
@@ -112,6 +139,7 @@ export function buildReport(runs: readonly RunResult[]): ReportModel {
     const rows = orderRows(run.techniques);
     const id = slug(scenario);
     const changes = previous === undefined ? [] : changesOf(rows, previous);
+    const sections = [networkSection(id, run, rows), peerSection(id, rows), saturationSection(id, rows)].filter((x): x is Section => x !== undefined);
     scenarios.push({
       scenario,
       slug: id,
@@ -119,11 +147,12 @@ export function buildReport(runs: readonly RunResult[]): ReportModel {
       ...(previous === undefined ? {} : { previous }),
       rows,
       alerts: alertsOf(rows),
-      findings: findingsOf(rows, changes, previous),
+      findings: [...findingsOf(compared(rows), changes, previous), ...networkFindings(run, rows), ...targetSummary(targetChecks(rows, peerPairs(rows)))],
       changes,
       measured: explainMeasurement(run, rows),
+      sections,
       charts: buildCharts(id, rows),
-      tables: scenarioTables(id, run, rows, changes, previous),
+      tables: scenarioTables(id, run, rows, changes, previous, !sections.some((section) => section.id === `${id}-networks`)),
     });
   }
   const newest = scenarios.reduce((a, b) => (startedAtMs(b.run) > startedAtMs(a.run) ? b : a));

@@ -15,7 +15,7 @@ export interface LegendItem {
   label: string;
   color: string;
   /** How the swatch is drawn. Default `rect`. */
-  shape?: 'rect' | 'line' | 'dot' | 'tick';
+  shape?: 'rect' | 'line' | 'dash' | 'dot' | 'tick';
 }
 
 /** A chart to draw: what it is called and what Plot should draw. */
@@ -40,6 +40,9 @@ export interface Chart {
   /** The standalone SVG document (no XML declaration, so it can be inlined in HTML as is). */
   svg: string;
 }
+
+/** The dash of a peer's line (issue #8), in charts and legends alike. */
+export const peerDash = '5,3';
 
 /** Default chart width in pixels. */
 export const chartWidthPx = 720;
@@ -71,6 +74,7 @@ function legendSvg(items: readonly LegendItem[], widthPx: number): { svg: string
     const mid = y + legendRowPx / 2;
     const shape = item.shape ?? 'rect';
     if (shape === 'line') parts.push(`<line x1="${x}" x2="${x + 16}" y1="${mid}" y2="${mid}" stroke="${color}" stroke-width="2.5"/>`);
+    else if (shape === 'dash') parts.push(`<line x1="${x}" x2="${x + 16}" y1="${mid}" y2="${mid}" stroke="${color}" stroke-width="2.5" stroke-dasharray="${peerDash}"/>`);
     else if (shape === 'dot') parts.push(`<circle cx="${x + 8}" cy="${mid}" r="5" fill="${color}"/>`);
     else if (shape === 'tick') parts.push(`<line x1="${x + 8}" x2="${x + 8}" y1="${mid - 7}" y2="${mid + 7}" stroke="${color}" stroke-width="2"/>`);
     else parts.push(`<rect x="${x}" y="${mid - 6}" width="16" height="12" fill="${color}"/>`);

@@ -7,6 +7,7 @@ import type { RunResult, TechniqueResult } from '../results.ts';
 import type { Change } from './findings.ts';
 import { formatCount, formatDelta, formatNumber } from './format.ts';
 import type { Row, Text } from './model.ts';
+import { networkChecksTable } from './networks.ts';
 
 export interface Column {
   header: string;
@@ -89,6 +90,8 @@ const busy: Field[] = [
   { header: 'server CPU (% of a core)', value: (r) => r.serverCpuShare, format: (v) => formatNumber(v * 100) },
   { header: 'load CPU (% of a core)', value: (r) => r.loadCpuShare, format: (v) => formatNumber(v * 100) },
   { header: 'load event loop busy (%)', value: (r) => r.loadElu, format: (v) => formatNumber(v * 100) },
+  { header: 'delay proxy CPU (% of a core)', value: (r) => r.proxyCpuShare, format: (v) => formatNumber(v * 100) },
+  { header: 'delay proxy CPU (ms)', value: (r) => r.proxyCpuMs },
   { header: 'bottleneck', value: (r) => (r.bottleneck === 'load' ? '**load** ⚠' : r.bottleneck), align: 'left' },
   { header: 'notes', value: (r) => r.notes?.join(' '), align: 'left' },
 ];
@@ -126,7 +129,15 @@ function changeCell(change: Change, label: string): string {
 }
 
 /** The tables of one scenario's run: parameters, delivery, latency, cost, load, capacity, change. */
-export function scenarioTables(slug: string, run: RunResult, rows: readonly Row[], changes: readonly Change[], previous?: RunResult): Table[] {
+export function scenarioTables(
+  slug: string,
+  run: RunResult,
+  rows: readonly Row[],
+  changes: readonly Change[],
+  previous?: RunResult,
+  /** Whether the network checks go here: not when the Networks section shows them. Default true. */
+  withNetworkChecks = true,
+): Table[] {
   const tables: Table[] = [
     {
       id: `${slug}-params`,
@@ -158,6 +169,8 @@ export function scenarioTables(slug: string, run: RunResult, rows: readonly Row[
       ]),
     });
   }
+  const checks = withNetworkChecks ? networkChecksTable(slug, run) : undefined;
+  if (checks !== undefined) tables.push(checks);
   if (previous !== undefined && changes.length > 0) {
     tables.push({
       id: `${slug}-change`,

@@ -7,6 +7,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeReport, type WrittenReport } from '../../bench/report/index.ts';
 import { describeBrowser, launchBrowser } from '../helpers/browser.ts';
+import { networksRun, peersRun } from '../helpers/report-runs.ts';
 import { fixtureRuns } from '../helpers/results-fixtures.ts';
 
 describeBrowser('the HTML report in Chromium', () => {
@@ -62,6 +63,28 @@ describeBrowser('the HTML report in Chromium', () => {
     expect(problems).toEqual([]);
     expect(requests).toEqual([pathToFileURL(written.htmlPath).href]);
     await page.close();
+  });
+
+  it('shows the Networks, Peers and Saturation sections with their charts drawn and every id unique', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pushlab-report-sections-'));
+    try {
+      const report = await writeReport({ runs: [peersRun(), networksRun()], outDir: dir });
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      await page.goto(pathToFileURL(report.htmlPath).href, { waitUntil: 'load' });
+      const headings = await page.$$eval('section section > h3', (h3s) => h3s.map((h) => h.textContent));
+      expect(headings).toEqual(['Networks', 'Peers', 'Peers', 'Saturation']);
+      const drawn = await page.$$eval('figure.chart > svg[role="img"]', (svgs) => svgs.map((svg) => svg.querySelectorAll('svg svg circle, svg svg path, svg svg rect').length));
+      expect(drawn).toHaveLength(report.charts.length);
+      for (const marks of drawn) expect(marks).toBeGreaterThan(3);
+      const ids = await page.$$eval('[id]', (elements) => elements.map((element) => element.id));
+      expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+      expect(problems).toEqual([]);
+      await page.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('writes each chart as a standalone SVG file that parses as XML', async () => {

@@ -28,6 +28,11 @@ describe('report model', () => {
     expect(scenario('poll-interval-sweep').previous).toBeUndefined();
   });
 
+  it('gives results without peers, networks or saturation none of their sections', () => {
+    for (const s of model.scenarios) expect(s.sections, s.scenario).toEqual([]);
+    expect(markdown).not.toMatch(/### (Networks|Peers|Saturation)/);
+  });
+
   it('orders sweep rows by technique, then by the swept knob', () => {
     expect(scenario('poll-interval-sweep').rows.map((r) => r.key)).toEqual([
       'short-poll@100ms',
