@@ -29,6 +29,8 @@ export const saturationStepSchema = z.object({
   publishLagMs: z.object({ p50: z.number(), p99: z.number() }),
   serverCpuShare: z.number().optional(),
   loadCpuShare: z.number().optional(),
+  /** Which side limited the step (as a row's `bottleneck`): a step lost to a saturated load generator says nothing of the server. */
+  bottleneck: z.enum(['server', 'load', 'none']).optional(),
   /** Whether the step kept up: nothing lost, p99 within the bound, publisher on schedule. */
   sustained: z.boolean(),
   /** Why it did not, in words. */
@@ -91,6 +93,7 @@ export const techniqueResultSchema = z.object({
   payloadShare: z.number(),
   emptyResponses: z.number().int().nonnegative().optional(),
   serverCpuMsPer1kMessages: z.number(),
+  /** Server RSS with every subscriber connected and idle (before the first publish) minus RSS before they connected, ÷ subscribers. */
   serverRssBytesPerConnection: z.number(),
   /** Wire bytes (in + out) per subscriber per second over the window: polls and heartbeats when idle. */
   bytesPerConnectionPerSecond: z.number().optional(),

@@ -90,7 +90,7 @@ export interface ReportModel {
 }
 
 /** The standard suite in the order a reader meets it; other scenarios follow alphabetically. */
-export const scenarioOrder = ['smoke', 'chat', 'ticker', 'idle', 'poll-interval-sweep', 'payload-sweep'];
+export const scenarioOrder = ['smoke', 'chat', 'ticker', 'idle', 'poll-interval-sweep', 'payload-sweep', 'networks', 'saturation', 'churn', 'slow-consumer', 'restart'];
 
 function startedAtMs(run: RunResult): number {
   const ms = Date.parse(run.startedAt);

@@ -68,7 +68,13 @@ function stopText(row: Row): Text | undefined {
   const s = row.result.saturation;
   if (s === undefined) return undefined;
   const failed = firstFailure(s);
-  const why = failed?.reason === undefined ? '' : `: ${failed.reason}`;
+  const limit =
+    failed?.bottleneck === 'load'
+      ? ' (the load generator was saturated at that step: the limit may be the clients, not the server)'
+      : failed?.bottleneck === 'server'
+        ? ' (the server was saturated at that step)'
+        : '';
+  const why = failed?.reason === undefined ? limit : `: ${failed.reason}${limit}`;
   const last = s.steps.at(-1);
   if (failed === undefined) {
     return last === undefined

@@ -87,8 +87,8 @@ describe('the Peers section', () => {
     const text = peers.text.join('\n');
     expect(text).toContain('**Short of target**: WebSocket sustained 400,000 deliveries/s against 800,000 for baseline (raw TCP): 0.5× (target ≥ 0.8×).');
     expect(text).toContain('**Short of target**: WebSocket sustained 400,000 deliveries/s against 100,000 for Socket.IO (websocket): 4× (target ≥ 5×).');
-    expect(text).toContain('**Short of target**: SSE held 14.6 KiB per connection (measured with messages flowing, not idle) against 11.7 KiB for Socket.IO (websocket)');
-    expect(text).toContain('Target met: long polling held 5.86 KiB per connection');
+    expect(text).toContain('**Short of target**: SSE held 14.6 KiB per idle connection against 11.7 KiB for Socket.IO (websocket)');
+    expect(text).toContain('Target met: long polling held 5.86 KiB per idle connection');
     expect(text).toMatch(/Not settled: SSE sustained 800,000 deliveries\/s .* Both ceilings are above the highest step tried/);
     expect(text).toContain('The load generator was the bottleneck for SSE: the ratio is bounded by the load generator, not the server.');
     // Shortfalls come before the targets met.

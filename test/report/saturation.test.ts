@@ -52,6 +52,15 @@ describe('a saturation row that sustained no step', () => {
     expect(renderMarkdown(buildReport(runs))).toContain('| SSE | 2 | 1,000 → 2,000 | none | none | – | 1,000 | p99 420 ms over the 250 ms bound |');
   });
 
+  it('says when the failing step was lost to a saturated load generator', () => {
+    const base = saturation([100, 200], 100);
+    const steps = base.steps.map((step) => (step.sustained ? step : { ...step, bottleneck: 'load' as const }));
+    const s = only([run('overload', { sse: row('sse', { saturation: { ...base, steps } }) })]);
+    expect(s.sections[0]?.text[1]).toBe(
+      'SSE sustained 100 msg/s (100,000 deliveries/s) and failed at 200 msg/s: p99 420 ms over the 250 ms bound (the load generator was saturated at that step: the limit may be the clients, not the server).',
+    );
+  });
+
   it('renders a saturation run with no steps at all', () => {
     const empty = { p99BoundMs: 250, publishLagBoundMs: 50, steps: [], sustainedRatePerSecond: 0, sustainedDeliveredPerSecond: 0, ceilingAbove: false };
     const s = only([run('empty', { sse: row('sse', { saturation: empty }) })]);
