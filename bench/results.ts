@@ -29,6 +29,9 @@ export const saturationStepSchema = z.object({
   publishLagMs: z.object({ p50: z.number(), p99: z.number() }),
   serverCpuShare: z.number().optional(),
   loadCpuShare: z.number().optional(),
+  /** Share of the step each side waited for its core (other processes): a step failed under contention proves little. */
+  serverWaitShare: z.number().optional(),
+  loadWaitShare: z.number().optional(),
   /** Which side limited the step (as a row's `bottleneck`): a step lost to a saturated load generator says nothing of the server. */
   bottleneck: z.enum(['server', 'load', 'none']).optional(),
   /** Whether the step kept up: nothing lost, p99 within the bound, publisher on schedule. */

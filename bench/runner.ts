@@ -338,6 +338,8 @@ async function saturate(rig: Rig, flags: ServerFlags): Promise<TechniqueResult> 
       publishLagMs: { p50: row.publishLagMs?.p50 ?? 0, p99: row.publishLagMs?.p99 ?? 0 },
       ...(row.serverCpuShare === undefined ? {} : { serverCpuShare: row.serverCpuShare }),
       ...(row.loadCpuShare === undefined ? {} : { loadCpuShare: row.loadCpuShare }),
+      ...(row.serverWaitShare === undefined ? {} : { serverWaitShare: row.serverWaitShare }),
+      ...(row.loadWaitShare === undefined ? {} : { loadWaitShare: row.loadWaitShare }),
       ...(row.bottleneck === undefined ? {} : { bottleneck: row.bottleneck }),
       ...verdict,
     });
