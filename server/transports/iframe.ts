@@ -53,8 +53,8 @@ export function createIframeTransport(context: TransportContext, router: Router)
     const sink = openStream(ctx, 'text/html; charset=utf-8', () => stream.cleanup());
     const stream = new PushStream(context, 'iframe', sink, framing);
     sink.write(preamble(callback));
-    // Not awaited: Koa starts piping the body only once this handler returns, and a long
-    // replay paces itself by that pipe.
+    // Not awaited: Koa's part ends when the handler returns; the stream owns the response
+    // from here, and a long replay paces itself by the socket.
     stream.start(topic, since).catch(logStartError);
   });
 }

@@ -39,8 +39,8 @@ export function createSseTransport(context: TransportContext, router: Router): v
     const sink = openStream(ctx, 'text/event-stream; charset=utf-8', () => stream.cleanup());
     const stream = new PushStream(context, 'sse', sink, framing);
     sink.write(`retry: ${context.options.sseRetryMs}\n\n`);
-    // Not awaited: Koa starts piping the body only once this handler returns, and a long
-    // replay paces itself by that pipe.
+    // Not awaited: Koa's part ends when the handler returns; the stream owns the response
+    // from here, and a long replay paces itself by the socket.
     stream.start(topic, since).catch(logStartError);
   });
 }
