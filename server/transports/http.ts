@@ -1,5 +1,6 @@
 /** Koa plumbing shared by the HTTP transports: client-gone detection and streaming bodies. */
 import type { Context } from 'koa';
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Replay } from '../hub.ts';
 import type { Technique } from '../metrics.ts';
@@ -25,6 +26,15 @@ export function onResponseClose(ctx: Context): (listener: () => void) => () => v
   };
 }
 
+/**
+ * The query of `ctx`, parsed for this call only: `ctx.URL` would keep a URL, its search
+ * params and their strings on the context (about 0.5 KiB) for as long as a held or
+ * streaming response stays open.
+ */
+export function queryOf(ctx: Context): URLSearchParams {
+  return new URLSearchParams(ctx.querystring);
+}
+
 /** Counts a poll answer: a gap, an empty answer, the messages it carries. */
 export function countAnswer(context: TransportContext, technique: Technique, replay: Replay): void {
   if (replay.gap) context.metrics.gap(technique);
@@ -37,7 +47,7 @@ export function countAnswer(context: TransportContext, technique: Technique, rep
  * engine.io): parse `topic`/`since`/`timeout`, admit, hold until there is an answer, count it.
  */
 export async function heldPoll(context: TransportContext, technique: Technique, ctx: Context): Promise<Replay> {
-  const query = ctx.URL.searchParams;
+  const query = queryOf(ctx);
   const topic = parseTopic(query);
   const since = parseSince(query);
   const holdMs = parseTimeout(query, context.options.holdMs, context.options.maxHoldMs);
@@ -71,14 +81,34 @@ export function openStream(ctx: Context, type: string, onClose: () => void): Str
   res.once('close', onClose);
   // A HEAD request gets the headers only (as Koa would answer it); its stream closes with it.
   if (ctx.method === 'HEAD') res.end();
-  return {
-    socket,
-    write: (chunk) => {
-      if (!res.writableEnded) res.write(chunk);
-    },
-    // The response's own buffer and the socket's (`writableLength` adds the two).
-    pending: () => res.writableLength,
-    end: () => res.end(),
-    destroy: () => socket.destroy(),
-  };
+  return new ResponseSink(res, socket);
+}
+
+/**
+ * A streaming response as a sink. A class, not an object of arrow functions: its methods
+ * are shared by every connection rather than made for each (and under tsx, which keeps
+ * function names, each such arrow also carried a name property: about 1 KiB a connection).
+ */
+class ResponseSink implements StreamSink {
+  constructor(
+    private readonly res: ServerResponse,
+    readonly socket: Socket,
+  ) {}
+
+  write(chunk: Buffer | string): void {
+    if (!this.res.writableEnded) this.res.write(chunk);
+  }
+
+  /** The response's own buffer and the socket's (`writableLength` adds the two). */
+  pending(): number {
+    return this.res.writableLength;
+  }
+
+  end(): void {
+    this.res.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
 }
