@@ -14,7 +14,7 @@ import { createPages } from './pages.ts';
 import { ClientError } from './transports/query.ts';
 import { createConnectionLimiter, createRateLimiter, isAuthorized, isOriginAllowed, type Rejection } from './limits.ts';
 import type { Closable, TransportContext } from './transports/shared.ts';
-import { createFlusher } from './transports/stream.ts';
+import { createFlusher, createHeartbeat } from './transports/stream.ts';
 import { createShortPollTransport } from './transports/short-poll.ts';
 import { createLongPollTransport } from './transports/long-poll.ts';
 import { createJsonpTransport } from './transports/jsonp.ts';
@@ -65,6 +65,7 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
     options,
     connections,
     flusher: createFlusher(),
+    heartbeat: createHeartbeat(options.heartbeatMs),
     limiter: createConnectionLimiter(options.maxConnections, options.maxConnectionsPerAddress, reject),
     checkPublish(address, token) {
       if (!isAuthorized(options.publishToken, token)) {

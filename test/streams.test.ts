@@ -1,5 +1,6 @@
 /** What only the streaming transports do: headers, heartbeats, the iframe byte limit, pings. */
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { record } from './helpers/clients.ts';
@@ -74,6 +75,25 @@ describe('iframe', () => {
     expect(client.client.requests).toBeGreaterThan(2);
     expect(await server.metric('pushlab_requests_total', 'iframe')).toBe(client.client.requests);
     client.client.close();
+  });
+});
+
+describe.each(['sse', 'iframe'] as const)('%s HEAD', (technique) => {
+  it('answers with the headers only and keeps no stream open on a kept-alive socket', async () => {
+    server = await startServer({ heartbeatMs: 20 });
+    const { hostname, port } = new URL(server.url);
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.write(`HEAD /api/${technique} HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
+    await until(() => received.includes('\r\n\r\n'), 'the response head');
+    await until(async () => (await server.metric('pushlab_open_connections', technique)) === 0, 'the stream to close');
+    // Heartbeats would have followed by now: the response carries no body.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(received.endsWith('\r\n\r\n')).toBe(true);
+    expect(socket.destroyed).toBe(false);
+    socket.destroy();
   });
 });
 

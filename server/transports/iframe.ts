@@ -11,7 +11,7 @@ import type { StreamFraming } from './stream.ts';
 import { parseCallback, parseSince, parseTopic } from './query.ts';
 import { scriptSafe, scriptSafeJson } from './shared.ts';
 import { logStartError, PushStream } from './stream.ts';
-import { admit, openStream } from './http.ts';
+import { admit, openStream, queryOf } from './http.ts';
 
 /** The function on the parent page called when a request names none. */
 export const defaultIframeCallback = 'pushlabIframe';
@@ -45,7 +45,7 @@ export function createIframeTransport(context: TransportContext, router: Router)
     maxBytes: context.options.iframeMaxBytes,
   };
   router.get('/api/iframe', (ctx) => {
-    const query = ctx.URL.searchParams;
+    const query = queryOf(ctx);
     const callback = parseCallback(query, defaultIframeCallback);
     const topic = parseTopic(query);
     const since = parseSince(query);
@@ -53,8 +53,8 @@ export function createIframeTransport(context: TransportContext, router: Router)
     const sink = openStream(ctx, 'text/html; charset=utf-8', () => stream.cleanup());
     const stream = new PushStream(context, 'iframe', sink, framing);
     sink.write(preamble(callback));
-    // Not awaited: Koa starts piping the body only once this handler returns, and a long
-    // replay paces itself by that pipe.
+    // Not awaited: Koa's part ends when the handler returns; the stream owns the response
+    // from here, and a long replay paces itself by the socket.
     stream.start(topic, since).catch(logStartError);
   });
 }

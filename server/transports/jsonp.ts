@@ -8,7 +8,7 @@ import type Router from '@koa/router';
 import type { TransportContext } from './shared.ts';
 import { parseCallback } from './query.ts';
 import { pollBody } from './shared.ts';
-import { heldPoll } from './http.ts';
+import { heldPoll, queryOf } from './http.ts';
 
 /** The JavaScript body: `/**\/` first defuses the Rosetta Flash family of content sniffing attacks. */
 export function frame(callback: string, body: string): string {
@@ -18,7 +18,7 @@ export function frame(callback: string, body: string): string {
 /** Registers `GET /api/jsonp?callback&topic&since&timeout`. */
 export function createJsonpTransport(context: TransportContext, router: Router): void {
   router.get('/api/jsonp', async (ctx) => {
-    const callback = parseCallback(ctx.URL.searchParams);
+    const callback = parseCallback(queryOf(ctx));
     const replay = await heldPoll(context, 'jsonp', ctx);
     ctx.type = 'application/javascript; charset=utf-8';
     // Without nosniff a browser could be talked into reading the answer as another type.

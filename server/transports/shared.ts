@@ -8,7 +8,7 @@ import type { Hub, HubMessage, Replay } from '../hub.ts';
 import type { Metrics, Technique } from '../metrics.ts';
 import type { ServerOptions } from '../options.ts';
 import type { ConnectionLimiter } from '../limits.ts';
-import type { Flusher } from './stream.ts';
+import type { Flusher, Heartbeat } from './stream.ts';
 import { frameOnce } from '../hub.ts';
 
 /** Anything the server must end when it shuts down. */
@@ -25,6 +25,8 @@ export interface TransportContext {
   /** Open held and streaming connections, ended on shutdown. */
   readonly connections: Set<Closable>;
   readonly flusher: Flusher;
+  /** Beats every stream with a heartbeat, every `options.heartbeatMs`. */
+  readonly heartbeat: Heartbeat;
   /** Admission of held and streaming connections. */
   readonly limiter: ConnectionLimiter;
   /** Throws a `ClientError` (401, 429) unless `address` may publish now with `token`. */

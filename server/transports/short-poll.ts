@@ -6,12 +6,13 @@ import type Router from '@koa/router';
 import type { TransportContext } from './shared.ts';
 import { parseSince, parseTopic } from './query.ts';
 import { pollBody } from './shared.ts';
-import { countAnswer } from './http.ts';
+import { countAnswer, queryOf } from './http.ts';
 
 /** Registers `GET /api/short-poll?topic&since`. */
 export function createShortPollTransport(context: TransportContext, router: Router): void {
   router.get('/api/short-poll', async (ctx) => {
-    const replay = await context.hub.since(parseTopic(ctx.URL.searchParams), parseSince(ctx.URL.searchParams));
+    const query = queryOf(ctx);
+    const replay = await context.hub.since(parseTopic(query), parseSince(query));
     countAnswer(context, 'short-poll', replay);
     ctx.type = 'application/json';
     ctx.body = pollBody(replay);

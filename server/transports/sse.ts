@@ -8,7 +8,7 @@ import type { TransportContext } from './shared.ts';
 import type { StreamFraming } from './stream.ts';
 import { ClientError, parseCursor, parseSince, parseTopic } from './query.ts';
 import { logStartError, PushStream } from './stream.ts';
-import { admit, openStream } from './http.ts';
+import { admit, openStream, queryOf } from './http.ts';
 
 /** `id:` then `data:`; the envelope is single-line JSON, so one `data:` line suffices. */
 export function frame(message: HubMessage): Buffer {
@@ -28,7 +28,7 @@ const framing: StreamFraming = {
 /** Registers `GET /api/sse?topic&since` (`Last-Event-ID` wins over `since`). */
 export function createSseTransport(context: TransportContext, router: Router): void {
   router.get('/api/sse', (ctx) => {
-    const query = ctx.URL.searchParams;
+    const query = queryOf(ctx);
     const topic = parseTopic(query);
     const lastEventId = ctx.get('Last-Event-ID');
     const since = lastEventId !== '' ? parseCursor(lastEventId, 'Last-Event-ID') : parseSince(query);
@@ -39,8 +39,8 @@ export function createSseTransport(context: TransportContext, router: Router): v
     const sink = openStream(ctx, 'text/event-stream; charset=utf-8', () => stream.cleanup());
     const stream = new PushStream(context, 'sse', sink, framing);
     sink.write(`retry: ${context.options.sseRetryMs}\n\n`);
-    // Not awaited: Koa starts piping the body only once this handler returns, and a long
-    // replay paces itself by that pipe.
+    // Not awaited: Koa's part ends when the handler returns; the stream owns the response
+    // from here, and a long replay paces itself by the socket.
     stream.start(topic, since).catch(logStartError);
   });
 }

@@ -37,6 +37,43 @@ export function createFlusher(): Flusher {
   };
 }
 
+/** What a heartbeat beats: a stream that queues its keep-alive bytes. */
+export interface Beating {
+  beat(): void;
+}
+
+/** Per-server heartbeat: one timer beats every stream that has a heartbeat. */
+export interface Heartbeat {
+  add(stream: Beating): void;
+  delete(stream: Beating): void;
+}
+
+/**
+ * Beats the registered streams every `intervalMs`, with one timer per server rather than one
+ * per stream (a timer and its closure for each of thousands of idle streams). The timer runs
+ * only while a stream is registered. All streams beat in the same turn, so a beat costs what
+ * one published message costs: one coalesced write per stream.
+ */
+export function createHeartbeat(intervalMs: number): Heartbeat {
+  const streams = new Set<Beating>();
+  let timer: NodeJS.Timeout | undefined;
+  function beat(): void {
+    for (const stream of streams) stream.beat();
+  }
+  return {
+    add(stream) {
+      streams.add(stream);
+      timer ??= setInterval(beat, intervalMs);
+    },
+    delete(stream) {
+      if (streams.delete(stream) && streams.size === 0 && timer !== undefined) {
+        clearInterval(timer);
+        timer = undefined;
+      }
+    },
+  };
+}
+
 /** Where a stream's bytes go: the transport's view of one connection. */
 export interface StreamSink {
   readonly socket: Socket;
@@ -80,7 +117,7 @@ const maxHeldWhileCatchingUp = 1024;
  * never trips the slow-consumer bound, and memory stays bounded (the messages are the
  * hub's). Once caught up, a connection whose unsent buffer passes the bound is cut off.
  */
-export class PushStream implements Closable {
+export class PushStream implements Closable, Beating {
   private readonly queue: (Buffer | string)[] = [];
   private queuedBytes = 0;
   private queuedMessages = 0;
@@ -92,7 +129,6 @@ export class PushStream implements Closable {
   private heldOverflow = false;
   private closed = false;
   private unsubscribe: (() => void) | undefined;
-  private heartbeat: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
 
   constructor(
@@ -103,10 +139,12 @@ export class PushStream implements Closable {
   ) {
     context.connections.add(this);
     context.metrics.open(technique, 1);
-    if (framing.heartbeat !== undefined) {
-      const beat = framing.heartbeat;
-      this.heartbeat = setInterval(() => this.enqueue(beat, 0), context.options.heartbeatMs);
-    }
+    if (framing.heartbeat !== undefined) context.heartbeat.add(this);
+  }
+
+  /** Queues the framing's heartbeat (called by the server's `Heartbeat`). */
+  beat(): void {
+    if (this.framing.heartbeat !== undefined) this.enqueue(this.framing.heartbeat, 0);
   }
 
   /** Subscribes to `topic` and replays what follows `cursor` (undefined: from now on). */
@@ -243,7 +281,7 @@ export class PushStream implements Closable {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe?.();
-    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    this.context.heartbeat.delete(this);
     this.context.flusher.cancel(this);
     this.queue.length = 0;
     this.held = [];
