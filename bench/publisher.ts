@@ -1,6 +1,6 @@
 /**
  * The publisher: `POST /api/publish` on a fixed schedule. Message k is due at
- * `start + k / rate`; its payload carries that *scheduled* `process.hrtime.bigint()`, so a
+ * `start + k / rate` (in bursts: the burst's first message's time); its payload carries that *scheduled* `process.hrtime.bigint()`, so a
  * publish that goes out late is charged from when it should have gone (no coordinated
  * omission). Topics take turns (round robin).
  */
@@ -33,7 +33,12 @@ export interface PublisherOptions {
   topics: readonly string[];
   ratePerSecond: number;
   payloadBytes: number;
-  /** Requests in flight at most (keep-alive sockets). Default 8. */
+  /**
+   * Messages published together, due at the same scheduled time: a burst of `burst` every
+   * `burst / ratePerSecond` seconds, as a ticker's updates come in bursts. Default 1 (evenly spaced).
+   */
+  burst?: number;
+  /** Requests in flight at most (keep-alive sockets). Default 8, or `burst` when larger. */
   sockets?: number;
 }
 
@@ -60,7 +65,9 @@ export interface Publisher {
 
 /** Starts publishing now; message 0 is due at once. */
 export function startPublisher(options: PublisherOptions): Publisher {
-  const agent = new Agent({ keepAlive: true, maxSockets: options.sockets ?? 8 });
+  const burst = options.burst ?? 1;
+  if (!Number.isInteger(burst) || burst < 1) throw new RangeError('burst must be a positive integer');
+  const agent = new Agent({ keepAlive: true, maxSockets: options.sockets ?? Math.max(8, burst) });
   const published: Published[] = [];
   const startNs = process.hrtime.bigint();
   const periodNs = options.ratePerSecond > 0 ? 1e9 / options.ratePerSecond : Infinity;
@@ -71,7 +78,7 @@ export function startPublisher(options: PublisherOptions): Publisher {
   let timer: NodeJS.Timeout | undefined;
   let settle: (() => void) | undefined;
 
-  const dueNs = (k: number): bigint => startNs + BigInt(Math.round(k * periodNs));
+  const dueNs = (k: number): bigint => startNs + BigInt(Math.round((k - (k % burst)) * periodNs));
 
   function send(k: number): void {
     const scheduledNs = dueNs(k);

@@ -134,7 +134,7 @@ async function measureWindow(rig: Rig, rate: number, flags: ServerFlags): Promis
   const errorsBefore = subs.errors;
   subs.histogram.reset();
 
-  const publisher = startPublisher({ baseUrl: rig.server.url, topics, ratePerSecond: rate, payloadBytes: plan.payloadBytes });
+  const publisher = startPublisher({ baseUrl: rig.server.url, topics, ratePerSecond: rate, payloadBytes: plan.payloadBytes, burst: plan.burst });
   const startNs = publisher.startNs + BigInt(plan.warmupMs) * 1_000_000n;
   const endNs = startNs + BigInt(plan.durationMs) * 1_000_000n;
   subs.measure({ startNs, endNs });
@@ -144,7 +144,8 @@ async function measureWindow(rig: Rig, rate: number, flags: ServerFlags): Promis
   // and the first measured one, and a little after the last delivery, so that a poll cycle
   // (delivery, then the next request) is not cut in two at either edge. At 1 msg/s that edge
   // would otherwise be a quarter of a 4-message window.
-  const periodMs = rate > 0 ? 1000 / rate : Infinity;
+  // A burst's messages share one due time: the quiet points lie between bursts.
+  const periodMs = rate > 0 ? (1000 * (plan.burst ?? 1)) / rate : Infinity;
   const edgeNs = BigInt(Math.round(Math.min(periodMs / 2, plan.warmupMs / 2, 500) * 1e6));
   const settleMs = Math.min(periodMs / 2, 100);
   progress({ type: 'phase', run: plan.key, phase: 'warm-up', total: plan.warmupMs - Number(edgeNs / 1_000_000n), unit: 'ms' });

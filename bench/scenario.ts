@@ -46,6 +46,8 @@ export const scenarioSchema = z.strictObject({
   topics: positiveInt.default(1),
   /** Messages per second, over all topics together (round robin). 0 publishes nothing. */
   ratePerSecond: z.number().nonnegative().max(100_000),
+  /** Messages published together at one scheduled time: a burst of this many every burst/rate seconds. Default 1 (evenly spaced). */
+  burst: positiveInt.max(1000).default(1),
   /** Bytes of each message's `data` JSON: the timestamp plus padding. Default 256. */
   payloadBytes: z.number().int().min(64).max(60_000).default(256),
   /** The measured window. */
@@ -216,6 +218,8 @@ export interface RunPlan {
   clients: number;
   topics: number;
   ratePerSecond: number;
+  /** Messages per burst (1: evenly spaced). Default 1. */
+  burst?: number;
   payloadBytes: number;
   durationMs: number;
   warmupMs: number;
@@ -267,6 +271,7 @@ export function expandScenario(scenario: Scenario): RunPlan[] {
       clients: scenario.clients,
       topics: scenario.topics,
       ratePerSecond: scenario.ratePerSecond,
+      ...(scenario.burst > 1 ? { burst: scenario.burst } : {}),
       payloadBytes: scenario.payloadBytes,
       durationMs: scenario.saturation?.stepMs ?? scenario.durationMs,
       warmupMs: scenario.warmupMs,
