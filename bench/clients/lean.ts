@@ -80,16 +80,30 @@ export class LeanIframeClient extends BaseClient {
   }
 
   private feed(text: string): void {
-    this.buffer += text;
-    let start = this.buffer.indexOf('<script>c(');
-    while (start !== -1) {
-      const end = this.buffer.indexOf(')</script>', start);
-      if (end === -1) break;
-      this.receive(JSON.parse(this.buffer.slice(start + 10, end)) as Envelope | Control);
-      start = this.buffer.indexOf('<script>c(', end);
-    }
-    this.buffer = start === -1 ? '' : this.buffer.slice(start);
+    const { values, rest } = parseIframeCalls(this.buffer + text);
+    this.buffer = rest;
+    for (const value of values) this.receive(value);
   }
+}
+
+const callOpen = '<script>c(';
+const callClose = ')</script>';
+
+/**
+ * The `c(...)` calls complete in `buffer` (an iframe document so far), and what to keep for
+ * the next chunk: from the first incomplete call, or the tail that may begin one (a chunk
+ * can end anywhere, even inside `<script>c(`).
+ */
+export function parseIframeCalls(buffer: string): { values: (Envelope | Control)[]; rest: string } {
+  const values: (Envelope | Control)[] = [];
+  let start = buffer.indexOf(callOpen);
+  while (start !== -1) {
+    const end = buffer.indexOf(callClose, start);
+    if (end === -1) return { values, rest: buffer.slice(start) };
+    values.push(JSON.parse(buffer.slice(start + callOpen.length, end)) as Envelope | Control);
+    start = buffer.indexOf(callOpen, end);
+  }
+  return { values, rest: buffer.slice(Math.max(0, buffer.length - (callOpen.length - 1))) };
 }
 
 type PollBody = { messages: Envelope[]; cursor: number; gap?: boolean };

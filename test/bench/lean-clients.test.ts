@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LeanIframeClient, LeanJsonpClient, LeanLongPollClient, LeanShortPollClient, LeanSseClient } from '../../bench/clients/lean.ts';
+import { LeanIframeClient, LeanJsonpClient, LeanLongPollClient, LeanShortPollClient, LeanSseClient, parseIframeCalls } from '../../bench/clients/lean.ts';
 import { ResponseDecoder } from '../../bench/clients/raw-http.ts';
 import { LeanWebSocketClient, clientFrame, readFrames } from '../../bench/clients/lean-ws.ts';
 import type { BaseClient, ClientOptions, Envelope } from '../../bench/clients/index.ts';
@@ -248,5 +248,28 @@ describe('the response decoder', () => {
     decoder.feed(Buffer.from('HTTP/1.1 404 Not Found\r\nContent-Length: 5\r\n\r\nnope!'));
     expect([decoder.status, text]).toEqual([404, 'nope!']);
     expect(() => new ResponseDecoder(() => {}).feed(Buffer.from('SSH-2.0-OpenSSH\r\n\r\n'))).toThrow(/not an HTTP response/);
+  });
+});
+
+describe('the lean iframe parser', () => {
+  // A document as the server writes it: preamble with padding, a cursor call, two messages.
+  const calls = [{ type: 'cursor', cursor: 3 }, { id: 4, topic: 'lobby', data: { text: ')</script' }, t: 1 }, { id: 5, topic: 'lobby', data: 'c(', t: 2 }];
+  const document =
+    '<!doctype html><script>var c=parent.cb;</script>\n<!--' + ' '.repeat(64) + '-->\n' +
+    calls.map((call) => `<script>c(${JSON.stringify(call).replace(/</g, '\\u003c')})</script>\n`).join('');
+
+  it('finds every call however the document is split, even inside <script>c(', () => {
+    for (let split = 0; split <= document.length; split++) {
+      for (const second of [split, Math.min(document.length, split + 5)]) {
+        const values: unknown[] = [];
+        let rest = '';
+        for (const piece of [document.slice(0, split), document.slice(split, second), document.slice(second)]) {
+          const parsed = parseIframeCalls(rest + piece);
+          values.push(...parsed.values);
+          rest = parsed.rest;
+        }
+        expect(values, `split at ${split} and ${second}`).toEqual(calls);
+      }
+    }
   });
 });
