@@ -46,6 +46,9 @@ function createBars(stream: NodeJS.WriteStream): ProgressSink {
       case 'run-end':
         stream.write(`${runEndLine(event.run, event.result)}\n`);
         break;
+      case 'run-failed':
+        stream.write(`${event.run}: FAILED, not measured: ${event.error}\n`);
+        break;
     }
   };
 }
@@ -69,6 +72,9 @@ function createLines(stream: NodeJS.WriteStream): ProgressSink {
         break;
       case 'run-end':
         stream.write(`${runEndLine(event.run, event.result)}\n`);
+        break;
+      case 'run-failed':
+        stream.write(`${event.run}: FAILED, not measured: ${event.error}\n`);
         break;
     }
   };

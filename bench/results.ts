@@ -164,6 +164,8 @@ export const runResultSchema = z.object({
   /** Issue #7: the check of each emulated network profile of the run (RTT and rate measured through the proxy), by profile name. */
   networks: z.record(z.string(), networkCheckSchema).optional(),
   techniques: z.record(z.string(), techniqueResultSchema),
+  /** Rows that could not be measured (their server or clients failed), by key, with the error: the other rows still ran. */
+  failed: z.record(z.string(), z.string()).optional(),
   /** autocannon request/response capacity of the polling endpoints and publish. */
   capacity: z
     .record(

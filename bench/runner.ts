@@ -35,7 +35,8 @@ export type ProgressEvent =
   | { type: 'phase'; run: string; phase: Phase; total: number; unit: 'clients' | 'ms' | 'endpoints' | 'checks' }
   | { type: 'update'; value: number }
   | { type: 'phase-end' }
-  | { type: 'run-end'; run: string; result: TechniqueResult };
+  | { type: 'run-end'; run: string; result: TechniqueResult }
+  | { type: 'run-failed'; run: string; error: string };
 
 /** Options of `runPlan`, `runScenario` and `runBenchmark`. */
 export interface RunOptions {
@@ -447,7 +448,18 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     progress({ type: 'phase-end' });
   }
   const techniques: Record<string, TechniqueResult> = {};
-  for (const plan of plans) techniques[plan.key] = await runPlan(plan, options);
+  const failed: Record<string, string> = {};
+  for (const plan of plans) {
+    // One row that cannot run (a server that does not start, clients that never subscribe)
+    // must not cost the rows already measured: it is recorded, and the run goes on.
+    try {
+      techniques[plan.key] = await runPlan(plan, options);
+    } catch (error) {
+      const message = (error as Error).message.split('\n')[0] ?? String(error);
+      failed[plan.key] = message;
+      progress({ type: 'run-failed', run: plan.key, error: message });
+    }
+  }
 
   let capacity: RunResult['capacity'];
   if (scenario.capacityMs > 0) {
@@ -477,6 +489,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     params,
     ...(Object.keys(networks).length > 0 ? { networks } : {}),
     techniques,
+    ...(Object.keys(failed).length > 0 ? { failed } : {}),
     ...(capacity === undefined ? {} : { capacity }),
   });
 }

@@ -143,6 +143,9 @@ export function renderSummary(result: RunResult): string {
       ),
     );
   }
+  if (result.failed !== undefined) {
+    out.push('', 'NOT MEASURED (the row failed; the others ran):', ...Object.entries(result.failed).map(([key, error]) => `  - ${key}: ${error}`));
+  }
   const notes = Object.entries(result.techniques).flatMap(([key, r]) => (r.notes ?? []).map((note) => `${key}: ${note}`));
   if (notes.length > 0) out.push('', 'Notes:', ...notes.map((note) => `  - ${note}`));
   if (result.capacity !== undefined) {

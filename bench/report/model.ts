@@ -146,7 +146,7 @@ export function buildReport(runs: readonly RunResult[]): ReportModel {
       run,
       ...(previous === undefined ? {} : { previous }),
       rows,
-      alerts: alertsOf(rows),
+      alerts: [...Object.entries(run.failed ?? {}).map(([key, error]) => `\`${key}\` was **not measured**: ${error}.`), ...alertsOf(rows)],
       findings: [...findingsOf(compared(rows), changes, previous), ...networkFindings(run, rows), ...targetSummary(targetChecks(rows, peerPairs(rows)))],
       changes,
       measured: explainMeasurement(run, rows),

@@ -53,6 +53,12 @@ describe('the summary printer', () => {
     expect(text).toMatch(/^broadband\s+30\.0\s+30\.4\s+1\.012\s+-\s+-$/m);
   });
 
+  it('lists rows that failed, so a run with one broken row still shows the others', () => {
+    const text = renderSummary(runResultSchema.parse({ ...fixture, failed: { 'iframe@mobile-3g': 'timed out after 17200 ms waiting for 50 iframe@mobile-3g clients to subscribe' } }));
+    expect(text).toContain('NOT MEASURED (the row failed; the others ran):\n  - iframe@mobile-3g: timed out after 17200 ms');
+    for (const key of Object.keys(fixture.techniques)) expect(text).toMatch(new RegExp(`^${key} `, 'm'));
+  });
+
   it('aligns columns', () => {
     expect(renderTable(['a', 'bb'], [['xyz', '1'], ['q', '22']])).toBe('a    bb\n---  --\nxyz   1\nq    22');
     expect([formatBytes(512), formatBytes(20 * 1024), formatBytes(3 * 1024 * 1024)]).toEqual(['512 B', '20.0 KiB', '3.0 MiB']);

@@ -189,3 +189,15 @@ describe('a run with nothing delivered (idle connections)', () => {
     expect(renderHtml(idle)).toContain('<figure class="chart" id="chart-idle-memory">');
   });
 });
+
+describe('a run with a row that failed', () => {
+  it('says loudly which row was not measured, in both formats', async () => {
+    const [first] = await fixtureRuns();
+    if (first === undefined) throw new Error('no fixture');
+    const model = buildReport([{ ...first, failed: { 'sse@mobile-3g': 'timed out after 17200 ms waiting for 50 sse@mobile-3g clients to subscribe' } }]);
+    const alert = '`sse@mobile-3g` was **not measured**: timed out after 17200 ms waiting for 50 sse@mobile-3g clients to subscribe.';
+    expect(model.scenarios[0]?.alerts[0]).toBe(alert);
+    expect(renderMarkdown(model)).toContain('was **not measured**: timed out after 17200 ms');
+    expect(renderHtml(model)).toContain('was <strong>not measured</strong>: timed out after 17200 ms');
+  });
+});
