@@ -15,7 +15,8 @@ import { aggregate } from './aggregate.ts';
 import { measureCapacity } from './capacity.ts';
 import { describeEnvironment } from './environment.ts';
 import { startPublisher } from './publisher.ts';
-import { runResultSchema, type RunResult, type Saturation, type SaturationStep, type TechniqueResult } from './results.ts';
+import { runResultSchema, type RunResult, type TechniqueResult } from './results.ts';
+import { saturate } from './saturation.ts';
 import { expandScenario, type RunPlan, type Scenario } from './scenario.ts';
 import { readSchedstat, waitShare } from './schedstat.ts';
 import { canPin, sample, startServerProcess, type MetricsSnapshot, type ServerFlags, type ServerProcess } from './server-process.ts';
@@ -120,12 +121,12 @@ interface Rig {
 }
 
 /**
- * One measured window at `rate` on a rig: publish (warm-up, then the window), drain, and
+ * One measured window of `durationMs` at `rate` on a rig: publish (warm-up, then the window), drain, and
  * aggregate into a row. Faults of the plan (restart, stalled, churn, samples) are applied.
  */
-async function measureWindow(rig: Rig, rate: number, flags: ServerFlags): Promise<TechniqueResult> {
+async function measureWindow(rig: Rig, rate: number, durationMs: number, flags: ServerFlags): Promise<TechniqueResult> {
   const { topics, progress } = rig;
-  const plan: RunPlan = { ...rig.plan, ratePerSecond: rate };
+  const plan: RunPlan = { ...rig.plan, ratePerSecond: rate, durationMs };
   const restartAtMs = plan.faults?.restartAtMs;
   const subs = rig.subscribers;
   const notes = [...rig.notes];
@@ -304,69 +305,6 @@ async function measureWindow(rig: Rig, rate: number, flags: ServerFlags): Promis
   return { ...row, ...extra };
 }
 
-/** Whether a saturation step kept up, and why not. */
-export function judgeStep(row: TechniqueResult, bounds: { p99BoundMs: number; publishLagBoundMs: number }): { sustained: boolean; reason?: string } {
-  if (row.lost > 0) return { sustained: false, reason: `${row.lost} deliveries still missing after the drain` };
-  if (row.latencyMs.p99 > bounds.p99BoundMs) return { sustained: false, reason: `p99 latency ${Math.round(row.latencyMs.p99)} ms, past the ${bounds.p99BoundMs} ms bound` };
-  const lag = row.publishLagMs?.p99 ?? 0;
-  if (lag > bounds.publishLagBoundMs) return { sustained: false, reason: `the publisher fell behind its schedule (p99 lag ${Math.round(lag)} ms, bound ${bounds.publishLagBoundMs} ms)` };
-  return { sustained: true };
-}
-
-/**
- * Raises the rate step by step on one rig until a step is not sustained; the row is the
- * highest sustained step's (or the first step's) with every step in `saturation`.
- */
-async function saturate(rig: Rig, flags: ServerFlags): Promise<TechniqueResult> {
-  const config = rig.plan.saturation as NonNullable<RunPlan['saturation']>;
-  rig.plan = { ...rig.plan, durationMs: config.stepMs };
-  // Short polling waits up to its interval by design: its bound is the interval more.
-  const p99BoundMs = config.p99BoundMs + (rig.plan.technique === 'short-poll' && rig.plan.peer === undefined ? rig.plan.intervalMs : 0);
-  const bounds = { p99BoundMs, publishLagBoundMs: config.publishLagBoundMs };
-  const steps: SaturationStep[] = [];
-  let best: TechniqueResult | undefined;
-  let first: TechniqueResult | undefined;
-  for (const rate of config.rates) {
-    const row = await measureWindow(rig, rate, flags);
-    first ??= row;
-    const verdict = judgeStep(row, bounds);
-    steps.push({
-      ratePerSecond: rate,
-      deliveredPerSecond: row.deliveredPerSecond ?? 0,
-      expected: row.expected,
-      delivered: row.delivered,
-      lost: row.lost,
-      latencyMs: { p50: row.latencyMs.p50, p99: row.latencyMs.p99 },
-      publishLagMs: { p50: row.publishLagMs?.p50 ?? 0, p99: row.publishLagMs?.p99 ?? 0 },
-      ...(row.serverCpuShare === undefined ? {} : { serverCpuShare: row.serverCpuShare }),
-      ...(row.loadCpuShare === undefined ? {} : { loadCpuShare: row.loadCpuShare }),
-      ...(row.serverWaitShare === undefined ? {} : { serverWaitShare: row.serverWaitShare }),
-      ...(row.loadWaitShare === undefined ? {} : { loadWaitShare: row.loadWaitShare }),
-      ...(row.bottleneck === undefined ? {} : { bottleneck: row.bottleneck }),
-      ...verdict,
-    });
-    if (!verdict.sustained) break;
-    best = row;
-  }
-  const last = steps.at(-1);
-  const row = best ?? (first as TechniqueResult);
-  const saturation: Saturation = {
-    p99BoundMs,
-    publishLagBoundMs: config.publishLagBoundMs,
-    steps,
-    sustainedRatePerSecond: best === undefined ? 0 : (steps.filter((step) => step.sustained).at(-1)?.ratePerSecond ?? 0),
-    sustainedDeliveredPerSecond: best?.deliveredPerSecond ?? 0,
-    ceilingAbove: last?.sustained === true,
-  };
-  const notes = [...(row.notes ?? [])];
-  notes.push(
-    saturation.ceilingAbove
-      ? `kept up at every rate tried, up to ${last?.ratePerSecond} msg/s: the ceiling is higher`
-      : `kept up to ${saturation.sustainedRatePerSecond} msg/s; at ${last?.ratePerSecond} msg/s: ${last?.reason}`,
-  );
-  return { ...row, notes, saturation };
-}
-
 /** Performs one run (or, for a saturation plan, one series of steps) on a fresh server and returns its row. */
 export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<TechniqueResult> {
   const progress = options.onProgress ?? (() => {});
@@ -421,7 +359,11 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
       }
     }
     rig = { plan, server, topics, subscribers, serverIdle, serverConnected, notes, progress, ...(proxy === undefined ? {} : { proxy }), ...(stalled === undefined ? {} : { stalled }) };
-    const result = plan.saturation === undefined ? await measureWindow(rig, plan.ratePerSecond, flags) : await saturate(rig, flags);
+    const measured = rig;
+    const result =
+      plan.saturation === undefined
+        ? await measureWindow(measured, plan.ratePerSecond, plan.durationMs, flags)
+        : await saturate(plan, plan.saturation, (rate) => measureWindow(measured, rate, plan.saturation?.stepMs ?? plan.durationMs, flags));
     progress({ type: 'run-end', run: plan.key, result });
     return result;
   } finally {

@@ -4,7 +4,8 @@
  * steps. Correctness only (what arrives, what is recorded); speed belongs to the benchmark.
  */
 import { describe, expect, it } from 'vitest';
-import { judgeStep, runPlan, runScenario } from '../../bench/runner.ts';
+import { runPlan, runScenario } from '../../bench/runner.ts';
+import { judgeStep } from '../../bench/saturation.ts';
 import { expandScenario, parseScenario, type RunPlan } from '../../bench/scenario.ts';
 import { runResultSchema, type TechniqueResult } from '../../bench/results.ts';
 import { profiles } from '../../bench/network/profiles.ts';
