@@ -15,7 +15,10 @@ let port: number;
 beforeAll(async () => {
   server = await startServer({ holdMs: 50, maxHoldMs: 200 });
   port = Number(new URL(server.url).port);
-  await server.publish('</script><script>alert(1)</script>\u2028');
+  // Stored, not reflected: a message every replay carries, for the script/HTML routes to escape.
+  // Unlike any hostile query value below, so a JSON answer that replays it (served as
+  // application/json, never run) is not mistaken for a reflection of the request.
+  await server.publish('</script><script>alert("stored")</script>\u2028');
 });
 afterAll(() => server.close());
 
