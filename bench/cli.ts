@@ -4,13 +4,14 @@
  * (default `results`), then the report of every run there (unless `--no-report`), and prints
  * the summary table, or with `--json` the results JSON.
  */
+import { readdirSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { techniqueIds, type TechniqueId } from './clients/index.ts';
 import { isProfileName, profileNames } from './network/profiles.ts';
 import { isPeerId, peerIds, type PeerId } from './peers/peers.ts';
 import { createProgress } from './progress.ts';
 import { runBenchmark } from './runner.ts';
-import { ScenarioError, applyOverrides, loadScenario, loadSuite, type Overrides, type Scenario } from './scenario.ts';
+import { ScenarioError, applyOverrides, loadScenario, loadSuite, scenariosDir, type Overrides, type Scenario } from './scenario.ts';
 import { pinSelf } from './server-process.ts';
 import { renderSummary } from './summary.ts';
 import { listResultsFiles, readRunResults, writeReport } from './report/index.ts';
@@ -52,12 +53,20 @@ function peerList(value: string): 'all' | PeerId[] {
   return ids as PeerId[];
 }
 
+/** The stock scenarios: `scenarios/*.json` but the suite list. */
+function scenarioNames(): string[] {
+  return readdirSync(scenariosDir)
+    .filter((file) => file.endsWith('.json') && file !== 'suite.json')
+    .map((file) => file.slice(0, -'.json'.length))
+    .sort();
+}
+
 const program = new Command('bench')
   .description(
     'Benchmark the six push techniques: a fresh server process per technique (pinned to core 0 where taskset exists), ' +
       'lean load clients in this process (core 1), a fixed publish schedule, latency from the scheduled time, loss checked per subscriber.',
   )
-  .option('-s, --scenario <name|path>', 'a scenario name from scenarios/ (smoke, chat, ticker, idle, poll-interval-sweep, payload-sweep) or a path to a scenario JSON file; default: the standard suite (scenarios/suite.json)')
+  .option('-s, --scenario <name|path>', `a scenario name from scenarios/ (${scenarioNames().join(', ')}) or a path to a scenario JSON file; default: the standard suite (scenarios/suite.json)`)
   .option('-t, --techniques <ids>', `comma-separated techniques to run, from ${techniqueIds.join(',')}; default: the scenario's`, techniqueList)
   .option('-c, --clients <n>', "subscribers per technique; default: the scenario's", positiveInteger)
   .option('-r, --rate <msg/s>', "messages published per second over all topics; default: the scenario's", rate)
