@@ -1,12 +1,15 @@
 /**
- * The runner: performs a scenario's runs, one fresh server process per technique and sweep
- * point, and returns a results document (`RunResult`). It prints nothing: it reports progress
- * through `onProgress`, and the CLI decides how to show it.
+ * The runner: performs a scenario's runs, one fresh server process per row (technique, sweep
+ * point, network profile, or peer), and returns a results document (`RunResult`). It prints
+ * nothing: it reports progress through `onProgress`, and the CLI decides how to show it.
  *
- * One run: start the server → read `/metrics` (idle) → open the subscribers and wait until
- * each is subscribed → read `/metrics` (connected, for memory per connection) → publish on
- * schedule: warm-up, then the measured window between two `/metrics` reads → wait for the
- * last in-window deliveries (drain) → aggregate.
+ * One run: start the server (pushlab's, or a peer's program) and, for an emulated network,
+ * a delay proxy in front of it → read `/metrics` (idle) → open the subscribers (through the
+ * proxy) and wait until each is subscribed → read `/metrics` (connected, for memory per
+ * connection) → publish on schedule, direct: warm-up, then the measured window between two
+ * `/metrics` reads → wait for the last in-window deliveries (drain) → aggregate. A
+ * saturation plan repeats the window at rising rates on the same subscribers
+ * (`saturation.ts`). A row that fails is recorded under `failed` and the others still run.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
