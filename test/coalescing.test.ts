@@ -1,6 +1,7 @@
 /**
- * Per-turn write coalescing: the frames a stream is given in one event-loop turn leave in one
- * socket write (one `writev`), chunk framing included; checked on the server's own socket.
+ * Per-turn write coalescing: the frames a stream is given in one event-loop turn, even across
+ * ticks, leave in one socket write (one `writev`), chunk framing included; checked on the
+ * server's own socket.
  */
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -45,7 +46,12 @@ describe.each(['sse', 'iframe'] as const)('%s', (technique) => {
     const serverSocket = accepted[0] as Socket;
     const counted = countWrites(serverSocket);
 
-    for (let i = 1; i <= 5; i++) void server.push.hub.publish('burst', { i });
+    // Each publish in its own tick of one turn: Node's response corks the socket only until
+    // the next tick, so only the server's per-turn flush can put the five in one write.
+    for (let i = 1; i <= 5; i++) {
+      void server.push.hub.publish('burst', { i });
+      await new Promise((resolve) => process.nextTick(resolve));
+    }
     await until(() => (received.match(/"i":\d/g) ?? []).length === 5, 'the five messages');
     expect(counted.writes).toBe(1);
     // Each frame is still its own chunk of the chunked body.
