@@ -7,8 +7,8 @@
 import { readdirSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { techniqueIds, type TechniqueId } from './clients/index.ts';
-import { isProfileName, profileNames } from './network/profiles.ts';
-import { isPeerId, peerIds, type PeerId } from './peers/peers.ts';
+import { profileNames } from './network/profiles.ts';
+import { peerIds, type PeerId } from './peers/peers.ts';
 import { createProgress } from './progress.ts';
 import { runBenchmark } from './runner.ts';
 import { ScenarioError, applyOverrides, loadScenario, loadSuite, scenariosDir, type Overrides, type Scenario } from './scenario.ts';
@@ -27,31 +27,17 @@ function rate(value: string): number {
   return number;
 }
 
-function techniqueList(value: string): TechniqueId[] {
+/** A comma-separated list of ids, each one of `known`; `what` names them in the error. */
+function idList<T extends string>(value: string, known: readonly T[], what: string): T[] {
   const ids = value.split(',').map((id) => id.trim()).filter((id) => id !== '');
-  const unknown = ids.filter((id) => !(techniqueIds as readonly string[]).includes(id));
-  if (unknown.length > 0 || ids.length === 0) {
-    throw new InvalidArgumentError(`unknown technique ${unknown.join(', ') || '(none)'}; choose from ${techniqueIds.join(', ')}`);
-  }
-  return ids as TechniqueId[];
+  const unknown = ids.filter((id) => !(known as readonly string[]).includes(id));
+  if (unknown.length > 0 || ids.length === 0) throw new InvalidArgumentError(`unknown ${what} ${unknown.join(', ') || '(none)'}; choose from ${known.join(', ')}`);
+  return ids as T[];
 }
 
-function networkList(value: string): string[] {
-  const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
-  const unknown = names.filter((name) => !isProfileName(name));
-  if (unknown.length > 0 || names.length === 0) {
-    throw new InvalidArgumentError(`unknown network profile ${unknown.join(', ') || '(none)'}; choose from ${profileNames.join(', ')}`);
-  }
-  return names;
-}
-
-function peerList(value: string): 'all' | PeerId[] {
-  if (value === 'all') return 'all';
-  const ids = value.split(',').map((id) => id.trim()).filter((id) => id !== '');
-  const unknown = ids.filter((id) => !isPeerId(id));
-  if (unknown.length > 0 || ids.length === 0) throw new InvalidArgumentError(`unknown peer ${unknown.join(', ') || '(none)'}; choose from all, ${peerIds.join(', ')}`);
-  return ids as PeerId[];
-}
+const techniqueList = (value: string): TechniqueId[] => idList(value, techniqueIds, 'technique');
+const networkList = (value: string): string[] => idList(value, profileNames, 'network profile');
+const peerList = (value: string): 'all' | PeerId[] => (value === 'all' ? 'all' : idList(value, peerIds, 'peer (or all)'));
 
 /** The stock scenarios: `scenarios/*.json` but the suite list. */
 function scenarioNames(): string[] {

@@ -110,7 +110,7 @@ function labelOf(plan: RunPlan): string {
 
 /** The server, subscribers and tools of one plan, set up once and measured one or more times. */
 interface Rig {
-  plan: RunPlan;
+  readonly plan: RunPlan;
   /** The server under test; a restart replaces it. */
   server: ServerProcess;
   proxy?: ProxyProcess;
@@ -361,12 +361,13 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
         notes.push(`${plan.technique} holds no stream a client could stop reading: the slow-consumer fault does not apply`);
       }
     }
-    rig = { plan, server, topics, subscribers, serverIdle, serverConnected, notes, progress, ...(proxy === undefined ? {} : { proxy }), ...(stalled === undefined ? {} : { stalled }) };
-    const measured = rig;
+    const built: Rig = { plan, server, topics, subscribers, serverIdle, serverConnected, notes, progress, ...(proxy === undefined ? {} : { proxy }), ...(stalled === undefined ? {} : { stalled }) };
+    rig = built;
+    const { saturation } = plan;
     const result =
-      plan.saturation === undefined
-        ? await measureWindow(measured, plan.ratePerSecond, plan.durationMs, flags)
-        : await saturate(plan, plan.saturation, (rate) => measureWindow(measured, rate, plan.saturation?.stepMs ?? plan.durationMs, flags));
+      saturation === undefined
+        ? await measureWindow(built, plan.ratePerSecond, plan.durationMs, flags)
+        : await saturate(plan, saturation, (rate) => measureWindow(built, rate, saturation.stepMs, flags));
     progress({ type: 'run-end', run: plan.key, result });
     return result;
   } finally {

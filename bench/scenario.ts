@@ -273,7 +273,7 @@ export function expandScenario(scenario: Scenario): RunPlan[] {
       ratePerSecond: scenario.ratePerSecond,
       ...(scenario.burst > 1 ? { burst: scenario.burst } : {}),
       payloadBytes: scenario.payloadBytes,
-      durationMs: scenario.saturation?.stepMs ?? scenario.durationMs,
+      durationMs: scenario.durationMs,
       warmupMs: scenario.warmupMs,
       drainMs: scenario.drainMs,
       intervalMs: scenario.knobs.intervalMs,

@@ -5,7 +5,7 @@
  * hrtime, the same monotonic clock as the publisher's) in one HDR histogram, in microseconds.
  */
 import { build, type Histogram } from 'hdr-histogram-js';
-import type { PushClient, TechniqueId } from './clients/index.ts';
+import type { ClientHandlers, PushClient, TechniqueId } from './clients/index.ts';
 import { createLoadClient } from './clients/load.ts';
 import { createPeerClient } from './peers/clients/index.ts';
 import type { PeerId } from './peers/peers.ts';
@@ -104,43 +104,41 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
       let dropping = toDrop > 0;
       if (dropping) toDrop--;
       const clientOptions = { baseUrl: options.baseUrl, topic, intervalMs: options.intervalMs, holdMs: options.holdMs, reconnectMs: 100, maxReconnectMs: 2000 };
+      const handlers: ClientHandlers = {
+        onMessage(message) {
+          const receivedNs = process.hrtime.bigint();
+          const scheduledNs = scheduledNsOf(message.data);
+          if (scheduledNs === undefined) {
+            foreign++;
+            return;
+          }
+          const measured = window !== undefined && scheduledNs >= window.startNs && scheduledNs < window.endNs;
+          if (measured && dropping) {
+            dropping = false;
+            return;
+          }
+          let first: boolean;
+          if (arrivals !== undefined) {
+            arrivals.push({ scheduledNs, id: message.id });
+            first = !seen.has(scheduledNs);
+            seen.add(scheduledNs);
+          } else {
+            first = checker.receive(message.id);
+          }
+          if (first && measured) {
+            histogram.recordValue(Math.max(1, Math.round(Number(receivedNs - scheduledNs) / 1000)));
+          }
+        },
+        onGap: () => {
+          gaps++;
+          gapsAt.push(arrivals?.length ?? 0);
+        },
+        onError: () => errors++,
+      };
       // Socket.IO's websocket peer is driven by the lean client (its wire protocol on a bare
       // ws socket): socket.io-client's own objects would make the load generator the limit.
-      const create = (handlers: Parameters<typeof createLoadClient>[2]): PushClient =>
+      const client =
         options.peer === undefined ? createLoadClient(options.technique, clientOptions, handlers) : createPeerClient(options.peer, clientOptions, handlers, { socketio: 'lean' });
-      const client = create(
-        {
-          onMessage(message) {
-            const receivedNs = process.hrtime.bigint();
-            const scheduledNs = scheduledNsOf(message.data);
-            if (scheduledNs === undefined) {
-              foreign++;
-              return;
-            }
-            const measured = window !== undefined && scheduledNs >= window.startNs && scheduledNs < window.endNs;
-            if (measured && dropping) {
-              dropping = false;
-              return;
-            }
-            let first: boolean;
-            if (arrivals !== undefined) {
-              arrivals.push({ scheduledNs, id: message.id });
-              first = !seen.has(scheduledNs);
-              seen.add(scheduledNs);
-            } else {
-              first = checker.receive(message.id);
-            }
-            if (first && measured) {
-              histogram.recordValue(Math.max(1, Math.round(Number(receivedNs - scheduledNs) / 1000)));
-            }
-          },
-          onGap: () => {
-            gaps++;
-            gapsAt.push(arrivals?.length ?? 0);
-          },
-          onError: () => errors++,
-        },
-      );
       list.push(arrivals === undefined ? { topic, client, checker } : { topic, client, checker, arrivals, gapsAt });
       waits.push(
         client.ready.then(() => {

@@ -2,6 +2,7 @@
  * The printer: renders a results document as a plain-text summary (the CLI prints it). It
  * returns a string and never prints, so it is tested against a stored result.
  */
+import { formatChecks } from './network/table.ts';
 import type { RunResult, TechniqueResult } from './results.ts';
 
 /** Lays out `rows` under `headers`: the first column left-aligned, the others right-aligned. */
@@ -127,21 +128,7 @@ export function renderSummary(result: RunResult): string {
     );
   }
   if (result.networks !== undefined) {
-    out.push(
-      '',
-      'Network emulation (user-space delay proxy on the load core), checked before the runs:',
-      renderTable(
-        ['profile', 'promised RTT ms', 'measured RTT ms', 'ratio', 'down rate', 'up rate'],
-        Object.values(result.networks).map((c) => [
-          c.profile,
-          c.promisedRttMs.toFixed(1),
-          c.measuredRttMs.toFixed(1),
-          c.rttRatio === undefined ? '-' : c.rttRatio.toFixed(3),
-          c.down?.ratio === undefined ? '-' : c.down.ratio.toFixed(3),
-          c.up?.ratio === undefined ? '-' : c.up.ratio.toFixed(3),
-        ]),
-      ),
-    );
+    out.push('', 'Network emulation (user-space delay proxy on the load core), checked before the runs:', formatChecks(Object.values(result.networks)));
   }
   if (result.failed !== undefined) {
     out.push('', 'NOT MEASURED (the row failed; the others ran):', ...Object.entries(result.failed).map(([key, error]) => `  - ${key}: ${error}`));

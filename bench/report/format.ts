@@ -1,4 +1,5 @@
 /** Number and label formatting shared by every part of the report: one rounding rule, one set of names. */
+import { profileNames } from '../network/profiles.ts';
 import type { TechniqueResult } from '../results.ts';
 
 /** The order techniques are listed in, from the oldest trick to the newest standard. */
@@ -123,18 +124,16 @@ export function peerRank(peer: string): number {
   return index === -1 ? Object.keys(peerNames).length : index;
 }
 
-/** Network profiles (issue #7) in increasing round-trip time. */
-export const networkOrder = ['loopback', 'lan', 'broadband', 'mobile-4g', 'mobile-3g'] as const;
 
 /** A row's network: `loopback` when the row names none. */
 export function networkOf(row: TechniqueResult): string {
   return row.network ?? 'loopback';
 }
 
-/** Where a profile sorts: by `networkOrder`, unknown (custom) profiles after the stock ones. */
+/** Where a profile sorts: the stock ones in increasing round trip, unknown (custom) profiles after them. */
 export function networkRank(network: string): number {
-  const index = (networkOrder as readonly string[]).indexOf(network);
-  return index === -1 ? networkOrder.length : index;
+  const index = (profileNames as readonly string[]).indexOf(network);
+  return index === -1 ? profileNames.length : index;
 }
 
 /** A row in prose without its network: `short polling at 1 s`, `SSE`, `SockJS (eventsource)`. */
