@@ -2,6 +2,7 @@
  * Small results documents built in code for the report's peers, networks and saturation
  * cases (issues #7, #8): every one is validated against `runResultSchema`, as a file would be.
  */
+import { buildReport, type ScenarioReport } from '../../bench/report/index.ts';
 import { runResultSchema, type RunResult, type Saturation, type TechniqueResult } from '../../bench/results.ts';
 
 /** A row with round figures; `overrides` replace any of them. */
@@ -123,4 +124,18 @@ export function networksRun(): RunResult {
       networks: { 'mobile-3g': networkCheck('mobile-3g', 301, 310), broadband: networkCheck('broadband', 30.2, 30.6) },
     },
   );
+}
+
+/** The one scenario of a report built from `runs`. */
+export function only(runs: Parameters<typeof buildReport>[0]): ScenarioReport {
+  const [s] = buildReport(runs).scenarios;
+  if (s === undefined) throw new Error('no scenario');
+  return s;
+}
+
+/** The section of `s` titled `title`; throws when it has none. */
+export function section(s: ScenarioReport, title: string): NonNullable<ScenarioReport['sections'][number]> {
+  const found = s.sections.find((part) => part.title === title);
+  if (found === undefined) throw new Error(`no ${title} section`);
+  return found;
 }

@@ -1,14 +1,8 @@
 /** Network rows (issue #7): naming, order, the Networks section, the network checks, and single-network runs. */
 import { describe, expect, it } from 'vitest';
-import { buildReport, renderHtml, renderMarkdown, type ScenarioReport } from '../../bench/report/index.ts';
+import { buildReport, renderHtml, renderMarkdown } from '../../bench/report/index.ts';
 import { seriesKey } from '../../bench/report/rows.ts';
-import { networkCheck, networksRun, row, run } from '../helpers/report-runs.ts';
-
-function only(runs: Parameters<typeof buildReport>[0]): ScenarioReport {
-  const [s] = buildReport(runs).scenarios;
-  if (s === undefined) throw new Error('no scenario');
-  return s;
-}
+import { networkCheck, networksRun, only, row, run } from '../helpers/report-runs.ts';
 
 describe('network rows', () => {
   const s = only([networksRun()]);

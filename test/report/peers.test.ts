@@ -1,21 +1,9 @@
 /** Peer rows (issue #8): naming, order, colours, the Peers section, targets, and findings that leave peers out. */
 import { describe, expect, it } from 'vitest';
 import { rowColors } from '../../bench/report/chart-kit.ts';
-import { buildReport, renderHtml, renderMarkdown, type ScenarioReport } from '../../bench/report/index.ts';
+import { buildReport, renderHtml, renderMarkdown } from '../../bench/report/index.ts';
 import { pairRatio, peerPairs, throughputOf } from '../../bench/report/peers.ts';
-import { peersRun, row, run } from '../helpers/report-runs.ts';
-
-function only(runs: Parameters<typeof buildReport>[0]): ScenarioReport {
-  const [s] = buildReport(runs).scenarios;
-  if (s === undefined) throw new Error('no scenario');
-  return s;
-}
-
-function section(s: ScenarioReport, title: string): NonNullable<ScenarioReport['sections'][number]> {
-  const found = s.sections.find((part) => part.title === title);
-  if (found === undefined) throw new Error(`no ${title} section`);
-  return found;
-}
+import { only, peersRun, row, run, section } from '../helpers/report-runs.ts';
 
 describe('peer rows', () => {
   const s = only([peersRun()]);

@@ -1,13 +1,7 @@
 /** Saturation rows (issue #8): the sustained rate of each row, where and why it stopped, in both formats. */
 import { describe, expect, it } from 'vitest';
-import { buildReport, renderHtml, renderMarkdown, type ScenarioReport } from '../../bench/report/index.ts';
-import { peersRun, row, run, saturation } from '../helpers/report-runs.ts';
-
-function only(runs: Parameters<typeof buildReport>[0]): ScenarioReport {
-  const [s] = buildReport(runs).scenarios;
-  if (s === undefined) throw new Error('no scenario');
-  return s;
-}
+import { buildReport, renderHtml, renderMarkdown } from '../../bench/report/index.ts';
+import { only, peersRun, row, run, saturation } from '../helpers/report-runs.ts';
 
 describe('the Saturation section', () => {
   const s = only([peersRun()]);
