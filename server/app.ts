@@ -9,10 +9,11 @@ import Router from '@koa/router';
 import { createMemoryHub, type Hub } from './hub.ts';
 import { createMetrics, techniques, type MeterLabel, type Metrics, type Technique } from './metrics.ts';
 import { resolveOptions, type ServerOptions } from './options.ts';
-import { createPublishRoute } from './publish.ts';
+import { createPublisher, createPublishRoute } from './publish.ts';
 import { createPages } from './pages.ts';
 import { ClientError } from './transports/query.ts';
-import { createConnectionLimiter, createRateLimiter, isAuthorized, isOriginAllowed, type Rejection } from './limits.ts';
+import { bearerToken, createAddressOf, createConnectionLimiter, isAuthorized, type Rejection } from './limits.ts';
+import { hostsOfOrigins, isHostAllowed, isLoopbackAddress, isOriginAllowed } from './origin.ts';
 import type { Closable, TransportContext } from './transports/shared.ts';
 import { createFlusher, createHeartbeat } from './transports/stream.ts';
 import { createShortPollTransport } from './transports/short-poll.ts';
@@ -20,7 +21,8 @@ import { createLongPollTransport } from './transports/long-poll.ts';
 import { createJsonpTransport } from './transports/jsonp.ts';
 import { createIframeTransport } from './transports/iframe.ts';
 import { createSseTransport } from './transports/sse.ts';
-import { createWebSocketTransport, wsPath } from './transports/websocket.ts';
+import { createWebSocketTransport, wsPath, type UpgradePolicy } from './transports/websocket.ts';
+import type { IncomingMessage } from 'node:http';
 
 export interface PushServer {
   readonly app: Koa;
@@ -55,10 +57,41 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
   const { hub: givenHub, ...overrides } = create;
   const options = resolveOptions(overrides);
   const hub = givenHub ?? createMemoryHub({ replayCapacity: options.replayCapacity });
-  const metrics = createMetrics(() => hub.stats());
+  const metrics = createMetrics(() => hub.stats(), options.metricsCacheMs);
   const connections = new Set<Closable>();
   const reject = (reason: Rejection): void => metrics.rejected(reason);
-  const publishRate = createRateLimiter(options.publishRatePerSecond, options.publishBurst, reject);
+  const addressOf = createAddressOf(options.trustProxy);
+  const allowedHosts = [...options.allowedHosts, ...hostsOfOrigins(options.allowedOrigins)];
+  /** Set by `listen`: a loopback-bound server answers only loopback and allowed `Host` names. */
+  let boundToLoopback = false;
+
+  /** The request's own origin, to judge "same origin": its scheme (a trusted proxy's `X-Forwarded-Proto`) and `Host`. */
+  function selfOrigin(request: IncomingMessage): string | undefined {
+    const host = hostOf(request);
+    if (host === undefined) return undefined;
+    const forwarded = options.trustProxy === false ? undefined : String(request.headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim();
+    const scheme = forwarded === 'http' || forwarded === 'https' ? forwarded : (request.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+    return `${scheme}://${host}`;
+  }
+
+  /** Throws a 403 unless the request's `Host` is one this server answers (DNS rebinding). */
+  function checkHost(request: IncomingMessage): void {
+    if (isHostAllowed(hostOf(request), boundToLoopback, allowedHosts)) return;
+    reject('host');
+    throw new ClientError(403, 'this server does not answer for that Host name (see --allow-host)');
+  }
+
+  const upgradePolicy: UpgradePolicy = {
+    check(request) {
+      checkHost(request);
+      if (!isOriginAllowed(request.headers.origin, selfOrigin(request), options.allowedOrigins)) {
+        reject('origin');
+        throw new ClientError(403, 'this origin may not open a WebSocket here');
+      }
+    },
+    addressOf,
+  };
+
   const context: TransportContext = {
     hub,
     metrics,
@@ -67,17 +100,13 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
     flusher: createFlusher(),
     heartbeat: createHeartbeat(options.heartbeatMs),
     limiter: createConnectionLimiter(options.maxConnections, options.maxConnectionsPerAddress, reject),
-    checkPublish(address, token) {
-      if (!isAuthorized(options.publishToken, token)) {
-        reject('unauthorized');
-        throw new ClientError(401, 'publishing needs the publish token (Authorization: Bearer <token>)', { 'WWW-Authenticate': 'Bearer' });
-      }
-      publishRate.take(address);
-    },
+    publisher: createPublisher(options, hub, metrics, reject),
   };
 
   let closing: Promise<void> | undefined;
-  const app = new Koa({ proxy: options.trustProxy });
+  // Koa's own `proxy` takes X-Forwarded-Host and the left of X-Forwarded-For; the address
+  // is set from `addressOf` (right-most untrusted hop) instead, and Host is never forwarded.
+  const app = new Koa({ proxy: false });
   app.silent = true;
   app.use(async (ctx, next) => {
     const label = labelOf(ctx.path);
@@ -85,8 +114,17 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
     metrics.request(label);
     metrics.meter(socket, label);
     ctx.res.once('close', () => metrics.settle(socket));
+    ctx.request.ip = addressOf(ctx.req);
+    // No answer of ours is to be sniffed into another type (a JSON error rendered as HTML).
+    ctx.set('X-Content-Type-Options', 'nosniff');
     if (ctx.path.startsWith('/api/')) ctx.set('Cache-Control', 'no-store');
+    if (ctx.path === '/api/iframe') {
+      // The pages frame this stream from our own origin; no other site may frame it.
+      ctx.set('Content-Security-Policy', "frame-ancestors 'self'");
+      ctx.set('X-Frame-Options', 'SAMEORIGIN');
+    }
     try {
+      checkHost(ctx.req);
       // While shutting down, a request that came on a kept-alive socket must not start a
       // stream or a held poll that the close will cut a moment later: a browser sees a cut
       // iframe document as still loading (no `load` event) and waits for its stall timer.
@@ -113,7 +151,7 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
   function cors(ctx: Koa.Context): boolean {
     const origin = ctx.get('Origin');
     if (origin === '' || !ctx.path.startsWith('/api/')) return false;
-    if (!isOriginAllowed(origin, ctx.host, options.allowedOrigins)) {
+    if (!isOriginAllowed(origin, selfOrigin(ctx.req), options.allowedOrigins)) {
       if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
         reject('origin');
         throw new ClientError(403, 'this origin may not publish here');
@@ -121,7 +159,9 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
       return false;
     }
     ctx.vary('Origin');
-    ctx.set('Access-Control-Allow-Origin', origin);
+    // Only an origin that was allowed is named back (`*` when any is allowed, as no
+    // credentials are involved); an unlisted one never is.
+    ctx.set('Access-Control-Allow-Origin', options.allowedOrigins.includes('*') ? '*' : origin);
     if (ctx.method === 'OPTIONS') {
       ctx.set('Access-Control-Allow-Methods', 'GET, POST');
       ctx.set('Access-Control-Allow-Headers', 'Content-Type, Authorization, Last-Event-ID');
@@ -158,6 +198,9 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
     throw new ClientError(426, 'this route takes a WebSocket upgrade');
   });
   router.get('/metrics', async (ctx) => {
+    if (options.metricsToken !== undefined && !isAuthorized(options.metricsToken, bearerToken(ctx.get('Authorization') || undefined))) {
+      throw new ClientError(401, 'metrics need the metrics token (Authorization: Bearer <token>)', { 'WWW-Authenticate': 'Bearer' });
+    }
     ctx.type = metrics.contentType;
     ctx.body = await metrics.text();
   });
@@ -178,7 +221,7 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
     connectionsCheckingInterval: Math.min(1000, Math.ceil(options.headersTimeoutMs / 4)),
     keepAliveTimeout: 5_000,
   }, app.callback());
-  const webSocket = createWebSocketTransport(context, server);
+  const webSocket = createWebSocketTransport(context, server, upgradePolicy);
 
   return {
     app,
@@ -192,6 +235,7 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
         server.listen(port, host, () => {
           server.off('error', reject);
           const address = server.address() as AddressInfo;
+          boundToLoopback = isLoopbackAddress(address.address);
           const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
           resolve(`http://${shownHost}:${address.port}`);
         });
@@ -218,6 +262,12 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
       return closing;
     },
   };
+}
+
+/** The `Host` of a request: the header, or HTTP/2's `:authority`. */
+function hostOf(request: IncomingMessage): string | undefined {
+  const host = request.headers.host ?? request.headers[':authority'];
+  return typeof host === 'string' && host !== '' ? host : undefined;
 }
 
 export type { Technique };

@@ -33,9 +33,20 @@ export interface Replay {
 
 export type Listener = (message: HubMessage) => void;
 
+/** One message of a publish: its topic and its data. */
+export interface PublishEntry {
+  readonly topic: string;
+  readonly data: unknown;
+}
+
 export interface Hub {
   /** Assigns the next id of `topic`, encodes the envelope once, and fans it out. */
   publish(topic: string, data: unknown): Promise<HubMessage>;
+  /**
+   * Publishes `entries` in order as one operation (ids assigned per topic in that order),
+   * then fans them out, so a listener is given the whole batch in one turn.
+   */
+  publishBatch(entries: readonly PublishEntry[]): Promise<HubMessage[]>;
   /** Messages after `cursor`; with no cursor, none, and the current head as the cursor. */
   since(topic: string, cursor: number | undefined): Promise<Replay>;
   /** Calls `listener` for each message published to `topic` from now on; returns the unsubscribe. */
@@ -108,17 +119,32 @@ export function createMemoryHub(options: MemoryHubOptions = {}): Hub & { syncSin
     return { messages, cursor: head, gap: ahead || cursor + 1 < oldest };
   }
 
+  /** Assigns the next id of `name`, encodes the envelope once and retains it; no fan-out yet. */
+  function append(name: string, data: unknown, t: number): HubMessage {
+    const topic = topicOf(name);
+    const id = topic.head + 1;
+    const json = JSON.stringify({ id, topic: name, data, t });
+    const message: HubMessage = { id, topic: name, t, json, frames: new Map() };
+    topic.ring[id % capacity] = message;
+    topic.head = id;
+    return message;
+  }
+
+  function fanOut(message: HubMessage): void {
+    for (const listener of topicOf(message.topic).listeners) listener(message);
+  }
+
   return {
     async publish(name, data) {
-      const topic = topicOf(name);
-      const id = topic.head + 1;
-      const t = nowEpochMs();
-      const json = JSON.stringify({ id, topic: name, data, t });
-      const message: HubMessage = { id, topic: name, t, json, frames: new Map() };
-      topic.ring[id % capacity] = message;
-      topic.head = id;
-      for (const listener of topic.listeners) listener(message);
+      const message = append(name, data, nowEpochMs());
+      fanOut(message);
       return message;
+    },
+    async publishBatch(entries) {
+      const t = nowEpochMs();
+      const messages = entries.map((entry) => append(entry.topic, entry.data, t));
+      for (const message of messages) fanOut(message);
+      return messages;
     },
     async since(name, cursor) {
       return syncSince(name, cursor);

@@ -1,13 +1,17 @@
 /**
  * Admission limits: open held/streaming connections (total and per client address), a
- * per-address publish rate, an optional publish token, and the Origin policy shared by
- * WebSocket upgrades and CORS.
+ * per-address publish rate, an optional publish token (with failed attempts rate-limited),
+ * and the client address behind trusted proxies.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import proxyAddr from 'proxy-addr';
+import type { TrustProxy } from './options.ts';
 import { ClientError } from './transports/query.ts';
 
 /** Rejections counted in /metrics, by reason. */
-export type Rejection = 'connections' | 'connections-per-address' | 'publish-rate' | 'unauthorized' | 'origin';
+export const rejections = ['connections', 'connections-per-address', 'publish-rate', 'unauthorized', 'auth-failures', 'origin', 'host'] as const;
+export type Rejection = (typeof rejections)[number];
 
 /** Counts open held and streaming connections per client address. */
 export interface ConnectionLimiter {
@@ -58,56 +62,78 @@ export function createConnectionLimiter(
 
 /** A token bucket per address: `ratePerSecond` sustained, `burst` at once; 0 turns it off. */
 export interface RateLimiter {
-  /** Takes one token for `address`, or throws a 429 `ClientError` with `Retry-After`. */
-  take(address: string): void;
+  /**
+   * Takes `count` tokens (default 1) for `address` all at once, or none and throws a 429
+   * `ClientError` with `Retry-After`. `count` 0 only checks that one token is left.
+   */
+  take(address: string, count?: number): void;
 }
 
-export function createRateLimiter(ratePerSecond: number, burst: number, onReject: (reason: Rejection) => void): RateLimiter {
+/** What a rate limiter says when it refuses: its reason in /metrics and its error message. */
+export interface RateRefusal {
+  readonly reason: Rejection;
+  readonly message: string;
+}
+
+/** Addresses kept at most; past it, full buckets are swept at once (a flood of new addresses). */
+const maxTrackedAddresses = 100_000;
+
+export function createRateLimiter(ratePerSecond: number, burst: number, onReject: (reason: Rejection) => void, refusal?: RateRefusal): RateLimiter {
   if (ratePerSecond === 0) return { take: () => undefined };
+  const { reason, message } = refusal ?? { reason: 'publish-rate', message: `publishing faster than ${ratePerSecond} messages per second; slow down` };
   const buckets = new Map<string, { tokens: number; at: number }>();
   let sweptAt = performance.now();
+  function sweep(now: number): void {
+    for (const [key, bucket] of buckets) if (bucket.tokens + ((now - bucket.at) / 1000) * ratePerSecond >= burst) buckets.delete(key);
+    sweptAt = now;
+  }
   return {
-    take(address) {
+    take(address, count = 1) {
       const now = performance.now();
       // Forget full buckets now and then, so addresses seen once do not pile up.
-      if (now - sweptAt > 60_000) {
-        for (const [key, bucket] of buckets) if (bucket.tokens + ((now - bucket.at) / 1000) * ratePerSecond >= burst) buckets.delete(key);
-        sweptAt = now;
-      }
+      if (now - sweptAt > 60_000 || buckets.size > maxTrackedAddresses) sweep(now);
       const bucket = buckets.get(address) ?? { tokens: burst, at: now };
       bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * ratePerSecond);
       bucket.at = now;
       buckets.set(address, bucket);
-      if (bucket.tokens < 1) {
-        onReject('publish-rate');
-        const waitSeconds = Math.max(1, Math.ceil((1 - bucket.tokens) / ratePerSecond));
-        throw new ClientError(429, `publishing faster than ${ratePerSecond} messages per second; slow down`, { 'Retry-After': String(waitSeconds) });
+      const needed = Math.max(1, count);
+      if (bucket.tokens < needed) {
+        onReject(reason);
+        const waitSeconds = Math.max(1, Math.ceil((Math.min(needed, burst) - bucket.tokens) / ratePerSecond));
+        throw new ClientError(429, message, { 'Retry-After': String(waitSeconds) });
       }
-      bucket.tokens -= 1;
+      bucket.tokens -= count;
     },
   };
 }
 
-/** True when `presented` (an `Authorization` header, or a raw token) carries `token`; always true without a token. */
+/**
+ * The token of an `Authorization: Bearer <token>` header; undefined for any other form
+ * (a bare token, another scheme, extra words).
+ */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer +([!-~]+) *$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+/**
+ * True when `presented` (the raw token) equals `token`; always true without a token.
+ * Both sides are hashed first, so the comparison takes the same time whatever the lengths.
+ */
 export function isAuthorized(token: string | undefined, presented: string | undefined): boolean {
   if (token === undefined || token === '') return true;
-  if (presented === undefined) return false;
-  const given = Buffer.from(presented.replace(/^Bearer\s+/i, ''));
-  const wanted = Buffer.from(token);
-  return given.length === wanted.length && timingSafeEqual(given, wanted);
+  return timingSafeEqual(digest(presented ?? ''), digest(token)) && presented !== undefined;
 }
 
 /**
- * The Origin policy: a request with no `Origin` (not a browser, or a same-origin GET) is
- * allowed; otherwise the origin must be the server's own (same host) or in `allowed`
- * (`*` allows any). Stops cross-site WebSocket hijacking and cross-site publishing.
+ * The client's address: the socket's, or behind trusted proxies the right-most
+ * `X-Forwarded-For` entry that is not one of them (what each proxy appended is true; what
+ * the client wrote to the left of it is not).
  */
-export function isOriginAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
-  if (origin === undefined || origin === '') return true;
-  if (allowed.includes('*') || allowed.includes(origin)) return true;
-  try {
-    return host !== undefined && new URL(origin).host === host;
-  } catch {
-    return false; // a malformed Origin (or "null" from a sandboxed frame) is not ours
-  }
+export function createAddressOf(trust: TrustProxy): (request: IncomingMessage) => string {
+  if (trust === false) return (request) => request.socket.remoteAddress ?? 'unknown';
+  const trusted = typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : proxyAddr.compile([...trust]);
+  return (request) => proxyAddr(request, trusted) || 'unknown';
 }

@@ -4,7 +4,22 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { createPushServer } from './app.ts';
-import { defaultOptions } from './options.ts';
+import { defaultOptions, type TrustProxy } from './options.ts';
+import { readFdLimit } from './fd-limit.ts';
+
+/** `--trust-proxy`: bare, one hop; a number, that many hops; else a comma-separated list of proxy addresses or subnets. */
+function trustProxy(value: string | true): TrustProxy {
+  if (value === true) return 1;
+  if (/^\d+$/.test(value)) {
+    if (Number(value) < 1) throw new InvalidArgumentError('expected a number of hops (1 or more) or a list of proxy addresses');
+    return Number(value);
+  }
+  const list = value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  if (list.length === 0) throw new InvalidArgumentError('expected a number of hops or a list of proxy addresses');
+  return list;
+}
+
+const list = (value: string): string[] => value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -25,13 +40,17 @@ const program = new Command('pushlab')
   .option('--heartbeat <ms>', 'SSE and iframe heartbeat interval', integer(1), defaultOptions.heartbeatMs)
   .option('--ping <ms>', 'WebSocket ping interval', integer(1), defaultOptions.pingMs)
   .option('--ws-deflate', 'turn on WebSocket per-message deflate', false)
-  .option('--max-connections <n>', 'open held/streaming connections in all (past it: 503, WebSocket close 1013)', integer(1), defaultOptions.maxConnections)
+  .option('--max-connections <n>', 'open held/streaming connections in all (past it: 503, WebSocket close 1013); default: the file-descriptor limit less a reserve', integer(1), defaultOptions.maxConnections)
   .option('--max-connections-per-address <n>', 'open held/streaming connections from one client address', integer(1), defaultOptions.maxConnectionsPerAddress)
   .option('--publish-rate <per-second>', 'publishes per second per address (429 past it); 0 for no limit', integer(0), defaultOptions.publishRatePerSecond)
-  .option('--publish-burst <n>', 'publishes one address may make at once', integer(1), defaultOptions.publishBurst)
+  .option('--publish-burst <n>', 'messages one address may publish at once', integer(1), defaultOptions.publishBurst)
+  .option('--auth-failures <per-minute>', 'wrong publish tokens one address may send per minute (429 past it)', integer(1), defaultOptions.authFailuresPerMinute)
   .option('--allow-origin <origins>', 'comma-separated origins besides our own that may use the API and WebSockets; * for any (env ALLOWED_ORIGINS)', process.env.ALLOWED_ORIGINS ?? '')
-  .option('--trust-proxy', 'take client addresses from X-Forwarded-For (only behind your own proxy)', false)
-  .addHelpText('after', '\nEnvironment: PORT, HOST, ALLOWED_ORIGINS, and PUBLISH_TOKEN (when set, publishing needs Authorization: Bearer <token>).')
+  .option('--allow-host <names>', 'comma-separated Host names answered besides localhost, 127.0.0.1 and [::1] while bound to loopback (env ALLOWED_HOSTS)', process.env.ALLOWED_HOSTS ?? '')
+  .option('--trust-proxy [hops|addresses]', 'take the client address from X-Forwarded-For: the right-most hop not one of these proxies (a count, or addresses/subnets; bare: 1 hop)', trustProxy, false as TrustProxy)
+  .option('--max-json-depth <levels>', 'deepest nesting of a publish body or WebSocket frame (400 / close 1008 past it)', integer(1, 1000), defaultOptions.maxJsonDepth)
+  .option('--metrics-cache <ms>', '/metrics is rendered at most once per this many ms; 0 renders every scrape', integer(0), defaultOptions.metricsCacheMs)
+  .addHelpText('after', '\nEnvironment: PORT, HOST, ALLOWED_ORIGINS, ALLOWED_HOSTS, PUBLISH_TOKEN (when set, publishing needs Authorization: Bearer <token>)\nand METRICS_TOKEN (when set, /metrics needs Authorization: Bearer <token>).')
   .showHelpAfterError();
 
 const flags = program.parse().opts<{
@@ -47,8 +66,12 @@ const flags = program.parse().opts<{
   maxConnectionsPerAddress: number;
   publishRate: number;
   publishBurst: number;
+  authFailures: number;
   allowOrigin: string;
-  trustProxy: boolean;
+  allowHost: string;
+  trustProxy: TrustProxy;
+  maxJsonDepth: number;
+  metricsCache: number;
 }>();
 
 let push: ReturnType<typeof createPushServer>;
@@ -64,9 +87,14 @@ try {
     maxConnectionsPerAddress: flags.maxConnectionsPerAddress,
     publishRatePerSecond: flags.publishRate,
     publishBurst: flags.publishBurst,
+    authFailuresPerMinute: flags.authFailures,
     publishToken: process.env.PUBLISH_TOKEN || undefined,
-    allowedOrigins: flags.allowOrigin.split(',').map((origin) => origin.trim()).filter((origin) => origin !== ''),
+    metricsToken: process.env.METRICS_TOKEN || undefined,
+    allowedOrigins: list(flags.allowOrigin),
+    allowedHosts: list(flags.allowHost),
     trustProxy: flags.trustProxy,
+    maxJsonDepth: flags.maxJsonDepth,
+    metricsCacheMs: flags.metricsCache,
   });
 } catch (error) {
   console.error(`pushlab: ${(error as Error).message}`);
@@ -76,6 +104,10 @@ try {
 try {
   const url = await push.listen(flags.port, flags.host);
   console.log(`pushlab listening on ${url}`);
+  const fd = readFdLimit();
+  if (fd !== undefined && flags.maxConnections >= fd.soft) {
+    console.warn(`pushlab: --max-connections ${flags.maxConnections} is not below the file-descriptor limit ${fd.soft}; past it connections fail unanswered`);
+  }
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
   console.error(code === 'EADDRINUSE' ? `pushlab: port ${flags.port} is in use; try --port 0` : `pushlab: cannot listen: ${String(error)}`);

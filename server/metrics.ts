@@ -8,6 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { rejections } from './limits.ts';
 
 export const techniques = ['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket'] as const;
 export type Technique = (typeof techniques)[number];
@@ -40,7 +41,8 @@ export interface Metrics {
   gap(technique: Technique): void;
   /** A poll answered with no message. */
   empty(technique: Technique): void;
-  published(): void;
+  /** Counts `count` messages published (default 1). */
+  published(count?: number): void;
   /** A connection or publish refused at a limit or by policy. */
   rejected(reason: string): void;
   /** The meter of `socket`, made on first use; live meters are charged again at each scrape. */
@@ -48,6 +50,7 @@ export interface Metrics {
   /** Stops charging `socket` live (its bytes were charged); keeps the meter for keep-alive reuse. */
   settle(socket: Socket): void;
   openConnections(technique: Technique): number;
+  /** The Prometheus text, rendered at most once per `cacheMs` (scrapes in between share it). */
   text(): Promise<string>;
   readonly contentType: string;
 }
@@ -57,7 +60,11 @@ const labels = ['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket'
 /** Reads the hub's own counts at scrape time. */
 export type HubStats = () => { topics: number; subscriptions: number };
 
-export function createMetrics(hubStats: HubStats): Metrics {
+/**
+ * Creates the server's metrics. `cacheMs` (default 0: render every scrape) bounds how often
+ * `/metrics` is rendered (~1.6 ms each): a flood of scrapes gets the same text.
+ */
+export function createMetrics(hubStats: HubStats, cacheMs = 0): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -144,13 +151,13 @@ export function createMetrics(hubStats: HubStats): Metrics {
       this.set(hubStats().topics);
     },
   });
-  const rejections = new Counter({
+  const rejected = new Counter({
     name: 'pushlab_rejected_total',
-    help: 'Connections and publishes refused, by reason (connections, connections-per-address, publish-rate, unauthorized, origin)',
+    help: `Connections and publishes refused, by reason (${rejections.join(', ')})`,
     labelNames: ['reason'],
     registers: [registry],
   });
-  for (const reason of ['connections', 'connections-per-address', 'publish-rate', 'unauthorized', 'origin']) rejections.inc({ reason }, 0);
+  for (const reason of rejections) rejected.inc({ reason }, 0);
   const publishes = new Counter({
     name: 'pushlab_messages_published_total',
     help: 'Messages published to the hub',
@@ -161,6 +168,8 @@ export function createMetrics(hubStats: HubStats): Metrics {
     openGauge.set({ technique }, 0);
   }
   const openCounts = new Map<Technique, number>(techniques.map((technique) => [technique, 0]));
+  let rendered: Promise<string> | undefined;
+  let renderedAt = 0;
 
   return {
     registry,
@@ -177,8 +186,8 @@ export function createMetrics(hubStats: HubStats): Metrics {
     slowConsumer: (technique) => slow.inc({ technique }),
     gap: (technique) => gaps.inc({ technique }),
     empty: (technique) => empties.inc({ technique }),
-    published: () => publishes.inc(),
-    rejected: (reason) => rejections.inc({ reason }),
+    published: (count = 1) => publishes.inc(count),
+    rejected: (reason) => rejected.inc({ reason }),
     meter(socket, label) {
       let meter = meters.get(socket);
       if (meter === undefined) {
@@ -214,6 +223,15 @@ export function createMetrics(hubStats: HubStats): Metrics {
       live.delete(meter);
     },
     openConnections: (technique) => openCounts.get(technique) ?? 0,
-    text: () => registry.metrics(),
+    text() {
+      const now = performance.now();
+      if (rendered === undefined || now - renderedAt >= cacheMs) {
+        renderedAt = now;
+        rendered = registry.metrics();
+        // A failed render is not kept: the next scrape tries again.
+        rendered.catch(() => (rendered = undefined));
+      }
+      return rendered;
+    },
   };
 }

@@ -1,18 +1,143 @@
-/** `POST /api/publish`: a JSON body `{"topic"?, "data"}` into the hub, answered `202 {"id","topic"}`. */
+/**
+ * Publishing, shared by `POST /api/publish` and the WebSocket publish frame: one validation
+ * of a body (a single `{"topic"?, "data"}` or a batch `{"messages": [...]}`), one token and
+ * rate policy, and one hub call per body.
+ */
 import type Router from '@koa/router';
 import getRawBody from 'raw-body';
+import type { Hub, HubMessage, PublishEntry } from './hub.ts';
+import type { Metrics } from './metrics.ts';
+import type { ServerOptions } from './options.ts';
 import type { TransportContext } from './transports/shared.ts';
+import { bearerToken, createRateLimiter, isAuthorized, type Rejection } from './limits.ts';
 import { ClientError, defaultTopic, topicPattern } from './transports/query.ts';
 
+/** Messages one batch may carry. */
+export const maxBatchMessages = 1000;
+
+/** A refusal of the publish token: a wrong one (401), or too many wrong ones from one address (429). */
+export class TokenRefusal extends ClientError {}
+
+/** A body or frame nested deeper than `maxJsonDepth` (a WebSocket closes 1008 for it). */
+export class TooDeep extends ClientError {}
+
+/** A publish body, validated: its messages in order, and whether it was a batch. */
+export interface PublishRequest {
+  readonly entries: readonly PublishEntry[];
+  readonly batch: boolean;
+}
+
 /**
- * Registers the publish route. Refusals come in this order: 401 (token), 429 (rate), 415
- * (not JSON), 413 (too large), 400 (malformed); a cross-site origin was refused before (403).
+ * True when `value` nests arrays and objects deeper than `maxDepth` (a bare value is depth
+ * 0, `{"data":1}` depth 1). Iterative, so a deep value cannot exhaust the stack, and linear
+ * in the value's size, which the body limit bounds.
+ */
+export function isDeeperThan(value: unknown, maxDepth: number): boolean {
+  const stack: { node: object; depth: number }[] = [];
+  if (typeof value === 'object' && value !== null) stack.push({ node: value, depth: 1 });
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    if (item.depth > maxDepth) return true;
+    for (const child of Array.isArray(item.node) ? item.node : Object.values(item.node)) {
+      if (typeof child === 'object' && child !== null) stack.push({ node: child as object, depth: item.depth + 1 });
+    }
+  }
+  return false;
+}
+
+const topicRule = 'topic must be 1-64 characters of A-Z a-z 0-9 _ . -';
+
+function entryOf(value: unknown, where: string): PublishEntry {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !('data' in value)) {
+    throw new ClientError(400, `${where} must be an object with a "data" field`);
+  }
+  const { topic = defaultTopic, data } = value as { topic?: unknown; data: unknown };
+  if (typeof topic !== 'string' || !topicPattern.test(topic)) throw new ClientError(400, where === 'the body' ? topicRule : `${where}: ${topicRule}`);
+  return { topic, data };
+}
+
+/**
+ * Validates a parsed publish body: `{"topic"?, "data"}`, or `{"messages": [{"topic"?, "data"}, ...]}`
+ * with 1–1,000 entries; nesting at most `maxDepth`. Throws a 400 `ClientError` that names a
+ * bad entry by its index and never repeats the input. Other fields (a WebSocket frame's
+ * `type`, `ref`, `token`) are ignored.
+ */
+export function parsePublish(body: unknown, maxDepth: number): PublishRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ClientError(400, 'the body must be an object with a "data" field or a "messages" list');
+  }
+  // Checked before anything is encoded: JSON.stringify of a deep value overflows the stack.
+  if (isDeeperThan(body, maxDepth)) throw new TooDeep(400, `the body nests deeper than ${maxDepth} levels`);
+  if (!('messages' in body)) return { entries: [entryOf(body, 'the body')], batch: false };
+  if ('data' in body) throw new ClientError(400, 'the body must have either "data" or "messages", not both');
+  const { messages } = body as { messages: unknown };
+  if (!Array.isArray(messages) || messages.length < 1 || messages.length > maxBatchMessages) {
+    throw new ClientError(400, `"messages" must be a list of 1 to ${maxBatchMessages} messages`);
+  }
+  return { entries: messages.map((value, index) => entryOf(value, `messages[${index}]`)), batch: true };
+}
+
+/** The publish policy and the one way into the hub, for HTTP and WebSocket alike. */
+export interface Publisher {
+  /**
+   * Throws a `ClientError` unless `address` may publish with `token` (the raw token, or
+   * undefined): 429 while the address has failed the token too often, 401 for a wrong one
+   * (counted as a failure), 429 when its publish rate has no message left.
+   */
+  authorize(address: string, token: string | undefined): void;
+  /** Takes one rate token per message (all or none: a 429 publishes nothing), then publishes in one hub call. */
+  publish(address: string, entries: readonly PublishEntry[]): Promise<HubMessage[]>;
+}
+
+/** Failed-token attempts counted per address: refusals say so without comparing again. */
+export function createPublisher(options: ServerOptions, hub: Hub, metrics: Metrics, reject: (reason: Rejection) => void): Publisher {
+  const rate = createRateLimiter(options.publishRatePerSecond, options.publishBurst, reject);
+  const failures = createRateLimiter(options.authFailuresPerMinute / 60, options.authFailuresPerMinute, reject, {
+    reason: 'auth-failures',
+    message: 'too many wrong publish tokens from your address; wait before trying again',
+  });
+  const required = options.publishToken !== undefined;
+  return {
+    authorize(address, token) {
+      if (required) {
+        try {
+          failures.take(address, 0);
+        } catch (error) {
+          const { status, message, headers } = error as ClientError;
+          throw new TokenRefusal(status, message, headers);
+        }
+        if (!isAuthorized(options.publishToken, token)) {
+          failures.take(address, 1);
+          reject('unauthorized');
+          throw new TokenRefusal(401, 'publishing needs the publish token (Authorization: Bearer <token>)', { 'WWW-Authenticate': 'Bearer' });
+        }
+      }
+      rate.take(address, 0);
+    },
+    async publish(address, entries) {
+      rate.take(address, entries.length);
+      const first = entries[0];
+      const published = entries.length === 1 && first !== undefined ? [await hub.publish(first.topic, first.data)] : await hub.publishBatch(entries);
+      metrics.published(published.length);
+      return published;
+    },
+  };
+}
+
+/** Character sets a JSON body may declare: JSON is UTF-8 (RFC 8259), and only that is decoded. */
+const decodedCharsets = new Set(['', 'utf-8', 'utf8']);
+
+/**
+ * Registers the publish route. Refusals come in this order: 401 (token) or 429 (too many
+ * wrong tokens), 429 (rate), 415 (not JSON, or a charset other than UTF-8), 413 (too
+ * large), 400 (malformed, too deep, a bad entry), 429 (a batch larger than the rate has
+ * left); a cross-site origin was refused before (403).
  */
 export function createPublishRoute(context: TransportContext, router: Router): void {
-  const { hub, metrics, options } = context;
+  const { options, publisher } = context;
   router.post('/api/publish', async (ctx) => {
-    context.checkPublish(ctx.ip, ctx.get('Authorization') || undefined);
+    publisher.authorize(ctx.ip, bearerToken(ctx.get('Authorization') || undefined));
     if (!ctx.is('application/json')) throw new ClientError(415, 'the body must be JSON (Content-Type: application/json)');
+    if (!decodedCharsets.has(ctx.request.charset.toLowerCase())) throw new ClientError(415, 'the body must be UTF-8 JSON (charset=utf-8 or none)');
     let text: string;
     try {
       text = await getRawBody(ctx.req, { limit: options.maxBodyBytes, encoding: 'utf8', length: ctx.get('Content-Length') || undefined });
@@ -28,16 +153,9 @@ export function createPublishRoute(context: TransportContext, router: Router): v
     } catch {
       throw new ClientError(400, 'the body is not valid JSON');
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body) || !('data' in body)) {
-      throw new ClientError(400, 'the body must be an object with a "data" field');
-    }
-    const { topic = defaultTopic, data } = body as { topic?: unknown; data: unknown };
-    if (typeof topic !== 'string' || !topicPattern.test(topic)) {
-      throw new ClientError(400, 'topic must be 1-64 characters of A-Z a-z 0-9 _ . -');
-    }
-    const message = await hub.publish(topic, data);
-    metrics.published();
+    const { entries, batch } = parsePublish(body, options.maxJsonDepth);
+    const published = await publisher.publish(ctx.ip, entries);
     ctx.status = 202;
-    ctx.body = { id: message.id, topic };
+    ctx.body = batch ? { ids: published.map((m) => m.id), topics: published.map((m) => m.topic) } : { id: published[0]?.id, topic: published[0]?.topic };
   });
 }

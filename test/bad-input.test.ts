@@ -207,7 +207,7 @@ describe('WebSocket frames', () => {
     ws.send(JSON.stringify({ type: 'publish', topic: '../etc', data: 1, ref: 'r1' }));
     ws.send(JSON.stringify({ type: 'publish', data: 2, ref: 'r2' }));
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(frames).toContainEqual({ type: 'error', ref: 'r1', error: expect.stringMatching(/topic/) });
+    expect(frames).toContainEqual({ type: 'error', ref: 'r1', status: 400, error: expect.stringMatching(/topic/) });
     expect(frames).toContainEqual({ type: 'ack', ref: 'r2', id: expect.any(Number), topic: 'lobby' });
     expect(ws.readyState).toBe(WebSocket.OPEN);
     ws.close();

@@ -52,7 +52,7 @@ describe('connection limits', () => {
   });
 
   it('past the per-address bound, 503; other addresses (behind a trusted proxy) still get in', async () => {
-    server = await startServer({ maxConnectionsPerAddress: 1, trustProxy: true });
+    server = await startServer({ maxConnectionsPerAddress: 1, trustProxy: 1 });
     const a = await openSse({ 'X-Forwarded-For': '203.0.113.1' });
     expect(a.status).toBe(200);
     expect((await openSse({ 'X-Forwarded-For': '203.0.113.1' })).status).toBe(503);
@@ -155,7 +155,8 @@ describe('origin policy', () => {
   });
 
   it('serves pages with a Content-Security-Policy that allows only this origin', async () => {
-    server = await startServer();
+    // Exposed (not bound to loopback), so any Host is answered and the policy must not take one in.
+    server = await startServer({}, { host: '0.0.0.0' });
     const page = await fetch(`${server.url}/demo/sse`);
     const csp = page.headers.get('content-security-policy') ?? '';
     expect(csp).toMatch(/script-src 'self'(;|$)/);
@@ -185,7 +186,7 @@ describe('slowloris bounds', () => {
     socket.on('data', (chunk) => (answer += chunk.toString()));
     socket.on('close', () => (closed = true));
     socket.on('error', () => undefined);
-    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+    socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n');
     const dribble = setInterval(() => socket.write('X-Slow: 1\r\n'), 100);
     await until(() => closed, 'the server to drop the slow client', 4000);
     clearInterval(dribble);

@@ -89,11 +89,11 @@ describe('the server process', () => {
           // The stream's last chunk: at once, as a browser reusing the socket would, ask for another.
           if (text.includes('\r\n0\r\n\r\n') && !text.includes('GET-SENT')) {
             text += 'GET-SENT';
-            socket.write('GET /api/sse?topic=lobby&since=0 HTTP/1.1\r\nHost: x\r\n\r\n');
+            socket.write('GET /api/sse?topic=lobby&since=0 HTTP/1.1\r\nHost: localhost\r\n\r\n');
           }
         });
       });
-      socket.write('GET /api/sse?topic=lobby HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+      socket.write('GET /api/sse?topic=lobby HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n');
       const [, answer = ''] = (await second).split('GET-SENT');
       // Either the sweep closed the idle socket first (nothing) or the answer is a refusal, never a stream.
       if (answer !== '') {

@@ -82,7 +82,7 @@ if (flags.strace !== undefined) {
   strace.stderr.on('data', (chunk: Buffer) => (report += chunk.toString()));
   await sleep(1000);
   const body = JSON.stringify({ data: { t: '0', p: 'x'.repeat(Number(flags.payload)) } });
-  const one = `POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  const one = `POST /api/publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
   const socket = connect(Number(new URL(server.url).port), '127.0.0.1');
   await new Promise<void>((resolve) => socket.once('connect', resolve));
   const target = received + burst * clientCount;

@@ -8,6 +8,7 @@ import type { Hub, HubMessage, Replay } from '../hub.ts';
 import type { Metrics, Technique } from '../metrics.ts';
 import type { ServerOptions } from '../options.ts';
 import type { ConnectionLimiter } from '../limits.ts';
+import type { Publisher } from '../publish.ts';
 import type { Flusher, Heartbeat } from './stream.ts';
 import { frameOnce } from '../hub.ts';
 
@@ -29,8 +30,8 @@ export interface TransportContext {
   readonly heartbeat: Heartbeat;
   /** Admission of held and streaming connections. */
   readonly limiter: ConnectionLimiter;
-  /** Throws a `ClientError` (401, 429) unless `address` may publish now with `token`. */
-  checkPublish(address: string, token: string | undefined): void;
+  /** The publish policy (token, failed tokens, rate) and the one way into the hub. */
+  readonly publisher: Publisher;
 }
 
 /**

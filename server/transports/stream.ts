@@ -230,6 +230,22 @@ export class PushStream implements Closable, Beating {
     }
   }
 
+  /**
+   * Queues a frame that is not a message (a WebSocket ack or error) on the same path as the
+   * messages, under the same bound: a connection whose unsent bytes would pass
+   * `maxBufferedBytes` is cut off as a slow consumer, whether or not it is catching up.
+   */
+  send(frame: Buffer | string): void {
+    if (this.closed) return;
+    if (this.sink.pending() + this.queuedBytes + frame.length > this.context.options.maxBufferedBytes) {
+      this.context.metrics.slowConsumer(this.technique);
+      this.cleanup();
+      this.sink.destroy();
+      return;
+    }
+    this.enqueue(frame, 0);
+  }
+
   private deliver(message: HubMessage): void {
     if (message.id <= this.lastId) return;
     this.lastId = message.id;

@@ -14,9 +14,9 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { HubMessage } from '../hub.ts';
 import type { TransportContext } from './shared.ts';
 import type { StreamFraming, StreamSink } from './stream.ts';
-import { ClientError, parseSince, parseTopic, topicPattern, defaultTopic } from './query.ts';
+import { ClientError, parseSince, parseTopic } from './query.ts';
 import { PushStream } from './stream.ts';
-import { isOriginAllowed } from '../limits.ts';
+import { parsePublish, TokenRefusal, TooDeep } from '../publish.ts';
 
 export const wsPath = '/api/ws';
 
@@ -36,22 +36,53 @@ export function frame(message: HubMessage): Buffer {
   return frameText(message.json);
 }
 
-/** Answers an upgrade we will not take with a plain HTTP response, not a silent close. */
-function refuse(socket: Duplex, status: number, reason: string, message: string): void {
+const statusText: Readonly<Record<number, string>> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' };
+
+/**
+ * Answers an upgrade we will not take with a plain HTTP response on the raw socket, then
+ * closes it. Node removed its own socket 'error' listener before emitting `upgrade`, so an
+ * error listener goes on before anything is written: a client that resets the connection
+ * right after its request must not become an uncaught 'error'. `Connection: close`, and the
+ * socket is destroyed once the answer is flushed (the server's sockets are half-open).
+ */
+export function refuseUpgrade(socket: Duplex, status: number, message: string, headers: Readonly<Record<string, string>> = {}): void {
+  socket.on('error', ignoreSocketError);
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
   const body = JSON.stringify({ error: message });
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
+  let head = `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n`;
+  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+  socket.end(`${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, () => socket.destroy());
 }
 
-type Publish = { type: 'publish'; topic?: unknown; data?: unknown; ref?: unknown; token?: unknown };
+/** A client resetting a socket we are refusing or closing is expected (ECONNRESET, EPIPE); nothing to do. */
+function ignoreSocketError(): void {}
 
-/** The client's address: the socket's, or the first `X-Forwarded-For` hop behind a trusted proxy. */
-function clientAddress(request: IncomingMessage, trustProxy: boolean): string {
-  const forwarded = trustProxy ? request.headers['x-forwarded-for'] : undefined;
-  const first = typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined;
-  return first || request.socket.remoteAddress || 'unknown';
+type Publish = { type: 'publish'; topic?: unknown; data?: unknown; messages?: unknown; ref?: unknown; token?: unknown };
+
+/** Longest `ref` a publish frame may carry (it is echoed in the ack); longer closes 1008. */
+export const maxRefLength = 64;
+
+/** Wrong tokens one WebSocket may send before it is closed with 1008. */
+export const maxTokenFailuresPerSocket = 3;
+
+/** What the upgrade needs from the server's request policy. */
+export interface UpgradePolicy {
+  /** Throws a `ClientError` (403) unless the request's `Host` and `Origin` may open a WebSocket. */
+  check(request: IncomingMessage): void;
+  /** The client's address (behind trusted proxies, the first untrusted hop). */
+  addressOf(request: IncomingMessage): string;
+}
+
+/** A valid `ref`: a string of at most `maxRefLength` characters, or a safe integer; undefined if absent. */
+function refOf(frame: { ref?: unknown }): string | number | undefined | false {
+  const { ref } = frame;
+  if (ref === undefined) return undefined;
+  if (typeof ref === 'string' && ref.length <= maxRefLength) return ref;
+  if (typeof ref === 'number' && Number.isSafeInteger(ref)) return ref;
+  return false;
 }
 
 /** The WebSocket transport's handle on the server. */
@@ -63,8 +94,8 @@ export interface WebSocketTransport {
 }
 
 /** Attaches the WebSocket transport to `server`'s upgrade event. */
-export function createWebSocketTransport(context: TransportContext, server: Server): WebSocketTransport {
-  const { options, metrics, hub } = context;
+export function createWebSocketTransport(context: TransportContext, server: Server, policy: UpgradePolicy): WebSocketTransport {
+  const { options, metrics, publisher } = context;
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.wsMaxPayloadBytes,
@@ -82,29 +113,33 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
   }
 
   function onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    // First, before any write or await: Node no longer listens for this socket's errors.
+    socket.on('error', ignoreSocketError);
+    let url: URL;
+    try {
+      url = new URL(request.url ?? '/', 'http://localhost');
+    } catch {
+      refuseUpgrade(socket, 400, 'the request target is not a valid path');
+      return;
+    }
     if (url.pathname !== wsPath) {
-      refuse(socket, 404, 'Not Found', 'no WebSocket endpoint here; use /api/ws');
+      refuseUpgrade(socket, 404, 'no WebSocket endpoint here; use /api/ws');
       return;
     }
     let topic: string;
     let since: number | undefined;
     try {
+      policy.check(request);
       topic = parseTopic(url.searchParams);
       since = parseSince(url.searchParams);
     } catch (error) {
-      const status = error instanceof ClientError ? error.status : 400;
-      refuse(socket, status, 'Bad Request', error instanceof Error ? error.message : 'bad request');
-      return;
-    }
-    if (!isOriginAllowed(request.headers.origin, request.headers.host, options.allowedOrigins)) {
-      metrics.rejected('origin');
-      refuse(socket, 403, 'Forbidden', 'this origin may not open a WebSocket here');
+      if (!(error instanceof ClientError)) throw error;
+      refuseUpgrade(socket, error.status, error.message, error.headers);
       return;
     }
     const meter = metrics.meter(socket as Socket, 'websocket');
     metrics.request('websocket');
-    const address = clientAddress(request, options.trustProxy);
+    const address = policy.addressOf(request);
     let release: () => void;
     try {
       release = context.limiter.admit(address);
@@ -160,52 +195,66 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
       // ws closes the socket itself after an error (1009 too big, 1002 protocol); the
       // close handler above cleans up.
     });
+    let tokenFailures = 0;
+    /** Every answer to a frame goes out on the stream's path, under its slow-consumer bound. */
+    const answer = (value: Record<string, unknown>): void => stream.send(wireFrame(JSON.stringify(value)));
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
         ws.close(1003, 'text frames only');
         return;
       }
-      onPublish(ws, data.toString(), address).catch((error: unknown) => {
+      onFrame(data.toString()).catch((error: unknown) => {
         console.error('websocket: publish failed', error);
         ws.close(1011, 'publish failed');
       });
     });
-    await stream.start(topic, since);
-  }
 
-  async function onPublish(ws: WebSocket, text: string, address: string): Promise<void> {
-    let frame: Publish;
-    try {
-      frame = JSON.parse(text) as Publish;
-    } catch {
-      ws.close(1008, 'frames must be JSON');
-      return;
+    async function onFrame(text: string): Promise<void> {
+      // Frames that arrive after we began to close (a guesser's pipelined tokens) are dropped.
+      if (ws.readyState !== WebSocket.OPEN) return;
+      let frame: Publish;
+      try {
+        frame = JSON.parse(text) as Publish;
+      } catch {
+        ws.close(1008, 'frames must be JSON');
+        return;
+      }
+      if (typeof frame !== 'object' || frame === null || frame.type !== 'publish') {
+        ws.close(1008, 'expected {"type":"publish","data":...} or {"type":"publish","messages":[...]}');
+        return;
+      }
+      const ref = refOf(frame);
+      if (ref === false) {
+        ws.close(1008, `ref must be a string of at most ${maxRefLength} characters or an integer`);
+        return;
+      }
+      try {
+        // The raw token only: "Bearer <token>" is the HTTP header's form, not this field's.
+        publisher.authorize(address, typeof frame.token === 'string' ? frame.token : undefined);
+        const { entries, batch } = parsePublish(frame, options.maxJsonDepth);
+        const published = await publisher.publish(address, entries);
+        if (batch) answer({ type: 'ack', ref, ids: published.map((m) => m.id), topics: published.map((m) => m.topic) });
+        else answer({ type: 'ack', ref, id: published[0]?.id, topic: published[0]?.topic });
+      } catch (error) {
+        if (!(error instanceof ClientError)) throw error;
+        if (error instanceof TooDeep) {
+          ws.close(1008, error.message);
+          return;
+        }
+        if (error instanceof TokenRefusal && (error.status === 429 || ++tokenFailures >= maxTokenFailuresPerSocket)) {
+          ws.close(1008, 'too many wrong publish tokens');
+          return;
+        }
+        answer({ type: 'error', ref, status: error.status, error: error.message });
+      }
     }
-    if (typeof frame !== 'object' || frame === null || frame.type !== 'publish' || !('data' in frame)) {
-      ws.close(1008, 'expected {"type":"publish","data":...}');
-      return;
-    }
-    const ref = typeof frame.ref === 'string' || typeof frame.ref === 'number' ? frame.ref : undefined;
-    try {
-      context.checkPublish(address, typeof frame.token === 'string' ? frame.token : undefined);
-    } catch (error) {
-      ws.send(JSON.stringify({ type: 'error', ref, status: (error as ClientError).status, error: (error as Error).message }));
-      return;
-    }
-    const topic = frame.topic ?? defaultTopic;
-    if (typeof topic !== 'string' || !topicPattern.test(topic)) {
-      ws.send(JSON.stringify({ type: 'error', ref, error: 'topic must be 1-64 characters of A-Z a-z 0-9 _ . -' }));
-      return;
-    }
-    const message = await hub.publish(topic, frame.data);
-    metrics.published();
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'ack', ref, id: message.id, topic }));
+    await stream.start(topic, since);
   }
 
   let accepting = true;
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (accepting) onUpgrade(request, socket, head);
-    else refuse(socket, 503, 'Service Unavailable', 'the server is shutting down');
+    else refuseUpgrade(socket, 503, 'the server is shutting down; retry shortly', { 'Retry-After': '1' });
   });
   return {
     stopAccepting() {

@@ -6,15 +6,28 @@ export interface TestServer {
   readonly url: string;
   /** POSTs `{topic, data}` to /api/publish; resolves with the assigned id. */
   publish(data: unknown, topic?: string): Promise<number>;
+  /** POSTs a batch `{"messages": [...]}` to /api/publish; resolves with the assigned ids, in order. */
+  publishBatch(messages: readonly { topic?: string; data: unknown }[]): Promise<number[]>;
   /** The value of one sample of /metrics, such as `pushlab_open_connections{technique="sse"}`. */
   metric(name: string, technique?: string): Promise<number>;
   close(): Promise<void>;
 }
 
-/** Tests publish in bursts from one address, so the publish rate limit is off unless a test sets it. */
-export async function startServer(options: CreateOptions = {}): Promise<TestServer> {
-  const push = createPushServer({ publishRatePerSecond: 0, ...options });
-  const url = await push.listen(0);
+/** Where the test server listens. */
+export interface ListenOptions {
+  /** The address to bind; default 127.0.0.1. `0.0.0.0` is the exposed posture (no loopback Host check). */
+  host?: string;
+}
+
+/**
+ * Tests publish in bursts from one address, so the publish rate limit is off unless a test
+ * sets it; and they read /metrics right after acting, so its render cache is off too.
+ */
+export async function startServer(options: CreateOptions = {}, listen: ListenOptions = {}): Promise<TestServer> {
+  const push = createPushServer({ publishRatePerSecond: 0, metricsCacheMs: 0, ...options });
+  const bound = await push.listen(0, listen.host);
+  // A wildcard address is listened on, not connected to: talk to it over loopback.
+  const url = bound.replace(/^http:\/\/(0\.0\.0\.0|\[::\])/, 'http://127.0.0.1');
   return {
     push,
     url,
@@ -26,6 +39,15 @@ export async function startServer(options: CreateOptions = {}): Promise<TestServ
       });
       if (response.status !== 202) throw new Error(`publish: ${response.status} ${await response.text()}`);
       return ((await response.json()) as { id: number }).id;
+    },
+    async publishBatch(messages) {
+      const response = await fetch(`${url}/api/publish`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ messages }),
+      });
+      if (response.status !== 202) throw new Error(`publish: ${response.status} ${await response.text()}`);
+      return ((await response.json()) as { ids: number[] }).ids;
     },
     async metric(name, technique) {
       const text = await (await fetch(`${url}/metrics`)).text();

@@ -91,7 +91,7 @@ describe('the baseline server', () => {
       const before = await server.metricsText();
       // Twenty publishes pipelined in one TCP write: the server parses them in one turn.
       const body = JSON.stringify({ topic, data: 'x' });
-      const request = `POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+      const request = `POST /api/publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
       const socket = connect(Number(new URL(server.url).port), '127.0.0.1');
       await new Promise<void>((resolve) => socket.once('connect', resolve));
       let answers = '';
