@@ -175,6 +175,8 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
   /** Client errors become `{"error"}` with their status; anything else is logged and a 500. */
   function onError(ctx: Koa.Context, error: unknown): void {
     if (error instanceof ClientError) ctx.set({ ...error.headers });
+    // A client refused at a limit does not keep its socket (a descriptor) open for another try.
+    if (error instanceof ClientError && error.status === 503 && ctx.req.httpVersionMajor === 1) ctx.set('Connection', 'close');
     const status = (error as { status?: unknown }).status;
     const expose = (error as { expose?: unknown }).expose === true;
     if (typeof status === 'number' && ((status >= 400 && status < 500 && expose) || error instanceof ClientError)) {

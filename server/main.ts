@@ -69,7 +69,8 @@ const flags = program.parse().opts<{
   authFailures: number;
   allowOrigin: string;
   allowHost: string;
-  trustProxy: TrustProxy;
+  /** `true` for a bare `--trust-proxy` (commander does not call the parser then). */
+  trustProxy: TrustProxy | true;
   maxJsonDepth: number;
   metricsCache: number;
 }>();
@@ -92,7 +93,7 @@ try {
     metricsToken: process.env.METRICS_TOKEN || undefined,
     allowedOrigins: list(flags.allowOrigin),
     allowedHosts: list(flags.allowHost),
-    trustProxy: flags.trustProxy,
+    trustProxy: flags.trustProxy === true ? 1 : flags.trustProxy,
     maxJsonDepth: flags.maxJsonDepth,
     metricsCacheMs: flags.metricsCache,
   });
