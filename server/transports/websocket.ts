@@ -198,9 +198,14 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
     let tokenFailures = 0;
     /** Every answer to a frame goes out on the stream's path, under its slow-consumer bound. */
     const answer = (value: Record<string, unknown>): void => stream.send(wireFrame(JSON.stringify(value)));
+    /** Closes for a bad frame after what was already answered (queued for this turn) has gone out. */
+    const refuse = (code: number, reason: string): void => {
+      stream.flush();
+      ws.close(code, reason);
+    };
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
-        ws.close(1003, 'text frames only');
+        refuse(1003, 'text frames only');
         return;
       }
       onFrame(data.toString()).catch((error: unknown) => {
@@ -216,16 +221,16 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
       try {
         frame = JSON.parse(text) as Publish;
       } catch {
-        ws.close(1008, 'frames must be JSON');
+        refuse(1008, 'frames must be JSON');
         return;
       }
       if (typeof frame !== 'object' || frame === null || frame.type !== 'publish') {
-        ws.close(1008, 'expected {"type":"publish","data":...} or {"type":"publish","messages":[...]}');
+        refuse(1008, 'expected {"type":"publish","data":...} or {"type":"publish","messages":[...]}');
         return;
       }
       const ref = refOf(frame);
       if (ref === false) {
-        ws.close(1008, `ref must be a string of at most ${maxRefLength} characters or an integer`);
+        refuse(1008, `ref must be a string of at most ${maxRefLength} characters or an integer`);
         return;
       }
       try {
@@ -238,11 +243,11 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
       } catch (error) {
         if (!(error instanceof ClientError)) throw error;
         if (error instanceof TooDeep) {
-          ws.close(1008, error.message);
+          refuse(1008, error.message);
           return;
         }
         if (error instanceof TokenRefusal && (error.status === 429 || ++tokenFailures >= maxTokenFailuresPerSocket)) {
-          ws.close(1008, 'too many wrong publish tokens');
+          refuse(1008, 'too many wrong publish tokens');
           return;
         }
         answer({ type: 'error', ref, status: error.status, error: error.message });
