@@ -47,7 +47,7 @@ export function fdReserve(fdSoftLimit: number): number {
  * The default `maxConnections`: the soft descriptor limit less its reserve (at least 1), so
  * the cap answers `503` before descriptors run out; `fallbackMaxConnections` when unknown.
  */
-export function defaultMaxConnections(limit: FdLimit | undefined = readFdLimit()): number {
+export function defaultMaxConnections(limit: FdLimit | undefined): number {
   if (limit === undefined) return fallbackMaxConnections;
   return Math.max(1, limit.soft - fdReserve(limit.soft));
 }

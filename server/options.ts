@@ -1,6 +1,6 @@
 /** Server options, each with its default; `resolveOptions` validates them once, at start. */
 import proxyAddr from 'proxy-addr';
-import { defaultMaxConnections } from './fd-limit.ts';
+import { defaultMaxConnections, readFdLimit } from './fd-limit.ts';
 import { normalizeOrigin } from './origin.ts';
 
 /**
@@ -85,7 +85,7 @@ export const defaultOptions: Readonly<ServerOptions> = Object.freeze({
   wsMaxPayloadBytes: 64 * 1024,
   wsPerMessageDeflate: false,
   shutdownMs: 4000,
-  maxConnections: defaultMaxConnections(),
+  maxConnections: defaultMaxConnections(readFdLimit()),
   maxConnectionsPerAddress: 2_000,
   publishRatePerSecond: 100,
   publishBurst: 200,

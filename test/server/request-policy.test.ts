@@ -125,8 +125,8 @@ describe('headers and body checks', () => {
 
   it('a body in a charset other than UTF-8 is a 415, and nothing is published', async () => {
     server = await startServer();
-    const send = (type: string, body: Buffer | string): Promise<Response> => fetch(`${server.url}/api/publish`, { method: 'POST', headers: { 'content-type': type }, body });
-    expect((await send('application/json; charset=utf-16', Buffer.from('{"data":"hi"}', 'utf16le'))).status).toBe(415);
+    const send = (type: string, body: Blob | string): Promise<Response> => fetch(`${server.url}/api/publish`, { method: 'POST', headers: { 'content-type': type }, body });
+    expect((await send('application/json; charset=utf-16', new Blob([Buffer.from('{"data":"hi"}', 'utf16le')]))).status).toBe(415);
     expect((await send('application/json; charset=iso-8859-1', '{"data":"hi"}')).status).toBe(415);
     expect(await server.metric('pushlab_messages_published_total')).toBe(0);
     expect((await send('application/json; charset=UTF-8', '{"data":"hi"}')).status).toBe(202);
