@@ -36,6 +36,8 @@ const program = new Command('pushlab')
   .option('-H, --host <host>', 'address to listen on', process.env.HOST ?? '127.0.0.1')
   .option('--replay <messages>', 'messages kept per topic for resume', integer(1), defaultOptions.replayCapacity)
   .option('--max-buffered <bytes>', 'unsent bytes before a slow streaming client is cut off', integer(1), defaultOptions.maxBufferedBytes)
+  .option('--max-poll-bytes <bytes>', 'bytes per poll answer (short-poll, long-poll, JSONP); the rest follows with "more": true', integer(1), defaultOptions.maxPollBytes)
+  .option('--catch-up-stall <ms>', 'how long a stream replaying to a client that stopped reading waits before cutting it off', integer(1), defaultOptions.catchUpStallMs)
   .option('--iframe-max-bytes <bytes>', 'bytes per iframe response before the client must reconnect', integer(1), defaultOptions.iframeMaxBytes)
   .option('--heartbeat <ms>', 'SSE and iframe heartbeat interval', integer(1), defaultOptions.heartbeatMs)
   .option('--ping <ms>', 'WebSocket ping interval', integer(1), defaultOptions.pingMs)
@@ -58,6 +60,8 @@ const flags = program.parse().opts<{
   host: string;
   replay: number;
   maxBuffered: number;
+  maxPollBytes: number;
+  catchUpStall: number;
   iframeMaxBytes: number;
   heartbeat: number;
   ping: number;
@@ -80,6 +84,8 @@ try {
   push = createPushServer({
     replayCapacity: flags.replay,
     maxBufferedBytes: flags.maxBuffered,
+    maxPollBytes: flags.maxPollBytes,
+    catchUpStallMs: flags.catchUpStall,
     iframeMaxBytes: flags.iframeMaxBytes,
     heartbeatMs: flags.heartbeat,
     pingMs: flags.ping,

@@ -25,6 +25,16 @@ export interface ServerOptions {
   pingMs: number;
   /** Unsent bytes a streaming connection may hold before it is cut off. Default 1 MiB. */
   maxBufferedBytes: number;
+  /**
+   * Bytes one poll answer (short-poll, long-poll, JSONP) may carry; past it the answer holds
+   * what fits, oldest first (always one message), and says `"more": true`. Default 1 MiB.
+   */
+  maxPollBytes: number;
+  /**
+   * How long a stream catching up (a replay) may wait for its client to take a quarter of
+   * `maxBufferedBytes`; a client that stalls longer is cut off as a slow consumer. Default 30 s.
+   */
+  catchUpStallMs: number;
   /** Bytes one iframe response may carry before the server ends it. Default 256 KiB. */
   iframeMaxBytes: number;
   /** SSE `retry:` the browser waits before reconnecting. Default 1000 ms. */
@@ -80,6 +90,8 @@ export const defaultOptions: Readonly<ServerOptions> = Object.freeze({
   heartbeatMs: 15_000,
   pingMs: 30_000,
   maxBufferedBytes: 1024 * 1024,
+  maxPollBytes: 1024 * 1024,
+  catchUpStallMs: 30_000,
   iframeMaxBytes: 256 * 1024,
   sseRetryMs: 1000,
   wsMaxPayloadBytes: 64 * 1024,

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Script, createContext } from 'node:vm';
 import { createMemoryHub } from '../server/hub.ts';
-import { scriptSafe, pollBody } from '../server/transports/shared.ts';
+import { scriptSafe, pollAnswer } from '../server/transports/shared.ts';
 import { frame as sseFrame } from '../server/transports/sse.ts';
 import { frame as iframeFrame, preamble } from '../server/transports/iframe.ts';
-import { frame as jsonpFrame } from '../server/transports/jsonp.ts';
+import { prefix as jsonpPrefix, suffix as jsonpSuffix } from '../server/transports/jsonp.ts';
 import { frame as wsFrame } from '../server/transports/websocket.ts';
 
 const hostile = '</script><script>alert(1)</script><!-- \u2028\u2029 "\\';
@@ -41,7 +41,7 @@ describe('framing', () => {
   it('a JSONP body runs as JavaScript and calls back with the poll answer', async () => {
     const hub = createMemoryHub();
     await hub.publish('t', hostile);
-    const body = jsonpFrame('ns.cb', pollBody(await hub.since('t', 0), true));
+    const body = pollAnswer(await hub.since('t', 0), 1024 * 1024, { forScript: true, prefix: jsonpPrefix('ns.cb'), suffix: jsonpSuffix }).body.toString();
     expect(body.startsWith('/**/ns.cb(')).toBe(true);
     expect(body).not.toMatch(/[<\u2028\u2029]/);
     const calls: unknown[] = [];
@@ -62,6 +62,6 @@ describe('framing', () => {
   it('a poll body names the gap', async () => {
     const hub = createMemoryHub({ replayCapacity: 2 });
     for (let i = 0; i < 5; i++) await hub.publish('t', i);
-    expect(JSON.parse(pollBody(await hub.since('t', 1)))).toMatchObject({ cursor: 5, gap: true });
+    expect(JSON.parse(pollAnswer(await hub.since('t', 1), 1024 * 1024).body.toString())).toMatchObject({ cursor: 5, gap: true });
   });
 });

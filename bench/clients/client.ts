@@ -80,6 +80,8 @@ export abstract class BaseClient implements PushClient {
   /** Connections dropped by `drop()` so far. */
   drops = 0;
   private sleeping: NodeJS.Timeout | undefined;
+  /** The last poll answer said `"more": true`: the next request goes out without the pause. */
+  private more = false;
 
   constructor(
     protected readonly options: ClientOptions,
@@ -100,7 +102,7 @@ export abstract class BaseClient implements PushClient {
 
   protected abstract connect(): Attempt;
 
-  /** Waits between two successful attempts (short polling's interval); 0 by default. */
+  /** Waits between two successful attempts (short polling's interval) unless the answer said `"more"`; 0 by default. */
   protected pauseMs(): number {
     return 0;
   }
@@ -131,7 +133,8 @@ export abstract class BaseClient implements PushClient {
       }
       if (this.closed) break;
       if (this.isStream() && this.options.reconnect === false) break;
-      const pause = this.pauseMs();
+      const pause = this.more ? 0 : this.pauseMs();
+      this.more = false;
       if (pause > 0) await this.sleep(pause);
     }
     this.closed = true;
@@ -179,11 +182,13 @@ export abstract class BaseClient implements PushClient {
   }
 
   /** A poll answer `{"messages","cursor","gap"?}`. */
-  protected receivePoll(body: { messages: Envelope[]; cursor: number; gap?: boolean }): void {
+  protected receivePoll(body: { messages: Envelope[]; cursor: number; gap?: boolean; more?: boolean }): void {
     // As on a stream, a gap resumes just before the first message the server still had.
     if (body.gap === true) this.handlers.onGap?.(body.messages[0] === undefined ? body.cursor : body.messages[0].id - 1);
     for (const message of body.messages) this.handlers.onMessage(message);
     this.setCursor(body.cursor);
+    // A bounded answer that left messages for the next request: ask again at once.
+    this.more = body.more === true;
   }
 
   /**

@@ -106,7 +106,7 @@ export function parseIframeCalls(buffer: string): { values: (Envelope | Control)
   return { values, rest: buffer.slice(Math.max(0, buffer.length - (callOpen.length - 1))) };
 }
 
-type PollBody = { messages: Envelope[]; cursor: number; gap?: boolean };
+type PollBody = { messages: Envelope[]; cursor: number; gap?: boolean; more?: boolean };
 
 /** Short polling, long polling and JSONP over one `KeepAliveConnection`. */
 abstract class LeanPollClient extends BaseClient {

@@ -3,7 +3,7 @@ import { Script, createContext } from 'node:vm';
 import type { Agent } from 'node:http';
 import { BaseClient, createAgent, get, type Attempt, type Envelope } from './client.ts';
 
-type PollBody = { messages: Envelope[]; cursor: number; gap?: boolean };
+type PollBody = { messages: Envelope[]; cursor: number; gap?: boolean; more?: boolean };
 
 abstract class PollClient extends BaseClient {
   protected readonly agent: Agent = createAgent();

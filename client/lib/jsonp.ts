@@ -68,6 +68,8 @@ export class JsonpClient extends BaseClient {
         this.fail('the script ran but did not call back');
         return;
       }
+      // Asked again at once in any case: after `"more": true` the server has messages after
+      // the cursor, so the next request is answered without a hold.
       this.opened();
       this.later(0);
     });

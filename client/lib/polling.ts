@@ -18,7 +18,7 @@ abstract class FetchPollClient extends BaseClient {
 
   protected abstract path(): string;
   protected abstract url(): string;
-  /** The pause before the next request after a good answer, in ms. */
+  /** The pause before the next request after a good answer that did not say `"more": true`, in ms. */
   protected abstract nextDelayMs(): number;
 
   override start(): this {
@@ -39,9 +39,11 @@ abstract class FetchPollClient extends BaseClient {
         if (controller !== this.controller) return;
         this.wire(`HTTP ${response.status} ${response.headers.get('content-type') ?? ''}\n\n${text}`);
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        this.receivePoll(parseJson<PollBody>(text, 'the answer'));
+        const body = parseJson<PollBody>(text, 'the answer');
+        this.receivePoll(body);
         this.opened();
-        this.later(this.nextDelayMs());
+        // A bounded answer that left messages for the next request: ask again at once.
+        this.later(body.more === true ? 0 : this.nextDelayMs());
       })
       .catch((error: unknown) => {
         if (controller === this.controller && !this.closed) this.fail(reasonOf(controller.signal.reason ?? error));

@@ -36,11 +36,12 @@ function poll(): void {
       if (abort !== controller) return;
       post({ type: 'wire', text: `HTTP ${response.status} ${response.headers.get('content-type') ?? ''}\n\n${text}` });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const body = JSON.parse(text) as { cursor: number };
+      const body = JSON.parse(text) as { cursor: number; more?: boolean };
       cursor = body.cursor;
       failures = 0;
       post({ type: 'answer', text });
-      timer = setTimeout(poll, current.intervalMs);
+      // A bounded answer that left messages for the next request: ask again at once.
+      timer = setTimeout(poll, body.more === true ? 0 : current.intervalMs);
     })
     .catch((error: unknown) => {
       if (abort !== controller) return;

@@ -17,6 +17,8 @@ export interface PollBody {
   messages: Envelope[];
   cursor: number;
   gap?: boolean;
+  /** The server had more after `cursor` than one answer carries: ask again at once. */
+  more?: boolean;
 }
 
 /** A control frame of the iframe and WebSocket streams. */

@@ -5,7 +5,8 @@ import type { Socket } from 'node:net';
 import type { Replay } from '../hub.ts';
 import type { Technique } from '../metrics.ts';
 import type { TransportContext } from './shared.ts';
-import { hold } from './shared.ts';
+import type { PollAnswer, PollFraming } from './shared.ts';
+import { hold, pollAnswer } from './shared.ts';
 import { parseSince, parseTimeout, parseTopic } from './query.ts';
 import type { StreamSink } from './stream.ts';
 
@@ -36,15 +37,57 @@ export function queryOf(ctx: Context): URLSearchParams {
 }
 
 /** Counts a poll answer: a gap, an empty answer, the messages it carries. */
-export function countAnswer(context: TransportContext, technique: Technique, replay: Replay): void {
-  if (replay.gap) context.metrics.gap(technique);
-  if (replay.messages.length === 0) context.metrics.empty(technique);
-  context.metrics.delivered(technique, replay.messages.length);
+export function countAnswer(context: TransportContext, technique: Technique, answer: Pick<PollAnswer, 'gap' | 'messages'>): void {
+  if (answer.gap) context.metrics.gap(technique);
+  if (answer.messages === 0) context.metrics.empty(technique);
+  context.metrics.delivered(technique, answer.messages);
+}
+
+/**
+ * Bytes of poll answers given to each socket and not yet handed to the kernel. Node's
+ * server reads a whole chunk of pipelined requests (about a thousand short ones in 64 KiB)
+ * before it stops reading from a socket whose client does not read, and queues every
+ * answer in memory: without this count, one socket could queue a thousand answers.
+ */
+const unsentPollBytes = new WeakMap<Socket, number>();
+
+/**
+ * Answers a poll with `replay`, bounded by `maxPollBytes` (see `pollAnswer`), and counts
+ * it. A socket that already has more than `maxBufferedBytes` of earlier answers unsent (a
+ * client pipelining polls and not reading them) is a slow consumer: it is dropped, as a
+ * stream would be, before anything more is built for it.
+ */
+export function answerPoll(context: TransportContext, technique: Technique, ctx: Context, replay: Replay, framing: PollFraming = {}): void {
+  const socket = ctx.req.socket as Socket;
+  const unsent = unsentPollBytes.get(socket) ?? 0;
+  if (socket.destroyed) return;
+  if (unsent > context.options.maxBufferedBytes) {
+    context.metrics.slowConsumer(technique);
+    socket.destroy();
+    return;
+  }
+  const answer = pollAnswer(replay, context.options.maxPollBytes, framing);
+  countAnswer(context, technique, answer);
+  const bytes = typeof answer.body === 'string' ? Buffer.byteLength(answer.body) : answer.body.length;
+  unsentPollBytes.set(socket, unsent + bytes);
+  let counted = true;
+  const settle = (): void => {
+    if (!counted) return;
+    counted = false;
+    const left = (unsentPollBytes.get(socket) ?? bytes) - bytes;
+    if (left > 0) unsentPollBytes.set(socket, left);
+    else unsentPollBytes.delete(socket);
+  };
+  // 'finish' once the answer's last byte went to the kernel; 'close' if it never will.
+  ctx.res.once('finish', settle);
+  ctx.res.once('close', settle);
+  ctx.body = answer.body;
 }
 
 /**
  * What long polling and JSONP share (JSONP is long polling with another wrapper, as in
- * engine.io): parse `topic`/`since`/`timeout`, admit, hold until there is an answer, count it.
+ * engine.io): parse `topic`/`since`/`timeout`, admit, hold until there is an answer
+ * (`answerPoll` sends and counts it).
  */
 export async function heldPoll(context: TransportContext, technique: Technique, ctx: Context): Promise<Replay> {
   const query = queryOf(ctx);
@@ -52,9 +95,7 @@ export async function heldPoll(context: TransportContext, technique: Technique, 
   const since = parseSince(query);
   const holdMs = parseTimeout(query, context.options.holdMs, context.options.maxHoldMs);
   admit(context, ctx);
-  const replay = await hold(context, technique, onResponseClose(ctx), topic, since, holdMs);
-  countAnswer(context, technique, replay);
-  return replay;
+  return hold(context, technique, onResponseClose(ctx), topic, since, holdMs);
 }
 
 /**

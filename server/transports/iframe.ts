@@ -28,9 +28,12 @@ export function preamble(callback: string): string {
   );
 }
 
+const callOpen = Buffer.from('<script>c(');
+const callClose = Buffer.from(')</script>\n');
+
 /** One `<script>` calling the parent's callback with the script-safe envelope. */
 export function frame(message: HubMessage): Buffer {
-  return Buffer.from(`<script>c(${scriptSafeJson(message)})</script>\n`);
+  return Buffer.concat([callOpen, scriptSafeJson(message), callClose]);
 }
 
 const control = (json: string): string => `<script>c(${scriptSafe(json)})</script>\n`;

@@ -7,12 +7,19 @@
 import type Router from '@koa/router';
 import type { TransportContext } from './shared.ts';
 import { parseCallback } from './query.ts';
-import { pollBody } from './shared.ts';
-import { heldPoll, queryOf } from './http.ts';
+import { answerPoll, heldPoll, queryOf } from './http.ts';
 
-/** The JavaScript body: `/**\/` first defuses the Rosetta Flash family of content sniffing attacks. */
-export function frame(callback: string, body: string): string {
-  return `/**/${callback}(${body});`;
+/** What comes before the JSON: `/**\/` first defuses the Rosetta Flash family of content sniffing attacks. */
+export function prefix(callback: string): string {
+  return `/**/${callback}(`;
+}
+
+/** What comes after the JSON. */
+export const suffix = ');';
+
+/** The JavaScript body around `json` (already script-safe). */
+export function frame(callback: string, json: string): string {
+  return `${prefix(callback)}${json}${suffix}`;
 }
 
 /** Registers `GET /api/jsonp?callback&topic&since&timeout`. */
@@ -23,6 +30,6 @@ export function createJsonpTransport(context: TransportContext, router: Router):
     ctx.type = 'application/javascript; charset=utf-8';
     // Without nosniff a browser could be talked into reading the answer as another type.
     ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.body = frame(callback, pollBody(replay, true));
+    answerPoll(context, 'jsonp', ctx, replay, { forScript: true, prefix: prefix(callback), suffix });
   });
 }

@@ -5,14 +5,13 @@
  */
 import type Router from '@koa/router';
 import type { TransportContext } from './shared.ts';
-import { pollBody } from './shared.ts';
-import { heldPoll } from './http.ts';
+import { answerPoll, heldPoll } from './http.ts';
 
 /** Registers `GET /api/long-poll?topic&since&timeout`. */
 export function createLongPollTransport(context: TransportContext, router: Router): void {
   router.get('/api/long-poll', async (ctx) => {
     const replay = await heldPoll(context, 'long-poll', ctx);
     ctx.type = 'application/json';
-    ctx.body = pollBody(replay);
+    answerPoll(context, 'long-poll', ctx, replay);
   });
 }

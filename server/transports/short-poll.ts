@@ -5,16 +5,14 @@
 import type Router from '@koa/router';
 import type { TransportContext } from './shared.ts';
 import { parseSince, parseTopic } from './query.ts';
-import { pollBody } from './shared.ts';
-import { countAnswer, queryOf } from './http.ts';
+import { answerPoll, queryOf } from './http.ts';
 
 /** Registers `GET /api/short-poll?topic&since`. */
 export function createShortPollTransport(context: TransportContext, router: Router): void {
   router.get('/api/short-poll', async (ctx) => {
     const query = queryOf(ctx);
     const replay = await context.hub.since(parseTopic(query), parseSince(query));
-    countAnswer(context, 'short-poll', replay);
     ctx.type = 'application/json';
-    ctx.body = pollBody(replay);
+    answerPoll(context, 'short-poll', ctx, replay);
   });
 }

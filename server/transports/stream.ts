@@ -115,7 +115,8 @@ const maxHeldWhileCatchingUp = 1024;
  * Catching up (a replay, possibly megabytes) is paced by the socket: it writes while the
  * unsent buffer is under half the bound and waits for room otherwise, so a large replay
  * never trips the slow-consumer bound, and memory stays bounded (the messages are the
- * hub's). Once caught up, a connection whose unsent buffer passes the bound is cut off.
+ * hub's); a client that stops taking bytes meanwhile is cut off after `catchUpStallMs`.
+ * Once caught up, a connection whose unsent buffer passes the bound is cut off.
  */
 export class PushStream implements Closable, Beating {
   private readonly queue: (Buffer | string)[] = [];
@@ -210,14 +211,29 @@ export class PushStream implements Closable, Beating {
     }
   }
 
-  /** Resolves when the unsent buffer is down to a quarter of the bound, or the stream closed. */
+  /**
+   * Resolves when the unsent buffer is down to a quarter of the bound, or the stream closed.
+   * A client that does not take that much within `catchUpStallMs` has stopped reading: it
+   * is cut off as a slow consumer (once caught up, the bound itself does that).
+   */
   private async roomToWrite(): Promise<void> {
-    const low = this.context.options.maxBufferedBytes / 4;
+    const { maxBufferedBytes, catchUpStallMs } = this.context.options;
+    const low = maxBufferedBytes / 4;
+    const deadline = performance.now() + catchUpStallMs;
     const { socket } = this.sink;
     while (!this.closed && this.sink.pending() > low) {
+      const leftMs = deadline - performance.now();
+      if (leftMs <= 0) {
+        this.context.metrics.slowConsumer(this.technique);
+        this.cleanup();
+        this.sink.destroy();
+        return;
+      }
       await new Promise<void>((resolve) => {
-        // 'drain' is the signal; the timer covers bytes still moving between stream layers.
-        const timer = setTimeout(done, 50);
+        // 'drain' comes once a socket whose buffer passed its high-water mark has emptied it;
+        // below that mark none is due, and the bytes still moving between stream layers are
+        // looked at again shortly. Either way the wait ends by the deadline.
+        const timer = setTimeout(done, socket.writableNeedDrain ? leftMs : Math.min(50, leftMs));
         socket.once('drain', done);
         this.wake = done;
         function done(): void {
