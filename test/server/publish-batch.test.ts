@@ -5,6 +5,8 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { WebSocketClient } from '../../bench/clients/index.ts';
+import type { Envelope } from '../../bench/clients/index.ts';
 import { startServer, until, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -107,5 +109,22 @@ describe('the WebSocket publish frame with "messages"', () => {
     expect(frames).toContainEqual({ type: 'ack', ref: 'ok', ids: [1, 1, 2], topics: ['lobby', 'b', 'lobby'] });
     expect(await head('lobby')).toBe(2);
     ws.close();
+  });
+});
+
+describe("the bench's WebSocket client", () => {
+  it('publishes a batch in one frame and resolves with the ids; its subscriber gets them in order', async () => {
+    server = await startServer();
+    const received: Envelope[] = [];
+    const client = new WebSocketClient({ baseUrl: server.url, topic: 'bench' }, { onMessage: (message) => received.push(message) }).start();
+    try {
+      await client.ready;
+      expect(await client.publishBatch([{ data: 'a' }, { data: 'b' }, { topic: 'elsewhere', data: 'c' }])).toEqual([1, 2, 1]);
+      expect(await client.publish('d')).toBe(3);
+      await until(() => received.length === 3, 'three messages on the client topic');
+      expect(received.map((m) => m.data)).toEqual(['a', 'b', 'd']);
+    } finally {
+      client.close();
+    }
   });
 });
