@@ -109,6 +109,13 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
   const app = new Koa({ proxy: false });
   app.silent = true;
   app.use(async (ctx, next) => {
+    if (!isPathTarget(ctx)) {
+      // A request target with no path Koa can read (`http://`, `ws://x[`): nothing routes it.
+      ctx.status = 400;
+      ctx.set('X-Content-Type-Options', 'nosniff');
+      ctx.body = { error: 'the request target is not a valid path' };
+      return;
+    }
     const label = labelOf(ctx.path);
     const socket = ctx.req.socket as Socket;
     metrics.request(label);
@@ -264,6 +271,19 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
       return closing;
     },
   };
+}
+
+/** True when the request target has a path (origin form, or absolute form) that `URL` can parse. */
+function isPathTarget(ctx: Koa.Context): boolean {
+  try {
+    // Koa's path is null when parseurl finds none (`http://`) and throws where node:url does (`ws://x[`).
+    const path = ctx.path as string | null;
+    if (typeof path !== 'string' || !path.startsWith('/')) return false;
+    new URL(ctx.url, 'http://localhost');
+    return true;
+  } catch {
+    return false; // not a URL: the caller answers 400
+  }
 }
 
 /** The `Host` of a request: the header, or HTTP/2's `:authority`. */

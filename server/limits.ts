@@ -97,9 +97,14 @@ export function createRateLimiter(ratePerSecond: number, burst: number, onReject
       bucket.at = now;
       buckets.set(address, bucket);
       const needed = Math.max(1, count);
+      if (needed > burst) {
+        // Would never fit, however long the client waits: say so rather than "retry later".
+        onReject(reason);
+        throw new ClientError(429, `at most ${burst} messages can be published at once here; split the batch`);
+      }
       if (bucket.tokens < needed) {
         onReject(reason);
-        const waitSeconds = Math.max(1, Math.ceil((Math.min(needed, burst) - bucket.tokens) / ratePerSecond));
+        const waitSeconds = Math.max(1, Math.ceil((needed - bucket.tokens) / ratePerSecond));
         throw new ClientError(429, message, { 'Retry-After': String(waitSeconds) });
       }
       bucket.tokens -= count;

@@ -85,7 +85,7 @@ export function createIframeParser(onValue: (value: Envelope | Control) => void)
 export class WebSocketClient extends BaseClient {
   readonly technique = 'websocket';
   private socket: WebSocket | undefined;
-  private readonly acks = new Map<string, (id: number) => void>();
+  private readonly acks = new Map<string, (ack: { id?: number; ids?: number[] }) => void>();
   private refs = 0;
 
   protected override isStream(): boolean {
@@ -98,10 +98,10 @@ export class WebSocketClient extends BaseClient {
     this.socket = socket;
     const done = new Promise<void>((resolve, reject) => {
       socket.on('message', (data) => {
-        const value = JSON.parse(data.toString()) as Envelope | Control | { type: 'ack'; ref: string; id: number };
+        const value = JSON.parse(data.toString()) as Envelope | Control | { type: 'ack'; ref: string; id?: number; ids?: number[] };
         if ('type' in value && value.type === 'ack') {
-          const ack = value as { ref: string; id: number };
-          this.acks.get(ack.ref)?.(ack.id);
+          const ack = value as { ref: string; id?: number; ids?: number[] };
+          this.acks.get(ack.ref)?.(ack);
           this.acks.delete(ack.ref);
         } else {
           this.receive(value as Envelope | Control);
@@ -117,13 +117,24 @@ export class WebSocketClient extends BaseClient {
   }
 
   /** Publishes over the socket; resolves with the id the server acknowledged. */
-  publish(data: unknown, topic = this.topic): Promise<number> {
+  async publish(data: unknown, topic = this.topic): Promise<number> {
+    const ack = await this.send({ topic, data });
+    return ack.id ?? -1;
+  }
+
+  /** Publishes a batch in one frame (`"messages"`); resolves with the ids acknowledged, in order. */
+  async publishBatch(messages: readonly { topic?: string; data: unknown }[]): Promise<number[]> {
+    const ack = await this.send({ messages: messages.map(({ topic = this.topic, data }) => ({ topic, data })) });
+    return ack.ids ?? [];
+  }
+
+  private send(frame: Record<string, unknown>): Promise<{ id?: number; ids?: number[] }> {
     const socket = this.socket;
     if (socket === undefined || socket.readyState !== WebSocket.OPEN) return Promise.reject(new Error('the socket is not open'));
     const ref = String(++this.refs);
     return new Promise((resolve) => {
       this.acks.set(ref, resolve);
-      socket.send(JSON.stringify({ type: 'publish', topic, data, ref }));
+      socket.send(JSON.stringify({ type: 'publish', ...frame, ref }));
     });
   }
 }

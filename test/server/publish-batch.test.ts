@@ -5,6 +5,8 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { WebSocketClient } from '../../bench/clients/index.ts';
+import type { Envelope } from '../../bench/clients/index.ts';
 import { startServer, until, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -83,13 +85,17 @@ describe('POST /api/publish with "messages"', () => {
 
   it('counts each message against the publish rate: a batch larger than what is left is refused whole', async () => {
     server = await startServer({ publishRatePerSecond: 1, publishBurst: 5 });
-    const tooMany = await post({ messages: Array.from({ length: 6 }, () => ({ data: 1 })) });
+    const never = await post({ messages: Array.from({ length: 6 }, () => ({ data: 1 })) });
+    expect(never.status).toBe(429);
+    expect(((await never.json()) as { error: string }).error).toMatch(/at most 5 messages/);
+    await server.publish('one of five');
+    const tooMany = await post({ messages: Array.from({ length: 5 }, () => ({ data: 1 })) });
     expect(tooMany.status).toBe(429);
     expect(Number(tooMany.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(await head('lobby')).toBe(0);
+    expect(await head('lobby')).toBe(1);
     expect((await post({ messages: Array.from({ length: 4 }, () => ({ data: 1 })) })).status).toBe(202);
     expect((await post({ messages: [{ data: 1 }, { data: 2 }] })).status).toBe(429);
-    expect(await head('lobby')).toBe(4);
+    expect(await head('lobby')).toBe(5);
   });
 });
 
@@ -107,5 +113,22 @@ describe('the WebSocket publish frame with "messages"', () => {
     expect(frames).toContainEqual({ type: 'ack', ref: 'ok', ids: [1, 1, 2], topics: ['lobby', 'b', 'lobby'] });
     expect(await head('lobby')).toBe(2);
     ws.close();
+  });
+});
+
+describe("the bench's WebSocket client", () => {
+  it('publishes a batch in one frame and resolves with the ids; its subscriber gets them in order', async () => {
+    server = await startServer();
+    const received: Envelope[] = [];
+    const client = new WebSocketClient({ baseUrl: server.url, topic: 'bench' }, { onMessage: (message) => received.push(message) }).start();
+    try {
+      await client.ready;
+      expect(await client.publishBatch([{ data: 'a' }, { data: 'b' }, { topic: 'elsewhere', data: 'c' }])).toEqual([1, 2, 1]);
+      expect(await client.publish('d')).toBe(3);
+      await until(() => received.length === 3, 'three messages on the client topic');
+      expect(received.map((m) => m.data)).toEqual(['a', 'b', 'd']);
+    } finally {
+      client.close();
+    }
   });
 });
