@@ -38,7 +38,7 @@ export interface PushServer {
 }
 
 export interface CreateOptions extends Partial<ServerOptions> {
-  /** The hub to serve; default a fresh in-memory hub with `replayCapacity`. */
+  /** The hub to serve; default a fresh in-memory hub with `replayCapacity`, `replayBytes` and `maxTopics`. */
   hub?: Hub;
 }
 
@@ -54,10 +54,12 @@ function labelOf(path: string): MeterLabel {
 export function createPushServer(create: CreateOptions = {}): PushServer {
   const { hub: givenHub, ...overrides } = create;
   const options = resolveOptions(overrides);
-  const hub = givenHub ?? createMemoryHub({ replayCapacity: options.replayCapacity });
+  const reject = (reason: Rejection): void => metrics.rejected(reason);
+  const hub =
+    givenHub ??
+    createMemoryHub({ replayCapacity: options.replayCapacity, replayBytes: options.replayBytes, maxTopics: options.maxTopics, onTopicRejected: () => reject('topics') });
   const metrics = createMetrics(() => hub.stats());
   const connections = new Set<Closable>();
-  const reject = (reason: Rejection): void => metrics.rejected(reason);
   const publishRate = createRateLimiter(options.publishRatePerSecond, options.publishBurst, reject);
   const context: TransportContext = {
     hub,
