@@ -40,7 +40,7 @@ export interface PushServer {
 }
 
 export interface CreateOptions extends Partial<ServerOptions> {
-  /** The hub to serve; default a fresh in-memory hub with `replayCapacity`. */
+  /** The hub to serve; default a fresh in-memory hub with `replayCapacity`, `replayBytes` and `maxTopics`. */
   hub?: Hub;
 }
 
@@ -56,10 +56,12 @@ function labelOf(path: string): MeterLabel {
 export function createPushServer(create: CreateOptions = {}): PushServer {
   const { hub: givenHub, ...overrides } = create;
   const options = resolveOptions(overrides);
-  const hub = givenHub ?? createMemoryHub({ replayCapacity: options.replayCapacity });
+  const reject = (reason: Rejection): void => metrics.rejected(reason);
+  const hub =
+    givenHub ??
+    createMemoryHub({ replayCapacity: options.replayCapacity, replayBytes: options.replayBytes, maxTopics: options.maxTopics, onTopicRejected: () => reject('topics') });
   const metrics = createMetrics(() => hub.stats(), options.metricsCacheMs);
   const connections = new Set<Closable>();
-  const reject = (reason: Rejection): void => metrics.rejected(reason);
   const addressOf = createAddressOf(options.trustProxy);
   const allowedHosts = [...options.allowedHosts, ...hostsOfOrigins(options.allowedOrigins)];
   /** Set by `listen`: a loopback-bound server answers only loopback and allowed `Host` names. */

@@ -10,7 +10,7 @@ import type { TrustProxy } from './options.ts';
 import { ClientError } from './transports/query.ts';
 
 /** Rejections counted in /metrics, by reason. */
-export const rejections = ['connections', 'connections-per-address', 'publish-rate', 'unauthorized', 'auth-failures', 'origin', 'host'] as const;
+export const rejections = ['connections', 'connections-per-address', 'publish-rate', 'unauthorized', 'auth-failures', 'origin', 'host', 'topics'] as const;
 export type Rejection = (typeof rejections)[number];
 
 /** Counts open held and streaming connections per client address. */

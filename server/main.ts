@@ -35,6 +35,8 @@ const program = new Command('pushlab')
   .option('-p, --port <port>', 'port to listen on; 0 picks a free one (env PORT)', integer(0, 65535), process.env.PORT ? integer(0, 65535)(process.env.PORT) : 3000)
   .option('-H, --host <host>', 'address to listen on', process.env.HOST ?? '127.0.0.1')
   .option('--replay <messages>', 'messages kept per topic for resume', integer(1), defaultOptions.replayCapacity)
+  .option('--replay-bytes <bytes>', 'bytes of retained messages, all topics together; the oldest are evicted first', integer(1), defaultOptions.replayBytes)
+  .option('--max-topics <n>', 'topics kept at once; a new one past it gets 503 + Retry-After', integer(1), defaultOptions.maxTopics)
   .option('--max-buffered <bytes>', 'unsent bytes before a slow streaming client is cut off', integer(1), defaultOptions.maxBufferedBytes)
   .option('--max-poll-bytes <bytes>', 'bytes per poll answer (short-poll, long-poll, JSONP); the rest follows with "more": true', integer(1), defaultOptions.maxPollBytes)
   .option('--catch-up-stall <ms>', 'how long a stream replaying to a client that stopped reading waits before cutting it off', integer(1), defaultOptions.catchUpStallMs)
@@ -59,6 +61,8 @@ const flags = program.parse().opts<{
   port: number;
   host: string;
   replay: number;
+  replayBytes: number;
+  maxTopics: number;
   maxBuffered: number;
   maxPollBytes: number;
   catchUpStall: number;
@@ -83,6 +87,8 @@ let push: ReturnType<typeof createPushServer>;
 try {
   push = createPushServer({
     replayCapacity: flags.replay,
+    replayBytes: flags.replayBytes,
+    maxTopics: flags.maxTopics,
     maxBufferedBytes: flags.maxBuffered,
     maxPollBytes: flags.maxPollBytes,
     catchUpStallMs: flags.catchUpStall,

@@ -58,7 +58,7 @@ export interface Metrics {
 const labels = ['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket', 'publish', 'other'] as const;
 
 /** Reads the hub's own counts at scrape time. */
-export type HubStats = () => { topics: number; subscriptions: number };
+export type HubStats = () => { topics: number; subscriptions: number; retainedMessages?: number; retainedBytes?: number };
 
 /**
  * Creates the server's metrics. `cacheMs` (default 0: render every scrape) bounds how often
@@ -145,10 +145,26 @@ export function createMetrics(hubStats: HubStats, cacheMs = 0): Metrics {
   });
   new Gauge({
     name: 'pushlab_hub_topics',
-    help: 'Topics the hub knows',
+    help: 'Topics the hub keeps (each has a listener or a retained message)',
     registers: [registry],
     collect() {
       this.set(hubStats().topics);
+    },
+  });
+  new Gauge({
+    name: 'pushlab_hub_retained_bytes',
+    help: 'Bytes of messages retained for replay with their cached framings, all topics (bounded by --replay-bytes)',
+    registers: [registry],
+    collect() {
+      this.set(hubStats().retainedBytes ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'pushlab_hub_retained_messages',
+    help: 'Messages retained for replay, all topics',
+    registers: [registry],
+    collect() {
+      this.set(hubStats().retainedMessages ?? 0);
     },
   });
   const rejected = new Counter({

@@ -4,13 +4,13 @@
  *
  * A transport only decides how a message is framed and how its connection is held.
  */
-import type { Hub, HubMessage, Replay } from '../hub.ts';
+import type { Cursor, Hub, HubMessage, Replay } from '../hub.ts';
 import type { Metrics, Technique } from '../metrics.ts';
 import type { ServerOptions } from '../options.ts';
 import type { ConnectionLimiter } from '../limits.ts';
 import type { Publisher } from '../publish.ts';
 import type { Flusher, Heartbeat } from './stream.ts';
-import { frameOnce } from '../hub.ts';
+import { formatCursor, frameOnce } from '../hub.ts';
 
 /** Anything the server must end when it shuts down. */
 export interface Closable {
@@ -81,7 +81,7 @@ export function scriptSafeJson(message: HubMessage): Buffer {
 
 /** What an answer to a poll is, besides its body: what it carries, for the counters. */
 export interface PollAnswer {
-  /** `{"messages":[...],"cursor":N}` with `"gap":true` and `"more":true` when so, inside `prefix`/`suffix`. */
+  /** `{"messages":[...],"cursor":"<epoch>:<id>"}` with `"gap":true` and `"more":true` when so, inside `prefix`/`suffix`. */
   readonly body: string | Buffer;
   /** Messages carried. */
   readonly messages: number;
@@ -104,7 +104,8 @@ export interface PollFraming {
 
 /**
  * Room kept in every answer for `{"messages":[`, `],"cursor":` and the cursor, `"gap"` and
- * `"more"`, `}`: 64 bytes of it are the cursor's (an id is at most 15 digits today).
+ * `"more"`, `}`: 64 bytes of it are the cursor's (`"<epoch>:<id>"`: an epoch of a few
+ * characters and an id of at most 16 digits).
  */
 export const pollEnvelopeBytes = 128;
 
@@ -136,7 +137,8 @@ export function pollAnswer(replay: Replay, maxBytes: number, framing: PollFramin
     used += bytes;
   }
   const more = parts.length < messages.length;
-  const cursor = more ? (messages[parts.length - 1] as HubMessage).id : replay.cursor;
+  const cursorId = more ? (messages[parts.length - 1] as HubMessage).id : replay.cursor;
+  const cursor = JSON.stringify(formatCursor(replay.epoch, cursorId));
   let json: Buffer | string;
   if (parts.length === 1 && !gap && !more) {
     // The common answer to a held poll: one message, the same for every client that waited.
@@ -155,7 +157,7 @@ export function pollAnswer(replay: Replay, maxBytes: number, framing: PollFramin
   if (prefix !== '' || suffix !== '') {
     body = typeof json === 'string' ? `${prefix}${json}${suffix}` : Buffer.concat([Buffer.from(prefix), json, Buffer.from(suffix)]);
   }
-  return { body, messages: parts.length, gap, more, cursor };
+  return { body, messages: parts.length, gap, more, cursor: cursorId };
 }
 
 const comma = Buffer.from(',');
@@ -181,14 +183,14 @@ export function hold(
   technique: Technique,
   onClientGone: (listener: () => void) => () => void,
   topic: string,
-  cursor: number | undefined,
+  cursor: Cursor | undefined,
   holdMs: number,
 ): Promise<Replay> {
   const { hub, connections, metrics } = context;
   return new Promise<Replay>((resolve, reject) => {
     let settled = false;
     let woken = false;
-    let waitCursor = cursor;
+    let waitCursor: Cursor | undefined = cursor;
     let timer: NodeJS.Timeout | undefined;
     let stopWatching: (() => void) | undefined;
     const closable: Closable = { shutdown: () => finish() };
@@ -221,7 +223,7 @@ export function hold(
         resolve(first);
         return;
       }
-      waitCursor = first.cursor;
+      waitCursor = { epoch: first.epoch, id: first.cursor };
       connections.add(closable);
       metrics.open(technique, 1);
       timer = setTimeout(finish, holdMs);

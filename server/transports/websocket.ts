@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import * as wsModule from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { HubMessage } from '../hub.ts';
+import type { Cursor, HubMessage } from '../hub.ts';
 import type { TransportContext } from './shared.ts';
 import type { StreamFraming, StreamSink } from './stream.ts';
 import { ClientError, parseSince, parseTopic } from './query.ts';
@@ -95,7 +95,7 @@ export interface WebSocketTransport {
 
 /** Attaches the WebSocket transport to `server`'s upgrade event. */
 export function createWebSocketTransport(context: TransportContext, server: Server, policy: UpgradePolicy): WebSocketTransport {
-  const { options, metrics, publisher } = context;
+  const { hub, options, metrics, publisher } = context;
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.wsMaxPayloadBytes,
@@ -105,8 +105,8 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
   const open = new Set<WebSocket>();
   const framing: StreamFraming = {
     message: options.wsPerMessageDeflate ? (message) => message.json : frame,
-    cursor: (cursor) => wireFrame(`{"type":"cursor","cursor":${cursor}}`),
-    gap: (cursor) => wireFrame(`{"type":"gap","cursor":${cursor}}`),
+    cursor: (cursor) => wireFrame(`{"type":"cursor","cursor":"${cursor}"}`),
+    gap: (cursor) => wireFrame(`{"type":"gap","cursor":"${cursor}"}`),
   };
   function wireFrame(text: string): Buffer | string {
     return options.wsPerMessageDeflate ? text : frameText(text);
@@ -127,11 +127,12 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
       return;
     }
     let topic: string;
-    let since: number | undefined;
+    let since: Cursor | undefined;
     try {
       policy.check(request);
       topic = parseTopic(url.searchParams);
       since = parseSince(url.searchParams);
+      hub.checkTopic(topic);
     } catch (error) {
       if (!(error instanceof ClientError)) throw error;
       refuseUpgrade(socket, error.status, error.message, error.headers);
@@ -158,7 +159,7 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
     });
   }
 
-  async function onConnection(ws: WebSocket, socket: Socket, topic: string, since: number | undefined, address: string): Promise<void> {
+  async function onConnection(ws: WebSocket, socket: Socket, topic: string, since: Cursor | undefined, address: string): Promise<void> {
     socket.setNoDelay(true);
     const sink: StreamSink = {
       socket,

@@ -22,20 +22,29 @@ export interface ListenOptions {
 /**
  * Tests publish in bursts from one address, so the publish rate limit is off unless a test
  * sets it; and they read /metrics right after acting, so its render cache is off too.
+ * `port` (default 0, a free one) lets a test restart a server where it was.
  */
-export async function startServer(options: CreateOptions = {}, listen: ListenOptions = {}): Promise<TestServer> {
-  const push = createPushServer({ publishRatePerSecond: 0, metricsCacheMs: 0, ...options });
-  const bound = await push.listen(0, listen.host);
+export async function startServer(options: CreateOptions & { port?: number } = {}, listen: ListenOptions = {}): Promise<TestServer> {
+  const { port = 0, ...rest } = options;
+  const push = createPushServer({ publishRatePerSecond: 0, metricsCacheMs: 0, ...rest });
+  const bound = await push.listen(port, listen.host);
   // A wildcard address is listened on, not connected to: talk to it over loopback.
   const url = bound.replace(/^http:\/\/(0\.0\.0\.0|\[::\])/, 'http://127.0.0.1');
   return {
     push,
     url,
     async publish(data, topic) {
-      const response = await fetch(`${url}/api/publish`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(topic === undefined ? { data } : { topic, data }),
+      const send = () =>
+        fetch(`${url}/api/publish`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(topic === undefined ? { data } : { topic, data }),
+        });
+      // After a restart on the same port, fetch's pool may still hold a socket the old server
+      // closed: that one attempt fails before anything was sent, so it is tried once more.
+      const response = await send().catch((error: unknown) => {
+        if ((error as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw error;
+        return send();
       });
       if (response.status !== 202) throw new Error(`publish: ${response.status} ${await response.text()}`);
       return ((await response.json()) as { id: number }).id;
