@@ -16,7 +16,8 @@ const post = (body: unknown): Promise<Response> =>
   fetch(`${server.url}/api/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 async function head(topic: string): Promise<number> {
-  return ((await (await fetch(`${server.url}/api/short-poll?topic=${topic}&since=0`)).json()) as { cursor: number }).cursor;
+  const { cursor } = (await (await fetch(`${server.url}/api/short-poll?topic=${topic}&since=0`)).json()) as { cursor: string };
+  return Number(cursor.slice(cursor.indexOf(':') + 1));
 }
 
 /** Counts the writes the kernel is asked for on a server-side socket (as in the coalescing test). */
