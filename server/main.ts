@@ -1,10 +1,13 @@
 /**
  * `npm start`: serves pushlab on PORT (default 3000) and --host (default 127.0.0.1).
  * `--port 0` picks a free port; the first line printed is always `pushlab listening on <url>`.
+ * `--tls`: HTTPS on the same port (HTTP/2 by ALPN, HTTP/1.1 beside it), a self-signed
+ * certificate made at start unless `--cert`/`--key` name PEM files.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { createPushServer } from './app.ts';
 import { defaultOptions } from './options.ts';
+import { createSelfSignedCredentials, readCredentials, type TlsCredentials } from './tls.ts';
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -31,6 +34,9 @@ const program = new Command('pushlab')
   .option('--publish-burst <n>', 'publishes one address may make at once', integer(1), defaultOptions.publishBurst)
   .option('--allow-origin <origins>', 'comma-separated origins besides our own that may use the API and WebSockets; * for any (env ALLOWED_ORIGINS)', process.env.ALLOWED_ORIGINS ?? '')
   .option('--trust-proxy', 'take client addresses from X-Forwarded-For (only behind your own proxy)', false)
+  .option('--tls', 'serve HTTPS: HTTP/2 by ALPN with HTTP/1.1 beside it, WebSocket as wss: (self-signed certificate unless --cert/--key)', false)
+  .option('--cert <file>', 'PEM certificate (chain) for --tls; needs --key')
+  .option('--key <file>', 'PEM private key for --tls; needs --cert')
   .addHelpText('after', '\nEnvironment: PORT, HOST, ALLOWED_ORIGINS, and PUBLISH_TOKEN (when set, publishing needs Authorization: Bearer <token>).')
   .showHelpAfterError();
 
@@ -49,7 +55,28 @@ const flags = program.parse().opts<{
   publishBurst: number;
   allowOrigin: string;
   trustProxy: boolean;
+  tls: boolean;
+  cert?: string;
+  key?: string;
 }>();
+
+/** The TLS credentials the flags ask for, or undefined for plaintext HTTP/1.1. */
+async function credentialsOf(): Promise<TlsCredentials | undefined> {
+  if ((flags.cert === undefined) !== (flags.key === undefined)) throw new Error('--cert and --key go together');
+  if (!flags.tls) {
+    if (flags.cert !== undefined) throw new Error('--cert and --key need --tls');
+    return undefined;
+  }
+  return flags.cert !== undefined && flags.key !== undefined ? readCredentials(flags.cert, flags.key) : createSelfSignedCredentials();
+}
+
+let tls: TlsCredentials | undefined;
+try {
+  tls = await credentialsOf();
+} catch (error) {
+  console.error(`pushlab: ${(error as Error).message}`);
+  process.exit(2);
+}
 
 let push: ReturnType<typeof createPushServer>;
 try {
@@ -67,6 +94,7 @@ try {
     publishToken: process.env.PUBLISH_TOKEN || undefined,
     allowedOrigins: flags.allowOrigin.split(',').map((origin) => origin.trim()).filter((origin) => origin !== ''),
     trustProxy: flags.trustProxy,
+    tls,
   });
 } catch (error) {
   console.error(`pushlab: ${(error as Error).message}`);
@@ -76,6 +104,7 @@ try {
 try {
   const url = await push.listen(flags.port, flags.host);
   console.log(`pushlab listening on ${url}`);
+  if (tls !== undefined && flags.cert === undefined) console.log('pushlab: TLS with a self-signed certificate made at start: your browser will warn once; HTTP/2 and HTTP/1.1 on this port');
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
   console.error(code === 'EADDRINUSE' ? `pushlab: port ${flags.port} is in use; try --port 0` : `pushlab: cannot listen: ${String(error)}`);

@@ -12,7 +12,9 @@ export function createPublishRoute(context: TransportContext, router: Router): v
   const { hub, metrics, options } = context;
   router.post('/api/publish', async (ctx) => {
     context.checkPublish(ctx.ip, ctx.get('Authorization') || undefined);
-    if (!ctx.is('application/json')) throw new ClientError(415, 'the body must be JSON (Content-Type: application/json)');
+    // Not `ctx.is()`: it sees no body without Content-Length or Transfer-Encoding, and an
+    // HTTP/2 request may carry neither (its body ends with the stream's END_STREAM flag).
+    if (ctx.request.type.toLowerCase() !== 'application/json') throw new ClientError(415, 'the body must be JSON (Content-Type: application/json)');
     let text: string;
     try {
       text = await getRawBody(ctx.req, { limit: options.maxBodyBytes, encoding: 'utf8', length: ctx.get('Content-Length') || undefined });
