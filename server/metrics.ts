@@ -222,6 +222,8 @@ export function createMetrics(hubStats: HubStats): Metrics {
     for (const counter of [requests, delivered, bytesRead, bytesWritten, slow, gaps, empties]) counter.inc({ technique }, 0);
     openGauge.set({ technique }, 0);
   }
+  // Present from the start, so a reader sees "no HTTP/2 session mixed techniques" as a 0.
+  for (const counter of [bytesRead, bytesWritten]) counter.inc({ technique: 'mixed' }, 0);
   const openCounts = new Map<Technique, number>(techniques.map((technique) => [technique, 0]));
 
   return {
