@@ -72,6 +72,24 @@ describeBrowser('the browser connection limit, HTTP/2 against HTTP/1.1', () => {
     }
   });
 
+  it('over HTTP/2 every demo page delivers, in tabs of one profile', async () => {
+    const server: TlsTestServer = await startTlsServer();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const techniques = ['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket'];
+      const tabs = await Promise.all(techniques.map((technique) => openTab(context, `${server.url}/demo/${technique}?room=demos`)));
+      for (const tab of tabs) await waitOpen(tab);
+      const publisher = wireClient('h2', server.url);
+      await publisher.publish({ text: 'to each demo' }, 'demos');
+      publisher.close();
+      for (const tab of tabs) await waitForEntry(tab, 'to each demo');
+      await shot(tabs[3] as Page, 'h2-iframe-demo');
+    } finally {
+      await context.close();
+      await server.close();
+    }
+  });
+
   it('over HTTP/1.1 the seventh held connection to the host waits until one frees', async () => {
     const server: TestServer = await startServer({ holdMs, maxHoldMs: holdMs });
     let demoRequests = 0;
