@@ -136,7 +136,12 @@ function createTlsListener(options: ListenerOptions, tls: TlsCredentials, callba
     const tcp = raw.get(key);
     raw.delete(key);
     metrics.connection(protocol, tcp);
-    if (protocol === 'h2') handshaken.set(key, socket);
+    if (protocol === 'h2') {
+      handshaken.set(key, socket);
+      socket.once('close', () => {
+        if (handshaken.get(key) === socket) handshaken.delete(key);
+      });
+    }
     if (protocol === 'h1-tls') {
       h1.set(socket, 0);
       socket.once('close', () => h1.delete(socket));

@@ -70,6 +70,30 @@ describe('limits over HTTP/2', () => {
   });
 });
 
+describe('a slow consumer over HTTP/2', () => {
+  it('a stream that stops reading is cut off at the bound; its session and the server carry on', async () => {
+    server = await startTlsServer({ maxBufferedBytes: 64 * 1024 });
+    const publisher = wireClient('h1-tls', server.url);
+    clients.push(publisher);
+    const client = h2(server.url);
+    const stalled = client.session.request({ ':path': '/api/sse?topic=slow' });
+    const reset = new Promise<void>((resolve) => stalled.once('close', () => resolve()));
+    stalled.on('error', () => undefined);
+    await new Promise((resolve) => stalled.once('response', resolve));
+    stalled.pause(); // stops reading: the stream's flow-control window fills and the server's buffer grows
+    const pad = 'x'.repeat(16_000);
+    for (let i = 0; i < 60 && (await server.metric('pushlab_slow_consumer_disconnects_total{technique="sse"}')) === 0; i++) {
+      await Promise.all(Array.from({ length: 10 }, () => publisher.publish(pad, 'slow')));
+    }
+    expect(await server.metric('pushlab_slow_consumer_disconnects_total{technique="sse"}')).toBe(1);
+    expect(await server.metric('pushlab_open_connections{technique="sse"}')).toBe(0);
+    stalled.resume(); // what the client had buffered drains, then it sees the stream closed
+    await reset;
+    // Only the stream was reset: the same session still serves.
+    expect((await client.fetch('/healthz')).body).toBe('ok');
+  });
+});
+
 describe('/metrics under --tls', () => {
   it('charges an h2 session of one technique to it, and counts TLS bytes apart, by protocol', async () => {
     server = await startTlsServer();
