@@ -1,6 +1,7 @@
 /**
- * The pushlab server: one Koa app and one `http.Server`, one hub, six transports, publish,
- * metrics and pages. `createPushServer` builds it; `listen` and `close` run it.
+ * The pushlab server: one Koa app on one listening server (HTTP/1.1, or under TLS HTTPS with
+ * HTTP/2 by ALPN: server/listener.ts), one hub, six transports, publish, metrics and pages.
+ * `createPushServer` builds it; `listen` and `close` run it.
  */
 import type { RequestListener, Server } from 'node:http';
 import type { Http2SecureServer } from 'node:http2';
