@@ -3,7 +3,6 @@
  * made in memory at start (nothing written to disk), or a certificate and key read from files.
  */
 import { readFile } from 'node:fs/promises';
-import { generate } from 'selfsigned';
 
 /** A certificate chain and its private key, both PEM. */
 export interface TlsCredentials {
@@ -20,6 +19,8 @@ export const selfSignedDays = 7;
  * (no CA vouches for it); tests and the benchmark accept it with `rejectUnauthorized: false`.
  */
 export async function createSelfSignedCredentials(): Promise<TlsCredentials> {
+  // Loaded here, not at start: its crypto stack costs every plaintext server start otherwise.
+  const { generate } = await import('selfsigned');
   const now = Date.now();
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keyType: 'ec',
