@@ -1,9 +1,11 @@
 /**
- * The pushlab server: one Koa app and one `http.Server`, one hub, six transports, publish,
- * metrics and pages. `createPushServer` builds it; `listen` and `close` run it.
+ * The pushlab server: one Koa app on one listening server (HTTP/1.1, or under TLS HTTPS with
+ * HTTP/2 by ALPN: server/listener.ts), one hub, six transports, publish, metrics and pages.
+ * `createPushServer` builds it; `listen` and `close` run it.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { RequestListener, Server } from 'node:http';
+import type { Http2SecureServer } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { createMemoryHub, type Hub } from './hub.ts';
@@ -23,14 +25,17 @@ import { createIframeTransport } from './transports/iframe.ts';
 import { createSseTransport } from './transports/sse.ts';
 import { createWebSocketTransport, wsPath, type UpgradePolicy } from './transports/websocket.ts';
 import type { IncomingMessage } from 'node:http';
+import { createListener, protocolOf } from './listener.ts';
+import type { TlsCredentials } from './tls.ts';
 
 export interface PushServer {
   readonly app: Koa;
-  readonly server: Server;
+  /** HTTP/1.1 (`node:http`), or under TLS the `node:http2` secure server that also speaks HTTP/1.1. */
+  readonly server: Server | Http2SecureServer;
   readonly hub: Hub;
   readonly metrics: Metrics;
   readonly options: ServerOptions;
-  /** Listens on `port` (0 picks a free one) and `host`; resolves to the base URL. */
+  /** Listens on `port` (0 picks a free one) and `host`; resolves to the base URL (`https://` under TLS). */
   listen(port: number, host?: string): Promise<string>;
   /**
    * Shuts down gracefully: stops accepting, answers held polls, ends streams, closes
@@ -42,6 +47,8 @@ export interface PushServer {
 export interface CreateOptions extends Partial<ServerOptions> {
   /** The hub to serve; default a fresh in-memory hub with `replayCapacity`, `replayBytes` and `maxTopics`. */
   hub?: Hub;
+  /** Serve HTTPS with these credentials: HTTP/2 by ALPN, HTTP/1.1 beside it. Default unset: plaintext HTTP/1.1. */
+  tls?: TlsCredentials;
 }
 
 const apiLabels = new Map<string, MeterLabel>([
@@ -54,7 +61,7 @@ function labelOf(path: string): MeterLabel {
 }
 
 export function createPushServer(create: CreateOptions = {}): PushServer {
-  const { hub: givenHub, ...overrides } = create;
+  const { hub: givenHub, tls, ...overrides } = create;
   const options = resolveOptions(overrides);
   const reject = (reason: Rejection): void => metrics.rejected(reason);
   const hub =
@@ -119,10 +126,8 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
       return;
     }
     const label = labelOf(ctx.path);
-    const socket = ctx.req.socket as Socket;
     metrics.request(label);
-    metrics.meter(socket, label);
-    ctx.res.once('close', () => metrics.settle(socket));
+    ctx.res.once('close', listener.meter(ctx.req, label));
     ctx.request.ip = addressOf(ctx.req);
     // No answer of ours is to be sniffed into another type (a JSON error rendered as HTML).
     ctx.set('X-Content-Type-Options', 'nosniff');
@@ -144,7 +149,8 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
     } finally {
       // While shutting down, no answer invites the client to reuse its socket: a reused
       // keep-alive socket would race the close and fail with a reset instead of a refusal.
-      if (closing !== undefined && !ctx.headerSent) ctx.set('Connection', 'close');
+      // (HTTP/1.1 only: HTTP/2 forbids connection headers; its sessions get a GOAWAY instead.)
+      if (closing !== undefined && !ctx.headerSent && protocolOf(ctx.req) !== 'h2') ctx.set('Connection', 'close');
     }
     if (ctx.status === 404 && ctx.body == null) {
       ctx.body = { error: 'not found' };
@@ -223,16 +229,15 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
   app.use(router.routes());
   app.use(router.allowedMethods());
 
-  // Set on purpose (slowloris bounds): a client has headersTimeoutMs to send its headers and
-  // requestTimeoutMs for its whole request. Neither limits how long a response is held or
-  // streamed. Node checks them every connectionsCheckingInterval.
-  const server = createServer({
-    headersTimeout: options.headersTimeoutMs,
-    requestTimeout: options.requestTimeoutMs,
-    connectionsCheckingInterval: Math.min(1000, Math.ceil(options.headersTimeoutMs / 4)),
-    keepAliveTimeout: 5_000,
-  }, app.callback());
-  const webSocket = createWebSocketTransport(context, server, upgradePolicy);
+  const listener = createListener(
+    { headersTimeoutMs: options.headersTimeoutMs, requestTimeoutMs: options.requestTimeoutMs, tls },
+    // Koa's callback takes HTTP/2 compat requests as well as HTTP/1.1 ones.
+    app.callback() as RequestListener,
+    metrics,
+  );
+  const { server } = listener;
+  // Only the server's 'upgrade' event is used, which the TLS server emits for HTTP/1.1 too.
+  const webSocket = createWebSocketTransport(context, server as Server, upgradePolicy);
 
   return {
     app,
@@ -248,19 +253,21 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
           const address = server.address() as AddressInfo;
           boundToLoopback = isLoopbackAddress(address.address);
           const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-          resolve(`http://${shownHost}:${address.port}`);
+          resolve(`${listener.scheme}://${shownHost}:${address.port}`);
         });
       });
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
-        const closed = new Promise<void>((done) => server.close(() => done()));
+        const closed = listener.close();
         webSocket.stopAccepting();
         for (const connection of [...connections]) connection.shutdown();
+        // HTTP/2 sessions get a GOAWAY: the streams just ended finish, new ones are refused.
+        listener.goAway();
         // Answered polls leave keep-alive sockets idle; close them as they become so.
-        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        const sweep = setInterval(() => listener.closeIdle(), 50);
         const force = setTimeout(() => {
-          server.closeAllConnections();
+          listener.destroyAll();
           webSocket.terminateAll();
         }, options.shutdownMs);
         closed.then(async () => {

@@ -1,11 +1,14 @@
 /**
  * `npm start`: serves pushlab on PORT (default 3000) and --host (default 127.0.0.1).
  * `--port 0` picks a free port; the first line printed is always `pushlab listening on <url>`.
+ * `--tls`: HTTPS on the same port (HTTP/2 by ALPN, HTTP/1.1 beside it), a self-signed
+ * certificate made at start unless `--cert`/`--key` name PEM files.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { createPushServer } from './app.ts';
 import { defaultOptions, type TrustProxy } from './options.ts';
 import { readFdLimit } from './fd-limit.ts';
+import { createSelfSignedCredentials, readCredentials, type TlsCredentials } from './tls.ts';
 
 /** `--trust-proxy`: bare, one hop; a number, that many hops; else a comma-separated list of proxy addresses or subnets. */
 function trustProxy(value: string | true): TrustProxy {
@@ -54,6 +57,9 @@ const program = new Command('pushlab')
   .option('--trust-proxy [hops|addresses]', 'take the client address from X-Forwarded-For: the right-most hop not one of these proxies (a count, or addresses/subnets; bare: 1 hop)', trustProxy, false as TrustProxy)
   .option('--max-json-depth <levels>', 'deepest nesting of a publish body or WebSocket frame (400 / close 1008 past it)', integer(1, 1000), defaultOptions.maxJsonDepth)
   .option('--metrics-cache <ms>', '/metrics is rendered at most once per this many ms; 0 renders every scrape', integer(0), defaultOptions.metricsCacheMs)
+  .option('--tls', 'serve HTTPS: HTTP/2 by ALPN with HTTP/1.1 beside it, WebSocket as wss: (self-signed certificate unless --cert/--key)', false)
+  .option('--cert <file>', 'PEM certificate (chain) for --tls; needs --key')
+  .option('--key <file>', 'PEM private key for --tls; needs --cert')
   .addHelpText('after', '\nEnvironment: PORT, HOST, ALLOWED_ORIGINS, ALLOWED_HOSTS, PUBLISH_TOKEN (when set, publishing needs Authorization: Bearer <token>)\nand METRICS_TOKEN (when set, /metrics needs Authorization: Bearer <token>).')
   .showHelpAfterError();
 
@@ -81,7 +87,28 @@ const flags = program.parse().opts<{
   trustProxy: TrustProxy | true;
   maxJsonDepth: number;
   metricsCache: number;
+  tls: boolean;
+  cert?: string;
+  key?: string;
 }>();
+
+/** The TLS credentials the flags ask for, or undefined for plaintext HTTP/1.1. */
+async function credentialsOf(): Promise<TlsCredentials | undefined> {
+  if ((flags.cert === undefined) !== (flags.key === undefined)) throw new Error('--cert and --key go together');
+  if (!flags.tls) {
+    if (flags.cert !== undefined) throw new Error('--cert and --key need --tls');
+    return undefined;
+  }
+  return flags.cert !== undefined && flags.key !== undefined ? readCredentials(flags.cert, flags.key) : createSelfSignedCredentials();
+}
+
+let tls: TlsCredentials | undefined;
+try {
+  tls = await credentialsOf();
+} catch (error) {
+  console.error(`pushlab: ${(error as Error).message}`);
+  process.exit(2);
+}
 
 let push: ReturnType<typeof createPushServer>;
 try {
@@ -108,6 +135,7 @@ try {
     trustProxy: flags.trustProxy === true ? 1 : flags.trustProxy,
     maxJsonDepth: flags.maxJsonDepth,
     metricsCacheMs: flags.metricsCache,
+    tls,
   });
 } catch (error) {
   console.error(`pushlab: ${(error as Error).message}`);
@@ -121,6 +149,7 @@ try {
   if (fd !== undefined && flags.maxConnections >= fd.soft) {
     console.warn(`pushlab: --max-connections ${flags.maxConnections} is not below the file-descriptor limit ${fd.soft}; past it connections fail unanswered`);
   }
+  if (tls !== undefined && flags.cert === undefined) console.log('pushlab: TLS with a self-signed certificate made at start: your browser will warn once; HTTP/2 and HTTP/1.1 on this port');
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
   console.error(code === 'EADDRINUSE' ? `pushlab: port ${flags.port} is in use; try --port 0` : `pushlab: cannot listen: ${String(error)}`);

@@ -13,8 +13,15 @@ import { rejections } from './limits.ts';
 export const techniques = ['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket'] as const;
 export type Technique = (typeof techniques)[number];
 
-/** What a socket's bytes are charged to: a technique, or `other` (pages, publish, metrics). */
-export type MeterLabel = Technique | 'publish' | 'other';
+/**
+ * What a socket's bytes are charged to: a technique, or `other` (pages, publish, metrics),
+ * or `mixed`: an HTTP/2 session's frames while it carried streams of several labels at once.
+ */
+export type MeterLabel = Technique | 'publish' | 'other' | 'mixed';
+
+/** How a client reached the server: plaintext HTTP/1.1, HTTP/1.1 over TLS, or HTTP/2 over TLS (by ALPN). */
+export type WireProtocol = 'h1' | 'h1-tls' | 'h2';
+export const wireProtocols: readonly WireProtocol[] = ['h1', 'h1-tls', 'h2'];
 
 interface Tally {
   delivered: number;
@@ -49,13 +56,31 @@ export interface Metrics {
   meter(socket: Socket, label: MeterLabel): SocketMeter;
   /** Stops charging `socket` live (its bytes were charged); keeps the meter for keep-alive reuse. */
   settle(socket: Socket): void;
+  /**
+   * Charges an HTTP/2 session's frame bytes (its TLS socket's plaintext side) while a stream
+   * of `label` is open on it; call the returned release (once) when the stream closes. Bytes
+   * move to the one label the session's streams had since the last charge, `mixed` when
+   * they had several, `other` when none (SETTINGS, PING, WINDOW_UPDATE between streams).
+   */
+  meterStream(sessionSocket: Socket, label: MeterLabel): () => void;
+  /** Counts one accepted TCP connection; under TLS, meters its ciphertext (handshake included) by protocol. */
+  connection(protocol: WireProtocol, rawSocket?: Socket): void;
   openConnections(technique: Technique): number;
   /** The Prometheus text, rendered at most once per `cacheMs` (scrapes in between share it). */
   text(): Promise<string>;
   readonly contentType: string;
 }
 
-const labels = ['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket', 'publish', 'other'] as const;
+const labels = ['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket', 'publish', 'other', 'mixed'] as const;
+
+/** An HTTP/2 session's meter: its open streams by label, and the labels seen since the last charge. */
+interface SessionMeter {
+  lastRead: number;
+  lastWritten: number;
+  readonly open: Map<MeterLabel, number>;
+  readonly seen: Set<MeterLabel>;
+  charge(): void;
+}
 
 /** Reads the hub's own counts at scrape time. */
 export type HubStats = () => { topics: number; subscriptions: number; retainedMessages?: number; retainedBytes?: number };
@@ -71,6 +96,10 @@ export function createMetrics(hubStats: HubStats, cacheMs = 0): Metrics {
   const tallies = new Map<MeterLabel, Tally>(labels.map((label) => [label, { delivered: 0, bytesRead: 0, bytesWritten: 0 }]));
   const meters = new WeakMap<Socket, SocketMeter>();
   const live = new Set<SocketMeter>();
+  const sessions = new WeakMap<Socket, SessionMeter>();
+  const liveSessions = new Set<SessionMeter>();
+  const tlsTally = new Map<WireProtocol, { read: number; written: number }>();
+  const liveTls = new Set<() => void>();
 
   function tallyOf(label: MeterLabel): Tally {
     return tallies.get(label) as Tally;
@@ -78,6 +107,13 @@ export function createMetrics(hubStats: HubStats, cacheMs = 0): Metrics {
 
   function flush(): void {
     for (const meter of live) meter.charge();
+    for (const meter of liveSessions) meter.charge();
+    for (const charge of liveTls) charge();
+    for (const [protocol, tally] of tlsTally) {
+      if (tally.read > 0) tlsRead.inc({ protocol }, tally.read);
+      if (tally.written > 0) tlsWritten.inc({ protocol }, tally.written);
+      tally.read = tally.written = 0;
+    }
     for (const [label, tally] of tallies) {
       if (tally.delivered > 0) delivered.inc({ technique: label }, tally.delivered);
       if (tally.bytesRead > 0) bytesRead.inc({ technique: label }, tally.bytesRead);
@@ -117,6 +153,32 @@ export function createMetrics(hubStats: HubStats, cacheMs = 0): Metrics {
     labelNames: ['technique'],
     registers: [registry],
   });
+  const tlsRead = new Counter({
+    name: 'pushlab_tls_bytes_read_total',
+    help: 'Bytes read from TLS connections at the TCP socket (ciphertext, handshakes included), by protocol (h1-tls, h2)',
+    labelNames: ['protocol'],
+    registers: [registry],
+  });
+  const tlsWritten = new Counter({
+    name: 'pushlab_tls_bytes_written_total',
+    help: 'Bytes written to TLS connections at the TCP socket (ciphertext, handshakes included), by protocol (h1-tls, h2)',
+    labelNames: ['protocol'],
+    registers: [registry],
+  });
+  const accepted = new Counter({
+    name: 'pushlab_connections_accepted_total',
+    help: 'TCP connections accepted, by protocol (h1, h1-tls, h2; a TLS connection that never finished its handshake is not counted)',
+    labelNames: ['protocol'],
+    registers: [registry],
+  });
+  for (const protocol of wireProtocols) {
+    accepted.inc({ protocol }, 0);
+    if (protocol !== 'h1') {
+      tlsRead.inc({ protocol }, 0);
+      tlsWritten.inc({ protocol }, 0);
+      tlsTally.set(protocol, { read: 0, written: 0 });
+    }
+  }
   const slow = new Counter({
     name: 'pushlab_slow_consumer_disconnects_total',
     help: 'Streaming connections cut off because their unsent buffer passed the bound',
@@ -183,6 +245,8 @@ export function createMetrics(hubStats: HubStats, cacheMs = 0): Metrics {
     for (const counter of [requests, delivered, bytesRead, bytesWritten, slow, gaps, empties]) counter.inc({ technique }, 0);
     openGauge.set({ technique }, 0);
   }
+  // Present from the start, so a reader sees "no HTTP/2 session mixed techniques" as a 0.
+  for (const counter of [bytesRead, bytesWritten]) counter.inc({ technique: 'mixed' }, 0);
   const openCounts = new Map<Technique, number>(techniques.map((technique) => [technique, 0]));
   let rendered: Promise<string> | undefined;
   let renderedAt = 0;
@@ -237,6 +301,68 @@ export function createMetrics(hubStats: HubStats, cacheMs = 0): Metrics {
       if (meter === undefined) return;
       meter.charge();
       live.delete(meter);
+    },
+    meterStream(sessionSocket, label) {
+      let meter = sessions.get(sessionSocket);
+      if (meter === undefined) {
+        const created: SessionMeter = {
+          lastRead: 0,
+          lastWritten: 0,
+          open: new Map(),
+          seen: new Set(),
+          charge() {
+            const read = sessionSocket.bytesRead;
+            const written = sessionSocket.bytesWritten;
+            const only = created.seen.size === 1 ? (created.seen.values().next().value as MeterLabel) : undefined;
+            const tally = tallyOf(only ?? (created.seen.size === 0 ? 'other' : 'mixed'));
+            tally.bytesRead += read - created.lastRead;
+            tally.bytesWritten += written - created.lastWritten;
+            created.lastRead = read;
+            created.lastWritten = written;
+            created.seen.clear();
+            for (const open of created.open.keys()) created.seen.add(open);
+          },
+        };
+        meter = created;
+        sessions.set(sessionSocket, meter);
+        liveSessions.add(meter);
+        sessionSocket.once('close', () => {
+          created.charge();
+          liveSessions.delete(created);
+        });
+      }
+      const session = meter;
+      // The label joins before the charge: the bytes so far include this stream's request HEADERS.
+      session.open.set(label, (session.open.get(label) ?? 0) + 1);
+      session.seen.add(label);
+      session.charge();
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        session.charge();
+        const left = (session.open.get(label) ?? 1) - 1;
+        if (left === 0) session.open.delete(label);
+        else session.open.set(label, left);
+      };
+    },
+    connection(protocol, rawSocket) {
+      accepted.inc({ protocol });
+      const tally = tlsTally.get(protocol);
+      if (rawSocket === undefined || tally === undefined) return;
+      let lastRead = 0;
+      let lastWritten = 0;
+      const charge = (): void => {
+        tally.read += rawSocket.bytesRead - lastRead;
+        tally.written += rawSocket.bytesWritten - lastWritten;
+        lastRead = rawSocket.bytesRead;
+        lastWritten = rawSocket.bytesWritten;
+      };
+      liveTls.add(charge);
+      rawSocket.once('close', () => {
+        charge();
+        liveTls.delete(charge);
+      });
     },
     openConnections: (technique) => openCounts.get(technique) ?? 0,
     text() {

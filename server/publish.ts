@@ -136,7 +136,9 @@ export function createPublishRoute(context: TransportContext, router: Router): v
   const { options, publisher } = context;
   router.post('/api/publish', async (ctx) => {
     publisher.authorize(ctx.ip, bearerToken(ctx.get('Authorization') || undefined));
-    if (!ctx.is('application/json')) throw new ClientError(415, 'the body must be JSON (Content-Type: application/json)');
+    // Not `ctx.is()`: it sees no body without Content-Length or Transfer-Encoding, and an
+    // HTTP/2 request may carry neither (its body ends with the stream's END_STREAM flag).
+    if (ctx.request.type.toLowerCase() !== 'application/json') throw new ClientError(415, 'the body must be JSON (Content-Type: application/json)');
     if (!decodedCharsets.has(ctx.request.charset.toLowerCase())) throw new ClientError(415, 'the body must be UTF-8 JSON (charset=utf-8 or none)');
     let text: string;
     try {

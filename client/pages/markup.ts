@@ -159,7 +159,7 @@ ${pane(id, '3', 'Messages', false)}
 <div class="panes">
 ${panes}
 </div>
-<p class="note">All six panes share the browser's 6 connections per host (HTTP/1.1): four of them hold one open. Open demo pages in another browser profile, or close this tab, if another page seems stuck.</p>
+<p class="note" id="connection-note">Over HTTP/1.1 all six panes share the browser's 6 connections per host: four of them hold one open. Open demo pages in another browser profile, or close this tab, if another page seems stuck. Over HTTP/2 (<code>npm start -- --tls</code>) they share one connection as streams and the limit is gone.</p>
 </div>`;
   return layout('Playground', 'playground', main, 'playground');
 }

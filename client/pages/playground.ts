@@ -92,3 +92,31 @@ roomInput.addEventListener('change', () => {
   for (const { pane } of panes) pane.clear();
   connectAll();
 });
+
+/**
+ * The connection-limit note for the protocol this page came over, as the browser negotiated
+ * it (`nextHopProtocol`: `h2`, `http/1.1`); undefined where the browser does not say.
+ */
+function connectionNote(): { protocol: string; text: string } | undefined {
+  const [navigation] = performance.getEntriesByType('navigation') as PerformanceNavigationTiming[];
+  const protocol = navigation?.nextHopProtocol ?? '';
+  if (protocol === 'h2' || protocol === 'h3') {
+    return {
+      protocol,
+      text: `This page runs over HTTP/${protocol.slice(1)}: all six panes, and every other tab on this host, share one connection as streams (about 100 at once), so no pane or tab waits for a free connection.`,
+    };
+  }
+  if (protocol === 'http/1.1') {
+    return {
+      protocol,
+      text: 'This page runs over HTTP/1.1: the browser keeps at most 6 connections per host and four panes hold one open each, so a seventh held request (another tab\'s stream or poll on this host) waits until one closes. Run the server with --tls for HTTP/2, or open demo pages in another browser profile.',
+    };
+  }
+  return undefined;
+}
+const note = connectionNote();
+const noteElement = document.querySelector<HTMLElement>('#connection-note');
+if (note !== undefined && noteElement !== null) {
+  noteElement.textContent = note.text;
+  noteElement.dataset.protocol = note.protocol;
+}

@@ -2,7 +2,7 @@
  * The load generator's node:net clients against the real server, side by side with the
  * node:http clients the shared suite checks: same messages, same cursors, same gaps.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LeanIframeClient, LeanJsonpClient, LeanLongPollClient, LeanShortPollClient, LeanSseClient, parseIframeCalls } from '../../bench/clients/lean.ts';
@@ -144,7 +144,7 @@ describe.each([
     server = await startServer();
     const mine = lean(Client, { baseUrl: server.url, intervalMs: 100 });
     await mine.client.ready;
-    server.push.server.closeIdleConnections();
+    (server.push.server as Server).closeIdleConnections(); // a plaintext server here
     await new Promise((resolve) => setTimeout(resolve, 150));
     await server.publish('after');
     await until(() => mine.messages.length === 1, 'a message after the socket was replaced');
