@@ -1,10 +1,19 @@
 /**
  * `npm start`: serves pushlab on PORT (default 3000) and --host (default 127.0.0.1).
- * `--port 0` picks a free port; the first line printed is always `pushlab listening on <url>`.
+ * `--port 0` picks a free port; the first line printed is always `pushlab listening on <url>`,
+ * then one line per page with its URL.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { createPushServer } from './app.ts';
 import { defaultOptions } from './options.ts';
+import { techniques } from './metrics.ts';
+
+/** What `npm start` lists under its first line: each page and its path. */
+const pagePaths: readonly (readonly [string, string])[] = [
+  ['playground', '/'],
+  ...techniques.map((technique) => [technique, `/demo/${technique}`] as const),
+  ['chat', '/chat'],
+];
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -76,6 +85,8 @@ try {
 try {
   const url = await push.listen(flags.port, flags.host);
   console.log(`pushlab listening on ${url}`);
+  // The pages, one per line, so a newcomer can click rather than guess the paths.
+  for (const [page, path] of pagePaths) console.log(`  ${page.padEnd(11)} ${url}${path}`);
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
   console.error(code === 'EADDRINUSE' ? `pushlab: port ${flags.port} is in use; try --port 0` : `pushlab: cannot listen: ${String(error)}`);
