@@ -25,7 +25,7 @@ export class IframeClient extends BaseClient {
    * Bytes already counted for each document not yet reported by Resource Timing (the scripts
    * that ran in it), by URL, oldest first; when its entry comes the rest is added.
    */
-  private readonly counted = new Map<string, number[]>();
+  private readonly counted = new Map<string, { bytes: number }[]>();
   /** The function the stream calls: `parent.<callbackName>(value)`. */
   private readonly callbackName = `pushlabIframe${++clients}`;
   private frame: HTMLIFrameElement | undefined;
@@ -40,7 +40,7 @@ export class IframeClient extends BaseClient {
   override start(): this {
     this.stopBytes = watchResourceBytes(window, this.baseUrl, '/api/iframe', this.topic, (bytes, url) => {
       const before = this.counted.get(url);
-      const already = before?.shift() ?? 0;
+      const already = before?.shift()?.bytes ?? 0;
       if (before?.length === 0) this.counted.delete(url);
       this.stats.bytes += Math.max(0, bytes - already);
     });
@@ -54,9 +54,8 @@ export class IframeClient extends BaseClient {
     let lastNodes = -1;
     const src = new URL(`${this.baseUrl}/api/iframe?${this.query({ callback: this.callbackName })}`).href;
     // This document's share of `counted`: the bytes of each script as it runs.
-    const counted = this.counted.get(src) ?? [];
-    const slot = counted.push(0) - 1;
-    this.counted.set(src, counted);
+    const counted = { bytes: 0 };
+    this.counted.set(src, [...(this.counted.get(src) ?? []), counted]);
     this.forgetOldDocuments();
     (window as unknown as Record<string, unknown>)[this.callbackName] = (value: Envelope | Control) => {
       if (frame !== this.frame) return;
@@ -65,7 +64,7 @@ export class IframeClient extends BaseClient {
       if (script !== null && script !== undefined) {
         const bytes = utf8Bytes(script.outerHTML) + 1; // and the newline after it
         this.stats.bytes += bytes;
-        if (counted[slot] !== undefined) counted[slot] += bytes;
+        counted.bytes += bytes;
       }
       heard = true;
       lastChangeMs = performance.now();
