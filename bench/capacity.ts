@@ -15,6 +15,8 @@ export interface CapacityOptions {
   /** Per endpoint. */
   durationMs: number;
   payloadBytes: number;
+  /** The techniques of the run: only their polling endpoints are measured (publish always is). Default every one. */
+  techniques?: readonly string[];
   /** autocannon connections. Default 10. */
   connections?: number;
   /** Called with each endpoint's name as its run starts. */
@@ -29,7 +31,14 @@ function run(options: autocannon.Options): Promise<autocannon.Result> {
   });
 }
 
-/** Measures `short-poll`, `long-poll` and `jsonp` (answered at once, `timeout=0`) and `publish`. */
+/** The endpoints `measureCapacity` would run for `techniques` (default all): their polling routes, then publish. */
+export function capacityEndpoints(techniques?: readonly string[]): string[] {
+  return [...pollingEndpoints.filter((name) => techniques === undefined || techniques.includes(name)), 'publish'];
+}
+
+const pollingEndpoints = ['short-poll', 'long-poll', 'jsonp'];
+
+/** Measures `short-poll`, `long-poll` and `jsonp` (answered at once, `timeout=0`) where the run has them, and `publish`. */
 export async function measureCapacity(options: CapacityOptions): Promise<Capacity> {
   const payload = makePayload(process.hrtime.bigint(), options.payloadBytes);
   const seeded = await fetch(`${options.baseUrl}/api/publish`, {
@@ -40,7 +49,8 @@ export async function measureCapacity(options: CapacityOptions): Promise<Capacit
   if (seeded.status !== 202) throw new Error(`capacity: seeding publish answered ${seeded.status}`);
 
   const shortPollUrl = `${options.baseUrl}/api/short-poll?topic=${topic}&since=0`;
-  const endpoints: [string, Partial<autocannon.Options>][] = [
+  const wanted = capacityEndpoints(options.techniques);
+  const all: [string, Partial<autocannon.Options>][] = [
     ['short-poll', { url: shortPollUrl }],
     ['long-poll', { url: `${options.baseUrl}/api/long-poll?topic=${topic}&since=0&timeout=0` }],
     ['jsonp', { url: `${options.baseUrl}/api/jsonp?callback=cb&topic=${topic}&since=0&timeout=0` }],
@@ -55,8 +65,10 @@ export async function measureCapacity(options: CapacityOptions): Promise<Capacit
       },
     ],
   ];
+  const endpoints = all.filter(([name]) => wanted.includes(name));
   // A short unrecorded run first, so the first endpoint measured does not pay for the server's JIT warm-up.
-  await run({ url: shortPollUrl, connections: options.connections ?? 10, amount: 500 });
+  const [, first] = endpoints[0] as [string, Partial<autocannon.Options>];
+  await run({ ...first, url: first.url ?? shortPollUrl, connections: options.connections ?? 10, amount: 500 });
   const capacity: Capacity = {};
   for (const [index, [name, endpoint]] of endpoints.entries()) {
     options.onEndpoint?.(name, index, endpoints.length);

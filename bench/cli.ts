@@ -11,7 +11,7 @@ import { profileNames } from './network/profiles.ts';
 import { peerIds, type PeerId } from './peers/peers.ts';
 import { createProgress } from './progress.ts';
 import { runBenchmark } from './runner.ts';
-import { ScenarioError, applyOverrides, loadScenario, loadSuite, scenariosDir, type Overrides, type Scenario } from './scenario.ts';
+import { ScenarioError, applyOverrides, loadScenario, loadSuite, scenarioSchema, scenariosDir, type Overrides, type Scenario } from './scenario.ts';
 import { pinSelf } from './server-process.ts';
 import { renderSummary } from './summary.ts';
 import { listResultsFiles, readRunResults, writeReport } from './report/index.ts';
@@ -25,6 +25,19 @@ function rate(value: string): number {
   const number = Number(value);
   if (value.trim() === '' || !Number.isFinite(number) || number < 0) throw new InvalidArgumentError('expected a number of messages per second, 0 or more');
   return number;
+}
+
+/**
+ * A number flag checked against the scenario schema's bounds for `field`, so a value out of
+ * range is refused with the flag's name rather than the scenario field's.
+ */
+function withinScenario(field: 'clients' | 'ratePerSecond' | 'durationMs' | 'payloadBytes', parse: (value: string) => number) {
+  return (value: string): number => {
+    const number = parse(value);
+    const checked = scenarioSchema.shape[field].safeParse(number);
+    if (!checked.success) throw new InvalidArgumentError(checked.error.issues[0]?.message ?? 'out of range');
+    return number;
+  };
 }
 
 /** A comma-separated list of ids, each one of `known`; `what` names them in the error. */
@@ -54,10 +67,10 @@ const program = new Command('bench')
   )
   .option('-s, --scenario <name|path>', `a scenario name from scenarios/ (${scenarioNames().join(', ')}) or a path to a scenario JSON file; default: the standard suite (scenarios/suite.json)`)
   .option('-t, --techniques <ids>', `comma-separated techniques to run, from ${techniqueIds.join(',')}; default: the scenario's`, techniqueList)
-  .option('-c, --clients <n>', "subscribers per technique; default: the scenario's", positiveInteger)
-  .option('-r, --rate <msg/s>', "messages published per second over all topics; default: the scenario's", rate)
-  .option('-d, --duration <ms>', "length of the measured window in milliseconds; default: the scenario's", positiveInteger)
-  .option('-p, --payload <bytes>', "bytes of each message's data (timestamp + padding), at least 64; default: the scenario's", positiveInteger)
+  .option('-c, --clients <n>', "subscribers per technique; default: the scenario's", withinScenario('clients', positiveInteger))
+  .option('-r, --rate <msg/s>', "messages published per second over all topics; default: the scenario's", withinScenario('ratePerSecond', rate))
+  .option('-d, --duration <ms>', "length of the measured window in milliseconds; default: the scenario's", withinScenario('durationMs', positiveInteger))
+  .option('-p, --payload <bytes>', "bytes of each message's data (timestamp + padding), at least 64; default: the scenario's", withinScenario('payloadBytes', positiveInteger))
   .option('-n, --network <profiles>', `comma-separated network profiles the subscribers go through, from ${profileNames.join(',')}; several are compared in the report; default: the scenario's (loopback)`, networkList)
   .option('--peers [ids]', `also run peer servers beside pushlab: all, or comma-separated from ${peerIds.join(',')}; default: the scenario's`, peerList)
   .option('-o, --out <dir>', 'directory for the results JSON files (one per scenario)', 'results')
@@ -67,7 +80,8 @@ const program = new Command('bench')
     'after',
     '\nExamples:\n  npm run bench                                   # the standard suite\n  npm run bench -- --scenario smoke\n  npm run bench -- -s ticker -t sse,websocket -c 200 -d 5000\n  npm run bench -- -s scenarios/my.json --json > run.json\n  npm run bench -- -s chat -n loopback,broadband,mobile-3g   # compare networks\n  npm run bench -- -s ticker --peers                          # beside Socket.IO, SockJS and the raw baseline\n  npm run bench -- -s saturation -t websocket --peers baseline',
   )
-  .showHelpAfterError();
+  // One line of error and one of hint: the full help would bury the error.
+  .showHelpAfterError("bench: run 'npm run bench -- --help' for every flag and example");
 
 const flags = program.parse().opts<{
   scenario?: string;
@@ -92,6 +106,14 @@ const overrides: Overrides = {
   network: flags.network,
   peers: flags.peers === true ? 'all' : flags.peers,
 };
+
+// A name that is no stock scenario (and not a path): say which there are.
+const stock = scenarioNames();
+const scenarioFlag = flags.scenario;
+if (scenarioFlag !== undefined && !scenarioFlag.includes('/') && !scenarioFlag.endsWith('.json') && !stock.includes(scenarioFlag)) {
+  console.error(`bench: no scenario named "${scenarioFlag}"; the scenarios are ${stock.join(', ')} (or give a path to a scenario JSON file)`);
+  process.exit(2);
+}
 
 let scenarios: Scenario[];
 try {

@@ -15,7 +15,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { aggregate } from './aggregate.ts';
-import { measureCapacity } from './capacity.ts';
+import { capacityEndpoints, measureCapacity } from './capacity.ts';
 import { describeEnvironment } from './environment.ts';
 import { startPublisher, type Published } from './publisher.ts';
 import { runResultSchema, type RunResult, type TechniqueResult } from './results.ts';
@@ -153,9 +153,11 @@ async function measureWindow(rig: Rig, rate: number, durationMs: number, flags: 
   const periodMs = rate > 0 ? (1000 * (plan.burst ?? 1)) / rate : Infinity;
   const edgeNs = BigInt(Math.round(Math.min(periodMs / 2, plan.warmupMs / 2, 500) * 1e6));
   const settleMs = Math.min(periodMs / 2, 100);
-  progress({ type: 'phase', run: plan.key, phase: 'warm-up', total: plan.warmupMs - Number(edgeNs / 1_000_000n), unit: 'ms' });
-  await waitUntil(startNs - edgeNs, publisher.startNs, (value) => progress({ type: 'update', value }));
-  progress({ type: 'phase-end' });
+  // Progress shows the warm-up and the window as the scenario names them; the quiet point
+  // where the counters are read lies inside the warm-up.
+  const tick = (value: number): void => progress({ type: 'update', value });
+  progress({ type: 'phase', run: plan.key, phase: 'warm-up', total: plan.warmupMs, unit: 'ms' });
+  await waitUntil(startNs - edgeNs, publisher.startNs, tick);
 
   let serverBefore = await rig.server.metrics();
   const proxyBefore = await rig.proxy?.stats();
@@ -163,7 +165,6 @@ async function measureWindow(rig: Rig, rate: number, durationMs: number, flags: 
   const eluBefore = performance.eventLoopUtilization();
   let serverSchedBefore = readSchedstat(rig.server.pid);
   const loadSchedBefore = readSchedstat(process.pid);
-  progress({ type: 'phase', run: plan.key, phase: 'measure', total: plan.durationMs + Number(edgeNs / 1_000_000n), unit: 'ms' });
   const sampling = plan.faults?.sampleMs === undefined ? undefined : sampleServer(rig.server, plan.faults.sampleMs, serverBefore.at, endNs);
   // The restart fault: kill -9 mid-window, then a new process on the same port. The clients
   // find it by themselves; the server's counters start again, so they are re-read.
@@ -190,7 +191,10 @@ async function measureWindow(rig: Rig, rate: number, durationMs: number, flags: 
           serverBefore = await rig.server.metrics();
           serverSchedBefore = readSchedstat(rig.server.pid);
         })();
-  await waitUntil(endNs, startNs - edgeNs, (value) => progress({ type: 'update', value }));
+  await waitUntil(startNs, publisher.startNs, tick);
+  progress({ type: 'phase-end' });
+  progress({ type: 'phase', run: plan.key, phase: 'measure', total: plan.durationMs, unit: 'ms' });
+  await waitUntil(endNs, startNs, tick);
   await restarting;
   await published;
   const serverSamples = await sampling;
@@ -468,14 +472,17 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   if (scenario.capacityMs > 0) {
     const server = await startServerProcess();
     try {
-      progress({ type: 'phase', run: 'capacity', phase: 'capacity', total: 4, unit: 'endpoints' });
+      // Only the polling routes of the techniques asked for (`-t sse,websocket` has none), and publish.
+      const endpoints = capacityEndpoints(scenario.techniques);
+      progress({ type: 'phase', run: scenario.name, phase: 'capacity', total: endpoints.length, unit: 'endpoints' });
       capacity = await measureCapacity({
         baseUrl: server.url,
         durationMs: scenario.capacityMs,
         payloadBytes: scenario.payloadBytes,
+        techniques: scenario.techniques,
         onEndpoint: (_, index) => progress({ type: 'update', value: index }),
       });
-      progress({ type: 'update', value: 4 });
+      progress({ type: 'update', value: endpoints.length });
       progress({ type: 'phase-end' });
     } finally {
       await server.stop();

@@ -1,6 +1,7 @@
 /**
  * `npm start`: serves pushlab on PORT (default 3000) and --host (default 127.0.0.1).
- * `--port 0` picks a free port; the first line printed is always `pushlab listening on <url>`.
+ * `--port 0` picks a free port; the first line printed is always `pushlab listening on <url>`,
+ * then one line per page with its URL.
  * `--tls`: HTTPS on the same port (HTTP/2 by ALPN, HTTP/1.1 beside it), a self-signed
  * certificate made at start unless `--cert`/`--key` name PEM files.
  */
@@ -8,6 +9,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createPushServer } from './app.ts';
 import { defaultOptions, type TrustProxy } from './options.ts';
 import { readFdLimit } from './fd-limit.ts';
+import { techniques } from './metrics.ts';
 import { createSelfSignedCredentials, readCredentials, type TlsCredentials } from './tls.ts';
 
 /** `--trust-proxy`: bare, one hop; a number, that many hops; else a comma-separated list of proxy addresses or subnets. */
@@ -23,6 +25,13 @@ function trustProxy(value: string | true): TrustProxy {
 }
 
 const list = (value: string): string[] => value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+
+/** What `npm start` lists under its first line: each page and its path. */
+const pagePaths: readonly (readonly [string, string])[] = [
+  ['playground', '/'],
+  ...techniques.map((technique) => [technique, `/demo/${technique}`] as const),
+  ['chat', '/chat'],
+];
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -145,6 +154,8 @@ try {
 try {
   const url = await push.listen(flags.port, flags.host);
   console.log(`pushlab listening on ${url}`);
+  // The pages, one per line, so a newcomer can click rather than guess the paths.
+  for (const [page, path] of pagePaths) console.log(`  ${page.padEnd(11)} ${url}${path}`);
   const fd = readFdLimit();
   if (fd !== undefined && flags.maxConnections >= fd.soft) {
     console.warn(`pushlab: --max-connections ${flags.maxConnections} is not below the file-descriptor limit ${fd.soft}; past it connections fail unanswered`);

@@ -52,10 +52,23 @@ export abstract class BaseClient implements PushClient {
     this.stats = options.stats ?? createStats();
   }
 
-  /** Starts the first attempt; called by `createClient`. */
+  /**
+   * Whether the first attempt waits for the page's `load` event. A `<script>` or `<iframe>`
+   * the server holds open, started before `load`, holds `load` back for as long as it is
+   * open: the tab spins for ever. Default false.
+   */
+  protected readonly waitsForPageLoad: boolean = false;
+
+  /** Starts the first attempt (after the page's `load` where `waitsForPageLoad`); called by `createClient`. */
   start(): this {
     this.setStatus('connecting', '');
-    this.connect();
+    if (this.waitsForPageLoad && typeof document === 'object' && document.readyState !== 'complete') {
+      window.addEventListener('load', () => {
+        if (!this.closed) this.connect();
+      }, { once: true });
+    } else {
+      this.connect();
+    }
     return this;
   }
 
@@ -159,6 +172,7 @@ export abstract class BaseClient implements PushClient {
       const first = body.messages[0];
       this.receiveGap(first === undefined ? body.cursor : joinCursor(splitCursor(body.cursor).epoch, first.id - 1));
     }
+    if (body.messages.length === 0) this.stats.emptyPolls++;
     for (const message of body.messages) this.receiveMessage(message);
     this.setCursor(body.cursor);
   }
@@ -174,10 +188,12 @@ export abstract class BaseClient implements PushClient {
 
   /**
    * The hold a held poll asks for: 0 while there is no cursor, so the first answer names
-   * "now" at once and nothing published meanwhile falls between two requests.
+   * "now" at once and nothing published meanwhile falls between two requests; 0 too until
+   * the server has answered (a client started or resuming from a cursor), so the page knows
+   * at once that the connection works instead of after a quiet hold.
    */
   protected holdParam(): number | undefined {
-    return this.cursor === undefined ? 0 : this.options.holdMs;
+    return this.cursor === undefined || this.status !== 'open' ? 0 : this.options.holdMs;
   }
 
   /** How long a held request may take before the client gives up on it, in ms. */

@@ -5,6 +5,7 @@
  * silent, a new iframe resumes from the cursor.
  */
 import { BaseClient, scriptJson } from './base.ts';
+import { utf8Bytes } from './publish.ts';
 import { watchResourceBytes } from './resource-bytes.ts';
 import type { ClientHandlers, ClientOptions, Control, Envelope } from './types.ts';
 
@@ -19,6 +20,12 @@ let clients = 0;
 /** Hidden-iframe streaming; a document silent for `stallMs` (default 45 s) is replaced. */
 export class IframeClient extends BaseClient {
   readonly technique = 'iframe';
+  protected override readonly waitsForPageLoad = true;
+  /**
+   * Bytes already counted for each document not yet reported by Resource Timing (the scripts
+   * that ran in it), by URL, oldest first; when its entry comes the rest is added.
+   */
+  private readonly counted = new Map<string, { bytes: number }[]>();
   /** The function the stream calls: `parent.<callbackName>(value)`. */
   private readonly callbackName = `pushlabIframe${++clients}`;
   private frame: HTMLIFrameElement | undefined;
@@ -27,12 +34,15 @@ export class IframeClient extends BaseClient {
 
   constructor(options: ClientOptions, handlers: ClientHandlers) {
     super(options, handlers);
-    this.stats.bytesNote = 'headers + bodies of finished documents (Resource Timing)';
+    this.stats.bytesNote = 'the scripts of the open document as they run; headers and padding too once a document ends (Resource Timing)';
   }
 
   override start(): this {
-    this.stopBytes = watchResourceBytes(window, this.baseUrl, '/api/iframe', this.topic, (bytes) => {
-      this.stats.bytes += bytes;
+    this.stopBytes = watchResourceBytes(window, this.baseUrl, '/api/iframe', this.topic, (bytes, url) => {
+      const before = this.counted.get(url);
+      const already = before?.shift()?.bytes ?? 0;
+      if (before?.length === 0) this.counted.delete(url);
+      this.stats.bytes += Math.max(0, bytes - already);
     });
     return super.start();
   }
@@ -42,8 +52,20 @@ export class IframeClient extends BaseClient {
     let heard = false;
     let lastChangeMs = performance.now();
     let lastNodes = -1;
+    const src = new URL(`${this.baseUrl}/api/iframe?${this.query({ callback: this.callbackName })}`).href;
+    // This document's share of `counted`: the bytes of each script as it runs.
+    const counted = { bytes: 0 };
+    this.counted.set(src, [...(this.counted.get(src) ?? []), counted]);
+    this.forgetOldDocuments();
     (window as unknown as Record<string, unknown>)[this.callbackName] = (value: Envelope | Control) => {
       if (frame !== this.frame) return;
+      // The script running now is the server's own markup for this call: count it as it arrived.
+      const script = frame.contentDocument?.currentScript;
+      if (script !== null && script !== undefined) {
+        const bytes = utf8Bytes(script.outerHTML) + 1; // and the newline after it
+        this.stats.bytes += bytes;
+        counted.bytes += bytes;
+      }
       heard = true;
       lastChangeMs = performance.now();
       this.wire(`<script>c(${scriptJson(value)})</script>\n\n(re-serialized: what the iframe's script passed)`);
@@ -75,10 +97,21 @@ export class IframeClient extends BaseClient {
     frame.tabIndex = -1;
     frame.title = 'pushlab stream (hidden)';
     frame.setAttribute('aria-hidden', 'true');
-    frame.src = `${this.baseUrl}/api/iframe?${this.query({ callback: this.callbackName })}`;
+    frame.src = src;
     this.frame = frame;
     this.stats.requests++;
     document.body.append(frame);
+  }
+
+  /** Documents that never reach Resource Timing (removed while open) must not pile up. */
+  private forgetOldDocuments(): void {
+    let documents = 0;
+    for (const list of this.counted.values()) documents += list.length;
+    for (const [url, list] of this.counted) {
+      if (documents <= 8) break;
+      documents -= list.length;
+      this.counted.delete(url);
+    }
   }
 
   protected disconnect(): void {

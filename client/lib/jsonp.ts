@@ -23,6 +23,7 @@ let clients = 0;
 /** JSONP long polling; the hold is `holdMs` (default the server's 25 s), the deadline 10 s more. */
 export class JsonpClient extends BaseClient {
   readonly technique = 'jsonp';
+  protected override readonly waitsForPageLoad = true;
   private readonly name = `c${++clients}`;
   private requests = 0;
   private finish: (() => void) | undefined;

@@ -4,13 +4,13 @@
  * ended, so it suits requests that end (polls, JSONP scripts, finished iframe documents).
  */
 
-/** Calls `onBytes` for each finished request to `path` (such as `/api/jsonp`) on `topic`; returns the stop. */
+/** Calls `onBytes` with the bytes and URL of each finished request to `path` (such as `/api/jsonp`) on `topic`; returns the stop. */
 export function watchResourceBytes(
   scope: { PerformanceObserver?: typeof PerformanceObserver },
   baseUrl: string,
   path: string,
   topic: string,
-  onBytes: (bytes: number) => void,
+  onBytes: (bytes: number, url: string) => void,
 ): () => void {
   const Observer = scope.PerformanceObserver;
   if (Observer === undefined) return () => {};
@@ -19,7 +19,7 @@ export function watchResourceBytes(
     for (const entry of list.getEntries() as PerformanceResourceTiming[]) {
       if (!entry.name.startsWith(prefix)) continue;
       if (new URL(entry.name).searchParams.get('topic') !== topic) continue;
-      onBytes(entry.transferSize > 0 ? entry.transferSize : entry.encodedBodySize);
+      onBytes(entry.transferSize > 0 ? entry.transferSize : entry.encodedBodySize, entry.name);
     }
   });
   observer.observe({ type: 'resource', buffered: false });

@@ -1,8 +1,9 @@
 /**
- * Server-Sent Events with `EventSource`. The browser reconnects by itself after the
- * server's `retry:` and resumes with `Last-Event-ID`; if that retry fails too (or the
- * browser gives up, `readyState` CLOSED) this client takes over with its own backoff and
- * a new `EventSource` that resumes with `since=<cursor>`.
+ * Server-Sent Events with `EventSource`. When a stream that worked drops, the browser
+ * reconnects by itself after the server's `retry:` and resumes with `Last-Event-ID`; if
+ * that retry fails too (or the browser gives up, `readyState` CLOSED) this client takes
+ * over with its own backoff and a new `EventSource` that resumes with `since=<cursor>`,
+ * until a stream opens again.
  */
 import { BaseClient, parseJson } from './base.ts';
 import { utf8Bytes } from './publish.ts';
@@ -12,7 +13,11 @@ import type { ClientHandlers, ClientOptions, Envelope } from './types.ts';
 export class SseClient extends BaseClient {
   readonly technique = 'sse';
   private source: EventSource | undefined;
-  /** Errors since the last event: the first is the browser's to retry, the next is ours. */
+  /**
+   * Errors since the stream last opened or spoke: the first is the browser's to retry, every
+   * later one ours. Not reset by a new `EventSource`, so an outage reads as one story: the
+   * browser's retry once, then this client's backoff, never the two in turn.
+   */
   private errors = 0;
 
   constructor(options: ClientOptions, handlers: ClientHandlers) {
@@ -23,8 +28,10 @@ export class SseClient extends BaseClient {
   protected connect(): void {
     const source = new EventSource(`${this.baseUrl}/api/sse?${this.query()}`);
     this.source = source;
-    this.errors = 0;
     this.stats.requests++;
+    source.addEventListener('open', () => {
+      if (source === this.source) this.errors = 0;
+    });
     const handle = (event: MessageEvent<string>, receive: (data: string) => void): void => {
       if (source !== this.source) return;
       this.errors = 0;
@@ -49,11 +56,13 @@ export class SseClient extends BaseClient {
       if (source !== this.source) return;
       this.errors++;
       if (source.readyState === EventSource.CLOSED || this.errors > 1) {
-        this.fail(source.readyState === EventSource.CLOSED ? 'the browser gave up on the stream' : 'the stream is down');
+        const reason =
+          source.readyState === EventSource.CLOSED ? 'the browser gave up on the stream' : this.errors === 2 ? "the browser's own retry failed too" : 'the stream is still down';
+        this.fail(reason);
         return;
       }
       this.stats.reconnects++;
-      this.setStatus('reconnecting', 'the stream dropped; the browser retries by itself with Last-Event-ID');
+      this.setStatus('reconnecting', "the stream dropped; the browser reconnects by itself after the server's retry: delay, sending Last-Event-ID");
     });
   }
 

@@ -68,11 +68,13 @@ export interface ClientStats {
   gaps: number;
   /** Messages dropped because their id was at or below the cursor's, in the same epoch. */
   duplicates: number;
+  /** Poll answers that carried no message (polling techniques; streams keep 0). */
+  emptyPolls: number;
 }
 
 /** Counters at zero. */
 export function createStats(): ClientStats {
-  return { requests: 0, bytes: 0, bytesNote: '', messages: 0, reconnects: 0, gaps: 0, duplicates: 0 };
+  return { requests: 0, bytes: 0, bytesNote: '', messages: 0, reconnects: 0, gaps: 0, duplicates: 0, emptyPolls: 0 };
 }
 
 /** What a client tells its page. Only `onMessage` is required. */

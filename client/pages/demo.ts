@@ -1,7 +1,7 @@
 /** `/demo/<technique>`: one technique's client, its knobs, a wire panel and a send box. */
 import type { ClientOptions, TechniqueId } from '../lib/index.ts';
 import { fillRoomFields, find, input, numberOf, rememberInUrl } from './dom.ts';
-import { Pane } from './pane.ts';
+import { Pane, isOwnMessage } from './pane.ts';
 import { setupSendForm } from './send.ts';
 
 const technique = find('.demo').dataset.technique as TechniqueId;
@@ -11,6 +11,7 @@ const pane = new Pane(find('.pane'), {
   onWire: (text) => {
     wire.textContent = text;
   },
+  isOwn: (data) => isOwnMessage(data, input('nick').value),
 });
 const interval = document.querySelector<HTMLInputElement>('#interval');
 const hold = document.querySelector<HTMLInputElement>('#hold');

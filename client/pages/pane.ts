@@ -13,7 +13,14 @@ export interface PaneOptions {
   latencyWindow?: number;
   /** Called with each raw response or frame. */
   onWire?: (text: string) => void;
+  /** Another element whose `[data-field]` cells show the same figures (the playground's table row). */
+  mirror?: HTMLElement;
+  /** Whether a message's data is this page's own (its nickname): such entries are marked `own`. */
+  isOwn?: (data: unknown) => boolean;
 }
+
+/** Techniques that hold one stream: they make no polls, so "empty polls" does not apply. */
+const streaming: readonly string[] = ['iframe', 'sse', 'websocket'];
 
 /** Now, in epoch milliseconds, on the same footing as the server's `t`. */
 function nowEpochMs(): number {
@@ -36,6 +43,13 @@ export function describeData(data: unknown): string {
   return json.length > 200 ? `${json.slice(0, 200)}…` : json;
 }
 
+/** Whether `data` is a chat line under `nick` (this page's own message). */
+export function isOwnMessage(data: unknown, nick: string): boolean {
+  const mine = nick.trim();
+  if (mine === '' || typeof data !== 'object' || data === null) return false;
+  return (data as Record<string, unknown>).nick === mine;
+}
+
 /** One client's view: counters refreshed every 250 ms, log of `logLimit` entries (default 200). */
 export class Pane {
   client: PushClient | undefined;
@@ -45,6 +59,8 @@ export class Pane {
   private readonly latencyWindow: number;
   private renderTimer: ReturnType<typeof setInterval> | undefined;
   private lastStatus: ClientStatus | undefined;
+  /** When the current client was created, on `performance.now()`'s clock. */
+  private connectedAtMs = 0;
 
   constructor(
     private readonly root: HTMLElement,
@@ -61,6 +77,7 @@ export class Pane {
     this.client = undefined;
     this.latencies.length = 0;
     this.lastStatus = undefined;
+    this.connectedAtMs = performance.now();
     // Declared first: `createClient` reports 'connecting' before it returns.
     let client: PushClient | undefined;
     client = createClient(kind, options, {
@@ -89,8 +106,20 @@ export class Pane {
     const latencyMs = nowEpochMs() - message.t;
     this.latencies.push(latencyMs);
     if (this.latencies.length > this.latencyWindow) this.latencies.shift();
+    const item = this.entry(message, 'message');
+    const latency = document.createElement('span');
+    latency.className = 'latency';
+    latency.textContent = formatMs(latencyMs);
+    latency.title = 'delivery latency: arrival time minus the publish time t';
+    item.append(latency);
+    this.append(item);
+    this.render();
+  }
+
+  /** A log entry for `message`: its id and text, marked `own` when it is this page's. */
+  private entry(message: Envelope, kind: 'message' | 'history'): HTMLLIElement {
     const item = document.createElement('li');
-    item.className = 'entry message';
+    item.className = `entry ${kind}${this.options.isOwn?.(message.data) === true ? ' own' : ''}`;
     item.dataset.id = String(message.id);
     const id = document.createElement('span');
     id.className = 'id';
@@ -98,13 +127,24 @@ export class Pane {
     const text = document.createElement('span');
     text.className = 'text';
     text.textContent = describeData(message.data);
-    const latency = document.createElement('span');
-    latency.className = 'latency';
-    latency.textContent = formatMs(latencyMs);
-    latency.title = 'delivery latency: arrival time minus the publish time t';
-    item.append(id, text, latency);
-    this.append(item);
-    this.render();
+    item.append(id, text);
+    return item;
+  }
+
+  /**
+   * Messages published before this page joined, oldest first: shown as history, with their
+   * age instead of a latency, and counted in no figure (this client did not deliver them).
+   */
+  history(messages: readonly Envelope[]): void {
+    for (const message of messages) {
+      const item = this.entry(message, 'history');
+      const age = document.createElement('span');
+      age.className = 'latency';
+      age.textContent = 'earlier';
+      age.title = `published ${new Date(message.t).toLocaleTimeString()}, before this page joined`;
+      item.append(age);
+      this.append(item);
+    }
   }
 
   private onStatus(status: ClientStatus, detail: string): void {
@@ -127,10 +167,44 @@ export class Pane {
   }
 
   private append(item: HTMLLIElement): void {
-    const atBottom = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40;
-    this.log.append(item);
-    while (this.log.childElementCount > this.logLimit) this.log.firstElementChild?.remove();
-    if (atBottom) this.log.scrollTop = this.log.scrollHeight;
+    const log = this.log;
+    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40 + this.spacerPx;
+    log.append(item);
+    while (log.childElementCount > this.logLimit) log.firstElementChild?.remove();
+    if (atBottom) this.scrollToNewest();
+  }
+
+  /** Extra room under the newest entry, so the top row of a log scrolled to the end is whole. */
+  private spacerPx = 0;
+
+  /**
+   * Scrolls the log to its newest entry so that the top row shows whole: rows differ in
+   * height (long lines wrap), so the end of the log is padded by the part of a row that would
+   * be cut at the top.
+   */
+  private scrollToNewest(): void {
+    const log = this.log;
+    if (this.spacerPx !== 0) {
+      this.spacerPx = 0;
+      log.style.removeProperty('padding-bottom');
+    }
+    log.scrollTop = log.scrollHeight;
+    const top = log.scrollTop;
+    if (top <= 0) return;
+    for (const child of log.children) {
+      const row = child as HTMLElement;
+      const bottom = row.offsetTop + row.offsetHeight;
+      if (bottom <= top) continue;
+      const cut = top - row.offsetTop;
+      if (cut > 0) {
+        // The rest of the cut row's height, added below the newest entry, scrolls it out whole.
+        this.spacerPx = row.offsetHeight - cut;
+        const basePx = Number.parseFloat(getComputedStyle(log).paddingBottom) || 0;
+        log.style.setProperty('padding-bottom', `${basePx + this.spacerPx}px`);
+        log.scrollTop = log.scrollHeight;
+      }
+      return;
+    }
   }
 
   /** Clears the log (a new room). */
@@ -148,8 +222,10 @@ export class Pane {
   }
 
   private set(field: string, value: string): void {
-    const element = this.root.querySelector<HTMLElement>(`[data-field="${field}"]`);
-    if (element !== null && element.textContent !== value) element.textContent = value;
+    for (const root of [this.root, this.options.mirror]) {
+      const element = root?.querySelector<HTMLElement>(`[data-field="${field}"]`);
+      if (element !== null && element !== undefined && element.textContent !== value) element.textContent = value;
+    }
   }
 
   /** Updates the counters from the client's stats. */
@@ -163,7 +239,11 @@ export class Pane {
     this.set('messages', String(stats.messages));
     this.set('requests', String(stats.requests));
     this.set('per-message', stats.messages === 0 ? '–' : (stats.requests / stats.messages).toFixed(2));
+    this.set('empty-polls', streaming.includes(client.technique) ? '–' : String(stats.emptyPolls));
+    const seconds = (performance.now() - this.connectedAtMs) / 1000;
+    this.set('requests-per-second', seconds < 1 ? '–' : (stats.requests / seconds).toFixed(2));
     this.set('bytes', formatBytes(stats.bytes));
+    this.set('bytes-per-message', stats.messages === 0 ? '–' : formatBytes(Math.round(stats.bytes / stats.messages)));
     this.set('bytes-note', stats.bytesNote === '' ? '' : `Bytes: ${stats.bytesNote}.`);
     this.set('reconnects', String(stats.reconnects));
     this.set('gaps', String(stats.gaps));

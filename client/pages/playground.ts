@@ -9,7 +9,10 @@ const roomInput = input('room');
 roomInput.value = params.get('room') ?? roomInput.value;
 let room = roomInput.value;
 const result = find<HTMLOutputElement>('#publish-result');
-const panes = techniqueIds.map((technique) => ({ technique, pane: new Pane(find(`.pane[data-technique="${technique}"]`), { logLimit: 30 }) }));
+const panes = techniqueIds.map((technique) => ({
+  technique,
+  pane: new Pane(find(`.pane[data-technique="${technique}"]`), { logLimit: 30, mirror: find<HTMLElement>(`.compare tr[data-technique="${technique}"]`) }),
+}));
 
 /** (Re)connects every pane to the room, from now on. */
 function connectAll(): void {

@@ -24,7 +24,9 @@ export function setupSendForm(pane: Pane): void {
             ? `ack: id ${sent.id}, over the socket in ${tookMs} ms`
             : `published: id ${sent.id}, by POST /api/publish in ${tookMs} ms`;
         result.dataset.state = sent.via === 'websocket' ? 'ack' : 'ok';
-        message.value = '';
+        // A reset, not `value = ''`: it also forgets that the field was touched, so the
+        // emptied (required) box does not turn red as if the send had failed.
+        form.reset();
       },
       (error: unknown) => {
         result.textContent = error instanceof Error ? error.message : String(error);

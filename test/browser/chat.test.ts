@@ -35,6 +35,33 @@ describeBrowser('chat', () => {
     await Promise.all(all.map(({ context }) => context.close()));
   });
 
+  it('joining shows the room\'s earlier messages once, again after switching technique, and marks our own', async () => {
+    for (let i = 1; i <= 3; i++) await shared.server.publish({ nick: 'old', text: `said before ${i}` }, 'history');
+    const chat = await openPage(shared.browser, `${shared.server.url}/chat?room=history&nick=gus`);
+    await waitForEntry(chat.page, 'old: said before 3', 'body', 'history');
+    await waitOpen(chat.page);
+    await say(chat.page, 'hello, all');
+    await waitForEntry(chat.page, 'gus: hello, all');
+    const shown = () => chat.page.locator('.entry.message, .entry.history').evaluateAll((entries) => entries.map((e) => `${e.className}|${(e as HTMLElement).dataset.id}`));
+    expect(await shown()).toEqual(['entry history|1', 'entry history|2', 'entry history|3', 'entry message own|4']);
+    // Figures count what this client delivered, not the history.
+    await chat.page.locator('.telemetry summary').click();
+    expect(await chat.page.locator('[data-field="messages"]').textContent()).toBe('1');
+
+    await chat.page.getByLabel('Technique').selectOption('long-poll');
+    await chat.page.getByRole('button', { name: 'Join' }).click();
+    await waitForEntry(chat.page, 'joined room history as gus', 'body', 'info');
+    await waitOpen(chat.page);
+    expect(await chat.page.locator('.pane').getAttribute('data-technique')).toBe('long-poll');
+    // Everything retained, once each, our own line still marked; then live again.
+    expect(await shown()).toEqual(['entry history|1', 'entry history|2', 'entry history|3', 'entry history own|4']);
+    await shared.server.publish({ nick: 'hal', text: 'after the switch' }, 'history');
+    await waitForEntry(chat.page, 'hal: after the switch');
+    expect(await shown()).toEqual(['entry history|1', 'entry history|2', 'entry history|3', 'entry history own|4', 'entry message|5']);
+    expect(chat.errors).toEqual([]);
+    await chat.context.close();
+  });
+
   it('a demo page can change rooms, and the chat page joins with auto (WebSocket here)', async () => {
     const demo = await openPage(shared.browser, `${shared.server.url}/demo/long-poll?room=one&nick=eve`);
     await waitOpen(demo.page);

@@ -23,6 +23,39 @@ describeBrowser('playground', () => {
     await context.close();
   });
 
+  it('fills in the comparison table, readable at 390 px and above the panes', async () => {
+    const { page, context, errors } = await openPage(shared.browser, `${shared.server.url}/?room=glance`, { width: 390, height: 844 });
+    await waitOpen(page);
+    await shared.server.publish({ text: 'first' }, 'glance');
+    await shared.server.publish({ text: 'second' }, 'glance');
+    for (const technique of techniqueIds) {
+      const row = `.compare tr[data-technique="${technique}"]`;
+      await page.waitForFunction((selector) => document.querySelector(`${selector} [data-field="latency-median"]`)?.textContent !== '–', row);
+      const cells = await page.locator(`${row} td`).allTextContents();
+      expect(cells, technique).toHaveLength(5);
+      const [median, worst, perMessage, bytes, empty] = cells;
+      expect(median, technique).toMatch(/\d m?s$/);
+      expect(worst, technique).toMatch(/\d m?s$/);
+      expect(Number(perMessage), technique).toBeGreaterThan(0);
+      expect(bytes, technique).toMatch(/^\d+(\.\d)? (B|KiB)$/);
+      expect(empty, technique).toMatch(['iframe', 'sse', 'websocket'].includes(technique) ? /^–$/ : /^\d+$/);
+    }
+    const layout = await page.evaluate(() => {
+      const wrap = document.querySelector('.compare .table-wrap') as HTMLElement;
+      return {
+        overflowPx: wrap.scrollWidth - wrap.clientWidth,
+        pageOverflowPx: document.documentElement.scrollWidth - window.innerWidth,
+        tableTop: wrap.getBoundingClientRect().top,
+        firstPaneTop: (document.querySelector('.pane') as HTMLElement).getBoundingClientRect().top,
+      };
+    });
+    // Every column shows without scrolling sideways, and the table comes before the panes.
+    expect(layout).toMatchObject({ overflowPx: 0, pageOverflowPx: 0 });
+    expect(layout.tableTop).toBeLessThan(layout.firstPaneTop);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('publishes from its own box and ticks at the chosen rate until stopped', async () => {
     const { page, context, errors } = await openPage(shared.browser, `${shared.server.url}/?room=tick`);
     await waitOpen(page);

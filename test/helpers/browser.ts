@@ -58,13 +58,13 @@ export interface OpenPage {
 }
 
 /**
- * Opens `url` in a fresh context: each has its own connection pool, so pages that hold
- * connections (long poll, JSONP, iframe, SSE) do not starve each other of the browser's 6
- * per host. Navigates to `domcontentloaded`: a page holding a JSONP request or an iframe
- * stream never fires `load`.
+ * Opens `url` in a fresh context (viewport default 1280×900): each has its own connection
+ * pool, so pages that hold connections (long poll, JSONP, iframe, SSE) do not starve each
+ * other of the browser's 6 per host. Navigates until `load`: every page must reach it (the
+ * clients that hold a request open start after it).
  */
-export async function openPage(browser: Browser, url: string): Promise<OpenPage> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+export async function openPage(browser: Browser, url: string, viewport = { width: 1280, height: 900 }): Promise<OpenPage> {
+  const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -74,7 +74,7 @@ export async function openPage(browser: Browser, url: string): Promise<OpenPage>
       errors.push(message.text());
     }
   });
-  await page.goto(url, { waitUntil: 'domcontentloaded' });
+  await page.goto(url, { waitUntil: 'load' });
   return { page, context, errors };
 }
 
