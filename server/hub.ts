@@ -43,6 +43,18 @@ export interface Hub {
   /** Topics known and listeners subscribed now (a leaked subscription shows here). */
   stats(): { topics: number; subscriptions: number };
   close(): Promise<void>;
+  /** A networked hub's state (`/healthz`, 503s while down); absent means always ready. */
+  health?(): HubHealth;
+  /** Calls `listener` each time a networked hub loses its store; returns the removal. */
+  onDown?(listener: () => void): () => void;
+}
+
+/** What a hub says of itself on `/healthz`. */
+export interface HubHealth {
+  readonly kind: string;
+  readonly state: 'ready' | 'down';
+  /** Where the hub keeps its data (a URL without password), if anywhere. */
+  readonly where?: string;
 }
 
 /** Options of the in-memory hub. */

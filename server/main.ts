@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createPushServer } from './app.ts';
 import { defaultOptions } from './options.ts';
+import { createHubFor, hubSpecOf } from './hub-select.ts';
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -30,8 +31,9 @@ const program = new Command('pushlab')
   .option('--publish-rate <per-second>', 'publishes per second per address (429 past it); 0 for no limit', integer(0), defaultOptions.publishRatePerSecond)
   .option('--publish-burst <n>', 'publishes one address may make at once', integer(1), defaultOptions.publishBurst)
   .option('--allow-origin <origins>', 'comma-separated origins besides our own that may use the API and WebSockets; * for any (env ALLOWED_ORIGINS)', process.env.ALLOWED_ORIGINS ?? '')
+  .option('--hub <memory|redis-url>', 'where topics live: memory (default), or redis://host:port shared by several processes (env REDIS_URL)')
   .option('--trust-proxy', 'take client addresses from X-Forwarded-For (only behind your own proxy)', false)
-  .addHelpText('after', '\nEnvironment: PORT, HOST, ALLOWED_ORIGINS, and PUBLISH_TOKEN (when set, publishing needs Authorization: Bearer <token>).')
+  .addHelpText('after', '\nEnvironment: PORT, HOST, ALLOWED_ORIGINS, REDIS_URL, and PUBLISH_TOKEN (when set, publishing needs Authorization: Bearer <token>).')
   .showHelpAfterError();
 
 const flags = program.parse().opts<{
@@ -49,11 +51,21 @@ const flags = program.parse().opts<{
   publishBurst: number;
   allowOrigin: string;
   trustProxy: boolean;
+  hub: string | undefined;
 }>();
+
+let hub: Awaited<ReturnType<typeof createHubFor>>;
+try {
+  hub = await createHubFor(hubSpecOf(flags.hub), flags.replay);
+} catch (error) {
+  console.error(`pushlab: ${(error as Error).message}`);
+  process.exit(error instanceof RangeError ? 2 : 1);
+}
 
 let push: ReturnType<typeof createPushServer>;
 try {
   push = createPushServer({
+    hub,
     replayCapacity: flags.replay,
     maxBufferedBytes: flags.maxBuffered,
     iframeMaxBytes: flags.iframeMaxBytes,

@@ -17,6 +17,7 @@ import type { StreamFraming, StreamSink } from './stream.ts';
 import { ClientError, parseSince, parseTopic, topicPattern, defaultTopic } from './query.ts';
 import { PushStream } from './stream.ts';
 import { isOriginAllowed } from '../limits.ts';
+import { isHubDown } from '../hub-health.ts';
 
 export const wsPath = '/api/ws';
 
@@ -204,8 +205,9 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
 
   let accepting = true;
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (accepting) onUpgrade(request, socket, head);
-    else refuse(socket, 503, 'Service Unavailable', 'the server is shutting down');
+    if (!accepting) refuse(socket, 503, 'Service Unavailable', 'the server is shutting down');
+    else if (isHubDown(hub)) refuse(socket, 503, 'Service Unavailable', 'the message store is unavailable; retry shortly');
+    else onUpgrade(request, socket, head);
   });
   return {
     stopAccepting() {
