@@ -139,8 +139,12 @@ export async function createRedisHub(options: RedisHubOptions): Promise<RedisHub
   commands.defineCommand('pushlabSince', { numberOfKeys: 2, lua: sinceScript });
   const reader = new Redis(options.url, { ...common, connectionName: 'pushlab-reader' });
   // Errors surface through `state()` and failed calls; ioredis would otherwise print each.
-  commands.on('error', () => undefined);
-  reader.on('error', () => undefined);
+  let lastError = '';
+  const onError = (error: Error): void => {
+    lastError = (error as NodeJS.ErrnoException).code ?? error.message;
+  };
+  commands.on('error', onError);
+  reader.on('error', onError);
 
   try {
     await Promise.race([
@@ -150,7 +154,7 @@ export async function createRedisHub(options: RedisHubOptions): Promise<RedisHub
   } catch (error) {
     commands.disconnect();
     reader.disconnect();
-    throw new Error(`cannot connect to Redis at ${shownUrl}: ${(error as Error).message || String(error)}`);
+    throw new Error(`cannot connect to Redis at ${shownUrl}: ${lastError || (error as Error).message || String(error)}`);
   }
 
   const watched = new Map<string, Watched>();
