@@ -5,7 +5,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createPushServer } from './app.ts';
 import { defaultOptions } from './options.ts';
-import { createHubFor, hubSpecOf } from './hub-select.ts';
+import { createHubFor, hubSpecOf, isRedisSpec } from './hub-select.ts';
+import { announceListening, isClusterPrimary, isClusterWorker, runPrimary } from './cluster.ts';
+import { redactUrl } from './hub-redis.ts';
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -32,6 +34,7 @@ const program = new Command('pushlab')
   .option('--publish-burst <n>', 'publishes one address may make at once', integer(1), defaultOptions.publishBurst)
   .option('--allow-origin <origins>', 'comma-separated origins besides our own that may use the API and WebSockets; * for any (env ALLOWED_ORIGINS)', process.env.ALLOWED_ORIGINS ?? '')
   .option('--hub <memory|redis-url>', 'where topics live: memory (default), or redis://host:port shared by several processes (env REDIS_URL)')
+  .option('--workers <n>', 'server processes sharing one port (node:cluster); more than 1 needs a Redis hub', integer(1, 64), 1)
   .option('--trust-proxy', 'take client addresses from X-Forwarded-For (only behind your own proxy)', false)
   .addHelpText('after', '\nEnvironment: PORT, HOST, ALLOWED_ORIGINS, REDIS_URL, and PUBLISH_TOKEN (when set, publishing needs Authorization: Bearer <token>).')
   .showHelpAfterError();
@@ -52,7 +55,17 @@ const flags = program.parse().opts<{
   allowOrigin: string;
   trustProxy: boolean;
   hub: string | undefined;
+  workers: number;
 }>();
+
+if (isClusterPrimary(flags.workers)) {
+  const spec = hubSpecOf(flags.hub);
+  if (!isRedisSpec(spec)) {
+    console.error('pushlab: --workers needs a shared hub: --hub redis://host:port (or REDIS_URL); the in-memory hub is one per process');
+    process.exit(2);
+  }
+  process.exit(await runPrimary(flags.workers, redactUrl(spec)));
+}
 
 let hub: Awaited<ReturnType<typeof createHubFor>>;
 try {
@@ -87,7 +100,7 @@ try {
 
 try {
   const url = await push.listen(flags.port, flags.host);
-  console.log(`pushlab listening on ${url}`);
+  announceListening(url);
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
   console.error(code === 'EADDRINUSE' ? `pushlab: port ${flags.port} is in use; try --port 0` : `pushlab: cannot listen: ${String(error)}`);
@@ -106,5 +119,6 @@ function stop(signal: string): void {
   setTimeout(() => process.exit(1), 5000).unref();
   push.close().then(() => process.exit(0));
 }
-process.on('SIGINT', () => stop('SIGINT'));
+// A worker of --workers N stops when its primary says so (SIGTERM), not on the terminal's Ctrl-C.
+process.on('SIGINT', () => (isClusterWorker() ? undefined : stop('SIGINT')));
 process.on('SIGTERM', () => stop('SIGTERM'));
