@@ -59,7 +59,8 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
   const metrics = createMetrics(() => hub.stats());
   const connections = new Set<Closable>();
   const reject = (reason: Rejection): void => metrics.rejected(reason);
-  const publishRate = createRateLimiter(options.publishRatePerSecond, options.publishBurst, reject);
+  // On a networked hub (Redis) the limits are counted across all its processes.
+  const publishRate = (hub.sharedLimits?.publishRate ?? createRateLimiter)(options.publishRatePerSecond, options.publishBurst, reject);
   const context: TransportContext = {
     hub,
     metrics,
@@ -67,13 +68,13 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
     connections,
     flusher: createFlusher(),
     heartbeat: createHeartbeat(options.heartbeatMs),
-    limiter: createConnectionLimiter(options.maxConnections, options.maxConnectionsPerAddress, reject),
+    limiter: (hub.sharedLimits?.connections ?? createConnectionLimiter)(options.maxConnections, options.maxConnectionsPerAddress, reject),
     checkPublish(address, token) {
       if (!isAuthorized(options.publishToken, token)) {
         reject('unauthorized');
         throw new ClientError(401, 'publishing needs the publish token (Authorization: Bearer <token>)', { 'WWW-Authenticate': 'Bearer' });
       }
-      publishRate.take(address);
+      return publishRate.take(address);
     },
   };
 

@@ -20,6 +20,7 @@ import { Redis } from 'ioredis';
 import { type Hub, type HubMessage, type Listener, type Replay, type HubHealth, nowEpochMs } from './hub.ts';
 import { HubUnavailableError } from './hub-health.ts';
 import { publishScript, sinceScript } from './hub-redis-scripts.ts';
+import { createSharedLimits, type SharedLimits } from './limits-redis.ts';
 
 /** Options of the Redis hub. */
 export interface RedisHubOptions {
@@ -291,6 +292,7 @@ export async function createRedisHub(options: RedisHubOptions): Promise<RedisHub
   }
 
   const loop = readLoop();
+  const sharedLimits: SharedLimits = createSharedLimits(commands, { keyPrefix: prefix });
 
   function toReplay(topic: string, reply: SinceReply): Replay & { epoch: string } {
     const [epoch, head, entries, gap] = reply;
@@ -334,11 +336,13 @@ export async function createRedisHub(options: RedisHubOptions): Promise<RedisHub
       return () => downListeners.delete(listener);
     },
     epochOf: (topic) => watched.get(topic)?.epoch,
+    sharedLimits,
     async close() {
       if (closed) return;
       closed = true;
       wakeIdle?.();
       for (const entry of watched.values()) entry.listeners.clear();
+      await sharedLimits.close();
       reader.disconnect();
       await loop;
       await commands.quit().catch(() => commands.disconnect());

@@ -5,6 +5,8 @@
  * implement it with asynchronous `publish` and `since` without touching them.
  */
 
+import type { SharedLimits } from './limits-redis.ts';
+
 /** A message as the hub keeps it: encoded once, framed lazily once per transport. */
 export interface HubMessage {
   /** Per-topic sequence number: 1, 2, 3 … with no gaps. */
@@ -47,6 +49,8 @@ export interface Hub {
   health?(): HubHealth;
   /** Calls `listener` each time a networked hub loses its store; returns the removal. */
   onDown?(listener: () => void): () => void;
+  /** A networked hub's per-address limits, shared by every process on its store. */
+  readonly sharedLimits?: SharedLimits;
 }
 
 /** What a hub says of itself on `/healthz`. */

@@ -58,8 +58,8 @@ export function createConnectionLimiter(
 
 /** A token bucket per address: `ratePerSecond` sustained, `burst` at once; 0 turns it off. */
 export interface RateLimiter {
-  /** Takes one token for `address`, or throws a 429 `ClientError` with `Retry-After`. */
-  take(address: string): void;
+  /** Takes one token for `address`, or throws a 429 `ClientError` with `Retry-After` (rejects, when shared through Redis). */
+  take(address: string): void | Promise<void>;
 }
 
 export function createRateLimiter(ratePerSecond: number, burst: number, onReject: (reason: Rejection) => void): RateLimiter {

@@ -11,7 +11,7 @@ import { ClientError, defaultTopic, topicPattern } from './transports/query.ts';
 export function createPublishRoute(context: TransportContext, router: Router): void {
   const { hub, metrics, options } = context;
   router.post('/api/publish', async (ctx) => {
-    context.checkPublish(ctx.ip, ctx.get('Authorization') || undefined);
+    await context.checkPublish(ctx.ip, ctx.get('Authorization') || undefined);
     if (!ctx.is('application/json')) throw new ClientError(415, 'the body must be JSON (Content-Type: application/json)');
     let text: string;
     try {

@@ -29,8 +29,8 @@ export interface TransportContext {
   readonly heartbeat: Heartbeat;
   /** Admission of held and streaming connections. */
   readonly limiter: ConnectionLimiter;
-  /** Throws a `ClientError` (401, 429) unless `address` may publish now with `token`. */
-  checkPublish(address: string, token: string | undefined): void;
+  /** Throws (or rejects with) a `ClientError` (401, 429) unless `address` may publish now with `token`. */
+  checkPublish(address: string, token: string | undefined): void | Promise<void>;
 }
 
 /**

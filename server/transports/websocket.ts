@@ -188,7 +188,7 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
     }
     const ref = typeof frame.ref === 'string' || typeof frame.ref === 'number' ? frame.ref : undefined;
     try {
-      context.checkPublish(address, typeof frame.token === 'string' ? frame.token : undefined);
+      await context.checkPublish(address, typeof frame.token === 'string' ? frame.token : undefined);
     } catch (error) {
       ws.send(JSON.stringify({ type: 'error', ref, status: (error as ClientError).status, error: (error as Error).message }));
       return;
