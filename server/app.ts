@@ -39,7 +39,7 @@ export interface PushServer {
 }
 
 export interface CreateOptions extends Partial<ServerOptions> {
-  /** The hub to serve; default a fresh in-memory hub with `replayCapacity`. */
+  /** The hub to serve; default a fresh in-memory hub with `replayCapacity`, `replayBytes` and `maxTopics`. */
   hub?: Hub;
 }
 
@@ -55,10 +55,12 @@ function labelOf(path: string): MeterLabel {
 export function createPushServer(create: CreateOptions = {}): PushServer {
   const { hub: givenHub, ...overrides } = create;
   const options = resolveOptions(overrides);
-  const hub = givenHub ?? createMemoryHub({ replayCapacity: options.replayCapacity });
+  const reject = (reason: Rejection): void => metrics.rejected(reason);
+  const hub =
+    givenHub ??
+    createMemoryHub({ replayCapacity: options.replayCapacity, replayBytes: options.replayBytes, maxTopics: options.maxTopics, onTopicRejected: () => reject('topics') });
   const metrics = createMetrics(() => hub.stats());
   const connections = new Set<Closable>();
-  const reject = (reason: Rejection): void => metrics.rejected(reason);
   // On a networked hub (Redis) the limits are counted across all its processes.
   const publishRate = (hub.sharedLimits?.publishRate ?? createRateLimiter)(options.publishRatePerSecond, options.publishBurst, reject);
   const context: TransportContext = {

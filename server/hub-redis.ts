@@ -17,7 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { type Hub, type HubMessage, type Listener, type Replay, type HubHealth, nowEpochMs } from './hub.ts';
+import { type Hub, type HubHealth, type HubMessage, type Listener, type Replay, TopicLimitError, defaultMaxTopics, nowEpochMs } from './hub.ts';
 import { HubUnavailableError } from './hub-health.ts';
 import { publishScript, sinceScript } from './hub-redis-scripts.ts';
 import { createSharedLimits, type SharedLimits } from './limits-redis.ts';
@@ -36,6 +36,10 @@ export interface RedisHubOptions {
   emptyTopicTtlSeconds?: number;
   /** Longest single `XREAD BLOCK`, so a lost wake-up costs at most this. Default 2000 ms. */
   readBlockMs?: number;
+  /** Topics this process follows at once (has listeners for); a new one past it is refused (`TopicLimitError`). Default 100,000. */
+  maxTopics?: number;
+  /** Called for each topic refused at the cap (for /metrics). */
+  onTopicRejected?: () => void;
 }
 
 /** What the Redis hub adds to `Hub`: its health, and a signal when Redis goes away. */
@@ -84,7 +88,7 @@ interface Watched {
 }
 
 /** Decodes a stream entry (`e`, `i`, `t`, `j` fields) into a hub message. */
-function decode(topic: string, fields: string[]): HubMessage & { epoch: string } {
+function decode(topic: string, fields: string[]): HubMessage {
   let epoch = '';
   let id = 0;
   let t = 0;
@@ -113,6 +117,7 @@ export async function createRedisHub(options: RedisHubOptions): Promise<RedisHub
   const connectTimeoutMs = options.connectTimeoutMs ?? 3000;
   const emptyTtl = String(options.emptyTopicTtlSeconds ?? 3600);
   const readBlockMs = options.readBlockMs ?? 2000;
+  const maxTopics = options.maxTopics ?? defaultMaxTopics;
   const shownUrl = redactUrl(options.url);
   const metaKey = (topic: string): string => `${prefix}m:${topic}`;
   const streamKey = (topic: string): string => `${prefix}s:${topic}`;
@@ -291,10 +296,17 @@ export async function createRedisHub(options: RedisHubOptions): Promise<RedisHub
     });
   }
 
+  /** Topics are bounded here by those followed; Redis holds the rest, each stream trimmed to `capacity`. */
+  function checkTopic(topic: string): void {
+    if (watched.has(topic) || watched.size < maxTopics) return;
+    options.onTopicRejected?.();
+    throw new TopicLimitError();
+  }
+
   const loop = readLoop();
   const sharedLimits: SharedLimits = createSharedLimits(commands, { keyPrefix: prefix });
 
-  function toReplay(topic: string, reply: SinceReply): Replay & { epoch: string } {
+  function toReplay(topic: string, reply: SinceReply): Replay {
     const [epoch, head, entries, gap] = reply;
     const messages: HubMessage[] = [];
     for (let i = entries.length - 1; i >= 0; i--) messages.push(decode(topic, (entries[i] as Entry)[1]));
@@ -306,15 +318,17 @@ export async function createRedisHub(options: RedisHubOptions): Promise<RedisHub
       const t = nowEpochMs();
       const suffix = `,"topic":${JSON.stringify(topic)},"data":${JSON.stringify(data)},"t":${t}}`;
       const [epoch, id] = await call(() => commands.pushlabPublish(metaKey(topic), streamKey(topic), newEpoch(), capacity, t, suffix));
-      return { id: Number(id), topic, t, json: `{"id":${id}${suffix}`, frames: new Map(), epoch } as HubMessage;
+      return { id: Number(id), topic, t, json: `{"id":${id}${suffix}`, frames: new Map(), epoch };
     },
     async since(topic, cursor) {
-      const reply = await call(() => commands.pushlabSince(metaKey(topic), streamKey(topic), newEpoch(), emptyTtl, capacity, '', cursor === undefined ? '' : String(cursor)));
+      const reply = await call(() => commands.pushlabSince(metaKey(topic), streamKey(topic), newEpoch(), emptyTtl, capacity, cursor?.epoch ?? '', cursor === undefined ? '' : String(cursor.id)));
       return toReplay(topic, reply);
     },
+    checkTopic,
     subscribe(topic, listener) {
       let entry = watched.get(topic);
       if (entry === undefined) {
+        checkTopic(topic);
         entry = { listeners: new Set(), position: undefined, epoch: undefined };
         watched.set(topic, entry);
         if (isReady()) watch(topic, entry);
@@ -328,7 +342,8 @@ export async function createRedisHub(options: RedisHubOptions): Promise<RedisHub
     stats() {
       let subscriptions = 0;
       for (const entry of watched.values()) subscriptions += entry.listeners.size;
-      return { topics: watched.size, subscriptions };
+      // Retained messages live in Redis (bounded there by MAXLEN per topic), not here.
+      return { topics: watched.size, subscriptions, retainedMessages: 0, retainedBytes: 0 };
     },
     health: () => ({ kind: 'redis', state: isReady() ? 'ready' : 'down', where: shownUrl }),
     onDown(listener) {

@@ -20,10 +20,10 @@ export function isRedisSpec(spec: string): boolean {
  * connected Redis hub for a Redis URL; throws a `RangeError` for anything else, and an
  * `Error` naming Redis and the URL when Redis cannot be reached.
  */
-export async function createHubFor(spec: string, replayCapacity: number): Promise<Hub | undefined> {
+export async function createHubFor(spec: string, replayCapacity: number, maxTopics?: number): Promise<Hub | undefined> {
   if (spec === 'memory') return undefined;
   if (!isRedisSpec(spec)) throw new RangeError('--hub must be "memory" or a Redis URL such as redis://127.0.0.1:6379');
   // Loaded only when asked for: the in-memory default needs no Redis client.
   const { createRedisHub } = await import('./hub-redis.ts');
-  return createRedisHub({ url: spec, replayCapacity });
+  return createRedisHub({ url: spec, replayCapacity, maxTopics });
 }

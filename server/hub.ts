@@ -1,23 +1,42 @@
 /**
- * The message hub: topics, gap-free ids, a replay ring buffer per topic, and fan-out.
+ * The message hub: topics, gap-free ids, a replay buffer per topic, and fan-out.
+ *
+ * Each topic's stream has an **epoch**, a short random token made when the hub creates the
+ * stream; ids start at 1 in each epoch. A cursor names both (`"<epoch>:<id>"` on the wire),
+ * so a client that comes back to a stream that was lost (a restarted server, a topic dropped
+ * and made again) is told so, whatever the ids of the new stream.
  *
  * Transports only see the `Hub` interface, so a networked backend (Redis Streams) can
- * implement it with asynchronous `publish` and `since` without touching them.
+ * implement it with asynchronous `publish` and `since` without touching them, keeping its
+ * epoch with each stream.
  */
+import { randomBytes } from 'node:crypto';
+import { ClientError } from './transports/query.ts';
 
 import type { SharedLimits } from './limits-redis.ts';
 
 /** A message as the hub keeps it: encoded once, framed lazily once per transport. */
 export interface HubMessage {
-  /** Per-topic sequence number: 1, 2, 3 … with no gaps. */
+  /** Per-topic sequence number within `epoch`: 1, 2, 3 … with no gaps. */
   readonly id: number;
   readonly topic: string;
+  /** The epoch of the topic's stream this message belongs to. */
+  readonly epoch: string;
   /** Publish time in epoch milliseconds (fractional). */
   readonly t: number;
   /** The envelope `{"id","topic","data","t"}` as JSON, encoded once at publish. */
   readonly json: string;
-  /** Per-transport framings of this message, filled by `frameOnce`. */
+  /** Per-transport framings of this message, filled by `frameOnce` (they count toward the hub's byte bound). */
   readonly frames: Map<string, Buffer | string>;
+}
+
+/**
+ * A position in a topic's stream: after `id` of `epoch`. `epoch` undefined is a bare
+ * integer cursor (`since=N`), checked by its id alone.
+ */
+export interface Cursor {
+  readonly epoch?: string;
+  readonly id: number;
 }
 
 /** What `since` answers: the messages after a cursor, the new cursor, and whether some were lost. */
@@ -25,10 +44,12 @@ export interface Replay {
   readonly messages: readonly HubMessage[];
   /** The id of the newest message the answer accounts for; a client resumes from it. */
   readonly cursor: number;
+  /** The epoch of the stream `cursor` belongs to (the topic's current one). */
+  readonly epoch: string;
   /**
-   * True when the cursor could not be honoured: the ring no longer holds `cursor + 1`, or
-   * the cursor is ahead of the topic's newest id (the server restarted and lost its memory).
-   * `messages` then holds everything still retained, oldest first.
+   * True when the cursor could not be honoured: the hub no longer holds `cursor + 1`, the
+   * cursor is ahead of the topic's newest id, or it names another epoch (a stream that was
+   * lost). `messages` then holds everything still retained, oldest first.
    */
   readonly gap: boolean;
 }
@@ -39,11 +60,16 @@ export interface Hub {
   /** Assigns the next id of `topic`, encodes the envelope once, and fans it out. */
   publish(topic: string, data: unknown): Promise<HubMessage>;
   /** Messages after `cursor`; with no cursor, none, and the current head as the cursor. */
-  since(topic: string, cursor: number | undefined): Promise<Replay>;
-  /** Calls `listener` for each message published to `topic` from now on; returns the unsubscribe. */
+  since(topic: string, cursor: Cursor | undefined): Promise<Replay>;
+  /**
+   * Calls `listener` for each message published to `topic` from now on; returns the
+   * unsubscribe. Throws a `TopicLimitError` when `topic` is new and the hub is at its cap.
+   */
   subscribe(topic: string, listener: Listener): () => void;
-  /** Topics known and listeners subscribed now (a leaked subscription shows here). */
-  stats(): { topics: number; subscriptions: number };
+  /** Throws a `TopicLimitError` unless `subscribe` or `publish` on `topic` would be admitted now. */
+  checkTopic(topic: string): void;
+  /** Topics kept, listeners subscribed, and what is retained now (a leak shows here). */
+  stats(): HubStats;
   close(): Promise<void>;
   /** A networked hub's state (`/healthz`, 503s while down); absent means always ready. */
   health?(): HubHealth;
@@ -61,16 +87,47 @@ export interface HubHealth {
   readonly where?: string;
 }
 
+/** The hub's own counts, read by /metrics. */
+export interface HubStats {
+  topics: number;
+  subscriptions: number;
+  /** Messages retained for replay, all topics together. */
+  retainedMessages: number;
+  /** Bytes those messages hold, with their cached framings (an estimate: string lengths and buffer sizes). */
+  retainedBytes: number;
+}
+
+/** Seconds a client refused at the topic cap is told to wait. */
+export const topicRetryAfterSeconds = 5;
+
+/** A new topic past the hub's cap: answered `503` with `Retry-After`. */
+export class TopicLimitError extends ClientError {
+  constructor() {
+    super(503, 'the server holds as many topics as it may; retry later', { 'Retry-After': String(topicRetryAfterSeconds) });
+    this.name = 'TopicLimitError';
+  }
+}
+
 /** Options of the in-memory hub. */
 export interface MemoryHubOptions {
   /** Messages kept per topic for replay. Default 1024. */
   replayCapacity?: number;
+  /** Bytes of retained messages (envelopes and cached framings), all topics together; oldest evicted first. Default 256 MiB. */
+  replayBytes?: number;
+  /** Topics kept at once; a new one past it is refused (`TopicLimitError`). Default 100,000. */
+  maxTopics?: number;
+  /** Called for each topic refused at the cap (for /metrics). */
+  onTopicRejected?: () => void;
 }
 
-interface Topic {
-  head: number;
-  readonly ring: (HubMessage | undefined)[];
-  readonly listeners: Set<Listener>;
+/** Default of `MemoryHubOptions.replayBytes`: 256 MiB. */
+export const defaultReplayBytes = 256 * 1024 * 1024;
+/** Default of `MemoryHubOptions.maxTopics`. */
+export const defaultMaxTopics = 100_000;
+
+/** The wire form of a cursor: `"<epoch>:<id>"`. */
+export function formatCursor(epoch: string, id: number): string {
+  return `${epoch}:${id}`;
 }
 
 /** Returns `message`'s framing under `key`, computing it on first use only. */
@@ -92,47 +149,227 @@ export function nowEpochMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** The embedded hub: everything in this process's memory, lost on restart. */
-export function createMemoryHub(options: MemoryHubOptions = {}): Hub & { syncSince: (topic: string, cursor: number | undefined) => Replay } {
+/** What a retained message costs beyond its strings: the object, its map, list links (an estimate). */
+const messageOverheadBytes = 240;
+/** Slots a topic's ring starts with; it doubles as it fills, up to the replay capacity. */
+const initialSlots = 4;
+/** Characters of the random part of an epoch. */
+const hubEpochLength = 6;
+
+/** A retained message, linked in publish order across all topics (the byte bound evicts from the oldest). */
+interface Entry {
+  readonly message: HubMessage;
+  readonly topic: Topic;
+  bytes: number;
+  retained: boolean;
+  older: Entry | undefined;
+  newer: Entry | undefined;
+}
+
+interface Topic {
+  readonly name: string;
+  /** This stream's epoch: the hub's token and the topic's creation serial. */
+  readonly epoch: string;
+  readonly serial: number;
+  head: number;
+  /** A ring of the retained entries, oldest at `first`; grows with what it holds. */
+  slots: (Entry | undefined)[];
+  first: number;
+  count: number;
+  readonly listeners: Set<Listener>;
+}
+
+/** A random token of `length` characters of `[a-z0-9]`. */
+function randomToken(length: number): string {
+  const bytes = randomBytes(length);
+  let token = '';
+  for (const byte of bytes) token += (byte % 36).toString(36);
+  return token;
+}
+
+/** The embedded hub: everything in this process's memory, lost on restart (a new hub has new epochs). */
+export function createMemoryHub(options: MemoryHubOptions = {}): Hub & { syncSince: (topic: string, cursor: Cursor | undefined) => Replay } {
   const capacity = options.replayCapacity ?? 1024;
-  if (!Number.isInteger(capacity) || capacity < 1) {
-    throw new RangeError(`replayCapacity must be a positive integer, got ${String(capacity)}`);
+  const maxBytes = options.replayBytes ?? defaultReplayBytes;
+  const maxTopics = options.maxTopics ?? defaultMaxTopics;
+  for (const [name, value] of [['replayCapacity', capacity], ['replayBytes', maxBytes], ['maxTopics', maxTopics]] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
   }
   const topics = new Map<string, Topic>();
+  /** Every epoch this hub makes starts with this token, then the topic's creation serial. */
+  const hubToken = randomToken(hubEpochLength);
+  let nextSerial = 0;
+  /**
+   * The highest creation serial of a topic dropped after it had messages (-1: none). A
+   * cursor at id 0 of an epoch made from a serial above it cannot have missed anything.
+   */
+  let lossyDropSerial = -1;
+  let oldest: Entry | undefined;
+  let newest: Entry | undefined;
+  let retainedBytes = 0;
+  let retainedMessages = 0;
 
-  function topicOf(name: string): Topic {
-    let topic = topics.get(name);
-    if (topic === undefined) {
-      topic = { head: 0, ring: new Array<HubMessage | undefined>(capacity), listeners: new Set() };
-      topics.set(name, topic);
-    }
+  const epochOf = (serial: number): string => hubToken + serial.toString(36);
+  /** The serial an epoch of this hub was made from, or undefined for another hub's. */
+  function serialOf(epoch: string): number | undefined {
+    if (!epoch.startsWith(hubToken) || epoch.length === hubToken.length) return undefined;
+    const serial = Number.parseInt(epoch.slice(hubToken.length), 36);
+    return Number.isSafeInteger(serial) && epochOf(serial) === epoch ? serial : undefined;
+  }
+
+  function checkTopic(name: string): void {
+    if (topics.has(name) || topics.size < maxTopics) return;
+    options.onTopicRejected?.();
+    throw new TopicLimitError();
+  }
+
+  function createTopic(name: string): Topic {
+    checkTopic(name);
+    const serial = nextSerial++;
+    const topic: Topic = { name, epoch: epochOf(serial), serial, head: 0, slots: [], first: 0, count: 0, listeners: new Set() };
+    topics.set(name, topic);
     return topic;
   }
 
-  function syncSince(name: string, cursor: number | undefined): Replay {
-    const topic = topics.get(name);
-    const head = topic?.head ?? 0;
-    if (cursor === undefined || cursor === head) return { messages: [], cursor: head, gap: false };
-    if (topic === undefined) return { messages: [], cursor: head, gap: true };
-    // A cursor ahead of the head comes from before a restart: start over from what is held,
-    // so nothing of the new stream is lost either.
-    const ahead = cursor > head;
-    const oldest = Math.max(1, head - capacity + 1);
-    const from = ahead ? oldest : Math.max(cursor + 1, oldest);
+  /** Drops `topic` once nothing needs it: no listener and no retained message. */
+  function dropIfUnused(topic: Topic): void {
+    if (topic.listeners.size > 0 || topic.count > 0 || topics.get(topic.name) !== topic) return;
+    topics.delete(topic.name);
+    if (topic.head > 0) lossyDropSerial = Math.max(lossyDropSerial, topic.serial);
+  }
+
+  /** Removes the oldest retained entry of `topic` (it must have one). */
+  function evictOldestOf(topic: Topic): void {
+    const entry = topic.slots[topic.first] as Entry;
+    topic.slots[topic.first] = undefined;
+    topic.first = (topic.first + 1) % topic.slots.length;
+    topic.count--;
+    unlink(entry);
+    // A ring mostly empty after evictions gives its slots back.
+    if (topic.count === 0) {
+      topic.slots = [];
+      topic.first = 0;
+    } else if (topic.slots.length > initialSlots * 4 && topic.count < topic.slots.length / 4) {
+      resize(topic, topic.slots.length / 2);
+    }
+  }
+
+  function unlink(entry: Entry): void {
+    entry.retained = false;
+    retainedBytes -= entry.bytes;
+    retainedMessages--;
+    if (entry.older === undefined) oldest = entry.newer;
+    else entry.older.newer = entry.newer;
+    if (entry.newer === undefined) newest = entry.older;
+    else entry.newer.older = entry.older;
+    entry.older = entry.newer = undefined;
+  }
+
+  function resize(topic: Topic, size: number): void {
+    const slots = new Array<Entry | undefined>(size);
+    for (let i = 0; i < topic.count; i++) slots[i] = topic.slots[(topic.first + i) % topic.slots.length];
+    topic.slots = slots;
+    topic.first = 0;
+  }
+
+  /** Evicts the oldest retained messages, all topics together, until the byte bound holds. */
+  function enforceBytes(): void {
+    while (retainedBytes > maxBytes && oldest !== undefined) {
+      const topic = oldest.topic;
+      evictOldestOf(topic);
+      dropIfUnused(topic);
+    }
+  }
+
+  function retain(topic: Topic, message: HubMessage, bytes: number): Entry {
+    if (topic.count === capacity) evictOldestOf(topic);
+    if (topic.count === topic.slots.length) resize(topic, Math.min(capacity, Math.max(initialSlots, topic.slots.length * 2)));
+    const entry: Entry = { message, topic, bytes, retained: true, older: newest, newer: undefined };
+    if (newest === undefined) oldest = entry;
+    else newest.newer = entry;
+    newest = entry;
+    topic.slots[(topic.first + topic.count) % topic.slots.length] = entry;
+    topic.count++;
+    retainedBytes += bytes;
+    retainedMessages++;
+    return entry;
+  }
+
+  /** Everything `topic` still holds, oldest first. */
+  function held(topic: Topic, fromId: number): HubMessage[] {
+    const oldestId = topic.head - topic.count + 1;
     const messages: HubMessage[] = [];
-    for (let id = from; id <= head; id++) messages.push(topic.ring[id % capacity] as HubMessage);
-    return { messages, cursor: head, gap: ahead || cursor + 1 < oldest };
+    for (let id = Math.max(fromId, oldestId); id <= topic.head; id++) {
+      messages.push((topic.slots[(topic.first + id - oldestId) % topic.slots.length] as Entry).message);
+    }
+    return messages;
+  }
+
+  /** Whether a cursor at id 0 of `epoch` (not the topic's own) can have missed nothing of `topic`. */
+  function zeroCursorHolds(epoch: string, topic: Topic | undefined): boolean {
+    const serial = serialOf(epoch);
+    if (serial === undefined || serial <= lossyDropSerial) return false;
+    // The topic was made after the cursor (its serial is at least the cursor's), and nothing
+    // of it has been evicted: it still holds its id 1.
+    return topic === undefined || (topic.serial >= serial && topic.head - topic.count === 0);
+  }
+
+  function syncSince(name: string, cursor: Cursor | undefined): Replay {
+    const topic = topics.get(name);
+    if (topic === undefined) {
+      // Nothing kept: "now" is id 0 of the epoch the next topic made will get.
+      const empty = { messages: [], cursor: 0, epoch: epochOf(nextSerial), gap: false };
+      if (cursor === undefined) return empty;
+      if (cursor.epoch === undefined) return cursor.id === 0 ? empty : { ...empty, gap: true };
+      return cursor.id === 0 && zeroCursorHolds(cursor.epoch, undefined) ? empty : { ...empty, gap: true };
+    }
+    const { head, epoch } = topic;
+    if (cursor === undefined) return { messages: [], cursor: head, epoch, gap: false };
+    const oldestId = head - topic.count + 1;
+    if (cursor.epoch !== undefined && cursor.epoch !== epoch) {
+      // Another stream's cursor: everything this one holds, and a gap unless nothing can be missing.
+      const whole = cursor.id === 0 && zeroCursorHolds(cursor.epoch, topic);
+      return { messages: held(topic, oldestId), cursor: head, epoch, gap: !whole };
+    }
+    if (cursor.id === head) return { messages: [], cursor: head, epoch, gap: false };
+    // A cursor ahead of the head comes from before a restart (a bare integer cannot say so):
+    // start over from what is held, so nothing of the new stream is lost either.
+    const ahead = cursor.id > head;
+    const from = ahead ? oldestId : Math.max(cursor.id + 1, oldestId);
+    return { messages: held(topic, from), cursor: head, epoch, gap: ahead || cursor.id + 1 < oldestId };
+  }
+
+  /** Cached framings that report their bytes to the byte bound while their message is retained. */
+  class Frames extends Map<string, Buffer | string> {
+    entry: Entry | undefined;
+    override set(key: string, value: Buffer | string): this {
+      const before = this.get(key);
+      super.set(key, value);
+      const entry = this.entry;
+      if (entry?.retained === true) {
+        const delta = value.length - (before?.length ?? 0) + (before === undefined ? key.length + 48 : 0);
+        entry.bytes += delta;
+        retainedBytes += delta;
+        enforceBytes();
+      }
+      return this;
+    }
   }
 
   return {
     async publish(name, data) {
-      const topic = topicOf(name);
-      const id = topic.head + 1;
+      const existing = topics.get(name);
+      if (existing === undefined) checkTopic(name);
+      const id = (existing?.head ?? 0) + 1;
       const t = nowEpochMs();
+      // Encoded before the topic is made: data that cannot be encoded leaves nothing behind.
       const json = JSON.stringify({ id, topic: name, data, t });
-      const message: HubMessage = { id, topic: name, t, json, frames: new Map() };
-      topic.ring[id % capacity] = message;
+      const topic = existing ?? createTopic(name);
+      const frames = new Frames();
+      const message: HubMessage = { id, topic: name, epoch: topic.epoch, t, json, frames };
       topic.head = id;
+      frames.entry = retain(topic, message, json.length + messageOverheadBytes);
+      enforceBytes();
       for (const listener of topic.listeners) listener(message);
       return message;
     },
@@ -141,16 +378,18 @@ export function createMemoryHub(options: MemoryHubOptions = {}): Hub & { syncSin
     },
     syncSince,
     subscribe(name, listener) {
-      const topic = topicOf(name);
+      const topic = topics.get(name) ?? createTopic(name);
       topic.listeners.add(listener);
       return () => {
         topic.listeners.delete(listener);
+        dropIfUnused(topic);
       };
     },
+    checkTopic,
     stats() {
       let subscriptions = 0;
       for (const topic of topics.values()) subscriptions += topic.listeners.size;
-      return { topics: topics.size, subscriptions };
+      return { topics: topics.size, subscriptions, retainedMessages, retainedBytes };
     },
     async close() {
       for (const topic of topics.values()) topic.listeners.clear();

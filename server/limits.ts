@@ -7,7 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { ClientError } from './transports/query.ts';
 
 /** Rejections counted in /metrics, by reason. */
-export type Rejection = 'connections' | 'connections-per-address' | 'publish-rate' | 'unauthorized' | 'origin';
+export type Rejection = 'connections' | 'connections-per-address' | 'publish-rate' | 'unauthorized' | 'origin' | 'topics';
 
 /** Counts open held and streaming connections per client address. */
 export interface ConnectionLimiter {

@@ -23,6 +23,8 @@ const program = new Command('pushlab')
   .option('-p, --port <port>', 'port to listen on; 0 picks a free one (env PORT)', integer(0, 65535), process.env.PORT ? integer(0, 65535)(process.env.PORT) : 3000)
   .option('-H, --host <host>', 'address to listen on', process.env.HOST ?? '127.0.0.1')
   .option('--replay <messages>', 'messages kept per topic for resume', integer(1), defaultOptions.replayCapacity)
+  .option('--replay-bytes <bytes>', 'bytes of retained messages, all topics together; the oldest are evicted first', integer(1), defaultOptions.replayBytes)
+  .option('--max-topics <n>', 'topics kept at once; a new one past it gets 503 + Retry-After', integer(1), defaultOptions.maxTopics)
   .option('--max-buffered <bytes>', 'unsent bytes before a slow streaming client is cut off', integer(1), defaultOptions.maxBufferedBytes)
   .option('--iframe-max-bytes <bytes>', 'bytes per iframe response before the client must reconnect', integer(1), defaultOptions.iframeMaxBytes)
   .option('--heartbeat <ms>', 'SSE and iframe heartbeat interval', integer(1), defaultOptions.heartbeatMs)
@@ -43,6 +45,8 @@ const flags = program.parse().opts<{
   port: number;
   host: string;
   replay: number;
+  replayBytes: number;
+  maxTopics: number;
   maxBuffered: number;
   iframeMaxBytes: number;
   heartbeat: number;
@@ -69,7 +73,7 @@ if (isClusterPrimary(flags.workers)) {
 
 let hub: Awaited<ReturnType<typeof createHubFor>>;
 try {
-  hub = await createHubFor(hubSpecOf(flags.hub), flags.replay);
+  hub = await createHubFor(hubSpecOf(flags.hub), flags.replay, flags.maxTopics);
 } catch (error) {
   console.error(`pushlab: ${(error as Error).message}`);
   process.exit(error instanceof RangeError ? 2 : 1);
@@ -80,6 +84,8 @@ try {
   push = createPushServer({
     hub,
     replayCapacity: flags.replay,
+    replayBytes: flags.replayBytes,
+    maxTopics: flags.maxTopics,
     maxBufferedBytes: flags.maxBuffered,
     iframeMaxBytes: flags.iframeMaxBytes,
     heartbeatMs: flags.heartbeat,

@@ -55,7 +55,7 @@ export interface Metrics {
 const labels = ['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket', 'publish', 'other'] as const;
 
 /** Reads the hub's own counts at scrape time. */
-export type HubStats = () => { topics: number; subscriptions: number };
+export type HubStats = () => { topics: number; subscriptions: number; retainedMessages?: number; retainedBytes?: number };
 
 export function createMetrics(hubStats: HubStats): Metrics {
   const registry = new Registry();
@@ -138,15 +138,31 @@ export function createMetrics(hubStats: HubStats): Metrics {
   });
   new Gauge({
     name: 'pushlab_hub_topics',
-    help: 'Topics the hub knows',
+    help: 'Topics the hub keeps (each has a listener or a retained message)',
     registers: [registry],
     collect() {
       this.set(hubStats().topics);
     },
   });
+  new Gauge({
+    name: 'pushlab_hub_retained_bytes',
+    help: 'Bytes of messages retained for replay with their cached framings, all topics (bounded by --replay-bytes)',
+    registers: [registry],
+    collect() {
+      this.set(hubStats().retainedBytes ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'pushlab_hub_retained_messages',
+    help: 'Messages retained for replay, all topics',
+    registers: [registry],
+    collect() {
+      this.set(hubStats().retainedMessages ?? 0);
+    },
+  });
   const rejections = new Counter({
     name: 'pushlab_rejected_total',
-    help: 'Connections and publishes refused, by reason (connections, connections-per-address, publish-rate, unauthorized, origin)',
+    help: 'Connections and publishes refused, by reason (connections, connections-per-address, publish-rate, unauthorized, origin, topics)',
     labelNames: ['reason'],
     registers: [registry],
   });

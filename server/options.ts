@@ -2,6 +2,10 @@
 export interface ServerOptions {
   /** Messages kept per topic for replay. Default 1024. */
   replayCapacity: number;
+  /** Bytes of retained messages (envelopes and their cached framings), all topics together; oldest evicted first. Default 256 MiB. */
+  replayBytes: number;
+  /** Topics the hub keeps at once (one with a listener or a retained message); a new one past it gets 503. Default 100,000. */
+  maxTopics: number;
   /** Largest publish body, in bytes. Default 64 KiB. */
   maxBodyBytes: number;
   /** Default hold of a long-poll or JSONP request. Default 25 s. */
@@ -46,6 +50,8 @@ export interface ServerOptions {
 
 export const defaultOptions: Readonly<ServerOptions> = Object.freeze({
   replayCapacity: 1024,
+  replayBytes: 256 * 1024 * 1024,
+  maxTopics: 100_000,
   maxBodyBytes: 64 * 1024,
   holdMs: 25_000,
   maxHoldMs: 60_000,

@@ -32,7 +32,8 @@ function get(path: string, enough: RegExp = /[\s\S]{4096}/, headers: Record<stri
 }
 
 async function head(topic = 'lobby'): Promise<number> {
-  return ((await (await fetch(`${server.url}/api/short-poll?topic=${topic}&since=0`)).json()) as { cursor: number }).cursor;
+  const { cursor } = (await (await fetch(`${server.url}/api/short-poll?topic=${topic}&since=0`)).json()) as { cursor: string };
+  return Number(cursor.split(':')[1]);
 }
 
 const httpRoutes = ['/api/short-poll?', '/api/long-poll?timeout=0&', '/api/jsonp?callback=cb&timeout=0&', '/api/iframe?', '/api/sse?'];
@@ -47,6 +48,12 @@ const badQueries: [string, RegExp][] = [
   ['since=abc', /since/],
   ['since=1e3', /since/],
   ['since=9999999999999999', /since/],
+  ['since=k3x9q2%3A', /since/],
+  ['since=%3A5', /since/],
+  ['since=K3X9Q2%3A5', /since/],
+  ['since=a%3Ab%3A5', /since/],
+  ['since=k3x9q2%3A-5', /since/],
+  ['since=%3Cscript%3E%3A5', /since/],
 ];
 
 describe('query parameters', () => {
@@ -57,6 +64,9 @@ describe('query parameters', () => {
       expect(status).toBe(400);
       expect(type).toMatch(/application\/json/);
       expect(JSON.parse(body).error).toMatch(pattern);
+      // The error never echoes what was sent.
+      const sent = decodeURIComponent(path.slice(path.lastIndexOf('=') + 1));
+      if (sent.length > 2) expect(body).not.toContain(sent);
     },
   );
 

@@ -19,7 +19,7 @@ class FakeClient implements PushClient {
   closed = false;
   constructor(
     readonly technique: TechniqueId,
-    public cursor: number | undefined,
+    public cursor: string | undefined,
     readonly handlers: ClientHandlers,
   ) {}
   readonly stats = createStats();
@@ -40,7 +40,7 @@ function auto(order: TechniqueId[], since?: number): { client: AutoClient; made:
   const made: FakeClient[] = [];
   const statuses: string[] = [];
   const create = (technique: TechniqueId, options: ClientOptions, handlers: ClientHandlers): PushClient => {
-    const fake = new FakeClient(technique, options.since, handlers);
+    const fake = new FakeClient(technique, options.since === undefined ? undefined : String(options.since), handlers);
     made.push(fake);
     return fake;
   };
@@ -53,14 +53,14 @@ describe('auto', () => {
     const { client, made, statuses } = auto(['long-poll', 'short-poll'], 4);
     expect(client.technique).toBe('long-poll');
     const first = made[0] as FakeClient;
-    first.cursor = 7;
+    first.cursor = 'k3x9q2a:7';
     first.report('reconnecting');
     expect(made).toHaveLength(1);
     first.report('reconnecting');
     expect(first.closed).toBe(true);
     expect(made).toHaveLength(2);
     expect(client.technique).toBe('short-poll');
-    expect(made[1]?.cursor).toBe(7);
+    expect(made[1]?.cursor).toBe('k3x9q2a:7');
     expect(statuses.some((line) => line.includes('falling back to short-poll'))).toBe(true);
   });
 

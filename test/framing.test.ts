@@ -19,7 +19,7 @@ describe('framing', () => {
 
   it('an SSE frame is id, one data line and a blank line', async () => {
     const message = await createMemoryHub().publish('t', 'line1\nline2');
-    expect(sseFrame(message).toString()).toBe(`id: 1\ndata: ${message.json}\n\n`);
+    expect(sseFrame(message).toString()).toBe(`id: ${message.epoch}:1\ndata: ${message.json}\n\n`);
     expect(message.json).not.toContain('\n');
   });
 
@@ -40,13 +40,13 @@ describe('framing', () => {
 
   it('a JSONP body runs as JavaScript and calls back with the poll answer', async () => {
     const hub = createMemoryHub();
-    await hub.publish('t', hostile);
-    const body = jsonpFrame('ns.cb', pollBody(await hub.since('t', 0), true));
+    const { epoch } = await hub.publish('t', hostile);
+    const body = jsonpFrame('ns.cb', pollBody(await hub.since('t', { id: 0 }), true));
     expect(body.startsWith('/**/ns.cb(')).toBe(true);
     expect(body).not.toMatch(/[<\u2028\u2029]/);
     const calls: unknown[] = [];
     new Script(body).runInContext(createContext({ ns: { cb: (v: unknown) => calls.push(v) } }));
-    expect(JSON.parse(JSON.stringify(calls))).toEqual([{ messages: [expect.objectContaining({ data: hostile })], cursor: 1 }]);
+    expect(JSON.parse(JSON.stringify(calls))).toEqual([{ messages: [expect.objectContaining({ data: hostile })], cursor: `${epoch}:1` }]);
   });
 
   it('a WebSocket frame is an unmasked final text frame carrying the envelope', async () => {
@@ -62,6 +62,7 @@ describe('framing', () => {
   it('a poll body names the gap', async () => {
     const hub = createMemoryHub({ replayCapacity: 2 });
     for (let i = 0; i < 5; i++) await hub.publish('t', i);
-    expect(JSON.parse(pollBody(await hub.since('t', 1)))).toMatchObject({ cursor: 5, gap: true });
+    const { epoch } = await hub.since('t', undefined);
+    expect(JSON.parse(pollBody(await hub.since('t', { epoch, id: 1 })))).toMatchObject({ cursor: `${epoch}:5`, gap: true });
   });
 });

@@ -36,14 +36,34 @@ describe('SSE', () => {
     expect(headers['content-type']).toMatch(/^text\/event-stream/);
     expect(headers['cache-control']).toBe('no-store');
     expect(headers['x-accel-buffering']).toBe('no');
-    expect(body.startsWith('retry: 1000\n\nevent: cursor\nid: 1\ndata: {"cursor":1}\n\n')).toBe(true);
+    expect(body).toMatch(/^retry: 1000\n\nevent: cursor\nid: ([a-z0-9]+):1\ndata: \{"cursor":"\1:1"\}\n\n/);
   });
 
   it('resumes from Last-Event-ID, which wins over since', async () => {
     server = await startServer();
     for (let i = 1; i <= 4; i++) await server.publish(i);
-    const { body } = await stream('/api/sse?since=0', /id: 4\n/, { 'Last-Event-ID': '2' });
-    expect([...body.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]))).toEqual([3, 4]);
+    const { cursor } = (await (await fetch(`${server.url}/api/short-poll`)).json()) as { cursor: string };
+    const epoch = cursor.split(':')[0];
+    const { body } = await stream('/api/sse?since=0', /id: [a-z0-9]+:4\n/, { 'Last-Event-ID': `${epoch}:2` });
+    expect([...body.matchAll(/^id: (.+)$/gm)].map((m) => m[1])).toEqual([`${epoch}:3`, `${epoch}:4`]);
+  });
+
+  it('a bare integer Last-Event-ID resumes too, after a cursor event that names the epoch', async () => {
+    server = await startServer();
+    for (let i = 1; i <= 3; i++) await server.publish(i);
+    const { body } = await stream('/api/sse', /id: [a-z0-9]+:3\n/, { 'Last-Event-ID': '1' });
+    const ids = [...body.matchAll(/^id: (.+)$/gm)].map((m) => m[1] as string);
+    const epoch = ids[0]?.split(':')[0];
+    expect(ids).toEqual([`${epoch}:1`, `${epoch}:2`, `${epoch}:3`]);
+    expect(body).toMatch(/event: cursor\nid: [a-z0-9]+:1\n/);
+  });
+
+  it('a Last-Event-ID of another epoch is a gap before the first held message, then all held', async () => {
+    server = await startServer();
+    for (let i = 1; i <= 3; i++) await server.publish(i);
+    const { body } = await stream('/api/sse', /id: [a-z0-9]+:3\n/, { 'Last-Event-ID': 'zzz000:2' });
+    expect(body).toMatch(/event: gap\nid: ([a-z0-9]+):0\ndata: \{"cursor":"\1:0"\}\n\n/);
+    expect([...body.matchAll(/^data: \{"id":(\d+)/gm)].map((m) => Number(m[1]))).toEqual([1, 2, 3]);
   });
 
   it('refuses a malformed Last-Event-ID', async () => {

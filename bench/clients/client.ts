@@ -3,21 +3,28 @@
  * The tests use them to check the server over the wire; the benchmark runs thousands.
  *
  * A client never hides what the server sent: duplicates and disorder reach `onMessage`
- * as they arrived, so whoever uses it can count them. It keeps the cursor (the newest id
- * seen, or the one the server named) and, unless told not to, reconnects with it.
+ * as they arrived, so whoever uses it can count them. It keeps the cursor (`"<epoch>:<id>"`:
+ * the stream's epoch as the server named it, and the newest id seen or named) and, unless
+ * told not to, reconnects with it.
  */
 import { Agent, request, type IncomingMessage } from 'node:http';
-import type { ClientStatus, Envelope, TechniqueId } from '../../client/lib/types.ts';
+import { joinCursor, splitCursor, type ClientStatus, type Envelope, type TechniqueId } from '../../client/lib/types.ts';
 
 export { techniqueIds } from '../../client/lib/types.ts';
 export type { ClientStatus, Envelope, TechniqueId } from '../../client/lib/types.ts';
+export { joinCursor, splitCursor } from '../../client/lib/types.ts';
+
+/** A control value of the iframe and WebSocket streams (`cursor` is `"<epoch>:<id>"`; a peer's may be a bare number). */
+export type Control = { type: string; cursor: string | number };
+/** A poll answer. */
+export type PollBody = { messages: Envelope[]; cursor: string; gap?: boolean };
 
 
 export interface ClientHandlers {
   /** Every message as it arrived, duplicates included. */
   onMessage(message: Envelope): void;
-  /** The server could not honour the cursor; `cursor` is where the client resumes from. */
-  onGap?(cursor: number): void;
+  /** The server could not honour the cursor; `cursor` (`"<epoch>:<id>"`) is where the client resumes from. */
+  onGap?(cursor: string): void;
   onStatus?(status: ClientStatus): void;
   /** A failed request or connection; the client reconnects unless `reconnect` is false. */
   onError?(error: Error): void;
@@ -28,8 +35,8 @@ export interface ClientOptions {
   baseUrl: string;
   /** Default `lobby`. */
   topic?: string;
-  /** Resume after this id; default "from now on". */
-  since?: number;
+  /** Resume after this cursor (`"<epoch>:<id>"`, or a bare id); default "from now on". */
+  since?: string | number;
   /** Long-poll and JSONP hold the client asks for; default the server's. */
   holdMs?: number;
   /** Short-poll interval. Default 1000 ms. */
@@ -44,8 +51,8 @@ export interface ClientOptions {
 
 export interface PushClient {
   readonly technique: TechniqueId;
-  /** The newest id this client accounts for; undefined until the server names one. */
-  readonly cursor: number | undefined;
+  /** Where this client stands, `"<epoch>:<id>"`; undefined until the server names it. */
+  readonly cursor: string | undefined;
   /** Requests (or connections) made so far. */
   readonly requests: number;
   /** Resolves once the server has named a cursor (the client is subscribed). */
@@ -68,7 +75,10 @@ export interface Attempt {
 /** The shared state and loop of every client; a technique supplies `connect`. */
 export abstract class BaseClient implements PushClient {
   abstract readonly technique: TechniqueId;
-  cursor: number | undefined;
+  /** The epoch of the stream followed, once the server named it. */
+  protected epoch: string | undefined;
+  /** The newest id accounted for in `epoch`. */
+  protected lastId: number | undefined;
   requests = 0;
   readonly ready: Promise<void>;
   protected readonly topic: string;
@@ -86,7 +96,7 @@ export abstract class BaseClient implements PushClient {
     protected readonly handlers: ClientHandlers,
   ) {
     this.topic = options.topic ?? 'lobby';
-    this.cursor = options.since;
+    if (options.since !== undefined) this.take(options.since);
     this.ready = new Promise((resolve) => {
       this.markReady = resolve;
     });
@@ -152,24 +162,36 @@ export abstract class BaseClient implements PushClient {
     });
   }
 
-  /** Records the cursor the server named; the first one makes the client ready. */
-  protected setCursor(cursor: number): void {
-    this.cursor = cursor;
+  /** The cursor in its wire form (a bare id while no epoch is known). */
+  get cursor(): string | undefined {
+    return this.lastId === undefined ? undefined : joinCursor(this.epoch, this.lastId);
+  }
+
+  private take(cursor: string | number): void {
+    const { epoch, id } = splitCursor(cursor);
+    if (epoch !== undefined) this.epoch = epoch;
+    this.lastId = id;
+  }
+
+  /** Records the cursor the server named (`"<epoch>:<id>"`); the first one makes the client ready. */
+  protected setCursor(cursor: string | number): void {
+    this.take(cursor);
     this.markReady();
   }
 
   protected deliver(message: Envelope): void {
-    this.setCursor(message.id);
+    this.lastId = message.id;
+    this.markReady();
     this.handlers.onMessage(message);
   }
 
-  protected gap(cursor: number): void {
+  protected gap(cursor: string | number): void {
     this.setCursor(cursor);
-    this.handlers.onGap?.(cursor);
+    this.handlers.onGap?.(String(cursor));
   }
 
-  /** Handles a control object `{"type":"cursor"|"gap","cursor":N}` or an envelope. */
-  protected receive(value: Envelope | { type: string; cursor: number }): void {
+  /** Handles a control object `{"type":"cursor"|"gap","cursor":"<epoch>:<id>"}` or an envelope. */
+  protected receive(value: Envelope | Control): void {
     if ('type' in value) {
       if (value.type === 'gap') this.gap(value.cursor);
       else if (value.type === 'cursor') this.setCursor(value.cursor);
@@ -179,9 +201,10 @@ export abstract class BaseClient implements PushClient {
   }
 
   /** A poll answer `{"messages","cursor","gap"?}`. */
-  protected receivePoll(body: { messages: Envelope[]; cursor: number; gap?: boolean }): void {
-    // As on a stream, a gap resumes just before the first message the server still had.
-    if (body.gap === true) this.handlers.onGap?.(body.messages[0] === undefined ? body.cursor : body.messages[0].id - 1);
+  protected receivePoll(body: PollBody): void {
+    // As on a stream, a gap resumes just before the first message the server still had, in its epoch.
+    const first = body.messages[0];
+    if (body.gap === true) this.handlers.onGap?.(first === undefined ? body.cursor : joinCursor(splitCursor(body.cursor).epoch, first.id - 1));
     for (const message of body.messages) this.handlers.onMessage(message);
     this.setCursor(body.cursor);
   }
@@ -198,7 +221,8 @@ export abstract class BaseClient implements PushClient {
   protected query(extra: Record<string, string | number | undefined> = {}): string {
     const params = new URLSearchParams();
     params.set('topic', this.topic);
-    if (this.cursor !== undefined) params.set('since', String(this.cursor));
+    const cursor = this.cursor;
+    if (cursor !== undefined) params.set('since', cursor);
     for (const [key, value] of Object.entries(extra)) if (value !== undefined) params.set(key, String(value));
     return params.toString();
   }

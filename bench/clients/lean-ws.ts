@@ -8,10 +8,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import { BaseClient, type Attempt, type Envelope } from './client.ts';
+import { BaseClient, type Attempt, type Control, type Envelope } from './client.ts';
 import { ResponseDecoder } from './raw-http.ts';
-
-type Control = { type: string; cursor: number };
 
 const guid = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const crlfcrlf = Buffer.from('\r\n\r\n');

@@ -9,10 +9,8 @@
  * against the real server and against those clients. WebSocket's is in `lean-ws.ts`;
  * `load.ts` picks the load generator's client per technique.
  */
-import { BaseClient, type Attempt, type Envelope } from './client.ts';
+import { BaseClient, type Attempt, type Control, type Envelope, type PollBody } from './client.ts';
 import { KeepAliveConnection, streamGet } from './raw-http.ts';
-
-type Control = { type: string; cursor: number };
 
 /** SSE over `streamGet`: the same requests and resume rules as `SseClient` (`Last-Event-ID`). */
 export class LeanSseClient extends BaseClient {
@@ -27,7 +25,7 @@ export class LeanSseClient extends BaseClient {
   protected connect(): Attempt {
     this.buffer = '';
     const headers: Record<string, string> = { Accept: 'text/event-stream' };
-    const resume = this.lastEventId ?? (this.cursor === undefined ? undefined : String(this.cursor));
+    const resume = this.lastEventId ?? this.cursor;
     if (resume !== undefined) headers['Last-Event-ID'] = resume;
     const url = new URL(`/api/sse?${new URLSearchParams({ topic: this.topic })}`, this.options.baseUrl);
     return streamGet(url, headers, (text) => this.feed(text));
@@ -59,7 +57,10 @@ export class LeanSseClient extends BaseClient {
       else if (field === 'data') data = data === undefined ? value : `${data}\n${value}`;
     }
     if (data === undefined) return;
-    if (event === 'message') this.deliver(JSON.parse(data) as Envelope);
+    if (event === 'message') {
+      this.deliver(JSON.parse(data) as Envelope);
+      if (this.lastEventId !== undefined) this.setCursor(this.lastEventId);
+    }
     else if (event === 'gap') this.gap((JSON.parse(data) as Control).cursor);
     else if (event === 'cursor') this.setCursor((JSON.parse(data) as Control).cursor);
   }
@@ -106,7 +107,6 @@ export function parseIframeCalls(buffer: string): { values: (Envelope | Control)
   return { values, rest: buffer.slice(Math.max(0, buffer.length - (callOpen.length - 1))) };
 }
 
-type PollBody = { messages: Envelope[]; cursor: number; gap?: boolean };
 
 /** Short polling, long polling and JSONP over one `KeepAliveConnection`. */
 abstract class LeanPollClient extends BaseClient {

@@ -1,9 +1,7 @@
 /** Short polling, long polling and JSONP: one request per answer, on one keep-alive socket. */
 import { Script, createContext } from 'node:vm';
 import type { Agent } from 'node:http';
-import { BaseClient, createAgent, get, type Attempt, type Envelope } from './client.ts';
-
-type PollBody = { messages: Envelope[]; cursor: number; gap?: boolean };
+import { BaseClient, createAgent, get, type Attempt, type PollBody } from './client.ts';
 
 abstract class PollClient extends BaseClient {
   protected readonly agent: Agent = createAgent();

@@ -2,10 +2,9 @@
 import type { Agent } from 'node:http';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { WebSocket } from 'ws';
-import { BaseClient, createAgent, get, type Attempt, type Envelope } from './client.ts';
+import { BaseClient, createAgent, get, type Attempt, type Control, type Envelope } from './client.ts';
 
-/** A control value of the iframe and WebSocket streams. */
-export type Control = { type: string; cursor: number };
+export type { Control } from './client.ts';
 
 /** How every call in the iframe stream starts (see server/transports/iframe.ts). */
 const callPrefix = '<script>c(';
@@ -28,6 +27,8 @@ export class SseClient extends StreamClient {
     onEvent: (event) => {
       if (event.event === undefined || event.event === 'message') {
         this.deliver(JSON.parse(event.data) as Envelope);
+        // Each event's id is its cursor, `<epoch>:<id>`: what EventSource keeps as Last-Event-ID.
+        if (event.id !== undefined) this.setCursor(event.id);
       } else if (event.event === 'gap') {
         this.gap((JSON.parse(event.data) as Control).cursor);
       } else if (event.event === 'cursor') {
@@ -41,7 +42,8 @@ export class SseClient extends StreamClient {
     const headers: Record<string, string> = { Accept: 'text/event-stream' };
     // Every event the server sends carries an id equal to the cursor it names, so the
     // cursor is what EventSource would send as Last-Event-ID.
-    if (this.cursor !== undefined) headers['Last-Event-ID'] = String(this.cursor);
+    const cursor = this.cursor;
+    if (cursor !== undefined) headers['Last-Event-ID'] = cursor;
     const query = new URLSearchParams({ topic: this.topic });
     const attempt = get(`${this.options.baseUrl}/api/sse?${query}`, this.agent, headers, (chunk) => this.parser.feed(chunk));
     return { done: attempt.done.then(() => undefined), abort: attempt.abort };

@@ -78,7 +78,7 @@ export function createBaselineServer(options: BaselineOptions = {}): PeerServer 
     metrics.label(socket, 'baseline');
     metrics.request('baseline');
     socket.setNoDelay(true);
-    socket.write(`${cursorJson(sequences.cursor(topic))}\n`);
+    socket.write(`${cursorJson(sequences.wireCursor(topic))}\n`);
     // Anything a subscriber sends after its line is ignored.
     socket.on('data', () => {});
     socket.once('close', () => {

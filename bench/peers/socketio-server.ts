@@ -104,7 +104,7 @@ export function createSocketioServer(flags: PeerServerFlags = {}): PeerServer {
     socket.once('disconnect', () => {
       room[label]--;
     });
-    socket.emit('message', { type: 'cursor', cursor: sequences.cursor(topic) });
+    socket.emit('message', { type: 'cursor', cursor: sequences.wireCursor(topic) });
   });
 
   return {

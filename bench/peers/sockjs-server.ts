@@ -107,7 +107,7 @@ export function createSockjsServer(flags: PeerServerFlags = {}): PeerServer {
         topics.set(topic, subscribers);
       }
       subscribers.set(conn, `sockjs-${conn.protocol}`);
-      conn.write(cursorJson(sequences.cursor(topic)));
+      conn.write(cursorJson(sequences.wireCursor(topic)));
     });
     conn.once('close', () => {
       connections.delete(conn);

@@ -4,6 +4,7 @@
  * `GET /metrics` (see `metrics.ts`), `GET /healthz`. Ids are per topic, 1, 2, 3 …; the
  * envelope is `{"id","topic","data","t"}`, encoded once per message.
  */
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PeerMetrics } from './metrics.ts';
 
@@ -27,9 +28,16 @@ export const maxBodyBytes = 64 * 1024;
 /** Called once per published message with its envelope and that envelope's JSON. */
 export type Fanout = (topic: string, envelope: PeerEnvelope, json: string) => void;
 
-/** Per-topic id sequences. */
+/** Per-topic id sequences, all in one epoch made when the peer server starts. */
 export class Sequences {
   private readonly last = new Map<string, number>();
+  /** The epoch of every topic's stream in this process, as pushlab's cursors name one. */
+  readonly epoch = randomBytes(4).toString('hex');
+
+  /** The cursor a new subscriber of `topic` starts from, in pushlab's form `"<epoch>:<id>"`. */
+  wireCursor(topic: string): string {
+    return `${this.epoch}:${this.cursor(topic)}`;
+  }
 
   /** The newest id of `topic`, 0 before its first message: the cursor a new subscriber starts from. */
   cursor(topic: string): number {
@@ -44,9 +52,9 @@ export class Sequences {
   }
 }
 
-/** The control line a subscriber gets first: the topic's newest id, which makes it ready. */
-export function cursorJson(cursor: number): string {
-  return `{"type":"cursor","cursor":${cursor}}`;
+/** The control line a subscriber gets first: the topic's cursor (`"<epoch>:<id>"`), which makes it ready. */
+export function cursorJson(cursor: string): string {
+  return `{"type":"cursor","cursor":${JSON.stringify(cursor)}}`;
 }
 
 class PublishError extends Error {

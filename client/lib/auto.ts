@@ -51,8 +51,8 @@ export class AutoClient implements PushClient {
   get technique(): TechniqueId {
     return this.order[this.index] as TechniqueId;
   }
-  get cursor(): number | undefined {
-    return this.inner?.cursor ?? this.options.since;
+  get cursor(): string | undefined {
+    return this.inner?.cursor ?? (this.options.since === undefined ? undefined : String(this.options.since));
   }
   get status(): ClientStatus {
     return this.inner?.status ?? 'closed';
@@ -63,7 +63,7 @@ export class AutoClient implements PushClient {
     return this;
   }
 
-  private open(since: number | undefined): void {
+  private open(since: string | number | undefined): void {
     const technique = this.technique;
     let worked = false;
     let failures = 0;

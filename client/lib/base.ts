@@ -12,6 +12,8 @@ import {
   type ClientStats,
   type ClientStatus,
   type Control,
+  joinCursor,
+  splitCursor,
   type Envelope,
   type PollBody,
   type PushClient,
@@ -27,7 +29,10 @@ export const deadlineSlackMs = 10_000;
 /** The shared state and reconnect loop of every technique's client. */
 export abstract class BaseClient implements PushClient {
   abstract readonly technique: TechniqueId;
-  cursor: number | undefined;
+  /** The epoch of the stream followed; undefined until the server names one. */
+  protected epoch: string | undefined;
+  /** The newest envelope id accounted for in `epoch` (what dedupes replays). */
+  protected lastId: number | undefined;
   status: ClientStatus = 'connecting';
   readonly stats: ClientStats;
   protected readonly topic: string;
@@ -43,7 +48,7 @@ export abstract class BaseClient implements PushClient {
   ) {
     this.topic = options.topic ?? 'lobby';
     this.baseUrl = options.baseUrl ?? location.origin;
-    this.cursor = options.since;
+    if (options.since !== undefined) this.setCursor(options.since);
     this.stats = options.stats ?? createStats();
   }
 
@@ -103,24 +108,37 @@ export abstract class BaseClient implements PushClient {
     this.handlers.onWire?.(text);
   }
 
-  /** Shows `message` unless its id is at or below the cursor (a replay we already showed). */
+  /** The cursor in its wire form, `"<epoch>:<id>"` (a bare id until the server names the epoch). */
+  get cursor(): string | undefined {
+    return this.lastId === undefined ? undefined : joinCursor(this.epoch, this.lastId);
+  }
+
+  /** Takes the place the server named (`"<epoch>:<id>"`), or one given as a bare id. */
+  protected setCursor(cursor: string | number): void {
+    const { epoch, id } = splitCursor(cursor);
+    if (epoch !== undefined) this.epoch = epoch;
+    this.lastId = id;
+  }
+
+  /** Shows `message` unless its id is at or below the cursor's (a replay we already showed in this epoch). */
   protected receiveMessage(message: Envelope): void {
-    if (this.cursor !== undefined && message.id <= this.cursor) {
+    if (this.lastId !== undefined && message.id <= this.lastId) {
       this.stats.duplicates++;
       return;
     }
-    this.cursor = message.id;
+    this.lastId = message.id;
     this.stats.messages++;
     this.handlers.onMessage(message);
   }
 
   /**
-   * The server lost our place (its replay buffer moved on, or it restarted and its ids
-   * start again at 1): resume after `cursor`, which may be below the old one.
+   * The server lost our place (its replay buffer moved on, or the stream is another epoch:
+   * it restarted and its ids start again at 1): resume after `cursor`, which names the
+   * epoch and may be below the old id; the dedupe starts again from it.
    */
-  protected receiveGap(cursor: number): void {
+  protected receiveGap(cursor: string): void {
     this.stats.gaps++;
-    this.cursor = cursor;
+    this.setCursor(cursor);
     this.handlers.onGap?.(cursor);
   }
 
@@ -128,7 +146,7 @@ export abstract class BaseClient implements PushClient {
   protected receiveValue(value: Envelope | Control): void {
     if ('type' in value) {
       if (value.type === 'gap') this.receiveGap(value.cursor);
-      else if (value.type === 'cursor') this.cursor = value.cursor;
+      else if (value.type === 'cursor') this.setCursor(value.cursor);
     } else {
       this.receiveMessage(value);
     }
@@ -137,17 +155,19 @@ export abstract class BaseClient implements PushClient {
   /** A poll answer `{"messages","cursor","gap"?}`. */
   protected receivePoll(body: PollBody): void {
     if (body.gap === true) {
+      // The gap resumes just before the first message the server still had, in its epoch.
       const first = body.messages[0];
-      this.receiveGap(first === undefined ? body.cursor : first.id - 1);
+      this.receiveGap(first === undefined ? body.cursor : joinCursor(splitCursor(body.cursor).epoch, first.id - 1));
     }
     for (const message of body.messages) this.receiveMessage(message);
-    this.cursor = body.cursor;
+    this.setCursor(body.cursor);
   }
 
   /** The query every route takes: `topic`, `since` (when there is a cursor) and `extra`. */
   protected query(extra: Record<string, string | number | undefined> = {}): string {
     const params = new URLSearchParams({ topic: this.topic });
-    if (this.cursor !== undefined) params.set('since', String(this.cursor));
+    const cursor = this.cursor;
+    if (cursor !== undefined) params.set('since', cursor);
     for (const [key, value] of Object.entries(extra)) if (value !== undefined) params.set(key, String(value));
     return params.toString();
   }

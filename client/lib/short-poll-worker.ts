@@ -11,7 +11,7 @@ import type { FromWorker, ToWorker } from './worker-protocol.ts';
 type Config = Extract<ToWorker, { type: 'start' }>;
 
 let config: Config | undefined;
-let cursor: number | undefined;
+let cursor: string | undefined;
 let failures = 0;
 let timer: ReturnType<typeof setTimeout> | undefined;
 let controller: AbortController | undefined;
@@ -25,7 +25,7 @@ function poll(): void {
   const current = config;
   if (current === undefined) return;
   const params = new URLSearchParams({ topic: current.topic });
-  if (cursor !== undefined) params.set('since', String(cursor));
+  if (cursor !== undefined) params.set('since', cursor);
   const abort = new AbortController();
   controller = abort;
   const deadline = setTimeout(() => abort.abort(new Error('no answer before the client deadline')), current.deadlineMs);
@@ -36,7 +36,8 @@ function poll(): void {
       if (abort !== controller) return;
       post({ type: 'wire', text: `HTTP ${response.status} ${response.headers.get('content-type') ?? ''}\n\n${text}` });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const body = JSON.parse(text) as { cursor: number };
+      // The cursor (`"<epoch>:<id>"`) goes back verbatim; the page dedupes within its epoch.
+      const body = JSON.parse(text) as { cursor: string };
       cursor = body.cursor;
       failures = 0;
       post({ type: 'answer', text });

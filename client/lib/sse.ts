@@ -37,13 +37,13 @@ export class SseClient extends BaseClient {
     source.addEventListener('message', (event) => handle(event, (data) => this.receiveMessage(parseJson<Envelope>(data, 'the event'))));
     source.addEventListener('cursor', (event) =>
       handle(event as MessageEvent<string>, (data) => {
-        this.cursor = parseJson<{ cursor: number }>(data, 'the cursor event').cursor;
+        this.setCursor(parseJson<{ cursor: string }>(data, 'the cursor event').cursor);
       }),
     );
     // After a gap the browser's Last-Event-ID is already the new cursor (the event's `id:`),
     // so its own reconnects resume from the right place.
     source.addEventListener('gap', (event) =>
-      handle(event as MessageEvent<string>, (data) => this.receiveGap(parseJson<{ cursor: number }>(data, 'the gap event').cursor)),
+      handle(event as MessageEvent<string>, (data) => this.receiveGap(parseJson<{ cursor: string }>(data, 'the gap event').cursor)),
     );
     source.addEventListener('error', () => {
       if (source !== this.source) return;

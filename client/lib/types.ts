@@ -12,17 +12,40 @@ export interface Envelope {
   t: number;
 }
 
-/** A poll answer (short poll, long poll, JSONP). */
+/** A poll answer (short poll, long poll, JSONP); `cursor` is `"<epoch>:<id>"`. */
 export interface PollBody {
   messages: Envelope[];
-  cursor: number;
+  cursor: string;
   gap?: boolean;
 }
 
-/** A control frame of the iframe and WebSocket streams. */
+/** A control frame of the iframe and WebSocket streams; `cursor` is `"<epoch>:<id>"`. */
 export interface Control {
   type: 'cursor' | 'gap';
-  cursor: number;
+  cursor: string;
+}
+
+/** A cursor taken apart: the stream's epoch (undefined for a bare integer) and the id. */
+export interface CursorParts {
+  epoch: string | undefined;
+  id: number;
+}
+
+/**
+ * Splits a cursor as the server sends it (`"<epoch>:<id>"`) or a bare integer; a number
+ * stands for a bare integer. Throws on anything else.
+ */
+export function splitCursor(cursor: string | number): CursorParts {
+  if (typeof cursor === 'number') return { epoch: undefined, id: cursor };
+  const colon = cursor.lastIndexOf(':');
+  const id = Number(cursor.slice(colon + 1));
+  if (!Number.isSafeInteger(id) || id < 0 || cursor.slice(colon + 1) === '') throw new Error(`not a cursor: ${cursor.slice(0, 40)}`);
+  return { epoch: colon === -1 ? undefined : cursor.slice(0, colon), id };
+}
+
+/** The wire form of a cursor: `"<epoch>:<id>"`, or the bare id when the epoch is not known yet. */
+export function joinCursor(epoch: string | undefined, id: number): string {
+  return epoch === undefined ? String(id) : `${epoch}:${id}`;
 }
 
 export type ClientStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -41,7 +64,7 @@ export interface ClientStats {
   reconnects: number;
   /** Gaps the server reported. */
   gaps: number;
-  /** Messages dropped because their id was at or below the cursor. */
+  /** Messages dropped because their id was at or below the cursor's, in the same epoch. */
   duplicates: number;
 }
 
@@ -52,12 +75,15 @@ export function createStats(): ClientStats {
 
 /** What a client tells its page. Only `onMessage` is required. */
 export interface ClientHandlers {
-  /** A new message, in order; never one at or below the cursor. */
+  /** A new message, in order; never one at or below the cursor (within its epoch). */
   onMessage(message: Envelope): void;
   /** The connection state; `detail` says why (an error, the next retry). */
   onStatus?(status: ClientStatus, detail: string): void;
-  /** The server could not honour the cursor; the client resumes after `cursor`. */
-  onGap?(cursor: number): void;
+  /**
+   * The server could not honour the cursor (its buffer moved on, or the stream is another
+   * epoch: a restart); the client resumes after `cursor` (`"<epoch>:<id>"`).
+   */
+  onGap?(cursor: string): void;
   /** The raw last response or frame, as the browser let the client see it. */
   onWire?(text: string): void;
 }
@@ -67,8 +93,8 @@ export interface ClientOptions {
   baseUrl?: string;
   /** The topic (chat room). Default `lobby`. */
   topic?: string;
-  /** Resume after this id. Default "from now on". */
-  since?: number;
+  /** Resume after this cursor (`"<epoch>:<id>"` as the server sent it, or a bare id). Default "from now on". */
+  since?: string | number;
   /** Short-poll interval. Default 1000 ms. */
   intervalMs?: number;
   /** Short polling runs its timer and requests in a Web Worker. Default false. */
@@ -99,8 +125,8 @@ export interface SendResult {
 export interface PushClient {
   /** The technique in use (for `auto`, the current one). */
   readonly technique: TechniqueId;
-  /** The newest id accounted for; undefined until the server names one. */
-  readonly cursor: number | undefined;
+  /** Where the client stands, `"<epoch>:<id>"` as the server named it; undefined until it does. */
+  readonly cursor: string | undefined;
   readonly status: ClientStatus;
   readonly stats: ClientStats;
   /** Publishes `data` to the client's topic (WebSocket: over the socket, with an ack). */

@@ -7,7 +7,8 @@ export type ToWorker =
       /** The server's origin. */
       baseUrl: string;
       topic: string;
-      since: number | undefined;
+      /** The cursor to resume after (`"<epoch>:<id>"`), as the server sent it. */
+      since: string | undefined;
       intervalMs: number;
       reconnectMs: number;
       maxReconnectMs: number;

@@ -23,7 +23,7 @@ if (worker !== null) worker.checked = params.get('worker') === '1';
 
 let room = input('room').value;
 
-function options(since: number | undefined): ClientOptions {
+function options(since: string | undefined): ClientOptions {
   return {
     topic: room,
     since,

@@ -60,7 +60,7 @@ ${counter('per-message', 'requests / message')}
 ${extraCounters ? counter('bytes', 'bytes received') : ''}
 ${counter('reconnects', 'reconnects')}
 ${counter('gaps', 'gaps')}
-${counter('cursor', 'cursor', 'the newest id this client accounts for')}
+${counter('cursor', 'cursor', 'epoch:id, the stream this client follows and the newest id it accounts for in it')}
 </dl>
 ${extraCounters ? '<p class="bytes-note" data-field="bytes-note"></p>' : ''}
 <h${heading} class="log-heading">${logLabel}</h${heading}>

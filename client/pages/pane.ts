@@ -3,6 +3,7 @@
  * and a log. The demo pages, the playground's six panes and the chat all use it.
  */
 import { createClient, type ClientKind, type ClientOptions, type ClientStatus, type Envelope, type PushClient } from '../lib/index.ts';
+import { splitCursor } from '../lib/types.ts';
 import { find, formatBytes, formatMs } from './dom.ts';
 
 export interface PaneOptions {
@@ -71,7 +72,8 @@ export class Pane {
       },
       onGap: (cursor) => {
         if (this.client !== client) return;
-        this.note('gap', `gap: the server could not resume from our cursor (it restarted, or we fell too far behind); resuming after id ${cursor}`);
+        const { epoch, id } = splitCursor(cursor);
+        this.note('gap', `gap: the server could not resume from our cursor (it restarted, or we fell too far behind); resuming after id ${id} of epoch ${epoch ?? '?'}`);
       },
       onWire: (text) => {
         if (this.client === client) this.options.onWire?.(text);
@@ -165,9 +167,13 @@ export class Pane {
     this.set('bytes-note', stats.bytesNote === '' ? '' : `Bytes: ${stats.bytesNote}.`);
     this.set('reconnects', String(stats.reconnects));
     this.set('gaps', String(stats.gaps));
-    this.set('cursor', client.cursor === undefined ? '–' : String(client.cursor));
+    // The cursor as the server named it, `<epoch>:<id>`: a restart shows as a new epoch.
+    this.set('cursor', client.cursor ?? '–');
     const cursorField = this.root.querySelector<HTMLElement>('[data-field="cursor"]');
-    if (cursorField !== null) cursorField.dataset.cursor = client.cursor === undefined ? '' : String(client.cursor);
+    if (cursorField !== null) {
+      cursorField.dataset.cursor = client.cursor ?? '';
+      cursorField.dataset.epoch = client.cursor === undefined ? '' : (splitCursor(client.cursor).epoch ?? '');
+    }
   }
 
   close(): void {

@@ -39,8 +39,8 @@ const control = (json: string): string => `<script>c(${scriptSafe(json)})</scrip
 export function createIframeTransport(context: TransportContext, router: Router): void {
   const framing: StreamFraming = {
     message: frame,
-    cursor: (cursor) => control(`{"type":"cursor","cursor":${cursor}}`),
-    gap: (cursor) => control(`{"type":"gap","cursor":${cursor}}`),
+    cursor: (cursor) => control(`{"type":"cursor","cursor":"${cursor}"}`),
+    gap: (cursor) => control(`{"type":"gap","cursor":"${cursor}"}`),
     heartbeat: '<!-- keep-alive -->\n',
     maxBytes: context.options.iframeMaxBytes,
   };
@@ -49,6 +49,7 @@ export function createIframeTransport(context: TransportContext, router: Router)
     const callback = parseCallback(query, defaultIframeCallback);
     const topic = parseTopic(query);
     const since = parseSince(query);
+    context.hub.checkTopic(topic);
     admit(context, ctx);
     const sink = openStream(ctx, 'text/html; charset=utf-8', () => stream.cleanup());
     const stream = new PushStream(context, 'iframe', sink, framing);

@@ -43,14 +43,22 @@ export function parseTopic(query: URLSearchParams): string {
   return topic;
 }
 
-/** Parses a cursor (`since` or `Last-Event-ID`): a non-negative integer, or undefined for "from now on". */
-export function parseCursor(value: string | undefined, name = 'since'): number | undefined {
+/** A cursor as clients send it: `<epoch>:<id>`, or a bare integer id (checked by its id alone). */
+export const cursorPattern = /^(?:([a-z0-9]{1,32}):)?(\d{1,15})$/;
+
+/**
+ * Parses a cursor (`since` or `Last-Event-ID`): `"<epoch>:<id>"` or a bare non-negative
+ * integer; undefined for "from now on".
+ */
+export function parseCursor(value: string | undefined, name = 'since'): { epoch?: string; id: number } | undefined {
   if (value === undefined || value === '') return undefined;
-  if (!/^\d{1,15}$/.test(value)) throw new ClientError(400, `${name} must be a non-negative integer`);
-  return Number(value);
+  const match = cursorPattern.exec(value);
+  if (match === null) throw new ClientError(400, `${name} must be a cursor "<epoch>:<id>" (as the server sent it) or a non-negative integer`);
+  const id = Number(match[2]);
+  return match[1] === undefined ? { id } : { epoch: match[1], id };
 }
 
-export function parseSince(query: URLSearchParams): number | undefined {
+export function parseSince(query: URLSearchParams): { epoch?: string; id: number } | undefined {
   return parseCursor(single(query, 'since'));
 }
 

@@ -4,12 +4,12 @@
  *
  * A transport only decides how a message is framed and how its connection is held.
  */
-import type { Hub, HubMessage, Replay } from '../hub.ts';
+import type { Cursor, Hub, HubMessage, Replay } from '../hub.ts';
 import type { Metrics, Technique } from '../metrics.ts';
 import type { ServerOptions } from '../options.ts';
 import type { ConnectionLimiter } from '../limits.ts';
 import type { Flusher, Heartbeat } from './stream.ts';
-import { frameOnce } from '../hub.ts';
+import { formatCursor, frameOnce } from '../hub.ts';
 
 /** Anything the server must end when it shuts down. */
 export interface Closable {
@@ -50,11 +50,12 @@ export function scriptSafeJson(message: HubMessage): string {
 const plainJson = (message: HubMessage): string => message.json;
 
 /**
- * `{"messages":[...],"cursor":N}` (with `"gap":true` when so) from already-encoded messages;
+ * `{"messages":[...],"cursor":"<epoch>:<id>"}` (with `"gap":true` when so) from already-encoded messages;
  * `forScript` makes it safe inside JavaScript (JSONP).
  */
 export function pollBody(replay: Replay, forScript = false): string {
-  const { messages, cursor, gap } = replay;
+  const { messages, gap } = replay;
+  const cursor = JSON.stringify(formatCursor(replay.epoch, replay.cursor));
   const encode = forScript ? scriptSafeJson : plainJson;
   if (messages.length === 1 && !gap) {
     // The common answer to a held poll: one message, the same for every client that waited.
@@ -78,14 +79,14 @@ export function hold(
   technique: Technique,
   onClientGone: (listener: () => void) => () => void,
   topic: string,
-  cursor: number | undefined,
+  cursor: Cursor | undefined,
   holdMs: number,
 ): Promise<Replay> {
   const { hub, connections, metrics } = context;
   return new Promise<Replay>((resolve, reject) => {
     let settled = false;
     let woken = false;
-    let waitCursor = cursor;
+    let waitCursor: Cursor | undefined = cursor;
     let timer: NodeJS.Timeout | undefined;
     let stopWatching: (() => void) | undefined;
     const closable: Closable = { shutdown: () => finish() };
@@ -118,7 +119,7 @@ export function hold(
         resolve(first);
         return;
       }
-      waitCursor = first.cursor;
+      waitCursor = { epoch: first.epoch, id: first.cursor };
       connections.add(closable);
       metrics.open(technique, 1);
       timer = setTimeout(finish, holdMs);

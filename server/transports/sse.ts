@@ -4,15 +4,16 @@
  */
 import type Router from '@koa/router';
 import type { HubMessage } from '../hub.ts';
+import { formatCursor } from '../hub.ts';
 import type { TransportContext } from './shared.ts';
 import type { StreamFraming } from './stream.ts';
 import { ClientError, parseCursor, parseSince, parseTopic } from './query.ts';
 import { logStartError, PushStream } from './stream.ts';
 import { admit, openStream, queryOf } from './http.ts';
 
-/** `id:` then `data:`; the envelope is single-line JSON, so one `data:` line suffices. */
+/** `id: <epoch>:<id>` then `data:`; the envelope is single-line JSON, so one `data:` line suffices. */
 export function frame(message: HubMessage): Buffer {
-  return Buffer.from(`id: ${message.id}\ndata: ${message.json}\n\n`);
+  return Buffer.from(`id: ${formatCursor(message.epoch, message.id)}\ndata: ${message.json}\n\n`);
 }
 
 const framing: StreamFraming = {
@@ -20,8 +21,8 @@ const framing: StreamFraming = {
   // A named event sets the client's last event id without reaching `onmessage`, so a client
   // that joined "from now on" resumes from here if it drops before the first message. (An
   // id with no data would do in browsers, but parsers such as eventsource-parser skip it.)
-  cursor: (cursor) => `event: cursor\nid: ${cursor}\ndata: {"cursor":${cursor}}\n\n`,
-  gap: (cursor) => `event: gap\nid: ${cursor}\ndata: {"cursor":${cursor}}\n\n`,
+  cursor: (cursor) => `event: cursor\nid: ${cursor}\ndata: {"cursor":"${cursor}"}\n\n`,
+  gap: (cursor) => `event: gap\nid: ${cursor}\ndata: {"cursor":"${cursor}"}\n\n`,
   heartbeat: ':\n\n',
 };
 
@@ -35,6 +36,7 @@ export function createSseTransport(context: TransportContext, router: Router): v
     if (ctx.get('Accept') !== '' && !ctx.accepts('text/event-stream')) {
       throw new ClientError(406, 'this route answers text/event-stream only');
     }
+    context.hub.checkTopic(topic);
     admit(context, ctx);
     const sink = openStream(ctx, 'text/event-stream; charset=utf-8', () => stream.cleanup());
     const stream = new PushStream(context, 'sse', sink, framing);

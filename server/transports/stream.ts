@@ -3,10 +3,10 @@
  * per-turn write coalescing, heartbeat, the slow-consumer bound and one `cleanup()`.
  */
 import type { Socket } from 'node:net';
-import type { HubMessage, Replay } from '../hub.ts';
+import type { Cursor, HubMessage, Replay } from '../hub.ts';
 import type { Technique } from '../metrics.ts';
 import type { Closable, TransportContext } from './shared.ts';
-import { frameOnce } from '../hub.ts';
+import { formatCursor, frameOnce } from '../hub.ts';
 
 /** Per-server coalescing: streams written to in one event-loop turn are flushed once, on the next. */
 export interface Flusher {
@@ -90,10 +90,13 @@ export interface StreamSink {
 export interface StreamFraming {
   /** A message, framed once per message for every stream of this transport. */
   message(message: HubMessage): Buffer | string;
-  /** Tells a client with no cursor where "now" is; undefined to send nothing. */
-  cursor(cursor: number): Buffer | string | undefined;
-  /** Tells the client its cursor was lost and where to resume. */
-  gap(cursor: number): Buffer | string;
+  /**
+   * Tells a client where it stands (`"<epoch>:<id>"`): one with no cursor where "now" is, one
+   * that sent a bare integer which epoch it is in. Undefined to send nothing.
+   */
+  cursor(cursor: string): Buffer | string | undefined;
+  /** Tells the client its cursor was lost and where to resume (`"<epoch>:<id>"`). */
+  gap(cursor: string): Buffer | string;
   /** Keeps the stream alive through proxies; undefined for none (WebSocket pings instead). */
   heartbeat?: Buffer | string;
   /** Ends the stream after this many bytes (iframe), so the client's document stays small. */
@@ -123,6 +126,8 @@ export class PushStream implements Closable, Beating {
   private queuedMessages = 0;
   private bytesSent = 0;
   private lastId = 0;
+  /** The epoch of the stream this connection follows (it cannot change while subscribed). */
+  private epoch = '';
   private topic = '';
   private catchingUp = true;
   private held: HubMessage[] = [];
@@ -148,7 +153,7 @@ export class PushStream implements Closable, Beating {
   }
 
   /** Subscribes to `topic` and replays what follows `cursor` (undefined: from now on). */
-  async start(topic: string, cursor: number | undefined): Promise<void> {
+  async start(topic: string, cursor: Cursor | undefined): Promise<void> {
     this.topic = topic;
     this.unsubscribe = this.context.hub.subscribe(topic, (message) => {
       if (!this.catchingUp) this.deliver(message);
@@ -157,16 +162,20 @@ export class PushStream implements Closable, Beating {
     });
     const replay = await this.since(cursor);
     if (replay === undefined) return;
-    if (replay.messages.length === 0 && !replay.gap) {
-      const frame = this.framing.cursor(replay.cursor);
+    this.epoch = replay.epoch;
+    // A cursor frame says where the client stands: "now" to one with no cursor, the epoch
+    // (before any message) to one that sent a bare integer, its own place to one that is
+    // caught up. A gap frame already names it.
+    if (!replay.gap && (cursor?.epoch === undefined || replay.messages.length === 0)) {
+      const frame = this.framing.cursor(formatCursor(replay.epoch, cursor === undefined ? replay.cursor : cursor.id));
       if (frame !== undefined) this.enqueue(frame, 0);
     }
-    this.lastId = cursor === undefined || replay.gap ? replay.cursor - replay.messages.length : cursor;
+    this.lastId = cursor === undefined || replay.gap ? replay.cursor - replay.messages.length : cursor.id;
     await this.catchUp(replay);
   }
 
   /** Reads the hub after `cursor`, telling the client of a gap; undefined once closed. */
-  private async since(cursor: number | undefined): Promise<Replay | undefined> {
+  private async since(cursor: Cursor | undefined): Promise<Replay | undefined> {
     let replay: Replay;
     try {
       replay = await this.context.hub.since(this.topic, cursor);
@@ -179,7 +188,7 @@ export class PushStream implements Closable, Beating {
     if (replay.gap) {
       this.context.metrics.gap(this.technique);
       // The gap names where the stream resumes: just before the first message it still has.
-      this.enqueue(this.framing.gap(replay.cursor - replay.messages.length), 0);
+      this.enqueue(this.framing.gap(formatCursor(replay.epoch, replay.cursor - replay.messages.length)), 0);
     }
     return replay;
   }
@@ -206,7 +215,7 @@ export class PushStream implements Closable, Beating {
       // More arrived meanwhile than we keep aside: read them from the hub instead.
       this.held = [];
       this.heldOverflow = false;
-      replay = await this.since(this.lastId);
+      replay = await this.since({ epoch: this.epoch, id: this.lastId });
     }
   }
 
@@ -231,6 +240,12 @@ export class PushStream implements Closable, Beating {
   }
 
   private deliver(message: HubMessage): void {
+    if (message.epoch !== this.epoch) {
+      // The stream was lost and made again under this connection (a Redis that lost its
+      // data): end it, so the client comes back with its cursor and is told of the gap.
+      this.shutdown();
+      return;
+    }
     if (message.id <= this.lastId) return;
     this.lastId = message.id;
     const frame = frameOnce(message, this.technique, this.framing.message);

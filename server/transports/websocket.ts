@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import * as wsModule from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { HubMessage } from '../hub.ts';
+import type { Cursor, HubMessage } from '../hub.ts';
 import type { TransportContext } from './shared.ts';
 import type { StreamFraming, StreamSink } from './stream.ts';
 import { ClientError, parseSince, parseTopic, topicPattern, defaultTopic } from './query.ts';
@@ -38,10 +38,11 @@ export function frame(message: HubMessage): Buffer {
 }
 
 /** Answers an upgrade we will not take with a plain HTTP response, not a silent close. */
-function refuse(socket: Duplex, status: number, reason: string, message: string): void {
+function refuse(socket: Duplex, status: number, reason: string, message: string, headers: Readonly<Record<string, string>> = {}): void {
   const body = JSON.stringify({ error: message });
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n${extra}Content-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
@@ -75,8 +76,8 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
   const open = new Set<WebSocket>();
   const framing: StreamFraming = {
     message: options.wsPerMessageDeflate ? (message) => message.json : frame,
-    cursor: (cursor) => wireFrame(`{"type":"cursor","cursor":${cursor}}`),
-    gap: (cursor) => wireFrame(`{"type":"gap","cursor":${cursor}}`),
+    cursor: (cursor) => wireFrame(`{"type":"cursor","cursor":"${cursor}"}`),
+    gap: (cursor) => wireFrame(`{"type":"gap","cursor":"${cursor}"}`),
   };
   function wireFrame(text: string): Buffer | string {
     return options.wsPerMessageDeflate ? text : frameText(text);
@@ -89,13 +90,14 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
       return;
     }
     let topic: string;
-    let since: number | undefined;
+    let since: Cursor | undefined;
     try {
       topic = parseTopic(url.searchParams);
       since = parseSince(url.searchParams);
+      hub.checkTopic(topic);
     } catch (error) {
       const status = error instanceof ClientError ? error.status : 400;
-      refuse(socket, status, 'Bad Request', error instanceof Error ? error.message : 'bad request');
+      refuse(socket, status, status === 503 ? 'Service Unavailable' : 'Bad Request', error instanceof Error ? error.message : 'bad request', error instanceof ClientError ? error.headers : {});
       return;
     }
     if (!isOriginAllowed(request.headers.origin, request.headers.host, options.allowedOrigins)) {
@@ -124,7 +126,7 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
     });
   }
 
-  async function onConnection(ws: WebSocket, socket: Socket, topic: string, since: number | undefined, address: string): Promise<void> {
+  async function onConnection(ws: WebSocket, socket: Socket, topic: string, since: Cursor | undefined, address: string): Promise<void> {
     socket.setNoDelay(true);
     const sink: StreamSink = {
       socket,
@@ -198,7 +200,15 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
       ws.send(JSON.stringify({ type: 'error', ref, error: 'topic must be 1-64 characters of A-Z a-z 0-9 _ . -' }));
       return;
     }
-    const message = await hub.publish(topic, frame.data);
+    let message: HubMessage;
+    try {
+      message = await hub.publish(topic, frame.data);
+    } catch (error) {
+      if (!(error instanceof ClientError)) throw error;
+      // A refusal the client can wait out (the topic cap): an error frame, the socket stays.
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'error', ref, status: error.status, error: error.message }));
+      return;
+    }
     metrics.published();
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'ack', ref, id: message.id, topic }));
   }

@@ -11,18 +11,29 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Tests publish in bursts from one address, so the publish rate limit is off unless a test sets it. */
-export async function startServer(options: CreateOptions = {}): Promise<TestServer> {
-  const push = createPushServer({ publishRatePerSecond: 0, ...options });
-  const url = await push.listen(0);
+/**
+ * Tests publish in bursts from one address, so the publish rate limit is off unless a test
+ * sets it. `port` (default 0, a free one) lets a test restart a server where it was.
+ */
+export async function startServer(options: CreateOptions & { port?: number } = {}): Promise<TestServer> {
+  const { port = 0, ...rest } = options;
+  const push = createPushServer({ publishRatePerSecond: 0, ...rest });
+  const url = await push.listen(port);
   return {
     push,
     url,
     async publish(data, topic) {
-      const response = await fetch(`${url}/api/publish`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(topic === undefined ? { data } : { topic, data }),
+      const send = () =>
+        fetch(`${url}/api/publish`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(topic === undefined ? { data } : { topic, data }),
+        });
+      // After a restart on the same port, fetch's pool may still hold a socket the old server
+      // closed: that one attempt fails before anything was sent, so it is tried once more.
+      const response = await send().catch((error: unknown) => {
+        if ((error as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw error;
+        return send();
       });
       if (response.status !== 202) throw new Error(`publish: ${response.status} ${await response.text()}`);
       return ((await response.json()) as { id: number }).id;

@@ -13,7 +13,7 @@ import {
 } from '../../bench/peers/clients/sockjs-frames.ts';
 
 const message = JSON.stringify({ id: 1, topic: 'lobby', data: 'a</script>\u2028\u2029"\\\n😀', t: 1 });
-const frames = ['o', 'h', `a${JSON.stringify([message, '{"type":"cursor","cursor":0}'])}`, 'c[1000,"Normal closure"]'];
+const frames = ['o', 'h', `a${JSON.stringify([message, '{"type":"cursor","cursor":"e1:0"}'])}`, 'c[1000,"Normal closure"]'];
 
 function cutEverywhere(stream: string, makeSplitter: (onFrame: (frame: string) => void) => (chunk: string) => void): void {
   for (let at = 0; at <= stream.length; at++) {
@@ -30,7 +30,7 @@ describe('SockJS frames', () => {
     expect(frames.map(parseFrame)).toEqual([
       { type: 'open' },
       { type: 'heartbeat' },
-      { type: 'messages', messages: [message, '{"type":"cursor","cursor":0}'] },
+      { type: 'messages', messages: [message, '{"type":"cursor","cursor":"e1:0"}'] },
       { type: 'close', code: 1000, reason: 'Normal closure' },
     ]);
     expect(() => parseFrame('x')).toThrow(/not a SockJS frame/);

@@ -86,7 +86,7 @@ describe.skipIf(skipRedis)('two processes on one Redis', () => {
   it.each(techniqueIds)('%s: a client whose reconnects alternate between the processes loses and repeats nothing', async (technique) => {
     const topic = `hop-${technique}`;
     const received: number[] = [];
-    let cursor: number | undefined;
+    let cursor: string | undefined;
     let published = 0;
     for (let round = 0; round < 6; round++) {
       const server = servers[round % 2] as ServerProcess;

@@ -27,7 +27,7 @@ describe.skipIf(skipRedis)('on the Redis hub', () => {
   describe.each(techniqueIds)('%s', (technique) => {
     let server: TestServer;
     const clients: RecordingClient[] = [];
-    const open = (options: { topic?: string; since?: number } = {}): RecordingClient => {
+    const open = (options: { topic?: string; since?: string } = {}): RecordingClient => {
       const recording = record(technique, { baseUrl: server.url, holdMs: 2000, ...options });
       clients.push(recording);
       return recording;

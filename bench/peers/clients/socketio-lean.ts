@@ -10,9 +10,8 @@
  * the server pings with `2`, the client answers `3`; `41` or `1` is a close.
  */
 import { WebSocket } from 'ws';
-import { BaseClient, type Attempt, type Envelope } from '../../clients/client.ts';
+import { BaseClient, type Attempt, type Control, type Envelope } from '../../clients/client.ts';
 
-type Control = { type: string; cursor: number };
 
 /** Subscribes to the Socket.IO peer with its handshake query `topic`, over a bare WebSocket. */
 export class LeanSocketioClient extends BaseClient {

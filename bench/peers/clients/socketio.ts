@@ -5,10 +5,9 @@
  */
 import { Agent } from 'node:http';
 import { io, type Socket } from 'socket.io-client';
-import type { ClientHandlers, ClientOptions, Envelope, PushClient, TechniqueId } from '../../clients/client.ts';
+import { joinCursor, splitCursor, type ClientHandlers, type ClientOptions, type Control, type Envelope, type PushClient, type TechniqueId } from '../../clients/client.ts';
 import { peers } from '../peers.ts';
 
-type Control = { type: string; cursor: number };
 
 /** The Socket.IO peer ids. */
 export type SocketioPeerId = 'socketio-websocket' | 'socketio-polling';
@@ -16,7 +15,8 @@ export type SocketioPeerId = 'socketio-websocket' | 'socketio-polling';
 /** A Socket.IO client as a `PushClient`. */
 export class SocketioClient implements PushClient {
   readonly technique: TechniqueId;
-  cursor: number | undefined;
+  /** `"<epoch>:<id>"`, in the epoch the peer server named. */
+  cursor: string | undefined;
   /** Connections made, plus each poll and each send for `polling`. */
   requests = 0;
   readonly ready: Promise<void>;
@@ -64,12 +64,12 @@ export class SocketioClient implements PushClient {
     this.socket.on('message', (value: Envelope | Control) => {
       if ('type' in value) {
         if (value.type === 'cursor') {
-          this.cursor = value.cursor;
+          this.cursor = String(value.cursor);
           markReady();
         }
         return;
       }
-      this.cursor = value.id;
+      this.cursor = joinCursor(this.cursor === undefined ? undefined : splitCursor(this.cursor).epoch, value.id);
       markReady();
       handlers.onMessage(value);
     });

@@ -12,7 +12,7 @@
  */
 import { Agent } from 'node:http';
 import { WebSocket } from 'ws';
-import { BaseClient, type Attempt, type ClientHandlers, type ClientOptions, type Envelope, type TechniqueId } from '../../clients/client.ts';
+import { BaseClient, type Attempt, type ClientHandlers, type ClientOptions, type Control, type Envelope, type TechniqueId } from '../../clients/client.ts';
 import { peers, type PeerId } from '../peers.ts';
 import { createEventSourceSplitter, createHtmlfileSplitter, createLineSplitter, parseFrame, parseJsonpAnswer } from './sockjs-frames.ts';
 import { httpRequest, type HttpCall } from './http.ts';
@@ -23,7 +23,6 @@ export const sockjsPrefix = '/sockjs';
 /** The callback name the htmlfile and JSONP clients ask for. */
 const callback = 'pushlabSockjs';
 
-type Control = { type: string; cursor: number };
 
 function randomDigits(length: number): string {
   let text = '';
