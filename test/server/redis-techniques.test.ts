@@ -82,5 +82,17 @@ describe.skipIf(skipRedis)('on the Redis hub', () => {
       expect(second.messages.map((m) => m.data)).toEqual(['new 1', 'new 2', 'new 3', 'new 4', 'new 5']);
       expect(second.gaps).toHaveLength(1);
     });
+
+    it('tells a connected client of the gap when Redis loses its data under it, then delivers the new stream', async () => {
+      const live = open({ topic: 'flushed' });
+      await live.client.ready;
+      for (let i = 1; i <= 3; i++) await server.publish(`old ${i}`, 'flushed');
+      await until(() => live.messages.length >= 3, 'the first 3');
+      await admin.flushall();
+      for (let i = 1; i <= 3; i++) await server.publish(`new ${i}`, 'flushed');
+      await until(() => live.gaps.length >= 1 && live.messages.length >= 6, 'the gap and the new stream', 10_000);
+      expect(live.messages.map((m) => m.data)).toEqual(['old 1', 'old 2', 'old 3', 'new 1', 'new 2', 'new 3']);
+      expect(live.gaps).toHaveLength(1);
+    });
   });
 });
