@@ -16,26 +16,35 @@
  */
 
 /**
- * Publishes one or more messages to one topic.
- * KEYS: meta, stream. ARGV: new epoch (used when the topic has none), MAXLEN, then one
- * (t, envelope suffix) pair per message, where the suffix is everything of the envelope after
- * `{"id":<id>`. Returns `[epoch, firstId]`.
+ * Publishes messages, to one topic or several, in order, as one atomic step (a batch).
+ * KEYS: meta and stream of each topic of the batch (2 per topic). ARGV: MAXLEN, then one new
+ * epoch per topic (used when that topic has none), then one (topic number from 1, t, envelope
+ * suffix) triple per message, where the suffix is everything of the envelope after
+ * `{"id":<id>`. Returns `[epoch, id]` per message.
  */
 export const publishScript = `
-local epoch = redis.call('HGET', KEYS[1], 'e')
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'e', epoch, 's', 0)
+local topics = #KEYS / 2
+local epochs = {}
+for k = 1, topics do
+  local meta, stream = KEYS[2 * k - 1], KEYS[2 * k]
+  local epoch = redis.call('HGET', meta, 'e')
+  if not epoch then
+    epoch = ARGV[1 + k]
+    redis.call('DEL', stream)
+    redis.call('HSET', meta, 'e', epoch, 's', 0)
+  end
+  redis.call('PERSIST', meta)
+  epochs[k] = epoch
 end
-redis.call('PERSIST', KEYS[1])
-local first = nil
-for i = 3, #ARGV, 2 do
-  local id = redis.call('HINCRBY', KEYS[1], 's', 1)
-  first = first or id
-  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], '*', 'e', epoch, 'i', id, 't', ARGV[i], 'j', '{"id":' .. id .. ARGV[i + 1])
+local out = {}
+for i = 2 + topics, #ARGV, 3 do
+  local k = tonumber(ARGV[i])
+  local meta, stream, epoch = KEYS[2 * k - 1], KEYS[2 * k], epochs[k]
+  local id = redis.call('HINCRBY', meta, 's', 1)
+  redis.call('XADD', stream, 'MAXLEN', ARGV[1], '*', 'e', epoch, 'i', id, 't', ARGV[i + 1], 'j', '{"id":' .. id .. ARGV[i + 2])
+  out[#out + 1] = {epoch, id}
 end
-return {epoch, first}
+return out
 `;
 
 /**

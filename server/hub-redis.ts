@@ -42,8 +42,16 @@ export interface RedisHubOptions {
   onTopicRejected?: () => void;
 }
 
-/** What the Redis hub adds to `Hub`: its health, and a signal when Redis goes away. */
+/** One message of a batch publish: its topic and its data. */
+export interface PublishEntry {
+  readonly topic: string;
+  readonly data: unknown;
+}
+
+/** What the Redis hub adds to `Hub`: its health, a signal when Redis goes away, batches. */
 export interface RedisHub extends Hub {
+  /** Publishes `entries` in order as one atomic step (ids per topic in that order). */
+  publishBatch(entries: readonly PublishEntry[]): Promise<HubMessage[]>;
   /** `ready` while both connections are up; `down` otherwise. */
   health(): HubHealth;
   /** Calls `listener` each time Redis goes from reachable to unreachable; returns the removal. */
@@ -75,7 +83,7 @@ type Entry = [string, string[]];
 
 /** The scripts, as ioredis's `defineCommand` adds them. */
 interface Scripts {
-  pushlabPublish(meta: string, stream: string, epoch: string, maxlen: number, ...timesAndSuffixes: (string | number)[]): Promise<[string, number]>;
+  pushlabPublish(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<[string, number][]>;
   pushlabSince(meta: string, stream: string, epoch: string, emptyTtl: string, maxlen: number, cursorEpoch: string, cursorId: string): Promise<SinceReply>;
 }
 type SinceReply = [string, number, Entry[], number];
@@ -141,7 +149,8 @@ export async function createRedisHub(options: RedisHubOptions): Promise<RedisHub
   }
   const commands = new Redis(options.url, { ...common, connectionName: 'pushlab-commands' }) as Redis & Scripts;
   // EVALSHA with a fallback to EVAL: the script text crosses the wire once per connection.
-  commands.defineCommand('pushlabPublish', { numberOfKeys: 2, lua: publishScript });
+  // The publish script takes a variable number of keys (two per topic of a batch).
+  commands.defineCommand('pushlabPublish', { lua: publishScript });
   commands.defineCommand('pushlabSince', { numberOfKeys: 2, lua: sinceScript });
   const reader = new Redis(options.url, { ...common, connectionName: 'pushlab-reader' });
   // Errors surface through `state()` and failed calls; ioredis would otherwise print each.
@@ -303,6 +312,37 @@ export async function createRedisHub(options: RedisHubOptions): Promise<RedisHub
     throw new TopicLimitError();
   }
 
+  /**
+   * Publishes `entries` in order in one script run: ids per topic in that order, all or
+   * nothing, and the reader of every process sees the batch together. Each envelope is
+   * encoded once, here; Redis only puts the id in front.
+   */
+  async function publishBatch(entries: readonly PublishEntry[]): Promise<HubMessage[]> {
+    const t = nowEpochMs();
+    const topicNumbers = new Map<string, number>();
+    const keys: string[] = [];
+    const epochs: string[] = [];
+    const triples: (string | number)[] = [];
+    const suffixes: string[] = [];
+    for (const { topic, data } of entries) {
+      let k = topicNumbers.get(topic);
+      if (k === undefined) {
+        k = topicNumbers.size + 1;
+        topicNumbers.set(topic, k);
+        keys.push(metaKey(topic), streamKey(topic));
+        epochs.push(newEpoch());
+      }
+      const suffix = `,"topic":${JSON.stringify(topic)},"data":${JSON.stringify(data)},"t":${t}}`;
+      suffixes.push(suffix);
+      triples.push(k, t, suffix);
+    }
+    const reply = await call(() => commands.pushlabPublish(keys.length, ...keys, capacity, ...epochs, ...triples));
+    return entries.map(({ topic }, i) => {
+      const [epoch, id] = reply[i] as [string, number];
+      return { id: Number(id), topic, t, json: `{"id":${id}${suffixes[i]}`, frames: new Map(), epoch };
+    });
+  }
+
   const loop = readLoop();
   const sharedLimits: SharedLimits = createSharedLimits(commands, { keyPrefix: prefix });
 
@@ -315,11 +355,9 @@ export async function createRedisHub(options: RedisHubOptions): Promise<RedisHub
 
   const hub: RedisHub = {
     async publish(topic, data) {
-      const t = nowEpochMs();
-      const suffix = `,"topic":${JSON.stringify(topic)},"data":${JSON.stringify(data)},"t":${t}}`;
-      const [epoch, id] = await call(() => commands.pushlabPublish(metaKey(topic), streamKey(topic), newEpoch(), capacity, t, suffix));
-      return { id: Number(id), topic, t, json: `{"id":${id}${suffix}`, frames: new Map(), epoch };
+      return (await publishBatch([{ topic, data }]))[0] as HubMessage;
     },
+    publishBatch,
     async since(topic, cursor) {
       const reply = await call(() => commands.pushlabSince(metaKey(topic), streamKey(topic), newEpoch(), emptyTtl, capacity, cursor?.epoch ?? '', cursor === undefined ? '' : String(cursor.id)));
       return toReplay(topic, reply);
