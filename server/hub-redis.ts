@@ -21,6 +21,7 @@ import { type Hub, type HubHealth, type HubMessage, type Listener, type Replay, 
 import { HubUnavailableError } from './hub-health.ts';
 import { publishScript, sinceScript } from './hub-redis-scripts.ts';
 import { createSharedLimits, type SharedLimits } from './limits-redis.ts';
+import { redactUrl } from './hub-select.ts';
 
 /** Options of the Redis hub. */
 export interface RedisHubOptions {
@@ -66,17 +67,6 @@ const readCount = 512;
 /** A fresh epoch: 8 characters of [a-z0-9]. */
 export function newEpoch(): string {
   return randomBytes(6).readUIntBE(0, 6).toString(36).padStart(8, '0').slice(-8);
-}
-
-/** `url` with any password replaced, safe to print. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return 'an unparseable Redis URL';
-  }
 }
 
 type Entry = [string, string[]];

@@ -5,6 +5,17 @@
  */
 import type { Hub } from './hub.ts';
 
+/** `url` with any password replaced, safe to print. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return 'an unparseable Redis URL';
+  }
+}
+
 /** The hub named by `--hub`, else `REDIS_URL`, else `memory`. */
 export function hubSpecOf(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return flag ?? (env.REDIS_URL !== undefined && env.REDIS_URL !== '' ? env.REDIS_URL : 'memory');

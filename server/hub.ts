@@ -12,7 +12,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ClientError } from './transports/query.ts';
-
 import type { SharedLimits } from './limits-redis.ts';
 
 /** A message as the hub keeps it: encoded once, framed lazily once per transport. */

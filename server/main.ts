@@ -5,9 +5,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createPushServer } from './app.ts';
 import { defaultOptions } from './options.ts';
-import { createHubFor, hubSpecOf, isRedisSpec } from './hub-select.ts';
+import { createHubFor, hubSpecOf, isRedisSpec, redactUrl } from './hub-select.ts';
 import { announceListening, isClusterPrimary, isClusterWorker, runPrimary } from './cluster.ts';
-import { redactUrl } from './hub-redis.ts';
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
