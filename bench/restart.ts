@@ -31,6 +31,20 @@ export function epochOf(message: Published, killedNs: bigint): 0 | 1 {
 }
 
 /**
+ * Whether `subscriber` reported a gap after its last arrival of an old-server message (the
+ * restart, as its client was told of it). `bySchedule` maps scheduled times to publishes.
+ */
+export function reportedRestart(subscriber: Subscriber, bySchedule: ReadonlyMap<bigint, Published>, killedNs: bigint): boolean {
+  const arrivals = subscriber.arrivals ?? [];
+  let lastOldArrival = -1;
+  arrivals.forEach(({ scheduledNs }, index) => {
+    const message = bySchedule.get(scheduledNs);
+    if (message !== undefined && epochOf(message, killedNs) === 0) lastOldArrival = index;
+  });
+  return (subscriber.gapsAt ?? []).some((at) => at > lastOldArrival);
+}
+
+/**
  * Counts deliveries of the window's messages (scheduled in `[startNs, endNs)`) over
  * subscribers that recorded their arrivals.
  */
@@ -39,11 +53,9 @@ export function countRestart(subscribers: readonly Subscriber[], published: read
   const counts: RestartCounts = { expected: 0, delivered: 0, lost: 0, reportedLost: 0, duplicated: 0, outOfOrder: 0, subscribersWithGap: 0 };
   for (const subscriber of subscribers) {
     const arrivals = subscriber.arrivals ?? [];
-    const gapsAt = subscriber.gapsAt ?? [];
     const got = new Set<bigint>();
     const lastId: [number, number] = [0, 0];
-    let lastOldArrival = -1;
-    arrivals.forEach(({ scheduledNs, id }, index) => {
+    arrivals.forEach(({ scheduledNs, id }) => {
       const message = bySchedule.get(scheduledNs);
       if (got.has(scheduledNs)) {
         counts.duplicated++;
@@ -54,9 +66,8 @@ export function countRestart(subscribers: readonly Subscriber[], published: read
       const epoch = epochOf(message, killedNs);
       if (id < lastId[epoch]) counts.outOfOrder++;
       lastId[epoch] = Math.max(lastId[epoch], id);
-      if (epoch === 0) lastOldArrival = index;
     });
-    const reported = gapsAt.some((at) => at > lastOldArrival);
+    const reported = reportedRestart(subscriber, bySchedule, killedNs);
     if (reported) counts.subscribersWithGap++;
     for (const message of published) {
       if (message.topic !== subscriber.topic || message.scheduledNs < startNs || message.scheduledNs >= endNs) continue;

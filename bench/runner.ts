@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { aggregate } from './aggregate.ts';
 import { measureCapacity } from './capacity.ts';
 import { describeEnvironment } from './environment.ts';
-import { startPublisher } from './publisher.ts';
+import { startPublisher, type Published } from './publisher.ts';
 import { runResultSchema, type RunResult, type TechniqueResult } from './results.ts';
 import { saturate } from './saturation.ts';
 import { expandScenario, type RunPlan, type Scenario } from './scenario.ts';
@@ -27,7 +27,7 @@ import { checkNetwork, isDirect, startProxyProcess, type NetworkCheck, type Prox
 import { peers } from './peers/peers.ts';
 import { startPeerProcess } from './peers/process.ts';
 import { openStalled, stallable, type Stalled } from './stalled.ts';
-import { countRestart, type RestartCounts } from './restart.ts';
+import { countRestart, reportedRestart, type RestartCounts } from './restart.ts';
 import { createLatencyHistogram, openSubscribers, type Subscriber, type Subscribers } from './subscribers.ts';
 
 /** The phases of one run, as the progress display names them. */
@@ -168,13 +168,24 @@ async function measureWindow(rig: Rig, rate: number, durationMs: number, flags: 
   // The restart fault: kill -9 mid-window, then a new process on the same port. The clients
   // find it by themselves; the server's counters start again, so they are re-read.
   let killedNs: bigint | undefined;
+  /** With a reconnect delay: when the late subscribers were let back (hrtime). */
+  let lateReleased: Promise<bigint> | undefined;
   const restarting =
     restartAtMs === undefined
       ? undefined
       : (async () => {
           await waitUntil(startNs + BigInt(restartAtMs) * 1_000_000n, startNs, () => undefined);
+          // The late half stays away: it comes back with its old cursor only once the new
+          // server has published past it (the case a bare integer cursor could not tell).
+          const delayMs = plan.faults?.reconnectDelayMs;
+          const late = subs.list.filter((_, index) => index % 2 === 1);
+          if (delayMs !== undefined) {
+            const windowLeftMs = Number(endNs - process.hrtime.bigint()) / 1e6;
+            for (const subscriber of late) subscriber.client.holdReconnects?.(Date.now() + windowLeftMs);
+          }
           await rig.server.kill();
           killedNs = process.hrtime.bigint();
+          if (delayMs !== undefined) lateReleased = releaseLate(late, publisher.published, killedNs, delayMs, endNs);
           rig.server = await startServerProcess({ ...flags, port: Number(new URL(rig.server.url).port) });
           serverBefore = await rig.server.metrics();
           serverSchedBefore = readSchedstat(rig.server.pid);
@@ -202,8 +213,14 @@ async function measureWindow(rig: Rig, rate: number, durationMs: number, flags: 
   for (const message of publisher.published) {
     if (message.scheduledNs < endNs && message.scheduledNs >= startNs) lastScheduled.set(message.topic, message.scheduledNs);
   }
+  const bySchedule = new Map(publisher.published.map((message) => [message.scheduledNs, message]));
+  // After a restart a subscriber is done once it has the last message and has been told of
+  // the restart (a gap): the last message may be an old-server one it already had, when the
+  // new server came up late on a loaded machine.
   const has = (s: Subscriber): boolean =>
-    s.arrivals === undefined ? s.checker.has(lastIds.get(s.topic) ?? 0) : s.arrivals.some((a) => a.scheduledNs === lastScheduled.get(s.topic));
+    s.arrivals === undefined
+      ? s.checker.has(lastIds.get(s.topic) ?? 0)
+      : s.arrivals.some((a) => a.scheduledNs === lastScheduled.get(s.topic)) && (killedNs === undefined || reportedRestart(s, bySchedule, killedNs));
   for (;;) {
     const complete = subs.list.filter(has).length;
     progress({ type: 'update', value: complete });
@@ -234,6 +251,9 @@ async function measureWindow(rig: Rig, rate: number, durationMs: number, flags: 
       `the server was killed ${restartAtMs} ms into the window and restarted on its port; ${restart.reportedLost} deliveries of the old server's messages were missing and reported by a gap, ` +
         `${restart.subscribersWithGap} of ${subs.list.length} subscribers reported a gap; server cost figures cover only the window after the restart`,
     );
+    const delayMs = plan.faults?.reconnectDelayMs;
+    const releasedNs = await lateReleased;
+    if (delayMs !== undefined && releasedNs !== undefined) notes.push(lateNote(publisher.published, killedNs, releasedNs, delayMs, Math.floor(subs.list.length / 2)));
   } else {
     for (const [index, subscriber] of subs.list.entries()) {
       const ids = windowIds.get(subscriber.topic) ?? [];
@@ -306,6 +326,43 @@ async function measureWindow(rig: Rig, rate: number, durationMs: number, flags: 
     ...(extra.proxyCpuShare === undefined ? {} : { loadCoreExtraShare: extra.proxyCpuShare }),
   });
   return { ...row, ...extra };
+}
+
+/**
+ * Lets the late subscribers of a restart reconnect once `delayMs` have passed since the kill
+ * and the restarted server has acknowledged an id past the old server's newest on every
+ * topic (a new server slow to start on a loaded machine would otherwise not be there yet),
+ * or at the window's end at the latest.
+ */
+async function releaseLate(late: readonly Subscriber[], published: readonly Published[], killedNs: bigint, delayMs: number, endNs: bigint): Promise<bigint> {
+  await sleep(delayMs);
+  const oldHeads = new Map<string, number>();
+  for (const message of published) if (message.ackedNs < killedNs) oldHeads.set(message.topic, Math.max(oldHeads.get(message.topic) ?? 0, message.id));
+  const past = (): boolean => {
+    const newHeads = new Map<string, number>();
+    for (const message of published) if (message.ackedNs >= killedNs) newHeads.set(message.topic, Math.max(newHeads.get(message.topic) ?? 0, message.id));
+    return [...oldHeads].every(([topic, id]) => (newHeads.get(topic) ?? 0) > id);
+  };
+  while (!past() && process.hrtime.bigint() < endNs) await sleep(50);
+  for (const subscriber of late) subscriber.client.holdReconnects?.(0);
+  return process.hrtime.bigint();
+}
+
+/**
+ * What the late subscribers of a restart came back to: per topic, the old server's newest
+ * id and the new server's newest acknowledged before they returned (past it is the case a
+ * bare integer cursor would lose silently).
+ */
+function lateNote(published: readonly Published[], killedNs: bigint, releasedNs: bigint, delayMs: number, late: number): string {
+  let oldHead = 0;
+  let newHead = 0;
+  for (const message of published) {
+    if (message.ackedNs < killedNs) oldHead = Math.max(oldHead, message.id);
+    else if (message.ackedNs < releasedNs) newHead = Math.max(newHead, message.id);
+  }
+  const past = newHead > oldHead ? 'past their old cursors' : 'not past their old cursors (the window ended first)';
+  const afterMs = Math.round(Number(releasedNs - killedNs) / 1e6);
+  return `${late} subscribers stayed away ${afterMs} ms after the kill (at least ${delayMs} ms); the new server had then published up to id ${newHead}, ${past} (the old server reached id ${oldHead})`;
 }
 
 /** Performs one run (or, for a saturation plan, one series of steps) on a fresh server and returns its row. */

@@ -83,6 +83,13 @@ export const scenarioSchema = z.strictObject({
       sampleMs: positiveInt.optional(),
       /** Kill the server (SIGKILL) this many ms into the window and restart it on its port. */
       restartAtMs: positiveInt.optional(),
+      /**
+       * With `restartAtMs`: every other subscriber (the odd-numbered) makes no new request or
+       * connection for at least this many ms after the kill, and until the restarted server has
+       * published past the old server's newest id (or the window ends), so it comes back with a
+       * cursor the new ids have passed. Default: all reconnect by themselves at once.
+       */
+      reconnectDelayMs: positiveInt.optional(),
     })
     .optional(),
   /**
@@ -125,6 +132,10 @@ export const scenarioSchema = z.strictObject({
   .refine((scenario) => scenario.faults?.restartAtMs === undefined || scenario.faults.restartAtMs < scenario.durationMs, {
     message: 'must fall inside the measured window (less than durationMs)',
     path: ['faults', 'restartAtMs'],
+  })
+  .refine((scenario) => scenario.faults?.reconnectDelayMs === undefined || scenario.faults.restartAtMs !== undefined, {
+    message: 'a reconnect delay needs a restart (faults.restartAtMs)',
+    path: ['faults', 'reconnectDelayMs'],
   })
   .refine((scenario) => scenario.peers === undefined || scenario.faults === undefined, {
     message: 'peers cannot run with faults: their clients neither resume from a cursor nor stall on purpose; run the faults without peers',

@@ -112,6 +112,27 @@ describe.each(techniqueIds)('%s', (technique) => {
     expect(second.gaps).toHaveLength(1);
   });
 
+  it('a cursor at id 0 of a topic that was dropped unused and made again loses nothing and follows the new epoch', async () => {
+    const first = open({ topic: 'fresh' });
+    await first.client.ready;
+    first.client.close();
+    const cursor = first.client.cursor;
+    expect(cursor).toMatch(/^[a-z0-9]+:0$/);
+    // Nothing listens and nothing is retained: the topic goes, and a publish makes it anew.
+    await until(async () => (await server.metric('pushlab_hub_topics')) === 0, 'the unused topic dropped');
+    for (let i = 1; i <= 2; i++) await server.publish(i, 'fresh');
+    const second = open({ topic: 'fresh', since: cursor });
+    await until(() => second.messages.length >= 2, 'the new 2');
+    second.client.close();
+    expect(second.client.cursor).toMatch(/^[a-z0-9]+:2$/);
+    await server.publish(3, 'fresh');
+    const third = open({ topic: 'fresh', since: second.client.cursor });
+    await until(() => third.messages.length >= 1, 'the next one');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect([...second.ids(), ...third.ids()]).toEqual([1, 2, 3]);
+    expect([...second.gaps, ...third.gaps]).toEqual([]);
+  });
+
   it('leaves no open connection behind once its clients leave', async () => {
     const a = open();
     const b = open();

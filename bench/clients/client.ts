@@ -61,6 +61,11 @@ export interface PushClient {
   readonly drops: number;
   /** Drops the connection abruptly; the client reconnects at once with its cursor. */
   drop(): void;
+  /**
+   * Makes no new request or connection before `untilMs` (`Date.now()` time): the harness's
+   * late reconnect after a restart. What is in flight carries on. Optional: peers lack it.
+   */
+  holdReconnects?(untilMs: number): void;
   close(): void;
 }
 
@@ -90,6 +95,7 @@ export abstract class BaseClient implements PushClient {
   /** Connections dropped by `drop()` so far. */
   drops = 0;
   private sleeping: NodeJS.Timeout | undefined;
+  private heldUntilMs = 0;
 
   constructor(
     protected readonly options: ClientOptions,
@@ -118,6 +124,11 @@ export abstract class BaseClient implements PushClient {
   private async loop(): Promise<void> {
     this.handlers.onStatus?.('connecting');
     while (!this.closed) {
+      const heldMs = this.heldUntilMs - Date.now();
+      if (heldMs > 0) {
+        await this.sleep(heldMs);
+        if (this.closed) break;
+      }
       this.requests++;
       this.current = this.connect();
       try {
@@ -225,6 +236,10 @@ export abstract class BaseClient implements PushClient {
     if (cursor !== undefined) params.set('since', cursor);
     for (const [key, value] of Object.entries(extra)) if (value !== undefined) params.set(key, String(value));
     return params.toString();
+  }
+
+  holdReconnects(untilMs: number): void {
+    this.heldUntilMs = untilMs;
   }
 
   /**

@@ -164,9 +164,10 @@ export class PushStream implements Closable, Beating {
     if (replay === undefined) return;
     this.epoch = replay.epoch;
     // A cursor frame says where the client stands: "now" to one with no cursor, the epoch
-    // (before any message) to one that sent a bare integer, its own place to one that is
-    // caught up. A gap frame already names it.
-    if (!replay.gap && (cursor?.epoch === undefined || replay.messages.length === 0)) {
+    // (before any message) to one that sent a bare integer or another epoch's id 0 (a topic
+    // made since, of which it missed nothing), its own place to one that is caught up. A gap
+    // frame already names it.
+    if (!replay.gap && (cursor?.epoch !== replay.epoch || replay.messages.length === 0)) {
       const frame = this.framing.cursor(formatCursor(replay.epoch, cursor === undefined ? replay.cursor : cursor.id));
       if (frame !== undefined) this.enqueue(frame, 0);
     }
