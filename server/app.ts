@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { createMemoryHub, type Hub } from './hub.ts';
+import { createHubGate, endConnectionsWhenHubDown, healthOf } from './hub-health.ts';
 import { createMetrics, techniques, type MeterLabel, type Metrics, type Technique } from './metrics.ts';
 import { resolveOptions, type ServerOptions } from './options.ts';
 import { createPublisher, createPublishRoute } from './publish.ts';
@@ -108,7 +109,8 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
     connections,
     flusher: createFlusher(),
     heartbeat: createHeartbeat(options.heartbeatMs),
-    limiter: createConnectionLimiter(options.maxConnections, options.maxConnectionsPerAddress, reject),
+    // On a networked hub (Redis) the limits are counted across all its processes.
+    limiter: (hub.sharedLimits?.connections ?? createConnectionLimiter)(options.maxConnections, options.maxConnectionsPerAddress, reject),
     publisher: createPublisher(options, hub, metrics, reject),
   };
 
@@ -222,10 +224,15 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
     ctx.body = await metrics.text();
   });
   router.get('/healthz', (ctx) => {
+    const { status, text } = healthOf(hub);
+    ctx.status = status;
     ctx.type = 'text/plain';
-    ctx.body = 'ok';
+    ctx.body = text;
   });
   createPages(router);
+  // A networked hub (Redis) that lost its store: 503 for new API requests, open ones ended.
+  app.use(createHubGate(hub));
+  const stopEndingOnHubDown = endConnectionsWhenHubDown(hub, connections);
   app.use(router.routes());
   app.use(router.allowedMethods());
 
@@ -273,6 +280,7 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
         closed.then(async () => {
           clearInterval(sweep);
           clearTimeout(force);
+          stopEndingOnHubDown();
           await hub.close();
           resolve();
         });

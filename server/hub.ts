@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ClientError } from './transports/query.ts';
+import type { SharedLimits } from './limits-redis.ts';
 
 /** A message as the hub keeps it: encoded once, framed lazily once per transport. */
 export interface HubMessage {
@@ -80,6 +81,20 @@ export interface Hub {
   /** Topics kept, listeners subscribed, and what is retained now (a leak shows here). */
   stats(): HubStats;
   close(): Promise<void>;
+  /** A networked hub's state (`/healthz`, 503s while down); absent means always ready. */
+  health?(): HubHealth;
+  /** Calls `listener` each time a networked hub loses its store; returns the removal. */
+  onDown?(listener: () => void): () => void;
+  /** A networked hub's per-address limits, shared by every process on its store. */
+  readonly sharedLimits?: SharedLimits;
+}
+
+/** What a hub says of itself on `/healthz`. */
+export interface HubHealth {
+  readonly kind: string;
+  readonly state: 'ready' | 'down';
+  /** Where the hub keeps its data (a URL without password), if anywhere. */
+  readonly where?: string;
 }
 
 /** The hub's own counts, read by /metrics. */

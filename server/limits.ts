@@ -64,9 +64,10 @@ export function createConnectionLimiter(
 export interface RateLimiter {
   /**
    * Takes `count` tokens (default 1) for `address` all at once, or none and throws a 429
-   * `ClientError` with `Retry-After`. `count` 0 only checks that one token is left.
+   * `ClientError` with `Retry-After`. `count` 0 only checks that one token is left. Shared
+   * through Redis it answers with a promise (and rejects the same way).
    */
-  take(address: string, count?: number): void;
+  take(address: string, count?: number): void | Promise<void>;
 }
 
 /** What a rate limiter says when it refuses: its reason in /metrics and its error message. */

@@ -10,6 +10,8 @@ import { createPushServer } from './app.ts';
 import { defaultOptions, type TrustProxy } from './options.ts';
 import { readFdLimit } from './fd-limit.ts';
 import { techniques } from './metrics.ts';
+import { createHubFor, hubSpecOf, isRedisSpec, redactUrl } from './hub-select.ts';
+import { announceListening, isClusterPrimary, isClusterWorker, runPrimary } from './cluster.ts';
 import { createSelfSignedCredentials, readCredentials, type TlsCredentials } from './tls.ts';
 
 /** `--trust-proxy`: bare, one hop; a number, that many hops; else a comma-separated list of proxy addresses or subnets. */
@@ -69,7 +71,9 @@ const program = new Command('pushlab')
   .option('--tls', 'serve HTTPS: HTTP/2 by ALPN with HTTP/1.1 beside it, WebSocket as wss: (self-signed certificate unless --cert/--key)', false)
   .option('--cert <file>', 'PEM certificate (chain) for --tls; needs --key')
   .option('--key <file>', 'PEM private key for --tls; needs --cert')
-  .addHelpText('after', '\nEnvironment: PORT, HOST, ALLOWED_ORIGINS, ALLOWED_HOSTS, PUBLISH_TOKEN (when set, publishing needs Authorization: Bearer <token>)\nand METRICS_TOKEN (when set, /metrics needs Authorization: Bearer <token>).')
+  .option('--hub <memory|redis-url>', 'where topics live: memory (default), or redis://host:port shared by several processes (env REDIS_URL)')
+  .option('--workers <n>', 'server processes sharing one port (node:cluster); more than 1 needs a Redis hub', integer(1, 64), 1)
+  .addHelpText('after', '\nEnvironment: PORT, HOST, ALLOWED_ORIGINS, ALLOWED_HOSTS, REDIS_URL, PUBLISH_TOKEN (when set, publishing needs Authorization: Bearer <token>)\nand METRICS_TOKEN (when set, /metrics needs Authorization: Bearer <token>).')
   .showHelpAfterError();
 
 const flags = program.parse().opts<{
@@ -99,7 +103,23 @@ const flags = program.parse().opts<{
   tls: boolean;
   cert?: string;
   key?: string;
+  hub: string | undefined;
+  workers: number;
 }>();
+
+if (isClusterPrimary(flags.workers)) {
+  const spec = hubSpecOf(flags.hub);
+  if (!isRedisSpec(spec)) {
+    console.error('pushlab: --workers needs a shared hub: --hub redis://host:port (or REDIS_URL); the in-memory hub is one per process');
+    process.exit(2);
+  }
+  if (flags.tls && flags.cert === undefined) {
+    // Each worker would make a certificate of its own, and a browser would meet a new one per connection.
+    console.error('pushlab: --workers with --tls needs --cert and --key');
+    process.exit(2);
+  }
+  process.exit(await runPrimary(flags.workers, redactUrl(spec)));
+}
 
 /** The TLS credentials the flags ask for, or undefined for plaintext HTTP/1.1. */
 async function credentialsOf(): Promise<TlsCredentials | undefined> {
@@ -119,9 +139,18 @@ try {
   process.exit(2);
 }
 
+let hub: Awaited<ReturnType<typeof createHubFor>>;
+try {
+  hub = await createHubFor(hubSpecOf(flags.hub), flags.replay, flags.maxTopics);
+} catch (error) {
+  console.error(`pushlab: ${(error as Error).message}`);
+  process.exit(error instanceof RangeError ? 2 : 1);
+}
+
 let push: ReturnType<typeof createPushServer>;
 try {
   push = createPushServer({
+    hub,
     replayCapacity: flags.replay,
     replayBytes: flags.replayBytes,
     maxTopics: flags.maxTopics,
@@ -153,9 +182,11 @@ try {
 
 try {
   const url = await push.listen(flags.port, flags.host);
-  console.log(`pushlab listening on ${url}`);
-  // The pages, one per line, so a newcomer can click rather than guess the paths.
-  for (const [page, path] of pagePaths) console.log(`  ${page.padEnd(11)} ${url}${path}`);
+  announceListening(url);
+  if (!isClusterWorker()) {
+    // The pages, one per line, so a newcomer can click rather than guess the paths.
+    for (const [page, path] of pagePaths) console.log(`  ${page.padEnd(11)} ${url}${path}`);
+  }
   const fd = readFdLimit();
   if (fd !== undefined && flags.maxConnections >= fd.soft) {
     console.warn(`pushlab: --max-connections ${flags.maxConnections} is not below the file-descriptor limit ${fd.soft}; past it connections fail unanswered`);
@@ -179,5 +210,6 @@ function stop(signal: string): void {
   setTimeout(() => process.exit(1), 5000).unref();
   push.close().then(() => process.exit(0));
 }
-process.on('SIGINT', () => stop('SIGINT'));
+// A worker of --workers N stops when its primary says so (SIGTERM), not on the terminal's Ctrl-C.
+process.on('SIGINT', () => (isClusterWorker() ? undefined : stop('SIGINT')));
 process.on('SIGTERM', () => stop('SIGTERM'));

@@ -83,21 +83,22 @@ export interface Publisher {
    * undefined): 429 while the address has failed the token too often, 401 for a wrong one
    * (counted as a failure), 429 when its publish rate has no message left.
    */
-  authorize(address: string, token: string | undefined): void;
+  authorize(address: string, token: string | undefined): Promise<void>;
   /** Takes one rate token per message (all or none: a 429 publishes nothing), then publishes in one hub call. */
   publish(address: string, entries: readonly PublishEntry[]): Promise<HubMessage[]>;
 }
 
 /** Failed-token attempts counted per address: refusals say so without comparing again. */
 export function createPublisher(options: ServerOptions, hub: Hub, metrics: Metrics, reject: (reason: Rejection) => void): Publisher {
-  const rate = createRateLimiter(options.publishRatePerSecond, options.publishBurst, reject);
+  // On a networked hub (Redis) the publish rate is counted across all its processes.
+  const rate = (hub.sharedLimits?.publishRate ?? createRateLimiter)(options.publishRatePerSecond, options.publishBurst, reject);
   const failures = createRateLimiter(options.authFailuresPerMinute / 60, options.authFailuresPerMinute, reject, {
     reason: 'auth-failures',
     message: 'too many wrong publish tokens from your address; wait before trying again',
   });
   const required = options.publishToken !== undefined;
   return {
-    authorize(address, token) {
+    async authorize(address, token) {
       if (required) {
         try {
           failures.take(address, 0);
@@ -111,10 +112,10 @@ export function createPublisher(options: ServerOptions, hub: Hub, metrics: Metri
           throw new TokenRefusal(401, 'publishing needs the publish token (Authorization: Bearer <token>)', { 'WWW-Authenticate': 'Bearer' });
         }
       }
-      rate.take(address, 0);
+      await rate.take(address, 0);
     },
     async publish(address, entries) {
-      rate.take(address, entries.length);
+      await rate.take(address, entries.length);
       const first = entries[0];
       const published = entries.length === 1 && first !== undefined ? [await hub.publish(first.topic, first.data)] : await hub.publishBatch(entries);
       metrics.published(published.length);
@@ -135,7 +136,7 @@ const decodedCharsets = new Set(['', 'utf-8', 'utf8']);
 export function createPublishRoute(context: TransportContext, router: Router): void {
   const { options, publisher } = context;
   router.post('/api/publish', async (ctx) => {
-    publisher.authorize(ctx.ip, bearerToken(ctx.get('Authorization') || undefined));
+    await publisher.authorize(ctx.ip, bearerToken(ctx.get('Authorization') || undefined));
     // Not `ctx.is()`: it sees no body without Content-Length or Transfer-Encoding, and an
     // HTTP/2 request may carry neither (its body ends with the stream's END_STREAM flag).
     if (ctx.request.type.toLowerCase() !== 'application/json') throw new ClientError(415, 'the body must be JSON (Content-Type: application/json)');

@@ -273,6 +273,12 @@ export class PushStream implements Closable, Beating {
   }
 
   private deliver(message: HubMessage): void {
+    if (message.epoch !== this.epoch) {
+      // The stream was lost and made again under this connection (a Redis that lost its
+      // data): end it, so the client comes back with its cursor and is told of the gap.
+      this.shutdown();
+      return;
+    }
     if (message.id <= this.lastId) return;
     this.lastId = message.id;
     const frame = frameOnce(message, this.technique, this.framing.message);

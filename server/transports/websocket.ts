@@ -17,6 +17,7 @@ import type { StreamFraming, StreamSink } from './stream.ts';
 import { ClientError, parseSince, parseTopic } from './query.ts';
 import { PushStream } from './stream.ts';
 import { parsePublish, TokenRefusal, TooDeep } from '../publish.ts';
+import { isHubDown } from '../hub-health.ts';
 
 export const wsPath = '/api/ws';
 
@@ -236,7 +237,7 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
       }
       try {
         // The raw token only: "Bearer <token>" is the HTTP header's form, not this field's.
-        publisher.authorize(address, typeof frame.token === 'string' ? frame.token : undefined);
+        await publisher.authorize(address, typeof frame.token === 'string' ? frame.token : undefined);
         const { entries, batch } = parsePublish(frame, options.maxJsonDepth);
         const published = await publisher.publish(address, entries);
         if (batch) answer({ type: 'ack', ref, ids: published.map((m) => m.id), topics: published.map((m) => m.topic) });
@@ -259,8 +260,9 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
 
   let accepting = true;
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (accepting) onUpgrade(request, socket, head);
-    else refuseUpgrade(socket, 503, 'the server is shutting down; retry shortly', { 'Retry-After': '1' });
+    if (!accepting) refuseUpgrade(socket, 503, 'the server is shutting down; retry shortly', { 'Retry-After': '1' });
+    else if (isHubDown(hub)) refuseUpgrade(socket, 503, 'the message store is unavailable; retry shortly', { 'Retry-After': '2' });
+    else onUpgrade(request, socket, head);
   });
   return {
     stopAccepting() {
