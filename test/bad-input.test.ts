@@ -1,4 +1,4 @@
-/** Bad input on every route gets the status of DESIGN.md, is never echoed into script, and changes nothing. */
+/** Bad input on every route gets the status of docs/DESIGN.md, is never echoed into script, and changes nothing. */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';

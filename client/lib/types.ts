@@ -3,7 +3,7 @@
 export const techniqueIds = ['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket'] as const;
 export type TechniqueId = (typeof techniqueIds)[number];
 
-/** The message envelope of DESIGN.md. */
+/** The message envelope of docs/DESIGN.md. */
 export interface Envelope {
   id: number;
   topic: string;
