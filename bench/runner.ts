@@ -454,11 +454,6 @@ export interface BenchmarkOptions extends RunOptions {
   scenarios: Scenario[];
   /** Where results go; undefined writes nothing. */
   outDir?: string;
-  /**
-   * Called with each scenario's results (and its file, when written) as soon as it is done:
-   * the hook the report generator can be wired to.
-   */
-  onResult?: (result: RunResult, file: string | undefined) => void | Promise<void>;
 }
 
 /** Runs `scenarios` in order, writing one results file each; returns the results and files. */
@@ -470,7 +465,6 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<{ results
     const file = options.outDir === undefined ? undefined : await writeRunResult(result, options.outDir);
     results.push(result);
     if (file !== undefined) files.push(file);
-    await options.onResult?.(result, file);
   }
   return { results, files };
 }

@@ -135,8 +135,6 @@ export const scenarioSchema = z.strictObject({
     path: ['saturation'],
   });
 
-/** A scenario as written (defaults not filled in). */
-export type ScenarioInput = z.input<typeof scenarioSchema>;
 /** A validated scenario with defaults filled in and its name set. */
 export type Scenario = z.infer<typeof scenarioSchema> & { name: string };
 

@@ -7,7 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { createMemoryHub, type Hub } from './hub.ts';
-import { createMetrics, techniques, type MeterLabel, type Metrics, type Technique } from './metrics.ts';
+import { createMetrics, techniques, type MeterLabel, type Metrics } from './metrics.ts';
 import { resolveOptions, type ServerOptions } from './options.ts';
 import { createPublishRoute } from './publish.ts';
 import { createPages } from './pages.ts';
@@ -154,7 +154,7 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
   createIframeTransport(context, router);
   createSseTransport(context, router);
   createPublishRoute(context, router);
-  router.get(wsPath, (ctx) => {
+  router.get(wsPath, () => {
     throw new ClientError(426, 'this route takes a WebSocket upgrade');
   });
   router.get('/metrics', async (ctx) => {
@@ -220,4 +220,3 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
   };
 }
 
-export type { Technique };

@@ -77,7 +77,7 @@ export function nowEpochMs(): number {
 }
 
 /** The embedded hub: everything in this process's memory, lost on restart. */
-export function createMemoryHub(options: MemoryHubOptions = {}): Hub & { syncSince: (topic: string, cursor: number | undefined) => Replay } {
+export function createMemoryHub(options: MemoryHubOptions = {}): Hub {
   const capacity = options.replayCapacity ?? 1024;
   if (!Number.isInteger(capacity) || capacity < 1) {
     throw new RangeError(`replayCapacity must be a positive integer, got ${String(capacity)}`);
@@ -93,7 +93,7 @@ export function createMemoryHub(options: MemoryHubOptions = {}): Hub & { syncSin
     return topic;
   }
 
-  function syncSince(name: string, cursor: number | undefined): Replay {
+  function replayOf(name: string, cursor: number | undefined): Replay {
     const topic = topics.get(name);
     const head = topic?.head ?? 0;
     if (cursor === undefined || cursor === head) return { messages: [], cursor: head, gap: false };
@@ -121,9 +121,8 @@ export function createMemoryHub(options: MemoryHubOptions = {}): Hub & { syncSin
       return message;
     },
     async since(name, cursor) {
-      return syncSince(name, cursor);
+      return replayOf(name, cursor);
     },
-    syncSince,
     subscribe(name, listener) {
       const topic = topicOf(name);
       topic.listeners.add(listener);

@@ -6,7 +6,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { chatPage, demoPage, notFoundPage, playgroundPage } from '../client/pages/markup.ts';
-import { loadAssets } from './assets.ts';
+import { loadAssets, type Asset } from './assets.ts';
 import { techniques, type Technique } from './metrics.ts';
 
 function isTechnique(name: string): name is Technique {
@@ -69,7 +69,7 @@ export function createPages(router: Router): void {
     else html(ctx, page);
   });
   router.get('/assets/:name', async (ctx) => {
-    let built;
+    let built: Map<string, Asset>;
     try {
       built = await assets;
     } catch {

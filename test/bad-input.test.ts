@@ -38,7 +38,7 @@ async function head(topic = 'lobby'): Promise<number> {
 const httpRoutes = ['/api/short-poll?', '/api/long-poll?timeout=0&', '/api/jsonp?callback=cb&timeout=0&', '/api/iframe?', '/api/sse?'];
 const badQueries: [string, RegExp][] = [
   ['topic=a%20b', /topic/],
-  ['topic=' + 'x'.repeat(65), /topic/],
+  [`topic=${'x'.repeat(65)}`, /topic/],
   ['topic=', /topic/],
   ['topic=a&topic=b', /topic/],
   ['topic=%3Cscript%3E', /topic/],

@@ -52,7 +52,3 @@ export function isPeerId(value: string): value is PeerId {
   return (peerIds as readonly string[]).includes(value);
 }
 
-/** The peer ids that stand beside `technique` (the baseline stands beside every technique in the report, but maps to `websocket` here). */
-export function peersOf(technique: TechniqueId): PeerId[] {
-  return peerIds.filter((id) => peers[id].technique === technique);
-}

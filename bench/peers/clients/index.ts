@@ -10,7 +10,6 @@ import { SocketioClient } from './socketio.ts';
 import { LeanSocketioClient } from './socketio-lean.ts';
 import { createSockjsClient } from './sockjs.ts';
 
-export { peerIds, peers, isPeerId, type PeerId, type PeerInfo } from '../peers.ts';
 
 /** A peer's load client. `options.since` is ignored: no peer replays. */
 export interface PeerClient extends PushClient {
