@@ -24,7 +24,7 @@ import { expandScenario, type RunPlan, type Scenario } from './scenario.ts';
 import { readSchedstat, waitShare } from './schedstat.ts';
 import { canPin, sample, startServerProcess, type MetricsSnapshot, type ServerFlags, type ServerProcess } from './server-process.ts';
 import { checkNetwork, isDirect, startProxyProcess, type NetworkCheck, type ProxyProcess } from './network/index.ts';
-import { peers } from './peers/peers.ts';
+import { peers } from '../registry/peers.ts';
 import { startPeerProcess } from './peers/process.ts';
 import { openStalled, stallable, type Stalled } from './stalled.ts';
 import { countRestart, type RestartCounts } from './restart.ts';

@@ -4,10 +4,10 @@
  * froze or whose network stopped draining. The server must cut them off at its bound.
  */
 import { connect, type Socket } from 'node:net';
-import type { TechniqueId } from './clients/index.ts';
+import { techniquesIn, type TechniqueId } from '../registry/techniques.ts';
 
 /** Techniques with a server-side buffer to fill: the streaming ones. Polls hold one answer at most. */
-export const stallable: readonly TechniqueId[] = ['iframe', 'sse', 'websocket'];
+export const stallable: readonly TechniqueId[] = techniquesIn('streaming');
 
 function requestFor(technique: TechniqueId, topic: string, host: string): string {
   const query = `topic=${encodeURIComponent(topic)}`;

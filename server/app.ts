@@ -7,7 +7,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { createMemoryHub, type Hub } from './hub.ts';
-import { createMetrics, techniques, type MeterLabel, type Metrics } from './metrics.ts';
+import { techniqueIds } from '../registry/techniques.ts';
+import { createMetrics, type MeterLabel, type Metrics } from './metrics.ts';
 import { resolveOptions, type ServerOptions } from './options.ts';
 import { createPublishRoute } from './publish.ts';
 import { createPages } from './pages.ts';
@@ -43,7 +44,7 @@ export interface CreateOptions extends Partial<ServerOptions> {
 }
 
 const apiLabels = new Map<string, MeterLabel>([
-  ...techniques.map((technique): [string, MeterLabel] => [`/api/${technique}`, technique]),
+  ...techniqueIds.map((technique): [string, MeterLabel] => [`/api/${technique}`, technique]),
   ['/api/publish', 'publish'],
 ]);
 

@@ -8,9 +8,10 @@
  */
 import type { Socket } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { techniqueIds, type TechniqueId } from '../registry/techniques.ts';
 
-export const techniques = ['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket'] as const;
-export type Technique = (typeof techniques)[number];
+/** A technique id (of `registry/techniques.ts`), as the server's labels name it. */
+export type Technique = TechniqueId;
 
 /** What a socket's bytes are charged to: a technique, or `other` (pages, publish, metrics). */
 export type MeterLabel = Technique | 'publish' | 'other';
@@ -52,7 +53,7 @@ export interface Metrics {
   readonly contentType: string;
 }
 
-const labels = ['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket', 'publish', 'other'] as const;
+const labels: readonly MeterLabel[] = [...techniqueIds, 'publish', 'other'];
 
 /** Reads the hub's own counts at scrape time. */
 export type HubStats = () => { topics: number; subscriptions: number };
@@ -156,11 +157,11 @@ export function createMetrics(hubStats: HubStats): Metrics {
     help: 'Messages published to the hub',
     registers: [registry],
   });
-  for (const technique of techniques) {
+  for (const technique of techniqueIds) {
     for (const counter of [requests, delivered, bytesRead, bytesWritten, slow, gaps, empties]) counter.inc({ technique }, 0);
     openGauge.set({ technique }, 0);
   }
-  const openCounts = new Map<Technique, number>(techniques.map((technique) => [technique, 0]));
+  const openCounts = new Map<Technique, number>(techniqueIds.map((technique) => [technique, 0]));
 
   return {
     registry,

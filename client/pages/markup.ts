@@ -3,7 +3,7 @@
  * it). No inline scripts, handlers or `style=` attributes: behaviour comes from
  * `/assets/*.js`, looks from `/assets/styles.css`, so a strict Content-Security-Policy fits.
  */
-import { techniqueIds, type TechniqueId } from '../lib/types.ts';
+import { techniqueIds, techniques, type TechniqueId } from '../../registry/techniques.ts';
 import { techniqueTexts } from './techniques.ts';
 
 type Current = TechniqueId | 'playground' | 'chat' | 'none';
@@ -14,7 +14,7 @@ function nav(current: Current): string {
   return (
     `<nav aria-label="Pages"><ul>` +
     link('/', 'Playground', current === 'playground') +
-    techniqueIds.map((id) => link(`/demo/${id}`, techniqueTexts[id].name, current === id)).join('') +
+    techniqueIds.map((id) => link(`/demo/${id}`, techniques[id].name, current === id)).join('') +
     link('/chat', 'Chat', current === 'chat') +
     `</ul></nav>`
   );
@@ -102,7 +102,7 @@ export function demoPage(technique: TechniqueId): string {
       : 'Sent with <code>POST /api/publish</code>; it comes back through this page\'s own technique, like everyone else\'s.';
   const main = `<div class="demo" data-technique="${technique}">
 <div class="intro">
-<h1>${text.name}</h1>
+<h1>${techniques[technique].name}</h1>
 <section class="explain" aria-labelledby="how-heading">
 <h2 id="how-heading">How it works</h2>
 ${text.how.map((p) => `<p>${p}</p>`).join('\n')}
@@ -127,7 +127,7 @@ ${sendForm(sendHint)}
 </section>
 </div>
 </div>`;
-  return layout(text.name, technique, main, 'demo');
+  return layout(techniques[technique].name, technique, main, 'demo');
 }
 
 /** `/`: the six side by side. */
@@ -136,7 +136,7 @@ export function playgroundPage(): string {
     .map((id) => {
       const text = techniqueTexts[id];
       return `<section class="pane panel" data-technique="${id}" aria-labelledby="pane-${id}">
-<h2 id="pane-${id}"><a href="/demo/${id}">${text.name}</a></h2>
+<h2 id="pane-${id}"><a href="/demo/${id}">${techniques[id].name}</a></h2>
 <p class="summary">${text.summary}</p>
 ${pane(id, '3', 'Messages', false)}
 </section>`;
@@ -167,7 +167,7 @@ ${panes}
 /** `/chat`: a room with a nickname, over any technique or `auto`. */
 export function chatPage(): string {
   const options = ['auto', ...techniqueIds]
-    .map((id) => `<option value="${id}">${id === 'auto' ? 'auto (best that works)' : techniqueTexts[id as TechniqueId].name}</option>`)
+    .map((id) => `<option value="${id}">${id === 'auto' ? 'auto (best that works)' : techniques[id as TechniqueId].name}</option>`)
     .join('');
   const main = `<div class="chat">
 <h1>Chat</h1>

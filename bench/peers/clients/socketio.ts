@@ -6,7 +6,7 @@
 import { Agent } from 'node:http';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientHandlers, ClientOptions, Envelope, PushClient, TechniqueId } from '../../clients/client.ts';
-import { peers } from '../peers.ts';
+import { peers } from '../../../registry/peers.ts';
 
 type Control = { type: string; cursor: number };
 
