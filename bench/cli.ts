@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [flags]`: runs one scenario, or with no `--scenario` the standard suite
- * (`scenarios/suite.json`, in order); writes one results JSON per scenario into `--out`
+ * (`registry/scenarios.ts`, in order); writes one results JSON per scenario into `--out`
  * (default `results`), then the report of every run there (unless `--no-report`), and prints
  * the summary table, or with `--json` the results JSON.
  */
@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { techniqueIds, type TechniqueId } from './clients/index.ts';
 import { profileNames } from './network/profiles.ts';
-import { peerIds, type PeerId } from './peers/peers.ts';
+import { peerIds, type PeerId } from '../registry/peers.ts';
 import { createProgress } from './progress.ts';
 import { runBenchmark } from './runner.ts';
 import { ScenarioError, applyOverrides, loadScenario, loadSuite, scenarioSchema, scenariosDir, type Overrides, type Scenario } from './scenario.ts';
@@ -52,10 +52,10 @@ const techniqueList = (value: string): TechniqueId[] => idList(value, techniqueI
 const networkList = (value: string): string[] => idList(value, profileNames, 'network profile');
 const peerList = (value: string): 'all' | PeerId[] => (value === 'all' ? 'all' : idList(value, peerIds, 'peer (or all)'));
 
-/** The stock scenarios: `scenarios/*.json` but the suite list. */
+/** The stock scenarios: `scenarios/*.json`. */
 function scenarioNames(): string[] {
   return readdirSync(scenariosDir)
-    .filter((file) => file.endsWith('.json') && file !== 'suite.json')
+    .filter((file) => file.endsWith('.json'))
     .map((file) => file.slice(0, -'.json'.length))
     .sort();
 }
@@ -65,7 +65,7 @@ const program = new Command('bench')
     'Benchmark the six push techniques: a fresh server process per technique (pinned to core 0 where taskset exists), ' +
       'lean load clients in this process (core 1), a fixed publish schedule, latency from the scheduled time, loss checked per subscriber.',
   )
-  .option('-s, --scenario <name|path>', `a scenario name from scenarios/ (${scenarioNames().join(', ')}) or a path to a scenario JSON file; default: the standard suite (scenarios/suite.json)`)
+  .option('-s, --scenario <name|path>', `a scenario name from scenarios/ (${scenarioNames().join(', ')}) or a path to a scenario JSON file; default: the standard suite (registry/scenarios.ts)`)
   .option('-t, --techniques <ids>', `comma-separated techniques to run, from ${techniqueIds.join(',')}; default: the scenario's`, techniqueList)
   .option('-c, --clients <n>', "subscribers per technique; default: the scenario's", withinScenario('clients', positiveInteger))
   .option('-r, --rate <msg/s>', "messages published per second over all topics; default: the scenario's", withinScenario('ratePerSecond', rate))
@@ -117,7 +117,7 @@ if (scenarioFlag !== undefined && !scenarioFlag.includes('/') && !scenarioFlag.e
 
 let scenarios: Scenario[];
 try {
-  const names = flags.scenario === undefined ? await loadSuite() : [flags.scenario];
+  const names = flags.scenario === undefined ? loadSuite() : [flags.scenario];
   scenarios = [];
   for (const name of names) scenarios.push(applyOverrides(await loadScenario(name), overrides));
 } catch (error) {

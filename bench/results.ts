@@ -4,9 +4,10 @@
  * and every new one is optional so older files still validate.
  */
 import { z } from 'zod';
+import { techniqueIds } from '../registry/techniques.ts';
 import { networkCheckSchema } from './network/ping.ts';
 
-export const techniqueIdSchema = z.enum(['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket']);
+export const techniqueIdSchema = z.enum(techniqueIds);
 
 const latencySchema = z.object({
   p50: z.number(),

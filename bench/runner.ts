@@ -24,7 +24,7 @@ import { expandScenario, type RunPlan, type Scenario } from './scenario.ts';
 import { readSchedstat, waitShare } from './schedstat.ts';
 import { canPin, sample, startServerProcess, type MetricsSnapshot, type ServerFlags, type ServerProcess } from './server-process.ts';
 import { checkNetwork, isDirect, startProxyProcess, type NetworkCheck, type ProxyProcess } from './network/index.ts';
-import { peers } from './peers/peers.ts';
+import { peers } from '../registry/peers.ts';
 import { startPeerProcess } from './peers/process.ts';
 import { openStalled, stallable, type Stalled } from './stalled.ts';
 import { countRestart, reportedRestart, type RestartCounts } from './restart.ts';
@@ -518,11 +518,6 @@ export interface BenchmarkOptions extends RunOptions {
   scenarios: Scenario[];
   /** Where results go; undefined writes nothing. */
   outDir?: string;
-  /**
-   * Called with each scenario's results (and its file, when written) as soon as it is done:
-   * the hook the report generator can be wired to.
-   */
-  onResult?: (result: RunResult, file: string | undefined) => void | Promise<void>;
 }
 
 /** Runs `scenarios` in order, writing one results file each; returns the results and files. */
@@ -534,7 +529,6 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<{ results
     const file = options.outDir === undefined ? undefined : await writeRunResult(result, options.outDir);
     results.push(result);
     if (file !== undefined) files.push(file);
-    await options.onResult?.(result, file);
   }
   return { results, files };
 }

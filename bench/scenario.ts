@@ -7,10 +7,12 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { techniqueIds } from '../registry/techniques.ts';
+import { suiteScenarios } from '../registry/scenarios.ts';
 import { techniqueIdSchema } from './results.ts';
 import type { TechniqueId } from './clients/index.ts';
 import { isDirect, networkSchema, type NetworkProfile } from './network/profiles.ts';
-import { peerIds, peers as peerInfo, type PeerId } from './peers/peers.ts';
+import { peerIds, peers as peerInfo, type PeerId } from '../registry/peers.ts';
 
 /** Where the stock scenarios live. */
 export const scenariosDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');
@@ -55,7 +57,7 @@ export const scenarioSchema = z.strictObject({
   /** Publishing before the measured window, excluded from the figures. Default 1000 ms. */
   warmupMs: z.number().int().nonnegative().default(1000),
   /** Techniques to run, in order; default all six. */
-  techniques: z.array(techniqueIdSchema).min(1).default(['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket']),
+  techniques: z.array(techniqueIdSchema).min(1).default([...techniqueIds]),
   knobs: z
     .strictObject({
       /** Short-poll interval; default 1000 ms. */
@@ -146,8 +148,6 @@ export const scenarioSchema = z.strictObject({
     path: ['saturation'],
   });
 
-/** A scenario as written (defaults not filled in). */
-export type ScenarioInput = z.input<typeof scenarioSchema>;
 /** A validated scenario with defaults filled in and its name set. */
 export type Scenario = z.infer<typeof scenarioSchema> & { name: string };
 
@@ -185,12 +185,9 @@ export async function loadScenario(nameOrPath: string): Promise<Scenario> {
   return parseScenario(value, file, basename(file, '.json'));
 }
 
-/** The standard suite: scenario names in the order `npm run bench` with no flags runs them. */
-export async function loadSuite(): Promise<string[]> {
-  const value: unknown = JSON.parse(await readFile(join(scenariosDir, 'suite.json'), 'utf8'));
-  const names = z.array(z.string()).min(1).safeParse(value);
-  if (!names.success) throw new ScenarioError('scenarios/suite.json must be a list of scenario names');
-  return names.data;
+/** The standard suite (`registry/scenarios.ts`): scenario names in the order `npm run bench` with no flags runs them. */
+export function loadSuite(): string[] {
+  return [...suiteScenarios];
 }
 
 /** What the command line may override in any scenario. */

@@ -4,10 +4,10 @@
  * froze or whose network stopped draining. The server must cut them off at its bound.
  */
 import { connect, type Socket } from 'node:net';
-import type { TechniqueId } from './clients/index.ts';
+import { techniquesIn, type TechniqueId } from '../registry/techniques.ts';
 
 /** Techniques with a server-side buffer to fill: the streaming ones. Polls hold one answer at most. */
-export const stallable: readonly TechniqueId[] = ['iframe', 'sse', 'websocket'];
+export const stallable: readonly TechniqueId[] = techniquesIn('streaming');
 
 function requestFor(technique: TechniqueId, topic: string, host: string): string {
   const query = `topic=${encodeURIComponent(topic)}`;
@@ -20,11 +20,9 @@ function requestFor(technique: TechniqueId, topic: string, host: string): string
   return `GET /api/${technique}?${query} HTTP/1.1\r\nHost: ${host}\r\nAccept: text/event-stream, text/html\r\n\r\n`;
 }
 
-/** Stalled connections and how many the server has closed. */
+/** Stalled connections; the server's `/metrics` counts how many it cut off. */
 export interface Stalled {
   readonly count: number;
-  /** Connections the server closed (cut off at its bound). */
-  readonly closedByServer: number;
   close(): void;
 }
 
@@ -33,16 +31,11 @@ export async function openStalled(baseUrl: string, technique: TechniqueId, topic
   if (!stallable.includes(technique)) throw new RangeError(`${technique} has no stream to stall`);
   const url = new URL(baseUrl);
   const sockets: Socket[] = [];
-  let closedByServer = false as boolean;
-  let closedCount = 0;
   await Promise.all(
     Array.from({ length: count }, (_, i) => {
       const socket = connect(Number(url.port), url.hostname);
       sockets.push(socket);
       socket.on('error', () => undefined); // a reset from the server is the expected end
-      socket.once('close', () => {
-        if (!closedByServer) closedCount++;
-      });
       return new Promise<void>((resolve, reject) => {
         socket.once('connect', () => socket.write(requestFor(technique, topics[i % topics.length] as string, url.host)));
         socket.once('data', () => {
@@ -55,11 +48,7 @@ export async function openStalled(baseUrl: string, technique: TechniqueId, topic
   );
   return {
     count,
-    get closedByServer() {
-      return closedCount;
-    },
     close() {
-      closedByServer = true;
       for (const socket of sockets) socket.destroy();
     },
   };

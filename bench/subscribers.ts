@@ -8,7 +8,7 @@ import { build, type Histogram } from 'hdr-histogram-js';
 import type { ClientHandlers, PushClient, TechniqueId } from './clients/index.ts';
 import { createLoadClient } from './clients/load.ts';
 import { createPeerClient } from './peers/clients/index.ts';
-import type { PeerId } from './peers/peers.ts';
+import type { PeerId } from '../registry/peers.ts';
 import { scheduledNsOf } from './publisher.ts';
 import { SequenceChecker } from './sequence.ts';
 

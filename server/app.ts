@@ -10,7 +10,8 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { createMemoryHub, type Hub } from './hub.ts';
 import { createHubGate, endConnectionsWhenHubDown, healthOf } from './hub-health.ts';
-import { createMetrics, techniques, type MeterLabel, type Metrics, type Technique } from './metrics.ts';
+import { techniqueIds } from '../registry/techniques.ts';
+import { createMetrics, type MeterLabel, type Metrics } from './metrics.ts';
 import { resolveOptions, type ServerOptions } from './options.ts';
 import { createPublisher, createPublishRoute } from './publish.ts';
 import { createPages } from './pages.ts';
@@ -53,7 +54,7 @@ export interface CreateOptions extends Partial<ServerOptions> {
 }
 
 const apiLabels = new Map<string, MeterLabel>([
-  ...techniques.map((technique): [string, MeterLabel] => [`/api/${technique}`, technique]),
+  ...techniqueIds.map((technique): [string, MeterLabel] => [`/api/${technique}`, technique]),
   ['/api/publish', 'publish'],
 ]);
 
@@ -213,7 +214,7 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
   createIframeTransport(context, router);
   createSseTransport(context, router);
   createPublishRoute(context, router);
-  router.get(wsPath, (ctx) => {
+  router.get(wsPath, () => {
     throw new ClientError(426, 'this route takes a WebSocket upgrade');
   });
   router.get('/metrics', async (ctx) => {
@@ -308,5 +309,3 @@ function hostOf(request: IncomingMessage): string | undefined {
   const host = request.headers.host ?? request.headers[':authority'];
   return typeof host === 'string' && host !== '' ? host : undefined;
 }
-
-export type { Technique };

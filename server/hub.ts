@@ -198,7 +198,7 @@ function randomToken(length: number): string {
 }
 
 /** The embedded hub: everything in this process's memory, lost on restart (a new hub has new epochs). */
-export function createMemoryHub(options: MemoryHubOptions = {}): Hub & { syncSince: (topic: string, cursor: Cursor | undefined) => Replay } {
+export function createMemoryHub(options: MemoryHubOptions = {}): Hub {
   const capacity = options.replayCapacity ?? 1024;
   const maxBytes = options.replayBytes ?? defaultReplayBytes;
   const maxTopics = options.maxTopics ?? defaultMaxTopics;
@@ -418,7 +418,6 @@ export function createMemoryHub(options: MemoryHubOptions = {}): Hub & { syncSin
     async since(name, cursor) {
       return syncSince(name, cursor);
     },
-    syncSince,
     subscribe(name, listener) {
       const topic = topics.get(name) ?? createTopic(name);
       topic.listeners.add(listener);

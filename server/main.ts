@@ -9,7 +9,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createPushServer } from './app.ts';
 import { defaultOptions, type TrustProxy } from './options.ts';
 import { readFdLimit } from './fd-limit.ts';
-import { techniques } from './metrics.ts';
+import { techniqueIds } from '../registry/techniques.ts';
 import { createHubFor, hubSpecOf, isRedisSpec, redactUrl } from './hub-select.ts';
 import { announceListening, isClusterPrimary, isClusterWorker, runPrimary } from './cluster.ts';
 import { createSelfSignedCredentials, readCredentials, type TlsCredentials } from './tls.ts';
@@ -31,7 +31,7 @@ const list = (value: string): string[] => value.split(',').map((entry) => entry.
 /** What `npm start` lists under its first line: each page and its path. */
 const pagePaths: readonly (readonly [string, string])[] = [
   ['playground', '/'],
-  ...techniques.map((technique) => [technique, `/demo/${technique}`] as const),
+  ...techniqueIds.map((technique) => [technique, `/demo/${technique}`] as const),
   ['chat', '/chat'],
 ];
 

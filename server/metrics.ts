@@ -9,9 +9,10 @@
 import type { Socket } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { rejections } from './limits.ts';
+import { techniqueIds, type TechniqueId } from '../registry/techniques.ts';
 
-export const techniques = ['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket'] as const;
-export type Technique = (typeof techniques)[number];
+/** A technique id (of `registry/techniques.ts`), as the server's labels name it. */
+export type Technique = TechniqueId;
 
 /**
  * What a socket's bytes are charged to: a technique, or `other` (pages, publish, metrics),
@@ -71,7 +72,7 @@ export interface Metrics {
   readonly contentType: string;
 }
 
-const labels = ['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket', 'publish', 'other', 'mixed'] as const;
+const labels: readonly MeterLabel[] = [...techniqueIds, 'publish', 'other', 'mixed'];
 
 /** An HTTP/2 session's meter: its open streams by label, and the labels seen since the last charge. */
 interface SessionMeter {
@@ -241,13 +242,13 @@ export function createMetrics(hubStats: HubStats, cacheMs = 0): Metrics {
     help: 'Messages published to the hub',
     registers: [registry],
   });
-  for (const technique of techniques) {
+  for (const technique of techniqueIds) {
     for (const counter of [requests, delivered, bytesRead, bytesWritten, slow, gaps, empties]) counter.inc({ technique }, 0);
     openGauge.set({ technique }, 0);
   }
   // Present from the start, so a reader sees "no HTTP/2 session mixed techniques" as a 0.
   for (const counter of [bytesRead, bytesWritten]) counter.inc({ technique: 'mixed' }, 0);
-  const openCounts = new Map<Technique, number>(techniques.map((technique) => [technique, 0]));
+  const openCounts = new Map<Technique, number>(techniqueIds.map((technique) => [technique, 0]));
   let rendered: Promise<string> | undefined;
   let renderedAt = 0;
 

@@ -6,12 +6,8 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { chatPage, demoPage, notFoundPage, playgroundPage } from '../client/pages/markup.ts';
-import { loadAssets } from './assets.ts';
-import { techniques, type Technique } from './metrics.ts';
-
-function isTechnique(name: string): name is Technique {
-  return (techniques as readonly string[]).includes(name);
-}
+import { loadAssets, type Asset } from './assets.ts';
+import { isTechniqueId, techniqueIds } from '../registry/techniques.ts';
 
 /**
  * The pages' Content-Security-Policy: only this origin's scripts, styles, frames (the iframe
@@ -56,7 +52,7 @@ export function createPages(router: Router): void {
   const pages = {
     playground: playgroundPage(),
     chat: chatPage(),
-    demos: new Map(techniques.map((technique) => [technique, demoPage(technique)])),
+    demos: new Map(techniqueIds.map((technique) => [technique, demoPage(technique)])),
     notFound: notFoundPage(),
   };
 
@@ -64,12 +60,12 @@ export function createPages(router: Router): void {
   router.get('/chat', (ctx) => html(ctx, pages.chat));
   router.get('/demo/:technique', (ctx) => {
     const technique = ctx.params.technique ?? '';
-    const page = isTechnique(technique) ? pages.demos.get(technique) : undefined;
+    const page = isTechniqueId(technique) ? pages.demos.get(technique) : undefined;
     if (page === undefined) html(ctx, pages.notFound, 404);
     else html(ctx, page);
   });
   router.get('/assets/:name', async (ctx) => {
-    let built;
+    let built: Map<string, Asset>;
     try {
       built = await assets;
     } catch {

@@ -1,4 +1,4 @@
-/** Bad input on every route gets the status of DESIGN.md, is never echoed into script, and changes nothing. */
+/** Bad input on every route gets the status of docs/DESIGN.md, is never echoed into script, and changes nothing. */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -39,7 +39,7 @@ async function head(topic = 'lobby'): Promise<number> {
 const httpRoutes = ['/api/short-poll?', '/api/long-poll?timeout=0&', '/api/jsonp?callback=cb&timeout=0&', '/api/iframe?', '/api/sse?'];
 const badQueries: [string, RegExp][] = [
   ['topic=a%20b', /topic/],
-  ['topic=' + 'x'.repeat(65), /topic/],
+  [`topic=${'x'.repeat(65)}`, /topic/],
   ['topic=', /topic/],
   ['topic=a&topic=b', /topic/],
   ['topic=%3Cscript%3E', /topic/],

@@ -26,7 +26,7 @@ describe('client parsers', () => {
     const { text, data } = await stream(iframeFrame);
     const values: unknown[] = [];
     const feed = createIframeParser((value) => values.push(value));
-    for (const chunk of chunks(preamble('cb') + text + '<!-- keep-alive -->\n', size)) feed(chunk);
+    for (const chunk of chunks(`${preamble('cb') + text}<!-- keep-alive -->\n`, size)) feed(chunk);
     expect(values.map((v) => (v as { data: unknown }).data)).toEqual(data);
   });
 

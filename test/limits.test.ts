@@ -47,7 +47,10 @@ describe('connection limits', () => {
     expect(poll.status).toBe(503);
     expect(await server.metric('pushlab_rejected_total{reason="connections"}')).toBe(3);
     a.close();
-    await until(async () => (await openSse().then((r) => (r.close(), r.status))) === 200, 'a freed slot');
+    await until(async () => (await openSse().then((r) => {
+      r.close();
+      return r.status;
+    })) === 200, 'a freed slot');
     b.close();
   });
 

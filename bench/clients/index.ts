@@ -4,7 +4,6 @@ import { JsonpClient, LongPollClient, ShortPollClient } from './polling.ts';
 import { IframeClient, SseClient, WebSocketClient } from './streams.ts';
 
 export * from './client.ts';
-export { WebSocketClient } from './streams.ts';
 
 const classes: Record<TechniqueId, new (options: ClientOptions, handlers: ClientHandlers) => BaseClient> = {
   'short-poll': ShortPollClient,

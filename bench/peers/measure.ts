@@ -19,7 +19,7 @@ import { connect } from 'node:net';
 import { Command } from 'commander';
 import { build } from 'hdr-histogram-js';
 import { createPeerClient, type PeerClient } from './clients/index.ts';
-import { isPeerId, peers, type PeerId } from './peers.ts';
+import { isPeerId, peers, type PeerId } from '../../registry/peers.ts';
 import { metricValue, startPeerProcess } from './process.ts';
 
 const flags = new Command('measure')

@@ -5,7 +5,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnServer, type ServerFlags, type ServerProcess } from '../server-process.ts';
-import type { PeerServerName } from './peers.ts';
+import type { PeerServerName } from '../../registry/peers.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 

@@ -12,20 +12,14 @@ import { createServer as createHttpServer, type IncomingMessage } from 'node:htt
 import { pathToFileURL } from 'node:url';
 import sockjs from 'sockjs';
 import { closeServer, runPeerMain, trackSockets, urlOf, type PeerServer, type PeerServerFlags } from './main.ts';
+import { peersOn } from '../../registry/peers.ts';
 import { createPeerMetrics } from './metrics.ts';
 import { Sequences, createSurface, cursorJson, surfaceLabel, topicPattern } from './surface.ts';
 
 /** Where SockJS is mounted. */
 export const sockjsPrefix = '/sockjs';
 
-const labels = [
-  'sockjs-websocket',
-  'sockjs-eventsource',
-  'sockjs-htmlfile',
-  'sockjs-jsonp-polling',
-  'sockjs-xhr-polling',
-  'sockjs-xhr-streaming',
-] as const;
+const labels = peersOn('sockjs');
 
 /** The peer id of each SockJS receiving route; the `*_send` routes take their session's. */
 const receivingRoutes: Record<string, string> = {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PeerMetrics } from './metrics.ts';
 
-/** The message envelope of DESIGN.md. */
+/** The message envelope of docs/DESIGN.md. */
 export interface PeerEnvelope {
   id: number;
   topic: string;

@@ -10,7 +10,8 @@
  */
 import { parseArgs } from 'node:util';
 import { createPushServer } from '../../server/app.ts';
-import { techniques, wireProtocols, type Technique, type WireProtocol } from '../../server/metrics.ts';
+import { techniqueIds as techniques } from '../../registry/techniques.ts';
+import { wireProtocols, type Technique, type WireProtocol } from '../../server/metrics.ts';
 import { createSelfSignedCredentials } from '../../server/tls.ts';
 import { openWireSession, type WireResponse, type WireSession } from './wire.ts';
 

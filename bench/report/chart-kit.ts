@@ -22,11 +22,6 @@ export function decadeBelow(value: number): number {
   return 10 ** Math.floor(Math.log10(value));
 }
 
-/** The power of ten at or above `value`. */
-export function decadeAbove(value: number): number {
-  return 10 ** Math.ceil(Math.log10(value));
-}
-
 /** The axis label with its unit, and `log scale` when it is one. */
 export function axisLabel(what: string, unit: string, log: boolean): string {
   return `${what} (${unit}${log ? ', log scale' : ''})`;

@@ -1,32 +1,15 @@
 /** Number and label formatting shared by every part of the report: one rounding rule, one set of names. */
+import { baselinePeer, isPeerId, peerIds, peers } from '../../registry/peers.ts';
+import { isTechniqueId, techniqueIds, techniques } from '../../registry/techniques.ts';
 import { profileNames } from '../network/profiles.ts';
 import type { TechniqueResult } from '../results.ts';
 
-/** The order techniques are listed in, from the oldest trick to the newest standard. */
-export const techniqueOrder = ['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket'] as const;
-
-const techniqueNames: Record<string, string> = {
-  'short-poll': 'short polling',
-  'long-poll': 'long polling',
-  jsonp: 'JSONP',
-  iframe: 'iframe streaming',
-  sse: 'SSE',
-  websocket: 'WebSocket',
-};
-
-/** A fixed colour per technique, so a technique looks the same in every chart (Observable 10). */
-export const techniqueColors: Record<string, string> = {
-  'short-poll': '#4269d0',
-  'long-poll': '#efb118',
-  jsonp: '#ff725c',
-  iframe: '#6cc5b0',
-  sse: '#3ca951',
-  websocket: '#a463f2',
-};
+/** The order techniques are listed in (`registry/techniques.ts`): from the oldest trick to the newest standard. */
+export const techniqueOrder = techniqueIds;
 
 /** The colour of a technique; grey for one the report does not know. */
 export function techniqueColor(technique: string): string {
-  return techniqueColors[technique] ?? '#9498a0';
+  return isTechniqueId(technique) ? techniques[technique].colour : '#9498a0';
 }
 
 /** A number to 3 significant figures with thousands separators: 12,300; 1.23; 0.00123. */
@@ -79,7 +62,7 @@ export function formatBytes(bytes: number): string {
 
 /** The human name of a technique id: `sse` → `SSE`; an unknown id is returned as is. */
 export function techniqueName(technique: string): string {
-  return techniqueNames[technique] ?? technique;
+  return isTechniqueId(technique) ? techniques[technique].shortName : technique;
 }
 
 /** What a row varies, in words: `at 1 s`, `with 1 KiB payloads`, `with 100 clients`; empty without a variant. */
@@ -94,34 +77,17 @@ export function variantText(row: TechniqueResult): string {
   return parts.join(', ');
 }
 
-/**
- * Peer servers (issue #8) in the order their rows follow a pushlab row, with their names in
- * prose; the baseline stands beside every technique and is listed last in a scenario.
- */
-const peerNames: Record<string, string> = {
-  'socketio-websocket': 'Socket.IO (websocket)',
-  'socketio-polling': 'Socket.IO (polling)',
-  'sockjs-websocket': 'SockJS (websocket)',
-  'sockjs-eventsource': 'SockJS (eventsource)',
-  'sockjs-htmlfile': 'SockJS (htmlfile)',
-  'sockjs-xhr-streaming': 'SockJS (xhr-streaming)',
-  'sockjs-jsonp-polling': 'SockJS (jsonp-polling)',
-  'sockjs-xhr-polling': 'SockJS (xhr-polling)',
-  baseline: 'baseline (raw TCP)',
-};
-
-/** The peer id of the machine's ceiling: a raw `node:net` fan-out server. */
-export const baselinePeer = 'baseline';
+export { baselinePeer };
 
 /** The human name of a peer id: `socketio-websocket` → `Socket.IO (websocket)`; an unknown id reads `peer <id>`. */
 export function peerName(peer: string): string {
-  return peerNames[peer] ?? `peer ${peer}`;
+  return isPeerId(peer) ? peers[peer].name : `peer ${peer}`;
 }
 
-/** Where a peer's rows come after its pushlab row: in the order of `peerNames`, unknown peers after, the baseline never (it is last in the scenario). */
+/** Where a peer's rows come after its pushlab row: in the order of `peerIds`, unknown peers after, the baseline never (it is last in the scenario). */
 export function peerRank(peer: string): number {
-  const index = Object.keys(peerNames).indexOf(peer);
-  return index === -1 ? Object.keys(peerNames).length : index;
+  const index = (peerIds as readonly string[]).indexOf(peer);
+  return index === -1 ? peerIds.length : index;
 }
 
 

@@ -11,7 +11,7 @@ import { renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
 import { buildReport, chartsOf } from './model.ts';
 
-export { buildReport, chartsOf, groupRuns, orderRows, type ReportModel, type ScenarioReport, type Section, type Row, type Chart, type Table } from './model.ts';
+export { buildReport, type ReportModel, type ScenarioReport } from './model.ts';
 export { renderHtml } from './html.ts';
 export { renderMarkdown } from './markdown.ts';
 

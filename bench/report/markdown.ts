@@ -53,7 +53,7 @@ export function renderMarkdown(model: ReportModel): string {
   if (model.alerts.length > 0) {
     parts.push('> **⚠ Read with care: problems in these runs**', '>', ...model.alerts.map((a) => `> - ⚠ ${a}`), '');
   }
-  parts.push('Contents: ' + ['[Findings](#findings)', '[How to read this](#how-to-read-this)', '[Environment](#environment)', ...model.scenarios.map((s) => `[${s.scenario}](#${s.slug})`)].join(' · '), '');
+  parts.push(`Contents: ${['[Findings](#findings)', '[How to read this](#how-to-read-this)', '[Environment](#environment)', ...model.scenarios.map((s) => `[${s.scenario}](#${s.slug})`)].join(' · ')}`, '');
   parts.push('## Findings', '');
   for (const s of model.scenarios) parts.push(`**[\`${s.scenario}\`](#${s.slug})**`, '', list(s.findings.length > 0 ? s.findings : ['Nothing was delivered in this run.']), '');
   parts.push('## How to read this', '', list(model.reading), '');

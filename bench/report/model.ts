@@ -3,6 +3,7 @@
  * for comparison), the rows in reading order, and everything computed from them. The renderers
  * (Markdown, HTML) only lay the model out; nothing in the report is written by hand.
  */
+import { scenarioOrder } from '../../registry/scenarios.ts';
 import type { RunResult, TechniqueResult } from '../results.ts';
 import { buildCharts } from './charts.ts';
 import { explainMeasurement, explainReading } from './explain.ts';
@@ -89,8 +90,6 @@ export interface ReportModel {
   environment: Table;
 }
 
-/** The standard suite in the order a reader meets it; other scenarios follow alphabetically. */
-export const scenarioOrder = ['smoke', 'chat', 'ticker', 'idle', 'poll-interval-sweep', 'payload-sweep', 'networks', 'saturation', 'churn', 'slow-consumer', 'restart'];
 
 function startedAtMs(run: RunResult): number {
   const ms = Date.parse(run.startedAt);

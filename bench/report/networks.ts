@@ -3,6 +3,7 @@
  * profile: each technique's latency, bytes and requests per profile side by side, a chart of
  * the medians, what the numbers say in round trips, and the check of the emulation itself.
  */
+import { techniquesIn } from '../../registry/techniques.ts';
 import * as Plot from '@observablehq/plot';
 import { profiles } from '../network/profiles.ts';
 import type { RunResult, TechniqueResult } from '../results.ts';
@@ -139,8 +140,8 @@ function proxyText(rows: readonly Row[]): Text[] {
   ];
 }
 
-const polling = ['short-poll', 'long-poll', 'jsonp'];
-const streaming = ['sse', 'websocket', 'iframe'];
+const polling: readonly string[] = techniquesIn('polling');
+const streaming: readonly string[] = techniquesIn('streaming');
 
 /** Over the slowest network: each polling technique's median against the fastest streaming one's, in round trips. */
 function roundTripText(run: RunResult, series: readonly Series[], networks: readonly string[]): Text[] {

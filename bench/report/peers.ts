@@ -3,6 +3,7 @@
  * same job (Socket.IO, SockJS) and the raw TCP baseline, the ratios between them, and where
  * pushlab falls short of the issue's targets. Every figure and verdict is computed from the rows.
  */
+import { techniquesIn } from '../../registry/techniques.ts';
 import type { TechniqueResult } from '../results.ts';
 import { barChart } from './charts.ts';
 import { capitalize, formatBytes, formatCount, formatNumber, formatRatio, networkOf } from './format.ts';
@@ -110,7 +111,7 @@ function ratiosTable(slug: string, pairs: readonly PeerPair[]): Table {
   };
 }
 
-const streaming = ['websocket', 'sse', 'iframe'];
+const streaming: readonly string[] = techniquesIn('streaming');
 
 /** A target of issue #8 checked on one pair: met, short, or not settled by this run. */
 export interface TargetCheck {

@@ -3,7 +3,7 @@
  * requests per message), scaling with clients (p99 and CPU), and payload share against size.
  */
 import * as Plot from '@observablehq/plot';
-import { axisLabel, axisScale, dodgeLabels, formatTick, logAxis, project, type Axis } from './chart-kit.ts';
+import { axisLabel, axisScale, dodgeLabels, formatTick, project, type Axis } from './chart-kit.ts';
 import { formatDuration, techniqueColor, techniqueName } from './format.ts';
 import type { Row } from './model.ts';
 import { chartWidthPx, type ChartSpec } from './svg.ts';

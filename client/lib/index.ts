@@ -8,9 +8,8 @@ import { SseClient } from './sse.ts';
 import { WebSocketClient } from './websocket.ts';
 import type { ClientHandlers, ClientOptions, PushClient, TechniqueId } from './types.ts';
 
-export type { ClientHandlers, ClientOptions, ClientStats, ClientStatus, Envelope, PushClient, SendResult, TechniqueId } from './types.ts';
+export type { ClientHandlers, ClientOptions, ClientStatus, Envelope, PushClient, TechniqueId } from './types.ts';
 export { techniqueIds } from './types.ts';
-export { autoOrder } from './auto.ts';
 
 /** A technique id, or `auto` to pick the best one that works. */
 export type ClientKind = TechniqueId | 'auto';

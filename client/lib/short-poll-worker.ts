@@ -65,7 +65,6 @@ function stop(): void {
 self.addEventListener('message', (event: MessageEvent<ToWorker>) => {
   const message = event.data;
   stop();
-  if (message.type !== 'start') return;
   config = message;
   cursor = message.since;
   failures = 0;

@@ -1,9 +1,10 @@
 /** The types every browser client shares: the envelope, the client interface, its options and counters. */
 
-export const techniqueIds = ['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket'] as const;
-export type TechniqueId = (typeof techniqueIds)[number];
+import type { TechniqueId } from '../../registry/techniques.ts';
 
-/** The message envelope of DESIGN.md. */
+export { techniqueIds, type TechniqueId } from '../../registry/techniques.ts';
+
+/** The message envelope of docs/DESIGN.md. */
 export interface Envelope {
   id: number;
   topic: string;

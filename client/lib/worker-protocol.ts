@@ -1,6 +1,6 @@
 /** Messages between a page and the short-poll Web Worker. */
 
-/** Page → worker: start polling (or stop). */
+/** Page → worker: start polling (a new start replaces the last; the page ends the worker with `terminate()`). */
 export type ToWorker =
   | {
       type: 'start';
@@ -14,8 +14,7 @@ export type ToWorker =
       maxReconnectMs: number;
       /** A request unanswered for this long is aborted, in ms. */
       deadlineMs: number;
-    }
-  | { type: 'stop' };
+    };
 
 /** Worker → page: what happened, in order. */
 export type FromWorker =

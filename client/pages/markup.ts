@@ -3,7 +3,7 @@
  * it). No inline scripts, handlers or `style=` attributes: behaviour comes from
  * `/assets/*.js`, looks from `/assets/styles.css`, so a strict Content-Security-Policy fits.
  */
-import { techniqueIds, type TechniqueId } from '../lib/types.ts';
+import { techniqueIds, techniques, type TechniqueId } from '../../registry/techniques.ts';
 import { techniqueTexts } from './techniques.ts';
 
 type Current = TechniqueId | 'playground' | 'chat' | 'none';
@@ -14,7 +14,7 @@ function nav(current: Current): string {
   return (
     `<nav aria-label="Pages"><ul>` +
     link('/', 'Playground', current === 'playground') +
-    techniqueIds.map((id) => link(`/demo/${id}`, techniqueTexts[id].name, current === id)).join('') +
+    techniqueIds.map((id) => link(`/demo/${id}`, techniques[id].name, current === id)).join('') +
     link('/chat', 'Chat', current === 'chat') +
     `</ul></nav>`
   );
@@ -116,7 +116,7 @@ export function demoPage(technique: TechniqueId): string {
   // The live pane and the send box come first in the document, so a phone shows them
   // first; on wide screens the explanation, knobs and wire sit in the left column.
   const main = `<div class="demo" data-technique="${technique}">
-<h1>${text.name}</h1>
+<h1>${techniques[technique].name}</h1>
 <div class="live">
 <section class="pane panel" data-technique="${technique}" aria-labelledby="live-heading">
 <h2 id="live-heading">Live</h2>
@@ -142,7 +142,7 @@ ${text.how.map((p) => `<p>${p}</p>`).join('\n')}
 </section>
 </div>
 </div>`;
-  return layout(text.name, technique, main, 'demo');
+  return layout(techniques[technique].name, technique, main, 'demo');
 }
 
 /** The playground's at-a-glance table: one row per technique, filled in by its pane. */
@@ -173,7 +173,7 @@ export function playgroundPage(): string {
     .map((id) => {
       const text = techniqueTexts[id];
       return `<section class="pane panel" data-technique="${id}" aria-labelledby="pane-${id}">
-<h2 id="pane-${id}"><a href="/demo/${id}">${text.name}</a></h2>
+<h2 id="pane-${id}"><a href="/demo/${id}">${techniques[id].name}</a></h2>
 <p class="summary">${text.summary}</p>
 ${pane(id, '3', 'Messages', { bytes: false })}
 </section>`;
@@ -207,7 +207,7 @@ ${panes}
 /** `/chat`: a room with a nickname, over any technique or `auto`. */
 export function chatPage(): string {
   const options = ['auto', ...techniqueIds]
-    .map((id) => `<option value="${id}">${id === 'auto' ? 'auto (best that works)' : techniqueTexts[id as TechniqueId].name}</option>`)
+    .map((id) => `<option value="${id}">${id === 'auto' ? 'auto (best that works)' : techniques[id as TechniqueId].name}</option>`)
     .join('');
   const main = `<div class="chat">
 <h1>Chat</h1>

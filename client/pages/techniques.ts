@@ -1,10 +1,8 @@
-/** What each technique is called and how it works, for the pages (rendered on the server). */
+/** How each technique works and what it costs, for the pages (rendered on the server); its name is in `registry/techniques.ts`. */
 import type { TechniqueId } from '../lib/types.ts';
 
 /** The words about one technique. */
 export interface TechniqueText {
-  /** The name a person reads. */
-  name: string;
   /** One line for the playground and the navigation. */
   summary: string;
   /** Paragraphs: how it works. */
@@ -18,7 +16,6 @@ export interface TechniqueText {
 /** The words about each technique. */
 export const techniqueTexts: Record<TechniqueId, TechniqueText> = {
   'short-poll': {
-    name: 'Short polling',
     summary: 'asks every interval; the server answers at once',
     how: [
       'The page asks <code>GET /api/short-poll?since=N</code> every interval. The server answers at once with whatever arrived after id N, usually nothing, and the new cursor; the page waits one interval and asks again.',
@@ -32,7 +29,6 @@ export const techniqueTexts: Record<TechniqueId, TechniqueText> = {
     knobs: ['interval', 'worker'],
   },
   'long-poll': {
-    name: 'Long polling',
     summary: 'the server holds each request until a message arrives',
     how: [
       'The page asks <code>GET /api/long-poll?since=N&amp;timeout=T</code>. The server holds the request until a message after N exists or T ms pass, then answers; the page asks again at once.',
@@ -46,7 +42,6 @@ export const techniqueTexts: Record<TechniqueId, TechniqueText> = {
     knobs: ['hold'],
   },
   jsonp: {
-    name: 'JSONP',
     summary: 'long polling by &lt;script&gt; tag, one at a time',
     how: [
       'The page adds <code>&lt;script src="/api/jsonp?callback=…&amp;since=N"&gt;</code>. The server holds it like a long poll and answers JavaScript that calls the named callback with the messages. The page removes the script and adds the next one.',
@@ -60,7 +55,6 @@ export const techniqueTexts: Record<TechniqueId, TechniqueText> = {
     knobs: ['hold'],
   },
   iframe: {
-    name: 'Hidden-iframe streaming',
     summary: 'a never-ending HTML document calls this page',
     how: [
       'A hidden <code>&lt;iframe&gt;</code> loads <code>/api/iframe?since=N</code>, an HTML document the server never finishes. Each message arrives as a <code>&lt;script&gt;</code> that calls a function on this page; 1 KiB of padding first makes the browser start running them at once.',
@@ -74,7 +68,6 @@ export const techniqueTexts: Record<TechniqueId, TechniqueText> = {
     knobs: [],
   },
   sse: {
-    name: 'Server-Sent Events',
     summary: 'EventSource over one text/event-stream response',
     how: [
       '<code>new EventSource("/api/sse")</code> opens a <code>text/event-stream</code> response that stays open; each message is an <code>id:</code> line and a <code>data:</code> line. The browser parses it and fires events.',
@@ -87,7 +80,6 @@ export const techniqueTexts: Record<TechniqueId, TechniqueText> = {
     knobs: [],
   },
   websocket: {
-    name: 'WebSocket',
     summary: 'one upgraded connection, both ways',
     how: [
       'One HTTP request upgrades to a WebSocket: a full-duplex connection with 2 to 14 bytes of framing per message. The server writes each message as a text frame.',

@@ -103,8 +103,8 @@ export async function heldPoll(context: TransportContext, technique: Technique, 
  * caching and proxy buffering are turned off (`X-Accel-Buffering: no` is nginx's switch,
  * https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_buffering).
  *
- * Frames go straight to the `ServerResponse` (`ctx.respond = false`, which STYLE.md would
- * avoid), not through a `PassThrough` that Koa pipes: the pipe's streams, listeners and
+ * Frames go straight to the `ServerResponse` (`ctx.respond = false`, which docs/STYLE.md
+ * allows only here, for this reason), not through a `PassThrough` that Koa pipes: the pipe's streams, listeners and
  * abort signal cost about 10 KiB per idle connection, a third of what a stream held (the
  * `idle` scenario). `res.write` still frames each chunk for `Transfer-Encoding: chunked`,
  * so the bytes on the wire are the same.

@@ -4,6 +4,7 @@
  * that runs scripts; the document grows, so the server ends it after a byte limit and the
  * client opens a new one from its cursor.
  */
+import { techniques } from '../../registry/techniques.ts';
 import type Router from '@koa/router';
 import type { HubMessage } from '../hub.ts';
 import type { TransportContext } from './shared.ts';
@@ -47,7 +48,7 @@ export function createIframeTransport(context: TransportContext, router: Router)
     heartbeat: '<!-- keep-alive -->\n',
     maxBytes: context.options.iframeMaxBytes,
   };
-  router.get('/api/iframe', (ctx) => {
+  router.get(techniques.iframe.route, (ctx) => {
     const query = queryOf(ctx);
     const callback = parseCallback(query, defaultIframeCallback);
     const topic = parseTopic(query);

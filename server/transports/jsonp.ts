@@ -4,6 +4,7 @@
  * (cross-origin, no XHR), at the price of running what the server sends, so the callback
  * is validated and never echoed when invalid, and the payload is script-safe.
  */
+import { techniques } from '../../registry/techniques.ts';
 import type Router from '@koa/router';
 import type { TransportContext } from './shared.ts';
 import { parseCallback } from './query.ts';
@@ -24,7 +25,7 @@ export function frame(callback: string, json: string): string {
 
 /** Registers `GET /api/jsonp?callback&topic&since&timeout`. */
 export function createJsonpTransport(context: TransportContext, router: Router): void {
-  router.get('/api/jsonp', async (ctx) => {
+  router.get(techniques.jsonp.route, async (ctx) => {
     const callback = parseCallback(queryOf(ctx));
     const replay = await heldPoll(context, 'jsonp', ctx);
     ctx.type = 'application/javascript; charset=utf-8';

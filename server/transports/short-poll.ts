@@ -2,6 +2,7 @@
  * Short polling: the client asks on a timer and is answered at once, with whatever followed
  * its cursor (often nothing). Cheapest to serve per request, costliest per message.
  */
+import { techniques } from '../../registry/techniques.ts';
 import type Router from '@koa/router';
 import type { TransportContext } from './shared.ts';
 import { parseSince, parseTopic } from './query.ts';
@@ -9,7 +10,7 @@ import { answerPoll, queryOf } from './http.ts';
 
 /** Registers `GET /api/short-poll?topic&since`. */
 export function createShortPollTransport(context: TransportContext, router: Router): void {
-  router.get('/api/short-poll', async (ctx) => {
+  router.get(techniques['short-poll'].route, async (ctx) => {
     const query = queryOf(ctx);
     const replay = await context.hub.since(parseTopic(query), parseSince(query));
     ctx.type = 'application/json';

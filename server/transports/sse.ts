@@ -2,6 +2,7 @@
  * Server-Sent Events: one `text/event-stream` response per client; the browser's
  * `EventSource` reconnects by itself and resumes with `Last-Event-ID`.
  */
+import { techniques } from '../../registry/techniques.ts';
 import type Router from '@koa/router';
 import type { HubMessage } from '../hub.ts';
 import { formatCursor } from '../hub.ts';
@@ -28,7 +29,7 @@ const framing: StreamFraming = {
 
 /** Registers `GET /api/sse?topic&since` (`Last-Event-ID` wins over `since`). */
 export function createSseTransport(context: TransportContext, router: Router): void {
-  router.get('/api/sse', (ctx) => {
+  router.get(techniques.sse.route, (ctx) => {
     const query = queryOf(ctx);
     const topic = parseTopic(query);
     const lastEventId = ctx.get('Last-Event-ID');

@@ -6,6 +6,7 @@
  * bytes to every socket (as engine.io's pre-encoded frames do), which is safe because
  * per-message deflate is off by default; with deflate on, each socket compresses its own.
  */
+import { techniques } from '../../registry/techniques.ts';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
@@ -19,7 +20,7 @@ import { PushStream } from './stream.ts';
 import { parsePublish, TokenRefusal, TooDeep } from '../publish.ts';
 import { isHubDown } from '../hub-health.ts';
 
-export const wsPath = '/api/ws';
+export const wsPath = techniques.websocket.route;
 
 /** ws's public `Sender.frame` (exported by ws, missing from @types/ws). */
 const { Sender } = wsModule as unknown as {

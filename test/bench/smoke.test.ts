@@ -2,6 +2,7 @@
  * The `smoke` scenario end to end through the real CLI: a server process per technique, the
  * results file written and validated, and every figure present and plausible.
  */
+import { techniqueIds } from '../../registry/techniques.ts';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runResultSchema, type RunResult } from '../../bench/results.ts';
 
-const techniques = ['short-poll', 'long-poll', 'jsonp', 'iframe', 'sse', 'websocket'];
+const techniques = [...techniqueIds];
 let stdout = '';
 let stderr = '';
 let exitCode: number | null = null;

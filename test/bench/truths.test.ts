@@ -42,7 +42,7 @@ describe('the measurements agree with independent truths', () => {
     const clients = 5;
     const row = await runPlan(plan({ technique: 'sse', clients, payloadBytes }));
     expect(row.lost).toBe(0);
-    // The framing of DESIGN.md, counted by hand: `id: <id>\ndata: <envelope>\n\n` with the
+    // The framing of docs/DESIGN.md, counted by hand: `id: <id>\ndata: <envelope>\n\n` with the
     // envelope {"id":<id>,"topic":"lobby","data":<payload>,"t":<epoch ms>}. Ids here have 1–2
     // digits; `t` is 13 digits plus up to 5 for a fraction.
     const payload = JSON.stringify(makePayload(process.hrtime.bigint(), payloadBytes));

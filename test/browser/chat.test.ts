@@ -1,6 +1,6 @@
 /** Chat across techniques, in real Chromium: pages in one room see each other's messages whatever they use. */
 import { expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describeBrowser, useServerAndBrowser, openPage, waitForEntry, waitOpen } from '../helpers/browser.ts';
 
 async function say(page: Page, text: string): Promise<void> {

@@ -52,7 +52,9 @@ describe('delay proxy: the emulated network', () => {
     const proxy = await createDelayProxy({ target: { host: '127.0.0.1', port: echo.port }, profile: { rttMs: 20, handshake: false } });
     cleanups.push(() => proxy.close());
     const sockets = await Promise.all(Array.from({ length: 1000 }, () => dial(proxy.port)));
-    cleanups.push(async () => sockets.forEach((socket) => socket.destroy()));
+    cleanups.push(async () => {
+      for (const socket of sockets) socket.destroy();
+    });
     const before = proxy.stats();
     const roundTripsMs = await Promise.all(
       sockets.map(

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../bench/clients/client.ts';
 import { createPeerClient, type PeerClient, type PeerClientChoice } from '../../bench/peers/clients/index.ts';
-import { peerIds, peerServerNames, peers, type PeerId, type PeerServerName } from '../../bench/peers/peers.ts';
+import { peerIds, peerServerNames, peers, type PeerId, type PeerServerName } from '../../registry/peers.ts';
 import { metricValue, startPeerProcess, type PeerProcess } from '../../bench/peers/process.ts';
 import { until } from '../helpers/server.ts';
 

@@ -52,7 +52,7 @@ describe('SockJS frames', () => {
   });
 
   it('splits htmlfile, past its preamble with a script of its own', () => {
-    const preamble = '<!doctype html>\n<html><head></head><body><h2>Don\'t panic!</h2>\n  <script>\n    var c = parent.cb;\n    c.start();\n    function p(d) {c.message(d);};\n  </script>' + ' '.repeat(900) + '\r\n\r\n';
+    const preamble = `<!doctype html>\n<html><head></head><body><h2>Don't panic!</h2>\n  <script>\n    var c = parent.cb;\n    c.start();\n    function p(d) {c.message(d);};\n  </script>${' '.repeat(900)}\r\n\r\n`;
     cutEverywhere(preamble + frames.map((f) => `<script>\np(${JSON.stringify(f)});\n</script>\r\n`).join(''), createHtmlfileSplitter);
   });
 

@@ -4,13 +4,12 @@
  * stands beside; `peer` is its own id), so the benchmark drives peers as it drives pushlab.
  */
 import type { ClientHandlers, ClientOptions, PushClient } from '../../clients/client.ts';
-import { peerIds, type PeerId } from '../peers.ts';
+import { peerIds, type PeerId } from '../../../registry/peers.ts';
 import { BaselineClient } from './baseline.ts';
 import { SocketioClient } from './socketio.ts';
 import { LeanSocketioClient } from './socketio-lean.ts';
 import { createSockjsClient } from './sockjs.ts';
 
-export { peerIds, peers, isPeerId, type PeerId, type PeerInfo } from '../peers.ts';
 
 /** A peer's load client. `options.since` is ignored: no peer replays. */
 export interface PeerClient extends PushClient {

@@ -6,7 +6,7 @@
 import { Agent } from 'node:http';
 import { io, type Socket } from 'socket.io-client';
 import { joinCursor, splitCursor, type ClientHandlers, type ClientOptions, type Control, type Envelope, type PushClient, type TechniqueId } from '../../clients/client.ts';
-import { peers } from '../peers.ts';
+import { peers } from '../../../registry/peers.ts';
 
 
 /** The Socket.IO peer ids. */

@@ -13,7 +13,7 @@
 import { Agent } from 'node:http';
 import { WebSocket } from 'ws';
 import { BaseClient, type Attempt, type ClientHandlers, type ClientOptions, type Control, type Envelope, type TechniqueId } from '../../clients/client.ts';
-import { peers, type PeerId } from '../peers.ts';
+import { peers, type PeerId } from '../../../registry/peers.ts';
 import { createEventSourceSplitter, createHtmlfileSplitter, createLineSplitter, parseFrame, parseJsonpAnswer } from './sockjs-frames.ts';
 import { httpRequest, type HttpCall } from './http.ts';
 
