@@ -10,7 +10,7 @@
  * the server pings with `2`, the client answers `3`; `41` or `1` is a close.
  */
 import { WebSocket } from 'ws';
-import { BaseClient, type Attempt, type Envelope } from '../../clients/client.ts';
+import { BaseClient, type Attempt, type Envelope } from '../../clients/base.ts';
 
 type Control = { type: string; cursor: number };
 

@@ -5,7 +5,7 @@
  */
 import { Agent } from 'node:http';
 import { io, type Socket } from 'socket.io-client';
-import type { ClientHandlers, ClientOptions, Envelope, PushClient, TechniqueId } from '../../clients/client.ts';
+import type { ClientHandlers, ClientOptions, Envelope, PushClient, TechniqueId } from '../../clients/base.ts';
 import { peers } from '../../../registry/peers.ts';
 
 type Control = { type: string; cursor: number };
