@@ -6,14 +6,14 @@
  */
 import { readdirSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { techniqueIds, type TechniqueId } from './clients/index.ts';
+import { techniqueIds, type TechniqueId } from './clients/wire/index.ts';
 import { profileNames } from './network/profiles.ts';
 import { peerIds, type PeerId } from '../registry/peers.ts';
-import { createProgress } from './progress.ts';
-import { runBenchmark } from './runner.ts';
-import { ScenarioError, applyOverrides, loadScenario, loadSuite, scenarioSchema, scenariosDir, type Overrides, type Scenario } from './scenario.ts';
-import { pinSelf } from './server-process.ts';
-import { renderSummary } from './summary.ts';
+import { createProgress } from './results/progress.ts';
+import { runBenchmark } from './run/runner.ts';
+import { ScenarioError, applyOverrides, loadScenario, loadSuite, scenarioSchema, scenariosDir, type Overrides, type Scenario } from './scenario/schema.ts';
+import { pinSelf } from './processes/server.ts';
+import { renderSummary } from './results/summary.ts';
 import { listResultsFiles, readRunResults, writeReport } from './report/index.ts';
 
 function positiveInteger(value: string): number {

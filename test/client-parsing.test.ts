@@ -4,7 +4,7 @@ import { createParser } from 'eventsource-parser';
 import { createMemoryHub } from '../server/hub.ts';
 import { frame as iframeFrame, preamble } from '../server/transports/iframe.ts';
 import { frame as sseFrame } from '../server/transports/sse.ts';
-import { createIframeParser } from '../bench/clients/streams.ts';
+import { createIframeParser } from '../bench/clients/wire/streams.ts';
 
 async function stream(frame: (m: Awaited<ReturnType<ReturnType<typeof createMemoryHub>['publish']>>) => Buffer): Promise<{ text: string; data: unknown[] }> {
   const hub = createMemoryHub();

@@ -8,7 +8,7 @@ import { WebSocket } from 'ws';
 import { createPushServer } from '../server/app.ts';
 import { record, type RecordingClient } from './helpers/clients.ts';
 import { until } from './helpers/server.ts';
-import { techniqueIds } from '../bench/clients/index.ts';
+import { techniqueIds } from '../bench/clients/wire/index.ts';
 
 let child: ChildProcess | undefined;
 afterEach(() => {

@@ -3,7 +3,7 @@
  * techniques, over the wire, with the lean Node clients.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { techniqueIds } from '../bench/clients/index.ts';
+import { techniqueIds } from '../bench/clients/wire/index.ts';
 import { record, type RecordingClient } from './helpers/clients.ts';
 import { startServer, until, type TestServer } from './helpers/server.ts';
 

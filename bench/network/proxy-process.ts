@@ -7,7 +7,7 @@
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ProxyRequest } from './proxy-main.ts';
+import type { ProxyRequest } from './proxy-child.ts';
 import type { DelayProxyOptions, ProxyStats } from './proxy.ts';
 import { resolveProfile } from './profiles.ts';
 
@@ -28,12 +28,12 @@ export interface ProxyProcessOptions extends Omit<DelayProxyOptions, 'random'> {
   core?: number;
 }
 
-/** Starts a proxy in a child process (`node --import tsx proxy-main.ts`); resolves once it listens. */
+/** Starts a proxy in a child process (`node --import tsx proxy-child.ts`); resolves once it listens. */
 export async function startProxyProcess(options: ProxyProcessOptions): Promise<ProxyProcess> {
   const { core, ...proxyOptions } = options;
   // Validate here, so a bad profile fails in the caller with the field named, not in the child.
   proxyOptions.profile = resolveProfile(proxyOptions.profile, 'profile');
-  const child: ChildProcess = fork(resolve(here, 'proxy-main.ts'), [JSON.stringify(proxyOptions)], {
+  const child: ChildProcess = fork(resolve(here, 'proxy-child.ts'), [JSON.stringify(proxyOptions)], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -9,13 +9,13 @@
  * the other, one one-way delay later. A direction whose far side is slow stops reading its
  * near side once `maxBufferedBytes` wait, so backpressure reaches the sender as on a real
  * network. All connections and both directions share one heap and one precise ticker
- * (see scheduler.ts and ticker.ts): no timer per chunk.
+ * (see scheduler.ts and wake-timer.ts): no timer per chunk.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Link, type LinkSink } from './link.ts';
 import { resolveProfile, retransmitMsOf, type NetworkProfile, type NetworkProfileInput, type ProfileName } from './profiles.ts';
 import { Scheduler } from './scheduler.ts';
-import { monotonicMs } from './ticker.ts';
+import { monotonicMs } from './wake-timer.ts';
 
 export interface DelayProxyOptions {
   /** Where the server listens. */

@@ -1,10 +1,10 @@
 /**
  * One wake-up source for many links: a binary heap of links keyed by `wakeMs`, and one
- * ticker armed for the earliest (see ticker.ts). When it ticks, every link due by then
+ * ticker armed for the earliest (see wake-timer.ts). When it ticks, every link due by then
  * releases, so a thousand connections cost one wake-up per distinct moment, not one timer
  * per chunk.
  */
-import { createPreciseTicker, monotonicMs, type Ticker } from './ticker.ts';
+import { createPreciseTicker, monotonicMs, type Ticker } from './wake-timer.ts';
 
 /** The most a release may come before its time: the bias is a guess, this bounds its error. */
 const maxEarlyMs = 0.5;

@@ -4,14 +4,14 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnServer, type ServerFlags, type ServerProcess } from '../server-process.ts';
+import { spawnServer, type ServerFlags, type ServerProcess } from '../processes/server.ts';
 import type { PeerServerName } from '../../registry/peers.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** The program of a peer server. */
 export function peerServerScript(name: PeerServerName): string {
-  return resolve(here, `${name}-server.ts`);
+  return resolve(here, 'servers', `${name}-server.ts`);
 }
 
 /** How to start a peer server process. */

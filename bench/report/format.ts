@@ -2,7 +2,7 @@
 import { baselinePeer, isPeerId, peerIds, peers } from '../../registry/peers.ts';
 import { isTechniqueId, techniqueIds, techniques } from '../../registry/techniques.ts';
 import { profileNames } from '../network/profiles.ts';
-import type { TechniqueResult } from '../results.ts';
+import type { TechniqueResult } from '../results/schema.ts';
 
 /** The order techniques are listed in (`registry/techniques.ts`): from the oldest trick to the newest standard. */
 export const techniqueOrder = techniqueIds;

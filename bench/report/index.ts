@@ -6,14 +6,14 @@
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { runResultSchema, type RunResult } from '../results.ts';
-import { renderHtml } from './html.ts';
-import { renderMarkdown } from './markdown.ts';
+import { runResultSchema, type RunResult } from '../results/schema.ts';
+import { renderHtml } from './render/html.ts';
+import { renderMarkdown } from './render/markdown.ts';
 import { buildReport, chartsOf } from './model.ts';
 
 export { buildReport, type ReportModel, type ScenarioReport } from './model.ts';
-export { renderHtml } from './html.ts';
-export { renderMarkdown } from './markdown.ts';
+export { renderHtml } from './render/html.ts';
+export { renderMarkdown } from './render/markdown.ts';
 
 export interface WriteReportOptions {
   /** Every run to consider; the newest per scenario is reported, the one before it compared. */

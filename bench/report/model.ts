@@ -4,21 +4,21 @@
  * (Markdown, HTML) only lay the model out; nothing in the report is written by hand.
  */
 import { scenarioOrder } from '../../registry/scenarios.ts';
-import type { RunResult, TechniqueResult } from '../results.ts';
-import { buildCharts } from './charts.ts';
-import { explainMeasurement, explainReading } from './explain.ts';
-import { alertsOf, changesOf, findingsOf, type Change } from './findings.ts';
+import type { RunResult, TechniqueResult } from '../results/schema.ts';
+import { buildCharts } from './charts/scenario-charts.ts';
+import { explainMeasurement, explainReading } from './sections/explain.ts';
+import { alertsOf, changesOf, findingsOf, type Change } from './sections/findings.ts';
 import { networkOf, rowName, slug } from './format.ts';
-import { networkFindings, networkSection } from './networks.ts';
-import { peerPairs, peerSection, targetChecks, targetSummary } from './peers.ts';
+import { networkFindings, networkSection } from './sections/networks.ts';
+import { peerPairs, peerSection, targetChecks, targetSummary } from './sections/peers.ts';
 import { compareRows, coreRows, networksOf, seriesKey } from './rows.ts';
-import { saturationSection } from './saturation.ts';
-import type { Chart } from './svg.ts';
-import { environmentTable, scenarioTables, type Table } from './tables.ts';
+import { saturationSection } from './sections/saturation.ts';
+import type { Chart } from './charts/svg.ts';
+import { environmentTable, scenarioTables, type Table } from './sections/tables.ts';
 
-export type { Chart } from './svg.ts';
-export type { Table } from './tables.ts';
-export type { Change } from './findings.ts';
+export type { Chart } from './charts/svg.ts';
+export type { Table } from './sections/tables.ts';
+export type { Change } from './sections/findings.ts';
 
 /**
  * A line of report text. It may use two inline marks, rendered by each format:

@@ -2,7 +2,7 @@
  * What kind of row a row is, and the row groups the report compares within: pushlab rows
  * against peer rows (issue #8), and one series (technique and setting) across networks (issue #7).
  */
-import type { TechniqueResult } from '../results.ts';
+import type { TechniqueResult } from '../results/schema.ts';
 import { baselinePeer, networkOf, networkRank, peerRank, techniqueOrder } from './format.ts';
 import type { Row } from './model.ts';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { aggregate, type RunMeasurements } from '../../bench/aggregate.ts';
-import { parseMetrics } from '../../bench/server-process.ts';
-import { createLatencyHistogram } from '../../bench/subscribers.ts';
-import type { RunPlan } from '../../bench/scenario.ts';
+import { aggregate, type RunMeasurements } from '../../bench/results/aggregate.ts';
+import { parseMetrics } from '../../bench/processes/server.ts';
+import { createLatencyHistogram } from '../../bench/run/subscribers.ts';
+import type { RunPlan } from '../../bench/scenario/schema.ts';
 
 const plan: RunPlan = {
   key: 'long-poll', technique: 'long-poll', clients: 100, topics: 1, ratePerSecond: 10, payloadBytes: 200,

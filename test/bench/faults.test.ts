@@ -4,10 +4,10 @@
  * ones lose nothing; a soak samples memory and handles.
  */
 import { describe, expect, it } from 'vitest';
-import { techniqueIds } from '../../bench/clients/index.ts';
-import { runPlan } from '../../bench/runner.ts';
-import { loadScenario, type RunPlan } from '../../bench/scenario.ts';
-import { countRestart } from '../../bench/restart.ts';
+import { techniqueIds } from '../../bench/clients/wire/index.ts';
+import { runPlan } from '../../bench/run/runner.ts';
+import { loadScenario, type RunPlan } from '../../bench/scenario/schema.ts';
+import { countRestart } from '../../bench/run/faults/restart.ts';
 
 function plan(overrides: Partial<RunPlan> & Pick<RunPlan, 'technique'>): RunPlan {
   return {

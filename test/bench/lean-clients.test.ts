@@ -5,11 +5,11 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LeanIframeClient, LeanJsonpClient, LeanLongPollClient, LeanShortPollClient, LeanSseClient, parseIframeCalls } from '../../bench/clients/lean.ts';
-import { ResponseDecoder } from '../../bench/clients/raw-http.ts';
-import { LeanWebSocketClient, clientFrame, readFrames } from '../../bench/clients/lean-ws.ts';
-import type { BaseClient, ClientOptions, Envelope } from '../../bench/clients/index.ts';
-import { splitCursor } from '../../bench/clients/index.ts';
+import { LeanIframeClient, LeanJsonpClient, LeanLongPollClient, LeanShortPollClient, LeanSseClient, parseIframeCalls } from '../../bench/clients/load/http.ts';
+import { ResponseDecoder } from '../../bench/clients/load/raw-http.ts';
+import { LeanWebSocketClient, clientFrame, readFrames } from '../../bench/clients/load/websocket.ts';
+import type { BaseClient, ClientOptions, Envelope } from '../../bench/clients/wire/index.ts';
+import { splitCursor } from '../../bench/clients/wire/index.ts';
 import { record } from '../helpers/clients.ts';
 import { startServer, until, type TestServer } from '../helpers/server.ts';
 

@@ -4,10 +4,10 @@
  * steps. Correctness only (what arrives, what is recorded); speed belongs to the benchmark.
  */
 import { describe, expect, it } from 'vitest';
-import { runPlan, runScenario } from '../../bench/runner.ts';
-import { judgeStep } from '../../bench/saturation.ts';
-import { expandScenario, parseScenario, type RunPlan } from '../../bench/scenario.ts';
-import { runResultSchema, type TechniqueResult } from '../../bench/results.ts';
+import { runPlan, runScenario } from '../../bench/run/runner.ts';
+import { judgeStep } from '../../bench/run/saturate.ts';
+import { expandScenario, parseScenario, type RunPlan } from '../../bench/scenario/schema.ts';
+import { runResultSchema, type TechniqueResult } from '../../bench/results/schema.ts';
 import { profiles } from '../../bench/network/profiles.ts';
 
 function plan(overrides: Partial<RunPlan> & Pick<RunPlan, 'technique'>): RunPlan {

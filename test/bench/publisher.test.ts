@@ -1,7 +1,7 @@
 /** The publisher's schedule, against a real server: evenly spaced, or in bursts sharing one due time. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPushServer, type PushServer } from '../../server/app.ts';
-import { startPublisher } from '../../bench/publisher.ts';
+import { startPublisher } from '../../bench/run/publisher.ts';
 
 let server: PushServer;
 let url: string;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { applyOverrides, expandScenario, loadScenario, loadSuite, parseScenario, scenariosDir, ScenarioError } from '../../bench/scenario.ts';
+import { applyOverrides, expandScenario, loadScenario, loadSuite, parseScenario, scenariosDir, ScenarioError } from '../../bench/scenario/schema.ts';
 
 const valid = { clients: 10, ratePerSecond: 5, durationMs: 1000 };
 

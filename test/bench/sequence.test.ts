@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SequenceChecker } from '../../bench/sequence.ts';
+import { SequenceChecker } from '../../bench/run/sequence.ts';
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 

@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runResultSchema, type RunResult } from '../../bench/results.ts';
+import { runResultSchema, type RunResult } from '../../bench/results/schema.ts';
 
 const techniques = [...techniqueIds];
 let stdout = '';

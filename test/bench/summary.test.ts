@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { judgeBottleneck } from '../../bench/aggregate.ts';
-import { runResultSchema } from '../../bench/results.ts';
-import { describeBottlenecks, formatBytes, renderSummary, renderTable } from '../../bench/summary.ts';
+import { judgeBottleneck } from '../../bench/results/aggregate.ts';
+import { runResultSchema } from '../../bench/results/schema.ts';
+import { describeBottlenecks, formatBytes, renderSummary, renderTable } from '../../bench/results/summary.ts';
 
 const fixture = runResultSchema.parse(JSON.parse(await readFile(new URL('../fixtures/bench-result.json', import.meta.url), 'utf8')));
 

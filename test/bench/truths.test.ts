@@ -4,9 +4,9 @@
  * a client never saw is reported lost. Each runs the real runner against a server process.
  */
 import { describe, expect, it } from 'vitest';
-import { runPlan } from '../../bench/runner.ts';
-import { makePayload } from '../../bench/publisher.ts';
-import type { RunPlan } from '../../bench/scenario.ts';
+import { runPlan } from '../../bench/run/runner.ts';
+import { makePayload } from '../../bench/run/publisher.ts';
+import type { RunPlan } from '../../bench/scenario/schema.ts';
 
 function plan(overrides: Partial<RunPlan> & Pick<RunPlan, 'technique'>): RunPlan {
   return {

@@ -3,7 +3,7 @@
  * cases (issues #7, #8): every one is validated against `runResultSchema`, as a file would be.
  */
 import { buildReport, type ScenarioReport } from '../../bench/report/index.ts';
-import { runResultSchema, type RunResult, type Saturation, type TechniqueResult } from '../../bench/results.ts';
+import { runResultSchema, type RunResult, type Saturation, type TechniqueResult } from '../../bench/results/schema.ts';
 
 /** A row with round figures; `overrides` replace any of them. */
 export function row(technique: TechniqueResult['technique'], overrides: Partial<TechniqueResult> = {}): TechniqueResult {

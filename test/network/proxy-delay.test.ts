@@ -1,6 +1,6 @@
 /** The proxy holds what the profile promises: the round trip (a median), the rate each way, and many connections at once. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { measureRtt, measureThroughput, quantile } from '../../bench/network/ping.ts';
+import { measureRtt, measureThroughput, quantile } from '../../bench/network/check.ts';
 import { createDelayProxy } from '../../bench/network/proxy.ts';
 import { dial, listen } from './helpers.ts';
 

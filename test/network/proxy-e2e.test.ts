@@ -1,6 +1,6 @@
 /** A real pushlab server through the proxy: SSE, WebSocket and long polling receive what is published, one-way delay later at least. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type Envelope, type TechniqueId } from '../../bench/clients/index.ts';
+import { createClient, type Envelope, type TechniqueId } from '../../bench/clients/wire/index.ts';
 import { createDelayProxy } from '../../bench/network/proxy.ts';
 import { startServer, until, type TestServer } from '../helpers/server.ts';
 

@@ -1,6 +1,6 @@
 /** The proxy in its own process: clients work through it, and its CPU is its own. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type Envelope } from '../../bench/clients/index.ts';
+import { createClient, type Envelope } from '../../bench/clients/wire/index.ts';
 import { NetworkProfileError } from '../../bench/network/profiles.ts';
 import { startProxyProcess } from '../../bench/network/proxy-process.ts';
 import { startServer, until } from '../helpers/server.ts';

@@ -1,7 +1,7 @@
 /** The check table, against a stored rendering. */
 import { describe, expect, it } from 'vitest';
-import { formatChecks, formatRate } from '../../bench/network/table.ts';
-import type { NetworkCheck } from '../../bench/network/ping.ts';
+import { formatChecks, formatRate } from '../../bench/network/check-table.ts';
+import type { NetworkCheck } from '../../bench/network/check.ts';
 
 const checks: NetworkCheck[] = [
   { profile: 'loopback', method: 'none', promisedRttMs: 0, measuredRttMs: 0.043, rttP90Ms: 0.1, rounds: 20, proxyCpuMs: 0 },

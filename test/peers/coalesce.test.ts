@@ -8,7 +8,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPeerClient } from '../../bench/peers/clients/index.ts';
-import { createCoalescer, type Corkable } from '../../bench/peers/coalesce.ts';
+import { createCoalescer, type Corkable } from '../../bench/peers/servers/coalesce.ts';
 import { metricValue, startPeerProcess, type PeerProcess } from '../../bench/peers/process.ts';
 import { until } from '../helpers/server.ts';
 

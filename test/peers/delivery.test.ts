@@ -5,7 +5,7 @@
  * `/metrics` must count them; and the servers must exit 0 on SIGTERM with clients connected.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Envelope } from '../../bench/clients/client.ts';
+import type { Envelope } from '../../bench/clients/base.ts';
 import { createPeerClient, type PeerClient, type PeerClientChoice } from '../../bench/peers/clients/index.ts';
 import { peerIds, peerServerNames, peers, type PeerId, type PeerServerName } from '../../registry/peers.ts';
 import { metricValue, startPeerProcess, type PeerProcess } from '../../bench/peers/process.ts';

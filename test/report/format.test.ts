@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatDelta, formatDuration, formatNumber, rowName } from '../../bench/report/format.ts';
 import { parseRunResult, ResultsFileError } from '../../bench/report/index.ts';
-import type { TechniqueResult } from '../../bench/results.ts';
+import type { TechniqueResult } from '../../bench/results/schema.ts';
 
 describe('formatNumber', () => {
   it('keeps 3 significant figures, with thousands separators', () => {

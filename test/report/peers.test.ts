@@ -1,8 +1,8 @@
 /** Peer rows (issue #8): naming, order, colours, the Peers section, targets, and findings that leave peers out. */
 import { describe, expect, it } from 'vitest';
-import { rowColors } from '../../bench/report/chart-kit.ts';
+import { rowColors } from '../../bench/report/charts/kit.ts';
 import { buildReport, renderHtml, renderMarkdown } from '../../bench/report/index.ts';
-import { pairRatio, peerPairs, throughputOf } from '../../bench/report/peers.ts';
+import { pairRatio, peerPairs, throughputOf } from '../../bench/report/sections/peers.ts';
 import { only, peersRun, row, run, section } from '../helpers/report-runs.ts';
 
 describe('peer rows', () => {

@@ -7,7 +7,7 @@
 import { connect, type Socket } from 'node:net';
 import { Script, createContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLoadClient } from '../../bench/clients/load.ts';
+import { createLoadClient } from '../../bench/clients/load/index.ts';
 import { record } from '../helpers/clients.ts';
 import { startServer, until, type TestServer } from '../helpers/server.ts';
 

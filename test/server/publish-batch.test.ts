@@ -5,8 +5,8 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { WebSocketClient } from '../../bench/clients/streams.ts';
-import type { Envelope } from '../../bench/clients/index.ts';
+import { WebSocketClient } from '../../bench/clients/wire/streams.ts';
+import type { Envelope } from '../../bench/clients/wire/index.ts';
 import { startServer, until, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;

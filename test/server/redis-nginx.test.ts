@@ -4,7 +4,7 @@
  * that land on either process.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { techniqueIds } from '../../bench/clients/index.ts';
+import { techniqueIds } from '../../bench/clients/wire/index.ts';
 import { record } from '../helpers/clients.ts';
 import { until } from '../helpers/server.ts';
 import { skipRedis, startRedis, type TestRedis } from '../helpers/redis.ts';

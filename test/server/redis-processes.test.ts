@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { techniqueIds } from '../../bench/clients/index.ts';
+import { techniqueIds } from '../../bench/clients/wire/index.ts';
 import { record } from '../helpers/clients.ts';
 import { until } from '../helpers/server.ts';
 import { skipRedis, startRedis, type TestRedis } from '../helpers/redis.ts';

@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { techniqueIds } from '../../bench/clients/index.ts';
+import { techniqueIds } from '../../bench/clients/wire/index.ts';
 import { record, type RecordingClient } from '../helpers/clients.ts';
 import { until, type TestServer } from '../helpers/server.ts';
 import { skipRedis, startRedis, type TestRedis } from '../helpers/redis.ts';

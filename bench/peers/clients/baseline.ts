@@ -1,7 +1,7 @@
 /** The baseline's load client: raw `node:net`, one `SUB <topic>\n` line, then one JSON value per line. */
 import { connect } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
-import { BaseClient, type Attempt, type Control, type Envelope } from '../../clients/client.ts';
+import { BaseClient, type Attempt, type Control, type Envelope } from '../../clients/base.ts';
 
 
 /** Subscribes to the baseline server and reads its newline-delimited envelopes. */

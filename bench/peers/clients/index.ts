@@ -3,7 +3,7 @@
  * `PushClient` shape of `bench/clients` (its `technique` is the pushlab technique the peer
  * stands beside; `peer` is its own id), so the benchmark drives peers as it drives pushlab.
  */
-import type { ClientHandlers, ClientOptions, PushClient } from '../../clients/client.ts';
+import type { ClientHandlers, ClientOptions, PushClient } from '../../clients/base.ts';
 import { peerIds, type PeerId } from '../../../registry/peers.ts';
 import { BaselineClient } from './baseline.ts';
 import { SocketioClient } from './socketio.ts';

@@ -10,7 +10,7 @@
  * the server pings with `2`, the client answers `3`; `41` or `1` is a close.
  */
 import { WebSocket } from 'ws';
-import { BaseClient, type Attempt, type Control, type Envelope } from '../../clients/client.ts';
+import { BaseClient, type Attempt, type Control, type Envelope } from '../../clients/base.ts';
 
 
 /** Subscribes to the Socket.IO peer with its handshake query `topic`, over a bare WebSocket. */

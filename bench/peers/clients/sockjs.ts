@@ -12,10 +12,10 @@
  */
 import { Agent } from 'node:http';
 import { WebSocket } from 'ws';
-import { BaseClient, type Attempt, type ClientHandlers, type ClientOptions, type Control, type Envelope, type TechniqueId } from '../../clients/client.ts';
+import { BaseClient, type Attempt, type ClientHandlers, type ClientOptions, type Control, type Envelope, type TechniqueId } from '../../clients/base.ts';
 import { peers, type PeerId } from '../../../registry/peers.ts';
 import { createEventSourceSplitter, createHtmlfileSplitter, createLineSplitter, parseFrame, parseJsonpAnswer } from './sockjs-frames.ts';
-import { httpRequest, type HttpCall } from './http.ts';
+import { httpRequest, type HttpCall } from './http-request.ts';
 
 /** Where the SockJS peer is mounted (see `sockjs-server.ts`). */
 export const sockjsPrefix = '/sockjs';

@@ -1,0 +1,177 @@
+/**
+ * Leaner clients for the load generator: HTTP/1.1 spoken directly on a `node:net` socket
+ * (`raw-http.ts`, as autocannon does), without `node:http`'s per-request and per-chunk machinery, which at
+ * 100,000 deliveries a second made the load generator, not the server, the limit. JSONP
+ * answers are unwrapped and parsed as JSON instead of compiled as scripts.
+ *
+ * They keep the wire contract of the standard clients (same requests, same cursor, gap and
+ * reconnect handling through `BaseClient`); `test/bench/lean-clients.test.ts` checks them
+ * against the real server and against those clients. WebSocket's is in `websocket.ts`;
+ * `index.ts` picks the load generator's client per technique.
+ */
+import { BaseClient, type Attempt, type Control, type Envelope, type PollBody } from '../base.ts';
+import { KeepAliveConnection, streamGet } from './raw-http.ts';
+
+/** SSE over `streamGet`: the same requests and resume rules as `SseClient` (`Last-Event-ID`). */
+export class LeanSseClient extends BaseClient {
+  readonly technique = 'sse';
+  private lastEventId: string | undefined;
+  private buffer = '';
+
+  protected override isStream(): boolean {
+    return true;
+  }
+
+  protected connect(): Attempt {
+    this.buffer = '';
+    const headers: Record<string, string> = { Accept: 'text/event-stream' };
+    const resume = this.lastEventId ?? this.cursor;
+    if (resume !== undefined) headers['Last-Event-ID'] = resume;
+    const url = new URL(`/api/sse?${new URLSearchParams({ topic: this.topic })}`, this.options.baseUrl);
+    return streamGet(url, headers, (text) => this.feed(text));
+  }
+
+  /** Splits events on a blank line; fields per the EventSource spec, for the `\n` line ends this server sends. */
+  private feed(text: string): void {
+    this.buffer += text;
+    let end = this.buffer.indexOf('\n\n');
+    let start = 0;
+    while (end !== -1) {
+      this.dispatch(this.buffer.slice(start, end));
+      start = end + 2;
+      end = this.buffer.indexOf('\n\n', start);
+    }
+    this.buffer = this.buffer.slice(start);
+  }
+
+  private dispatch(block: string): void {
+    let event = 'message';
+    let data: string | undefined;
+    for (const line of block.split('\n')) {
+      if (line === '' || line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon === -1 ? line : line.slice(0, colon);
+      const value = colon === -1 ? '' : line.slice(line[colon + 1] === ' ' ? colon + 2 : colon + 1);
+      if (field === 'id') this.lastEventId = value;
+      else if (field === 'event') event = value;
+      else if (field === 'data') data = data === undefined ? value : `${data}\n${value}`;
+    }
+    if (data === undefined) return;
+    if (event === 'message') {
+      this.deliver(JSON.parse(data) as Envelope);
+      if (this.lastEventId !== undefined) this.setCursor(this.lastEventId);
+    }
+    else if (event === 'gap') this.gap((JSON.parse(data) as Control).cursor);
+    else if (event === 'cursor') this.setCursor((JSON.parse(data) as Control).cursor);
+  }
+}
+
+/** The hidden-iframe stream over `streamGet`, parsed as `IframeClient` parses it. */
+export class LeanIframeClient extends BaseClient {
+  readonly technique = 'iframe';
+  private buffer = '';
+
+  protected override isStream(): boolean {
+    return true;
+  }
+
+  protected connect(): Attempt {
+    this.buffer = '';
+    return streamGet(new URL(`/api/iframe?${this.query()}`, this.options.baseUrl), {}, (text) => this.feed(text));
+  }
+
+  private feed(text: string): void {
+    const { values, rest } = parseIframeCalls(this.buffer + text);
+    this.buffer = rest;
+    for (const value of values) this.receive(value);
+  }
+}
+
+const callOpen = '<script>c(';
+const callClose = ')</script>';
+
+/**
+ * The `c(...)` calls complete in `buffer` (an iframe document so far), and what to keep for
+ * the next chunk: from the first incomplete call, or the tail that may begin one (a chunk
+ * can end anywhere, even inside `<script>c(`).
+ */
+export function parseIframeCalls(buffer: string): { values: (Envelope | Control)[]; rest: string } {
+  const values: (Envelope | Control)[] = [];
+  let start = buffer.indexOf(callOpen);
+  while (start !== -1) {
+    const end = buffer.indexOf(callClose, start);
+    if (end === -1) return { values, rest: buffer.slice(start) };
+    values.push(JSON.parse(buffer.slice(start + callOpen.length, end)) as Envelope | Control);
+    start = buffer.indexOf(callOpen, end);
+  }
+  return { values, rest: buffer.slice(Math.max(0, buffer.length - (callOpen.length - 1))) };
+}
+
+
+/** Short polling, long polling and JSONP over one `KeepAliveConnection`. */
+abstract class LeanPollClient extends BaseClient {
+  private readonly connection = new KeepAliveConnection(new URL(this.options.baseUrl));
+
+  protected abstract path(): string;
+  protected abstract parse(text: string): PollBody;
+
+  protected connect(): Attempt {
+    const attempt = this.connection.get(this.path());
+    return {
+      done: attempt.done.then((text) => {
+        if (!this.closed) this.receivePoll(this.parse(text));
+      }),
+      abort: attempt.abort,
+    };
+  }
+
+  override close(): void {
+    super.close();
+    this.connection.close();
+  }
+}
+
+/** `GET /api/short-poll` every `intervalMs` (default 1000), as `ShortPollClient`. */
+export class LeanShortPollClient extends LeanPollClient {
+  readonly technique = 'short-poll';
+  protected path(): string {
+    return `/api/short-poll?${this.query()}`;
+  }
+  protected parse(text: string): PollBody {
+    return JSON.parse(text) as PollBody;
+  }
+  protected override pauseMs(): number {
+    return this.options.intervalMs ?? 1000;
+  }
+}
+
+/** `GET /api/long-poll`, asked again as soon as it is answered, as `LongPollClient`. */
+export class LeanLongPollClient extends LeanPollClient {
+  readonly technique = 'long-poll';
+  protected path(): string {
+    return `/api/long-poll?${this.query({ timeout: this.holdMs() })}`;
+  }
+  protected parse(text: string): PollBody {
+    return JSON.parse(text) as PollBody;
+  }
+}
+
+const jsonpCallback = 'pushlabJsonp';
+const jsonpPrefix = `/**/${jsonpCallback}(`;
+
+/**
+ * `GET /api/jsonp`, as `JsonpClient`, but the answer `/**\/pushlabJsonp(<json>);` is
+ * unwrapped and parsed as JSON rather than run as a script (compiling one script per answer
+ * cost more than everything else in the load generator). The server's script-safe JSON is
+ * still JSON, so nothing is lost; anything else in the answer is an error.
+ */
+export class LeanJsonpClient extends LeanPollClient {
+  readonly technique = 'jsonp';
+  protected path(): string {
+    return `/api/jsonp?${this.query({ callback: jsonpCallback, timeout: this.holdMs() })}`;
+  }
+  protected parse(text: string): PollBody {
+    if (!text.startsWith(jsonpPrefix) || !text.endsWith(');')) throw new Error(`not a ${jsonpCallback}(...) answer: ${text.slice(0, 80)}`);
+    return JSON.parse(text.slice(jsonpPrefix.length, -2)) as PollBody;
+  }
+}

@@ -1,0 +1,142 @@
+/** SSE, hidden-iframe streaming and WebSocket: one long-lived connection each. */
+import type { Agent } from 'node:http';
+import { createParser, type EventSourceParser } from 'eventsource-parser';
+import { WebSocket } from 'ws';
+import { BaseClient, createAgent, get, type Attempt, type Control, type Envelope } from '../base.ts';
+
+export type { Control } from '../base.ts';
+
+/** How every call in the iframe stream starts (see server/transports/iframe.ts). */
+const callPrefix = '<script>c(';
+
+abstract class StreamClient extends BaseClient {
+  protected readonly agent: Agent = createAgent();
+  protected override isStream(): boolean {
+    return true;
+  }
+  override close(): void {
+    super.close();
+    this.agent.destroy();
+  }
+}
+
+/** `GET /api/sse`, parsed with eventsource-parser; resumes with `Last-Event-ID` as EventSource does. */
+export class SseClient extends StreamClient {
+  readonly technique = 'sse';
+  private readonly parser: EventSourceParser = createParser({
+    onEvent: (event) => {
+      if (event.event === undefined || event.event === 'message') {
+        this.deliver(JSON.parse(event.data) as Envelope);
+        // Each event's id is its cursor, `<epoch>:<id>`: what EventSource keeps as Last-Event-ID.
+        if (event.id !== undefined) this.setCursor(event.id);
+      } else if (event.event === 'gap') {
+        this.gap((JSON.parse(event.data) as Control).cursor);
+      } else if (event.event === 'cursor') {
+        this.setCursor((JSON.parse(event.data) as Control).cursor);
+      }
+    },
+  });
+
+  protected connect(): Attempt {
+    this.parser.reset();
+    const headers: Record<string, string> = { Accept: 'text/event-stream' };
+    // Every event the server sends carries an id equal to the cursor it names, so the
+    // cursor is what EventSource would send as Last-Event-ID.
+    const cursor = this.cursor;
+    if (cursor !== undefined) headers['Last-Event-ID'] = cursor;
+    const query = new URLSearchParams({ topic: this.topic });
+    const attempt = get(`${this.options.baseUrl}/api/sse?${query}`, this.agent, headers, (chunk) => this.parser.feed(chunk));
+    return { done: attempt.done.then(() => undefined), abort: attempt.abort };
+  }
+}
+
+/** `GET /api/iframe`: the HTML stream a hidden iframe would render, its script calls parsed out. */
+export class IframeClient extends StreamClient {
+  readonly technique = 'iframe';
+
+  protected connect(): Attempt {
+    const feed = createIframeParser((value) => this.receive(value));
+    const attempt = get(`${this.options.baseUrl}/api/iframe?${this.query()}`, this.agent, {}, feed);
+    return { done: attempt.done.then(() => undefined), abort: attempt.abort };
+  }
+}
+
+/**
+ * Parses the iframe stream into the values of its `c(...)` calls, whatever the chunking.
+ * The server escapes `<` in payloads, so the first `)</script>` after `<script>c(` always
+ * closes that call.
+ */
+export function createIframeParser(onValue: (value: Envelope | Control) => void): (chunk: string) => void {
+  let buffer = '';
+  return (chunk) => {
+    buffer += chunk;
+    let start = buffer.indexOf(callPrefix);
+    while (start !== -1) {
+      const end = buffer.indexOf(')</script>', start);
+      if (end === -1) break;
+      onValue(JSON.parse(buffer.slice(start + callPrefix.length, end)) as Envelope | Control);
+      start = buffer.indexOf(callPrefix, end);
+    }
+    // Keep only what may be the start of an unfinished call, including a prefix cut in two
+    // by a chunk boundary.
+    buffer = start === -1 ? buffer.slice(-(callPrefix.length - 1)) : buffer.slice(start);
+  };
+}
+
+/** `GET /api/ws` (Upgrade): text frames of envelopes and `{"type"}` control frames. */
+export class WebSocketClient extends BaseClient {
+  readonly technique = 'websocket';
+  private socket: WebSocket | undefined;
+  private readonly acks = new Map<string, (ack: { id?: number; ids?: number[] }) => void>();
+  private refs = 0;
+
+  protected override isStream(): boolean {
+    return true;
+  }
+
+  protected connect(): Attempt {
+    const url = `${this.options.baseUrl.replace(/^http/, 'ws')}/api/ws?${this.query()}`;
+    const socket = new WebSocket(url, { perMessageDeflate: false });
+    this.socket = socket;
+    const done = new Promise<void>((resolve, reject) => {
+      socket.on('message', (data) => {
+        const value = JSON.parse(data.toString()) as Envelope | Control | { type: 'ack'; ref: string; id?: number; ids?: number[] };
+        if ('type' in value && value.type === 'ack') {
+          const ack = value as { ref: string; id?: number; ids?: number[] };
+          this.acks.get(ack.ref)?.(ack);
+          this.acks.delete(ack.ref);
+        } else {
+          this.receive(value as Envelope | Control);
+        }
+      });
+      socket.on('error', reject);
+      socket.on('close', (code) => {
+        if (code === 1000 || code === 1001 || this.closed) resolve();
+        else reject(new Error(`websocket closed with ${code}`));
+      });
+    });
+    return { done, abort: () => socket.terminate() };
+  }
+
+  /** Publishes over the socket; resolves with the id the server acknowledged. */
+  async publish(data: unknown, topic = this.topic): Promise<number> {
+    const ack = await this.send({ topic, data });
+    return ack.id ?? -1;
+  }
+
+  /** Publishes a batch in one frame (`"messages"`); resolves with the ids acknowledged, in order. */
+  async publishBatch(messages: readonly { topic?: string; data: unknown }[]): Promise<number[]> {
+    const ack = await this.send({ messages: messages.map(({ topic = this.topic, data }) => ({ topic, data })) });
+    return ack.ids ?? [];
+  }
+
+  private send(frame: Record<string, unknown>): Promise<{ id?: number; ids?: number[] }> {
+    const socket = this.socket;
+    if (socket === undefined || socket.readyState !== WebSocket.OPEN) return Promise.reject(new Error('the socket is not open'));
+    const ref = String(++this.refs);
+    return new Promise((resolve) => {
+      this.acks.set(ref, resolve);
+      socket.send(JSON.stringify({ type: 'publish', ...frame, ref }));
+    });
+  }
+}

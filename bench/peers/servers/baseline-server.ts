@@ -1,0 +1,149 @@
+/**
+ * The ceiling: a raw `node:net` fan-out server, the least work Node can do to push a
+ * message to many sockets. One port speaks two things, told apart by the first bytes:
+ * - a subscriber sends one line `SUB <topic>\n`, gets `{"type":"cursor","cursor":N}\n`,
+ *   then every envelope of its topic as one JSON line;
+ * - anything else is HTTP, handed to a tiny `node:http` server: `POST /api/publish`,
+ *   `GET /metrics`, `GET /healthz` (see `surface.ts`).
+ * Each message is encoded once (one Buffer) and written to every subscriber of its topic;
+ * writes to one socket within a turn are coalesced into one `writev` (`coalesce.ts`).
+ * `baseline_socket_writes_total` and `baseline_socket_flushes_total` on `/metrics` count
+ * `socket.write` calls and uncorks (syscalls), so the coalescing can be checked.
+ *
+ * `node --import tsx bench/peers/servers/baseline-server.ts --port 0`
+ */
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type Socket } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { createCoalescer } from './coalesce.ts';
+import { runPeerMain, urlOf, type PeerServer } from './command-line.ts';
+import { createPeerMetrics } from './metrics.ts';
+import { Sequences, createSurface, cursorJson, surfaceLabel, topicPattern } from './surface.ts';
+
+/** Options of the baseline server. */
+export interface BaselineOptions {
+  /** Unsent bytes a subscriber may hold before it is cut off. Default 1 MiB, as pushlab's. */
+  maxBufferedBytes?: number;
+}
+
+const subscribeVerb = 'SUB ';
+/** The longest subscription line: the verb, a 64-character topic, the newline. */
+const maxLineBytes = subscribeVerb.length + 64 + 2;
+
+/** Creates the baseline server (not yet listening). */
+export function createBaselineServer(options: BaselineOptions = {}): PeerServer {
+  const maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
+  const topics = new Map<string, Set<Socket>>();
+  const sockets = new Set<Socket>();
+  const coalescer = createCoalescer();
+  const sequences = new Sequences();
+  let subscribers = 0;
+  const metrics = createPeerMetrics({
+    labels: ['baseline'],
+    openConnections: () => new Map([['baseline', subscribers]]),
+    extra: () => ({ baseline_socket_writes_total: coalescer.writes, baseline_socket_flushes_total: coalescer.flushes }),
+  });
+
+  const http = createHttpServer(
+    { keepAliveTimeout: 65_000 },
+    createSurface(sequences, metrics, (topic, _envelope, json) => {
+      const set = topics.get(topic);
+      if (set === undefined || set.size === 0) return;
+      const line = Buffer.from(`${json}\n`);
+      for (const socket of set) {
+        if (socket.writableLength > maxBufferedBytes) {
+          // A subscriber that stops reading would otherwise hold every message in memory.
+          socket.destroy();
+          continue;
+        }
+        coalescer.write(socket, line);
+      }
+      metrics.delivered('baseline', set.size);
+    }),
+  );
+  http.on('request', (req) => {
+    const label = surfaceLabel(req.url);
+    metrics.label(req.socket, label);
+    metrics.request(label);
+  });
+
+  function subscribe(socket: Socket, topic: string): void {
+    let set = topics.get(topic);
+    if (set === undefined) {
+      set = new Set();
+      topics.set(topic, set);
+    }
+    set.add(socket);
+    subscribers++;
+    metrics.label(socket, 'baseline');
+    metrics.request('baseline');
+    socket.setNoDelay(true);
+    socket.write(`${cursorJson(sequences.wireCursor(topic))}\n`);
+    // Anything a subscriber sends after its line is ignored.
+    socket.on('data', () => {});
+    socket.once('close', () => {
+      set.delete(socket);
+      subscribers--;
+    });
+  }
+
+  /** Reads the first bytes of a connection: a subscription line, or HTTP for the surface. */
+  function sniff(socket: Socket): void {
+    let head: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+      if (head.length < subscribeVerb.length && subscribeVerb.startsWith(head.toString('latin1'))) return;
+      if (head.subarray(0, subscribeVerb.length).toString('latin1') !== subscribeVerb) {
+        socket.off('data', onData);
+        socket.pause();
+        socket.unshift(head);
+        http.emit('connection', socket);
+        socket.resume();
+        return;
+      }
+      const newline = head.indexOf(10);
+      if (newline === -1) {
+        if (head.length > maxLineBytes) socket.destroy();
+        return;
+      }
+      socket.off('data', onData);
+      const topic = head.subarray(subscribeVerb.length, newline).toString('latin1').trim();
+      if (!topicPattern.test(topic)) {
+        socket.end('{"type":"error","error":"topic must be 1-64 characters of A-Z a-z 0-9 _ . -"}\n');
+        return;
+      }
+      subscribe(socket, topic);
+    };
+    socket.on('data', onData);
+  }
+
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    metrics.track(socket);
+    // Expected disconnects (ECONNRESET, EPIPE) end the socket; nothing else to do.
+    socket.on('error', () => {});
+    socket.once('close', () => sockets.delete(socket));
+    sniff(socket);
+  });
+
+  return {
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve(urlOf(server.address(), host)));
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        // Subscribers get a FIN after what is already queued; stragglers are cut after 1 s.
+        for (const socket of sockets) socket.end();
+        setTimeout(() => {
+          for (const socket of sockets) socket.destroy();
+        }, 1000).unref();
+      }),
+  };
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runPeerMain('baseline', 'The ceiling: a raw node:net fan-out server (SUB <topic> lines), publish over HTTP on the same port.', () => createBaselineServer());
+}

@@ -1,0 +1,128 @@
+/**
+ * Socket.IO 4 as a peer, with its `websocket` and `polling` transports both available and
+ * its defaults otherwise. A client names its topic in the handshake query
+ * (`io(url, { query: { topic } })`), joins that room, and first gets
+ * `message {"type":"cursor","cursor":N}`; a publish is `io.to(topic).emit('message',
+ * envelope)`, which Socket.IO encodes once per broadcast and writes pre-encoded to every
+ * member: its own fast path, left as it is.
+ *
+ * `node --import tsx bench/peers/servers/socketio-server.ts --port 0`
+ */
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { Server, type Socket } from 'socket.io';
+import { closeServer, runPeerMain, trackSockets, urlOf, type PeerServer, type PeerServerFlags } from './command-line.ts';
+import { createPeerMetrics } from './metrics.ts';
+import { Sequences, createSurface, defaultTopic, surfaceLabel, topicPattern } from './surface.ts';
+
+const labels = ['socketio-websocket', 'socketio-polling'] as const;
+type Label = (typeof labels)[number];
+
+/** The path Socket.IO serves (its default). */
+export const socketioPath = '/socket.io/';
+
+function labelOf(transport: string): Label {
+  return transport === 'websocket' ? 'socketio-websocket' : 'socketio-polling';
+}
+
+function requestLabel(req: IncomingMessage): string {
+  const url = req.url ?? '';
+  if (!url.startsWith(socketioPath)) return surfaceLabel(url);
+  return labelOf(new URLSearchParams(url.slice(url.indexOf('?') + 1)).get('transport') ?? 'polling');
+}
+
+/** Creates the Socket.IO peer (not yet listening). */
+export function createSocketioServer(flags: PeerServerFlags = {}): PeerServer {
+  const sequences = new Sequences();
+  /** Members of each room by transport, kept as they join, upgrade and leave, so a publish counts its deliveries without a loop. */
+  const rooms = new Map<string, Record<Label, number>>();
+  let io: Server | undefined;
+
+  const metrics = createPeerMetrics({
+    labels,
+    openConnections() {
+      const open = new Map<string, number>(labels.map((label) => [label, 0]));
+      for (const socket of io?.of('/').sockets.values() ?? []) {
+        const label = labelOf(socket.conn.transport.name);
+        open.set(label, (open.get(label) ?? 0) + 1);
+      }
+      return open;
+    },
+  });
+
+  const http = createHttpServer(
+    { keepAliveTimeout: 65_000 },
+    createSurface(sequences, metrics, (topic, envelope) => {
+      const counts = rooms.get(topic);
+      if (counts === undefined || io === undefined) return;
+      io.to(topic).emit('message', envelope);
+      for (const label of labels) if (counts[label] > 0) metrics.delivered(label, counts[label]);
+    }),
+  );
+  io = new Server(http, {
+    serveClient: false,
+    transports: ['polling', 'websocket'],
+    ...((flags.pingMs ?? flags.heartbeatMs) === undefined ? {} : { pingInterval: flags.pingMs ?? flags.heartbeatMs }),
+  });
+
+  // Registered after Socket.IO wrapped the request listeners, so they see its requests too.
+  trackSockets(http);
+  http.on('connection', (socket) => metrics.track(socket));
+  http.prependListener('request', (req) => {
+    const label = requestLabel(req);
+    metrics.label(req.socket, label);
+    metrics.request(label);
+  });
+  http.prependListener('upgrade', (req: IncomingMessage) => {
+    const label = requestLabel(req);
+    metrics.label(req.socket, label);
+    metrics.request(label);
+  });
+
+  io.on('connection', (socket: Socket) => {
+    const query = socket.handshake.query.topic;
+    const topic = typeof query === 'string' ? query : defaultTopic;
+    if (!topicPattern.test(topic)) {
+      socket.emit('message', { type: 'error', error: 'topic must be 1-64 characters of A-Z a-z 0-9 _ . -' });
+      socket.disconnect(true);
+      return;
+    }
+    let counts = rooms.get(topic);
+    if (counts === undefined) {
+      counts = { 'socketio-websocket': 0, 'socketio-polling': 0 };
+      rooms.set(topic, counts);
+    }
+    const room = counts;
+    let label = labelOf(socket.conn.transport.name);
+    room[label]++;
+    void socket.join(topic);
+    socket.conn.on('upgrade', () => {
+      room[label]--;
+      label = labelOf(socket.conn.transport.name);
+      room[label]++;
+    });
+    socket.once('disconnect', () => {
+      room[label]--;
+    });
+    socket.emit('message', { type: 'cursor', cursor: sequences.wireCursor(topic) });
+  });
+
+  return {
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(port, host, () => resolve(urlOf(http.address(), host)));
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        // Disconnects every client (each gets a disconnect packet), then closes the server.
+        io?.disconnectSockets(true);
+        io?.engine.close();
+        void closeServer(http).then(resolve);
+      }),
+  };
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runPeerMain('socketio', 'Socket.IO 4 (websocket and polling) as a peer: rooms are topics, publish over HTTP.', createSocketioServer);
+}

@@ -1,0 +1,161 @@
+/**
+ * The server under test as its own process (`node --import tsx server/main.ts --port 0`),
+ * pinned to core 0 with `taskset` where it exists, so its CPU and memory are its own. Its
+ * `/metrics` is read as a `MetricsSnapshot`.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+
+/** The project root (where `server/main.ts` and `node_modules/tsx` are). */
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * Cores this process may use, read when this module loads: before `pinSelf` narrows this
+ * process's affinity to one core (after which `availableParallelism()` says 1).
+ */
+export const coresAtStart = availableParallelism();
+
+/** Whether `taskset` can be used here (Linux with util-linux, and at least two cores). */
+export function canPin(): boolean {
+  if (coresAtStart < 2) return false;
+  return spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** Pins every thread of this process to `core` (the load generator's); returns whether it worked. */
+export function pinSelf(core = 1): boolean {
+  if (!canPin()) return false;
+  return spawnSync('taskset', ['-a', '-cp', String(core), String(process.pid)], { stdio: 'ignore' }).status === 0;
+}
+
+/** Server flags the runner may set; unset ones keep the server's defaults. */
+export interface ServerFlags {
+  heartbeatMs?: number;
+  pingMs?: number;
+  /** The port to listen on; default 0 (a free one). A restart reuses the port it had. */
+  port?: number;
+}
+
+/** A running server process. */
+export interface ServerProcess {
+  readonly url: string;
+  readonly pid: number;
+  readonly pinned: boolean;
+  /** Reads `/metrics`. */
+  metrics(): Promise<MetricsSnapshot>;
+  /** SIGTERM, then SIGKILL after 6 s; resolves with the exit code (null when killed by a signal). */
+  stop(): Promise<number | null>;
+  /** SIGKILL at once, as a crash would; resolves when the process has exited. */
+  kill(): Promise<void>;
+}
+
+/** What `spawnServer` starts: a TypeScript program that prints `<name> listening on <url>` first. */
+export interface SpawnOptions {
+  /** The program, run with `node --import tsx`. */
+  script: string;
+  args: readonly string[];
+  /** The name in its first line (`pushlab`, `baseline` …). */
+  name: string;
+  /** Pin to this core with `taskset` where it can; undefined for no pinning. */
+  core?: number;
+}
+
+/** Starts a server program and resolves once it has printed the URL it listens on. */
+export async function spawnServer(options: SpawnOptions): Promise<ServerProcess> {
+  const args = ['--import', 'tsx', options.script, ...options.args];
+  const pinned = options.core !== undefined && canPin();
+  const child: ChildProcess = pinned
+    ? spawn('taskset', ['-c', String(options.core), process.execPath, ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const banner = `${options.name} listening on `;
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => fail(new Error(`${options.name} did not print its URL within 15 s`)), 15_000);
+    function fail(error: Error): void {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${error.message}\n${stderr}`));
+    }
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      const rest = line.startsWith(banner) ? line.slice(banner.length) : '';
+      if (!/^http:\/\/\S+$/.test(rest)) fail(new Error(`unexpected first line from ${options.name}: ${line}`));
+      else resolveUrl(rest);
+    });
+    child.once('exit', (code) => fail(new Error(`${options.name} exited with ${code} before listening`)));
+  });
+  child.stdout?.resume();
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
+  return {
+    url,
+    pid: child.pid ?? -1,
+    pinned,
+    metrics: () => scrape(url),
+    async kill() {
+      if (!running()) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (!running()) return child.exitCode;
+      child.kill('SIGTERM');
+      const force = setTimeout(() => child.kill('SIGKILL'), 6000);
+      const code = await exited;
+      clearTimeout(force);
+      return code;
+    },
+  };
+}
+
+/** Starts pushlab's server on a free port, pinned to `core` when possible; resolves once it listens. */
+export function startServerProcess(flags: ServerFlags = {}, core = 0): Promise<ServerProcess> {
+  // Every load client comes from 127.0.0.1 and the publisher keeps its own schedule, so the
+  // per-address limits meant for the open web would measure themselves: lift them.
+  // The harness reads /metrics right before and after each window: it needs every scrape fresh.
+  const args = ['--port', String(flags.port ?? 0), '--publish-rate', '0', '--max-connections', '1000000', '--max-connections-per-address', '1000000', '--metrics-cache', '0'];
+  if (flags.heartbeatMs !== undefined) args.push('--heartbeat', String(flags.heartbeatMs));
+  if (flags.pingMs !== undefined) args.push('--ping', String(flags.pingMs));
+  return spawnServer({ script: resolve(projectRoot, 'server/main.ts'), args, name: 'pushlab', core });
+}
+
+/** The samples of one `/metrics` read, by `name{labels}` as printed, and when it was read. */
+export interface MetricsSnapshot {
+  readonly at: bigint;
+  readonly samples: ReadonlyMap<string, number>;
+}
+
+/** Parses Prometheus text: `name{labels} value` lines; comments skipped. */
+export function parseMetrics(text: string, at = process.hrtime.bigint()): MetricsSnapshot {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    if (space <= 0) continue;
+    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return { at, samples };
+}
+
+async function scrape(url: string): Promise<MetricsSnapshot> {
+  const response = await fetch(`${url}/metrics`);
+  if (response.status !== 200) throw new Error(`GET /metrics: ${response.status}`);
+  return parseMetrics(await response.text());
+}
+
+/** A sample's value (`technique` adds the label); 0 when the server did not report it. */
+export function sample(snapshot: MetricsSnapshot, name: string, technique?: string): number {
+  return snapshot.samples.get(technique === undefined ? name : `${name}{technique="${technique}"}`) ?? 0;
+}
+
+/** `after − before` of one sample. */
+export function delta(before: MetricsSnapshot, after: MetricsSnapshot, name: string, technique?: string): number {
+  return sample(after, name, technique) - sample(before, name, technique);
+}

@@ -1,0 +1,221 @@
+/** Findings computed from the rows of a run: what was cheapest, fastest, what went wrong, what changed. */
+import type { RunResult, TechniqueResult } from '../../results/schema.ts';
+import { capitalize, formatBytes, formatCount, formatDelta, formatDuration, formatNumber, formatRatio } from '../format.ts';
+import type { Row, Text } from '../model.ts';
+
+/** One figure of one row, before and after. */
+export interface Delta {
+  label: string;
+  unit: string;
+  before: number;
+  after: number;
+  /** (after − before) ÷ before × 100; NaN when before is 0. */
+  percent: number;
+}
+
+/** How one row's figures moved against the earlier run of its scenario. */
+export interface Change {
+  key: string;
+  name: string;
+  deltas: Delta[];
+}
+
+/** Changes of at least this many percent are called out in the findings. */
+export const notableChangePercent = 10;
+
+const compared: { label: string; unit: string; value: (r: TechniqueResult) => number }[] = [
+  { label: 'p50', unit: 'ms', value: (r) => r.latencyMs.p50 },
+  { label: 'p99', unit: 'ms', value: (r) => r.latencyMs.p99 },
+  { label: 'bytes per message', unit: 'B', value: (r) => r.bytesPerMessage },
+  { label: 'server CPU per 1,000 messages', unit: 'ms', value: (r) => r.serverCpuMsPer1kMessages },
+];
+
+/** Loss, duplicates, disorder, gaps and load-generator bottlenecks, one line each. */
+export function alertsOf(rows: readonly Row[]): Text[] {
+  const alerts: Text[] = [];
+  for (const { name, result: r } of rows) {
+    const who = capitalize(name);
+    if (r.lost > 0) alerts.push(`${who} lost **${formatCount(r.lost)}** of ${formatCount(r.expected)} expected messages (${formatNumber((r.lost / Math.max(1, r.expected)) * 100)} %).`);
+    if (r.duplicated > 0) alerts.push(`${who} delivered **${formatCount(r.duplicated)}** duplicate messages.`);
+    if (r.outOfOrder > 0) alerts.push(`${who} delivered **${formatCount(r.outOfOrder)}** messages out of order.`);
+    if ((r.gaps ?? 0) > 0) alerts.push(`${who} was told of **${formatCount(r.gaps ?? 0)}** gap${r.gaps === 1 ? '' : 's'}: a cursor fell out of the server's replay buffer.`);
+    if (r.bottleneck === 'load') {
+      const shares = [
+        r.loadCpuShare === undefined ? '' : `load process at ${formatNumber(r.loadCpuShare * 100)} % of a core`,
+        r.loadElu === undefined ? '' : `its event loop ${formatNumber(r.loadElu * 100)} % busy`,
+        r.serverCpuShare === undefined ? '' : `server at ${formatNumber(r.serverCpuShare * 100)} %`,
+      ].filter((s) => s !== '');
+      const why = shares.length > 0 ? ` (${shares.join(', ')})` : '';
+      alerts.push(`For ${name} the **load generator, not the server, was the bottleneck**${why}: its latency and throughput describe the load generator as much as the server.`);
+    }
+  }
+  return alerts;
+}
+
+/** The change of every figure of `compared`, for the rows present in both runs. */
+export function changesOf(rows: readonly Row[], previous: RunResult): Change[] {
+  const changes: Change[] = [];
+  for (const { key, name, result } of rows) {
+    const before = previous.techniques[key];
+    if (before === undefined) continue;
+    const deltas = compared.map(({ label, unit, value }) => {
+      const [b, a] = [value(before), value(result)];
+      return { label, unit, before: b, after: a, percent: b === 0 ? (a === 0 ? 0 : Number.NaN) : ((a - b) / b) * 100 };
+    });
+    changes.push({ key, name, deltas });
+  }
+  return changes;
+}
+
+function extremes(rows: readonly Row[], value: (r: TechniqueResult) => number): { low: Row; high: Row } | undefined {
+  const usable = rows.filter((row) => Number.isFinite(value(row.result)));
+  const [first] = usable;
+  if (first === undefined || usable.every((row) => value(row.result) === 0)) return undefined;
+  let low = first;
+  let high = first;
+  for (const row of usable) {
+    if (value(row.result) < value(low.result)) low = row;
+    if (value(row.result) > value(high.result)) high = row;
+  }
+  return { low, high };
+}
+
+/** `11.2× fewer`, `2× more`, or `about as many` when within 10 %. */
+function ratioWords(ours: number, theirs: number, fewer: string, more: string, same: string): string {
+  if (ours <= 0 || theirs <= 0) return same;
+  const ratio = theirs / ours;
+  if (ratio >= 1.1) return `${formatRatio(ratio)} ${fewer}`;
+  if (ratio <= 1 / 1.1) return `${formatRatio(1 / ratio)} ${more}`;
+  return same;
+}
+
+function spread(low: number, high: number): string {
+  return low > 0 ? `, ${formatRatio(high / low)} as much` : '';
+}
+
+/** `; the most: <name>, <value><spread>`, or a note when every row had the same value. */
+function most(low: Row, high: Row, value: (r: TechniqueResult) => number, unit: string): string {
+  const [a, b] = [value(low.result), value(high.result)];
+  if (formatNumber(a) === formatNumber(b)) return ' (every row the same)';
+  return `; the most: ${high.name}, ${formatNumber(b)}${unit}${spread(a, b)}`;
+}
+
+/** The short-poll row push techniques are compared with: the one at 1 s, or the only one. */
+function shortPollReference(rows: readonly Row[]): Row | undefined {
+  const polls = rows.filter((row) => row.result.technique === 'short-poll' && row.result.delivered > 0);
+  return polls.find((row) => row.result.variant?.intervalMs === 1000) ?? (polls.length === 1 ? polls[0] : undefined);
+}
+
+function pushAgainstPolling(rows: readonly Row[]): Text[] {
+  const poll = shortPollReference(rows);
+  if (poll === undefined) return [];
+  const p = poll.result;
+  return rows
+    .filter((row) => (row.result.technique === 'sse' || row.result.technique === 'websocket') && row.result.delivered > 0)
+    .map(({ name, result: r }) => {
+      const bytes = ratioWords(r.bytesPerMessage, p.bytesPerMessage, 'fewer bytes than', 'more bytes than', 'about as many bytes as');
+      const latency = ratioWords(r.latencyMs.p50, p.latencyMs.p50, 'lower', 'higher', 'about the same');
+      return (
+        `${capitalize(name)} delivered each message with **${bytes}** ${poll.name} ` +
+        `(${formatNumber(r.bytesPerMessage)} B against ${formatNumber(p.bytesPerMessage)} B), ` +
+        `at a ${latency} median latency (${formatNumber(r.latencyMs.p50)} ms against ${formatNumber(p.latencyMs.p50)} ms).`
+      );
+    });
+}
+
+function intervalTradeOff(rows: readonly Row[]): Text[] {
+  const polls = rows
+    .filter((row) => row.result.technique === 'short-poll' && row.result.variant?.intervalMs !== undefined && row.result.delivered > 0)
+    .sort((a, b) => (a.result.variant?.intervalMs ?? 0) - (b.result.variant?.intervalMs ?? 0));
+  const push = extremes(
+    rows.filter((row) => row.result.technique !== 'short-poll' && row.result.delivered > 0),
+    (r) => r.bytesPerMessage,
+  )?.low;
+  const [shortest] = polls;
+  const longest = polls[polls.length - 1];
+  if (polls.length < 2 || push === undefined || shortest === undefined || longest === undefined) return [];
+  const target = push.result.bytesPerMessage;
+  const interval = (row: Row): string => formatDuration(row.result.variant?.intervalMs ?? 0);
+  const match = polls.find((row) => row.result.bytesPerMessage <= target);
+  const lines: Text[] = [
+    `At ${interval(shortest)}, short polling made **${formatNumber(shortest.result.requestsPerMessage)} requests per message** ` +
+      `and sent ${formatNumber(shortest.result.bytesPerMessage)} B per message for a median latency of ${formatNumber(shortest.result.latencyMs.p50)} ms.`,
+  ];
+  if (match !== undefined) {
+    lines.push(
+      `Short polling used as few bytes per message as ${push.name} (${formatNumber(target)} B) only from an interval of ${interval(match)}, ` +
+        `where its median latency was ${formatNumber(match.result.latencyMs.p50)} ms against ${formatNumber(push.result.latencyMs.p50)} ms.`,
+    );
+  } else {
+    lines.push(
+      `At no interval tested (${interval(shortest)} to ${interval(longest)}) did short polling use as few bytes per message as ${push.name} ` +
+        `(${formatNumber(target)} B); at ${interval(longest)} it used ${formatRatio(longest.result.bytesPerMessage / target)} as many, ` +
+        `with a median latency of ${formatNumber(longest.result.latencyMs.p50)} ms.`,
+    );
+  }
+  return lines;
+}
+
+function changeFindings(changes: readonly Change[], previous: RunResult): Text[] {
+  const when = `the run of ${previous.startedAt.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC')} (commit \`${previous.environment.commit}\`)`;
+  const notable = changes
+    .flatMap((c) => c.deltas.map((d) => ({ change: c, delta: d })))
+    .filter(({ delta }) => Number.isFinite(delta.percent) && Math.abs(delta.percent) >= notableChangePercent)
+    .sort((a, b) => Math.abs(b.delta.percent) - Math.abs(a.delta.percent));
+  if (notable.length === 0) return [`Against ${when}, no p50, p99, bytes or CPU figure moved by ${notableChangePercent} % or more.`];
+  const listed = notable
+    .slice(0, 4)
+    .map(({ change, delta: d }) => `${change.name} ${d.label} ${formatDelta(d.percent)} (${formatNumber(d.before)} → ${formatNumber(d.after)} ${d.unit})`);
+  const more = notable.length > 4 ? `, and ${notable.length - 4} more in the table below` : '';
+  return [`Against ${when}, the largest changes: ${listed.join('; ')}${more}.`];
+}
+
+/** The findings of a run, most useful first; all computed from `rows` (and `previous`). */
+export function findingsOf(rows: readonly Row[], changes: readonly Change[], previous?: RunResult): Text[] {
+  const live = rows.filter((row) => row.result.delivered > 0);
+  const findings: Text[] = [];
+  const p50 = extremes(live, (r) => r.latencyMs.p50);
+  const p99 = extremes(live, (r) => r.latencyMs.p99);
+  if (p50 !== undefined && p99 !== undefined) {
+    const { name, result } = p50.low;
+    const alsoP99 = p99.low === p50.low ? '' : `; the lowest p99 was ${p99.low.name}'s (${formatNumber(p99.low.result.latencyMs.p99)} ms)`;
+    findings.push(`**Lowest latency**: ${name}, median ${formatNumber(result.latencyMs.p50)} ms and p99 ${formatNumber(result.latencyMs.p99)} ms${alsoP99}.`);
+  }
+  const bytes = extremes(live, (r) => r.bytesPerMessage);
+  if (bytes !== undefined) {
+    const { low, high } = bytes;
+    findings.push(
+      `**Fewest bytes per message**: ${low.name}, ${formatNumber(low.result.bytesPerMessage)} B on the wire (${formatNumber(low.result.payloadShare * 100)} % of it payload)` +
+        `${most(low, high, (r) => r.bytesPerMessage, ' B')}.`,
+    );
+  }
+  const cpu = extremes(live, (r) => r.serverCpuMsPer1kMessages);
+  if (cpu !== undefined) {
+    const { low, high } = cpu;
+    findings.push(
+      `**Least server CPU per 1,000 messages**: ${low.name}, ${formatNumber(low.result.serverCpuMsPer1kMessages)} ms` +
+        `${most(low, high, (r) => r.serverCpuMsPer1kMessages, ' ms')}.`,
+    );
+  }
+  const requests = extremes(live, (r) => r.requestsPerMessage);
+  if (requests !== undefined && requests.low.result.requestsPerMessage > 0) {
+    const { low, high } = requests;
+    findings.push(
+      `**Fewest requests per message**: ${low.name}, ${formatNumber(low.result.requestsPerMessage)} (one request per ${formatNumber(1 / low.result.requestsPerMessage)} messages)` +
+        `${most(low, high, (r) => r.requestsPerMessage, '')}.`,
+    );
+  }
+  const memory = extremes(rows, (r) => r.serverRssBytesPerConnection);
+  if (memory !== undefined) {
+    const { low, high } = memory;
+    findings.push(
+      `**Least server memory per connection**: ${low.name}, ${formatBytes(low.result.serverRssBytesPerConnection)}` +
+        (formatBytes(low.result.serverRssBytesPerConnection) === formatBytes(high.result.serverRssBytesPerConnection)
+          ? ' (every row the same).'
+          : `; the most: ${high.name}, ${formatBytes(high.result.serverRssBytesPerConnection)}.`),
+    );
+  }
+  findings.push(...pushAgainstPolling(live), ...intervalTradeOff(live));
+  if (previous !== undefined) findings.push(...changeFindings(changes, previous));
+  return findings;
+}

@@ -1,0 +1,193 @@
+/**
+ * The Saturation section (issue #8), for rows whose publish rate was raised step by step on
+ * the same subscribers: the highest rate each sustained, where and why it stopped, and its
+ * deliveries and p99 against the publish rate.
+ */
+import * as Plot from '@observablehq/plot';
+import type { Saturation, SaturationStep } from '../../results/schema.ts';
+import { axisScale, rowColors } from '../charts/kit.ts';
+import { capitalize, formatCount, formatNumber } from '../format.ts';
+import type { Row, Section, Text } from '../model.ts';
+import { chartWidthPx, peerDash, renderChart, type Chart } from '../charts/svg.ts';
+import type { Table } from './tables.ts';
+
+/** The first step that was not sustained, when there is one. */
+export function firstFailure(saturation: Saturation): SaturationStep | undefined {
+  return saturation.steps.find((step) => !step.sustained);
+}
+
+/** The step the row's other figures come from: the highest sustained one. */
+function sustainedStep(saturation: Saturation): SaturationStep | undefined {
+  return saturation.steps.filter((step) => step.sustained).at(-1);
+}
+
+/** `≥ 6,400` when the last step was still sustained (the ceiling is above it), `none` when no step was. */
+function rateText(saturation: Saturation, value: number): string {
+  if (sustainedStep(saturation) === undefined) return 'none';
+  return `${saturation.ceilingAbove ? '≥ ' : ''}${formatNumber(value)}`;
+}
+
+function saturationTable(slug: string, rows: readonly Row[]): Table {
+  return {
+    id: `${slug}-saturation`,
+    caption: 'Saturation: the highest publish rate each row sustained, and the step that failed (≥: still sustained at the highest step tried)',
+    columns: [
+      { header: 'row', align: 'left' },
+      { header: 'steps' },
+      { header: 'rates tried (msg/s)', align: 'left' },
+      { header: 'sustained rate (msg/s)' },
+      { header: 'sustained deliveries (msg/s)' },
+      { header: 'p99 at that rate (ms)' },
+      { header: 'first failed step (msg/s)' },
+      { header: 'why it failed', align: 'left' },
+    ],
+    rows: rows.flatMap((row) => {
+      const s = row.result.saturation;
+      if (s === undefined) return [];
+      const rates = s.steps.map((step) => step.ratePerSecond);
+      const held = sustainedStep(s);
+      const failed = firstFailure(s);
+      return [
+        [
+          row.name,
+          formatCount(s.steps.length),
+          rates.length === 0 ? '–' : `${formatNumber(Math.min(...rates))} → ${formatNumber(Math.max(...rates))}`,
+          rateText(s, s.sustainedRatePerSecond),
+          rateText(s, s.sustainedDeliveredPerSecond),
+          held === undefined ? '–' : formatNumber(held.latencyMs.p99),
+          failed === undefined ? '–' : formatNumber(failed.ratePerSecond),
+          failed === undefined ? 'none failed' : (failed.reason ?? 'not recorded'),
+        ],
+      ];
+    }),
+  };
+}
+
+/** One sentence per row: where it stopped and why, or that its ceiling is above the highest step. */
+function stopText(row: Row): Text | undefined {
+  const s = row.result.saturation;
+  if (s === undefined) return undefined;
+  const failed = firstFailure(s);
+  const limit =
+    failed?.bottleneck === 'load'
+      ? ' (the load generator was saturated at that step: the limit may be the clients, not the server)'
+      : failed?.bottleneck === 'server'
+        ? ' (the server was saturated at that step)'
+        : '';
+  const why = failed?.reason === undefined ? limit : `: ${failed.reason}${limit}`;
+  const last = s.steps.at(-1);
+  if (failed === undefined) {
+    return last === undefined
+      ? `${row.name} has a saturation run with no steps.`
+      : `${row.name} kept up at every step up to ${formatNumber(last.ratePerSecond)} msg/s (${formatNumber(last.deliveredPerSecond)} deliveries/s): its ceiling is higher than measured.`;
+  }
+  if (sustainedStep(s) === undefined) return `${row.name} **sustained no step**: it failed at the first, ${formatNumber(failed.ratePerSecond)} msg/s${why}.`;
+  return (
+    `${row.name} sustained ${formatNumber(s.sustainedRatePerSecond)} msg/s (${formatNumber(s.sustainedDeliveredPerSecond)} deliveries/s) ` +
+    `and failed at ${formatNumber(failed.ratePerSecond)} msg/s${why}.`
+  );
+}
+
+function methodText(rows: readonly Row[]): Text {
+  const runs = rows.flatMap((row) => (row.result.saturation === undefined ? [] : [row.result.saturation]));
+  const range = (values: number[]): string => {
+    const [low, high] = [Math.min(...values), Math.max(...values)];
+    return low === high ? formatNumber(low) : `${formatNumber(low)} to ${formatNumber(high)}`;
+  };
+  const clients = rows.filter((row) => row.result.saturation !== undefined).map((row) => row.result.clients);
+  return (
+    `Each of these rows raised the publish rate step by step on the same ${range(clients)} subscribers. A step was sustained when nothing was lost, ` +
+    `p99 stayed within ${range(runs.map((s) => s.p99BoundMs))} ms and the publisher kept within ${range(runs.map((s) => s.publishLagBoundMs))} ms of its schedule; ` +
+    'the row’s other figures (latency, CPU, bytes) are those of its highest sustained step, or of its first step when none was sustained.'
+  );
+}
+
+interface StepPoint {
+  row: string;
+  rate: number;
+  value: number;
+  sustained: boolean;
+}
+
+/** A value per step against the publish rate, one line per row; failed steps drawn as ×. */
+function stepChart(
+  slug: string,
+  rows: readonly Row[],
+  options: { id: string; title: string; caption: string; what: string; unit: string; value: (step: SaturationStep) => number; bound?: number },
+): Chart | undefined {
+  const withSteps = rows.filter((row) => (row.result.saturation?.steps.length ?? 0) > 0);
+  const points: StepPoint[] = withSteps.flatMap((row) =>
+    (row.result.saturation?.steps ?? []).map((step) => ({ row: row.name, rate: step.ratePerSecond, value: options.value(step), sustained: step.sustained })),
+  );
+  const x = axisScale('x', points.map((p) => p.rate), 'publish rate', 'msg/s', { low: 0.8, high: 1.25 });
+  const y = axisScale('y', [...points.map((p) => p.value), ...(options.bound === undefined ? [] : [options.bound])], options.what, options.unit);
+  const shown = points.filter((p) => Number.isFinite(p.value) && (!x.log || p.rate > 0) && (!y.log || p.value > 0));
+  if (shown.length === 0) return undefined;
+  const colors = rowColors(withSteps);
+  const names = withSteps.map((row) => row.name);
+  const peers = new Set(withSteps.filter((row) => row.result.peer !== undefined).map((row) => row.name));
+  const line = (dashed: boolean): Plot.Markish =>
+    Plot.line(
+      shown.filter((p) => peers.has(p.row) === dashed),
+      { x: 'rate', y: 'value', z: 'row', stroke: 'row', strokeWidth: 2, ...(dashed ? { strokeDasharray: peerDash } : {}) },
+    );
+  return renderChart({
+    id: `${slug}-${options.id}`,
+    title: options.title,
+    caption: options.caption,
+    legend: withSteps.map((row) => ({ label: row.name, color: colors.get(row.key) ?? 'grey', shape: row.result.peer === undefined ? ('line' as const) : ('dash' as const) })),
+    plot: {
+      width: chartWidthPx,
+      height: 380,
+      marginLeft: 64,
+      marginRight: 24,
+      x: { ...x.scale, labelAnchor: 'center' },
+      y: y.log ? y.scale : { ...y.scale, zero: true },
+      color: { domain: names, range: withSteps.map((row) => colors.get(row.key) ?? 'grey') },
+      marks: [
+        ...x.marks,
+        ...y.marks,
+        ...(options.bound === undefined ? [] : [Plot.ruleY([options.bound], { stroke: '#b42318', strokeDasharray: '2,3' })]),
+        line(false),
+        line(true),
+        Plot.dot(shown.filter((p) => p.sustained), { x: 'rate', y: 'value', fill: 'row', r: 4 }),
+        Plot.dot(shown.filter((p) => !p.sustained), { x: 'rate', y: 'value', stroke: 'row', symbol: 'times', r: 5, strokeWidth: 2 }),
+      ],
+    },
+  });
+}
+
+/** The Saturation section, or undefined when no row has a saturation run. */
+export function saturationSection(slug: string, rows: readonly Row[]): Section | undefined {
+  const saturated = rows.filter((row) => row.result.saturation !== undefined);
+  if (saturated.length === 0) return undefined;
+  const bounds = [...new Set(saturated.map((row) => row.result.saturation?.p99BoundMs ?? 0))];
+  const charts = [
+    stepChart(slug, saturated, {
+      id: 'saturation-delivered',
+      title: 'Saturation: deliveries per second against the publish rate',
+      caption:
+        'Each step held one publish rate; a dot is a sustained step, a × the step that failed. A row keeping up rises along its subscriber count; ' +
+        'where its line flattens or stops, it could not.',
+      what: 'deliveries',
+      unit: 'msg/s',
+      value: (step) => step.deliveredPerSecond,
+    }),
+    stepChart(slug, saturated, {
+      id: 'saturation-p99',
+      title: 'Saturation: p99 latency against the publish rate',
+      caption: `The 99th-percentile latency of each step; the dotted red line is the bound a step had to stay within${bounds.length === 1 ? '' : ' (the first row’s)'}. A × marks a failed step.`,
+      what: 'p99 latency',
+      unit: 'ms',
+      value: (step) => step.latencyMs.p99,
+      ...(bounds[0] === undefined ? {} : { bound: bounds[0] }),
+    }),
+  ].filter((chart): chart is Chart => chart !== undefined);
+  return {
+    id: `${slug}-saturation`,
+    title: 'Saturation',
+    text: [methodText(saturated), ...saturated.map(stopText).filter((t): t is Text => t !== undefined).map(capitalize)],
+    charts,
+    tables: [saturationTable(slug, saturated)],
+  };
+}

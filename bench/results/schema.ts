@@ -1,0 +1,182 @@
+/**
+ * The results JSON of one benchmark run: written by the harness into `results/`, read by
+ * the report and by outside tools. The names of issue #4 are kept; more fields are welcome,
+ * and every new one is optional so older files still validate.
+ */
+import { z } from 'zod';
+import { techniqueIds } from '../../registry/techniques.ts';
+import { networkCheckSchema } from '../network/check.ts';
+
+export const techniqueIdSchema = z.enum(techniqueIds);
+
+const latencySchema = z.object({
+  p50: z.number(),
+  p90: z.number(),
+  p99: z.number(),
+  max: z.number(),
+  p999: z.number().optional(),
+  mean: z.number().optional(),
+});
+
+/** One step of a saturation run: a publish rate held for the step's window. */
+export const saturationStepSchema = z.object({
+  ratePerSecond: z.number(),
+  /** Deliveries per second over the step's window (published × subscribers that got them ÷ window). */
+  deliveredPerSecond: z.number(),
+  expected: z.number().int().nonnegative(),
+  delivered: z.number().int().nonnegative(),
+  lost: z.number().int().nonnegative(),
+  latencyMs: z.object({ p50: z.number(), p99: z.number() }),
+  publishLagMs: z.object({ p50: z.number(), p99: z.number() }),
+  serverCpuShare: z.number().optional(),
+  loadCpuShare: z.number().optional(),
+  /** Share of the step each side waited for its core (other processes): a step failed under contention proves little. */
+  serverWaitShare: z.number().optional(),
+  loadWaitShare: z.number().optional(),
+  /** Which side limited the step (as a row's `bottleneck`): a step lost to a saturated load generator says nothing of the server. */
+  bottleneck: z.enum(['server', 'load', 'none']).optional(),
+  /** Whether the step kept up: nothing lost, p99 within the bound, publisher on schedule. */
+  sustained: z.boolean(),
+  /** Why it did not, in words. */
+  reason: z.string().optional(),
+});
+
+/** A saturation run's steps and the highest rate sustained. */
+export const saturationSchema = z.object({
+  /** The bounds a step had to hold. */
+  p99BoundMs: z.number(),
+  publishLagBoundMs: z.number(),
+  steps: z.array(saturationStepSchema),
+  /** The highest publish rate sustained (0 when even the first step failed). */
+  sustainedRatePerSecond: z.number(),
+  /** Deliveries per second at that rate. */
+  sustainedDeliveredPerSecond: z.number(),
+  /** Whether the last step tried was sustained too (the ceiling is above the highest step). */
+  ceilingAbove: z.boolean(),
+});
+
+/** One row: a technique under one setting of its knobs (a sweep has several rows per technique). */
+export const techniqueResultSchema = z.object({
+  /** The technique id; the row's key in `techniques` may add a variant, e.g. `short-poll@250ms`. */
+  technique: techniqueIdSchema,
+  /** What this row varies, when the scenario sweeps something. */
+  variant: z
+    .object({
+      intervalMs: z.number().optional(),
+      payloadBytes: z.number().optional(),
+      clients: z.number().optional(),
+      holdMs: z.number().optional(),
+      stalledShare: z.number().optional(),
+    })
+    .optional(),
+  clients: z.number().int().nonnegative(),
+  published: z.number().int().nonnegative(),
+  /** Deliveries that should have happened: published messages × subscribers of their topic. */
+  expected: z.number().int().nonnegative(),
+  delivered: z.number().int().nonnegative(),
+  lost: z.number().int().nonnegative(),
+  duplicated: z.number().int().nonnegative(),
+  outOfOrder: z.number().int().nonnegative(),
+  gaps: z.number().int().nonnegative().optional(),
+  /** Publish (scheduled time) to receipt, same monotonic clock, in milliseconds. */
+  latencyMs: latencySchema,
+  /**
+   * Scheduled publish time to the server's 202, in milliseconds. Latency counts from the
+   * scheduled time, so a slow publish shows in it; this says how much of it was the publish.
+   */
+  publishLagMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }).optional(),
+  /** Latency distribution for a CDF: [percentile 0–100, milliseconds] pairs, ascending. */
+  latencyCdf: z.array(z.tuple([z.number(), z.number()])).optional(),
+  deliveredPerSecond: z.number().optional(),
+  requestsPerMessage: z.number(),
+  /** Bytes on the wire per delivered message, in and out, headers and framing included. */
+  bytesPerMessage: z.number(),
+  bytesInPerMessage: z.number().optional(),
+  bytesOutPerMessage: z.number().optional(),
+  /** Payload bytes ÷ wire bytes. */
+  payloadShare: z.number(),
+  emptyResponses: z.number().int().nonnegative().optional(),
+  serverCpuMsPer1kMessages: z.number(),
+  /** Server RSS with every subscriber connected and idle (before the first publish) minus RSS before they connected, ÷ subscribers. */
+  serverRssBytesPerConnection: z.number(),
+  /** Wire bytes (in + out) per subscriber per second over the window: polls and heartbeats when idle. */
+  bytesPerConnectionPerSecond: z.number().optional(),
+  /** Length of the measured window (from the first to the second `/metrics` read), in milliseconds. */
+  windowMs: z.number().optional(),
+  /** Share of one core each side used during the measured window (1 = a whole core). */
+  serverCpuShare: z.number().optional(),
+  loadCpuShare: z.number().optional(),
+  /**
+   * Share of the window each side's main thread waited for its core (Linux run-queue time):
+   * other processes on a shared machine taking it. Absent where the kernel does not say.
+   */
+  serverWaitShare: z.number().optional(),
+  loadWaitShare: z.number().optional(),
+  /** Event-loop utilisation of the load generator, 0–1. */
+  loadElu: z.number().optional(),
+  /** Which side limited the run, judged from the CPU shares plus time waiting for a core: `server`, `load` or `none`. */
+  bottleneck: z.enum(['server', 'load', 'none']).optional(),
+  /** Churn: connections the subscribers dropped and resumed with their cursor. */
+  drops: z.number().int().nonnegative().optional(),
+  /** Slow consumers: subscribers that stopped reading, and how many the server cut off at its bound. */
+  stalled: z.number().int().nonnegative().optional(),
+  slowConsumerDisconnects: z.number().int().nonnegative().optional(),
+  /** Server memory and open handles read during the window (soak): [ms into the window, RSS bytes, handles]. */
+  serverSamples: z.array(z.tuple([z.number(), z.number(), z.number()])).optional(),
+  /** RSS at the end of the window minus at its start, in bytes. */
+  serverRssGrowthBytes: z.number().optional(),
+  /** Restart: server restarts in the window; old-server deliveries missing but reported by a gap; subscribers that reported one. */
+  restarts: z.number().int().nonnegative().optional(),
+  reportedLost: z.number().int().nonnegative().optional(),
+  subscribersWithGap: z.number().int().nonnegative().optional(),
+  /**
+   * Peers (issue #8): the peer id (`baseline`, `socketio-websocket`, `sockjs-eventsource` …)
+   * when this row measured a peer server instead of pushlab; `technique` is then the pushlab
+   * technique it stands beside. The row's key is `peer:<id>`.
+   */
+  peer: z.string().optional(),
+  /** Network profile the subscribers went through (issue #7); absent on loopback-only runs. */
+  network: z.string().optional(),
+  /** CPU the delay proxy itself used during the window, in ms, and as a share of one core (it runs on the load generator's core). */
+  proxyCpuMs: z.number().optional(),
+  proxyCpuShare: z.number().optional(),
+  /** Saturation (issue #8): the publish rate raised step by step on the same subscribers until this row could not keep up. */
+  saturation: saturationSchema.optional(),
+  /** Anything the harness wants a reader to know about this row. */
+  notes: z.array(z.string()).optional(),
+});
+
+export const runResultSchema = z.object({
+  scenario: z.string(),
+  startedAt: z.string(),
+  environment: z.object({
+    node: z.string(),
+    cpu: z.string(),
+    cores: z.number().int().positive(),
+    commit: z.string(),
+    pinned: z.boolean(),
+    platform: z.string().optional(),
+    /** The machine's 1-minute load average when the run started (other work on a shared machine). */
+    loadAverage: z.number().optional(),
+    /** What the network was: `loopback` unless a profile was emulated. */
+    network: z.string().optional(),
+  }),
+  params: z.record(z.string(), z.unknown()),
+  /** Issue #7: the check of each emulated network profile of the run (RTT and rate measured through the proxy), by profile name. */
+  networks: z.record(z.string(), networkCheckSchema).optional(),
+  techniques: z.record(z.string(), techniqueResultSchema),
+  /** Rows that could not be measured (their server or clients failed), by key, with the error: the other rows still ran. */
+  failed: z.record(z.string(), z.string()).optional(),
+  /** autocannon request/response capacity of the polling endpoints and publish. */
+  capacity: z
+    .record(
+      z.string(),
+      z.object({ requestsPerSecond: z.number(), latencyMs: z.object({ p50: z.number(), p99: z.number() }), errors: z.number().optional() }),
+    )
+    .optional(),
+});
+
+export type TechniqueResult = z.infer<typeof techniqueResultSchema>;
+export type SaturationStep = z.infer<typeof saturationStepSchema>;
+export type Saturation = z.infer<typeof saturationSchema>;
+export type RunResult = z.infer<typeof runResultSchema>;

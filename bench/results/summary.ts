@@ -1,0 +1,149 @@
+/**
+ * The printer: renders a results document as a plain-text summary (the CLI prints it). It
+ * returns a string and never prints, so it is tested against a stored result.
+ */
+import { formatChecks } from '../network/check-table.ts';
+import type { RunResult, TechniqueResult } from './schema.ts';
+
+/** Lays out `rows` under `headers`: the first column left-aligned, the others right-aligned. */
+export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+/** Milliseconds with a precision that suits their size. */
+export function formatMs(value: number): string {
+  if (value >= 100) return value.toFixed(0);
+  if (value >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+/** Bytes as B, KiB or MiB. */
+export function formatBytes(value: number): string {
+  const size = Math.abs(value);
+  if (size >= 1024 * 1024) return `${(value / 1024 / 1024).toFixed(1)} MiB`;
+  if (size >= 10 * 1024) return `${(value / 1024).toFixed(1)} KiB`;
+  return `${Math.round(value)} B`;
+}
+
+/** autocannon's latencies are whole milliseconds; 0 means under one. */
+const wholeMs = (value: number): string => (value < 1 ? '<1' : String(Math.round(value)));
+
+const percent = (share: number): string => `${(share * 100).toFixed(0)}%`;
+
+/** Delivery and latency: did every message arrive, and how late. */
+function deliveryRow(key: string, r: TechniqueResult): string[] {
+  return [
+    key,
+    `${r.delivered}/${r.expected}`,
+    String(r.lost),
+    String(r.duplicated),
+    String(r.outOfOrder),
+    formatMs(r.latencyMs.p50),
+    formatMs(r.latencyMs.p90),
+    formatMs(r.latencyMs.p99),
+    formatMs(r.latencyMs.max),
+    r.publishLagMs === undefined ? '-' : formatMs(r.publishLagMs.p50),
+  ];
+}
+
+const deliveryHeaders = ['run', 'delivered/expected', 'lost', 'dup', 'ooo', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'pub lag p50 ms'];
+
+const share = (value: number | undefined): string => (value === undefined ? '-' : percent(value));
+
+/** Cost and sides: what each message cost on the wire and on the server, and who was busy. */
+function costRow(key: string, r: TechniqueResult): string[] {
+  return [
+    key,
+    r.requestsPerMessage.toFixed(3),
+    formatBytes(r.bytesPerMessage),
+    percent(r.payloadShare),
+    r.serverCpuMsPer1kMessages.toFixed(1),
+    formatBytes(r.serverRssBytesPerConnection),
+    share(r.serverCpuShare),
+    share(r.serverWaitShare),
+    share(r.loadCpuShare),
+    share(r.loadWaitShare),
+    share(r.loadElu),
+    r.bottleneck ?? '-',
+  ];
+}
+
+const costHeaders = [
+  'run', 'req/msg', 'bytes/msg', 'payload', 'srv cpu ms/1k', 'srv RSS/conn', 'srv cpu', 'srv wait', 'load cpu', 'load wait', 'load ELU', 'bottleneck',
+];
+
+/** One sentence per row on which side limited it, or one saying neither did. */
+export function describeBottlenecks(result: RunResult): string[] {
+  const rows = Object.entries(result.techniques);
+  const limited = rows.filter(([, r]) => r.bottleneck === 'server' || r.bottleneck === 'load');
+  if (limited.length === 0) {
+    return ['Bottleneck: none. Neither the server nor the load generator was saturated in any run, so the figures describe the techniques.'];
+  }
+  return limited.map(([key, r]) =>
+    r.bottleneck === 'load'
+      ? `Bottleneck in ${key}: the LOAD GENERATOR was saturated (CPU ${percent(r.loadCpuShare ?? 0)}` +
+        `${r.loadWaitShare === undefined ? '' : `, waiting for its core ${percent(r.loadWaitShare)}`}, event loop ${percent(r.loadElu ?? 0)}); ` +
+        'its latency and throughput measure the clients, not the server.'
+      : `Bottleneck in ${key}: the SERVER was saturated (CPU ${percent(r.serverCpuShare ?? 0)} of its core` +
+        `${r.serverWaitShare === undefined ? '' : `, waiting for it ${percent(r.serverWaitShare)}`}); its figures show the server at its limit.`,
+  );
+}
+
+/** The whole summary: scenario line, environment, the table, bottlenecks, notes, capacity. */
+export function renderSummary(result: RunResult): string {
+  const p = result.params as { clients?: number; topics?: number; ratePerSecond?: number; payloadBytes?: number; durationMs?: number; warmupMs?: number };
+  const env = result.environment;
+  const out: string[] = [
+    `${result.scenario}: ${p.clients} clients, ${p.topics} topic(s), ${p.ratePerSecond} msg/s, ${p.payloadBytes} B payload, ` +
+      `${p.durationMs} ms measured after ${p.warmupMs} ms warm-up (started ${result.startedAt})`,
+    `node ${env.node}, ${env.cpu}, ${env.cores} cores, commit ${env.commit}, ${env.pinned ? 'server and load pinned to their own cores' : 'NOT pinned (server and load share cores)'}` +
+      (env.loadAverage === undefined ? '' : `, load average ${env.loadAverage} at start`),
+    '',
+    renderTable(deliveryHeaders, Object.entries(result.techniques).map(([key, r]) => deliveryRow(key, r))),
+    '',
+    renderTable(costHeaders, Object.entries(result.techniques).map(([key, r]) => costRow(key, r))),
+    '(wait: share of the window the process waited for its core while others used it; ELU: event-loop utilisation)',
+    '',
+    ...describeBottlenecks(result),
+  ];
+  const saturated = Object.entries(result.techniques).filter(([, r]) => r.saturation !== undefined);
+  if (saturated.length > 0) {
+    out.push(
+      '',
+      'Saturation (the rate each row sustained on the same subscribers, and why the next step failed):',
+      renderTable(
+        ['run', 'sustained msg/s', 'deliveries/s', 'steps', 'next step'],
+        saturated.map(([key, r]) => {
+          const s = r.saturation as NonNullable<typeof r.saturation>;
+          const last = s.steps.at(-1);
+          return [key, `${s.ceilingAbove ? '≥ ' : ''}${s.sustainedRatePerSecond}`, String(Math.round(s.sustainedDeliveredPerSecond)), String(s.steps.length), s.ceilingAbove ? '(none failed)' : `${last?.ratePerSecond}: ${last?.reason}`];
+        }),
+      ),
+    );
+  }
+  if (result.networks !== undefined) {
+    out.push('', 'Network emulation (user-space delay proxy on the load core), checked before the runs:', formatChecks(Object.values(result.networks)));
+  }
+  if (result.failed !== undefined) {
+    out.push('', 'NOT MEASURED (the row failed; the others ran):', ...Object.entries(result.failed).map(([key, error]) => `  - ${key}: ${error}`));
+  }
+  const notes = Object.entries(result.techniques).flatMap(([key, r]) => (r.notes ?? []).map((note) => `${key}: ${note}`));
+  if (notes.length > 0) out.push('', 'Notes:', ...notes.map((note) => `  - ${note}`));
+  if (result.capacity !== undefined) {
+    out.push(
+      '',
+      'Request/response capacity (autocannon from the load process, 10 connections, fresh server; each poll answered at once with one message):',
+      renderTable(
+        ['endpoint', 'req/s', 'p50 ms', 'p99 ms', 'errors'],
+        Object.entries(result.capacity).map(([name, c]) => [name, String(c.requestsPerSecond), wholeMs(c.latencyMs.p50), wholeMs(c.latencyMs.p99), String(c.errors ?? 0)]),
+      ),
+    );
+  }
+  return `${out.join('\n')}\n`;
+}

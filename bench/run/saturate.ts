@@ -1,0 +1,75 @@
+/**
+ * Saturation (issue #8): the publish rate raised step by step on the same subscribers until
+ * a step is not sustained — something lost, p99 past the bound, or the publisher behind its
+ * schedule. Every step is kept; the row is the highest sustained step's.
+ */
+import type { Saturation, SaturationStep, TechniqueResult } from '../results/schema.ts';
+import type { RunPlan } from '../scenario/schema.ts';
+
+/** Whether a saturation step kept up, and why not. */
+export function judgeStep(row: TechniqueResult, bounds: { p99BoundMs: number; publishLagBoundMs: number }): { sustained: boolean; reason?: string } {
+  if (row.lost > 0) return { sustained: false, reason: `${row.lost} deliveries still missing after the drain` };
+  if (row.latencyMs.p99 > bounds.p99BoundMs) return { sustained: false, reason: `p99 latency ${Math.round(row.latencyMs.p99)} ms, past the ${bounds.p99BoundMs} ms bound` };
+  const lag = row.publishLagMs?.p99 ?? 0;
+  if (lag > bounds.publishLagBoundMs) return { sustained: false, reason: `the publisher fell behind its schedule (p99 lag ${Math.round(lag)} ms, bound ${bounds.publishLagBoundMs} ms)` };
+  return { sustained: true };
+}
+
+/** The step as results record it: the row's figures that matter at a rate, and the verdict. */
+function stepOf(rate: number, row: TechniqueResult, verdict: { sustained: boolean; reason?: string }): SaturationStep {
+  return {
+    ratePerSecond: rate,
+    deliveredPerSecond: row.deliveredPerSecond ?? 0,
+    expected: row.expected,
+    delivered: row.delivered,
+    lost: row.lost,
+    latencyMs: { p50: row.latencyMs.p50, p99: row.latencyMs.p99 },
+    publishLagMs: { p50: row.publishLagMs?.p50 ?? 0, p99: row.publishLagMs?.p99 ?? 0 },
+    ...(row.serverCpuShare === undefined ? {} : { serverCpuShare: row.serverCpuShare }),
+    ...(row.loadCpuShare === undefined ? {} : { loadCpuShare: row.loadCpuShare }),
+    ...(row.serverWaitShare === undefined ? {} : { serverWaitShare: row.serverWaitShare }),
+    ...(row.loadWaitShare === undefined ? {} : { loadWaitShare: row.loadWaitShare }),
+    ...(row.bottleneck === undefined ? {} : { bottleneck: row.bottleneck }),
+    ...verdict,
+  };
+}
+
+/**
+ * Measures `config.rates` in order with `measure(rate)` (one window each, on the same
+ * subscribers) until a step is not sustained; returns the highest sustained step's row (or
+ * the first step's) with every step in `saturation`.
+ */
+export async function saturate(
+  plan: Pick<RunPlan, 'technique' | 'peer' | 'intervalMs'>,
+  config: NonNullable<RunPlan['saturation']>,
+  measure: (rate: number) => Promise<TechniqueResult>,
+): Promise<TechniqueResult> {
+  // Short polling waits up to its interval by design: its bound is the interval more.
+  const p99BoundMs = config.p99BoundMs + (plan.technique === 'short-poll' && plan.peer === undefined ? plan.intervalMs : 0);
+  const bounds = { p99BoundMs, publishLagBoundMs: config.publishLagBoundMs };
+  const steps: SaturationStep[] = [];
+  let best: TechniqueResult | undefined;
+  let first: TechniqueResult | undefined;
+  for (const rate of config.rates) {
+    const row = await measure(rate);
+    first ??= row;
+    const verdict = judgeStep(row, bounds);
+    steps.push(stepOf(rate, row, verdict));
+    if (!verdict.sustained) break;
+    best = row;
+  }
+  const last = steps.at(-1);
+  const row = best ?? (first as TechniqueResult);
+  const saturation: Saturation = {
+    p99BoundMs,
+    publishLagBoundMs: config.publishLagBoundMs,
+    steps,
+    sustainedRatePerSecond: steps.filter((step) => step.sustained).at(-1)?.ratePerSecond ?? 0,
+    sustainedDeliveredPerSecond: best?.deliveredPerSecond ?? 0,
+    ceilingAbove: last?.sustained === true,
+  };
+  const note = saturation.ceilingAbove
+    ? `kept up at every rate tried, up to ${last?.ratePerSecond} msg/s: the ceiling is higher`
+    : `kept up to ${saturation.sustainedRatePerSecond} msg/s; at ${last?.ratePerSecond} msg/s: ${last?.reason}`;
+  return { ...row, notes: [...(row.notes ?? []), note], saturation };
+}

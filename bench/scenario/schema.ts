@@ -1,0 +1,315 @@
+/**
+ * Scenarios are data: `scenarios/<name>.json`, validated once by `scenarioSchema`. A bad file
+ * stops the run with a message naming the field to fix. `expandScenario` turns one scenario
+ * (and its sweep) into the list of runs the runner performs, one fresh server each.
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { basename, dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { techniqueIds } from '../../registry/techniques.ts';
+import { suiteScenarios } from '../../registry/scenarios.ts';
+import { techniqueIdSchema } from '../results/schema.ts';
+import type { TechniqueId } from '../clients/wire/index.ts';
+import { isDirect, networkSchema, type NetworkProfile } from '../network/profiles.ts';
+import { peerIds, peers as peerInfo, type PeerId } from '../../registry/peers.ts';
+
+/** Where the stock scenarios live. */
+export const scenariosDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scenarios');
+
+const positiveInt = z.number().int().positive();
+
+/** The knobs a sweep may vary; each also has a scenario-wide value. */
+export const variantSchema = z
+  .strictObject({
+    /** Short-poll interval. */
+    intervalMs: positiveInt.optional(),
+    /** Payload size of each published message (the JSON of its `data`). */
+    payloadBytes: z.number().int().min(64).max(60_000).optional(),
+    clients: positiveInt.optional(),
+    /** Long-poll and JSONP hold. */
+    holdMs: positiveInt.optional(),
+    /** Slow consumers: the share of extra, stalled subscribers (0 for none), as `faults.stalledShare`. */
+    stalledShare: z.number().min(0).max(1).optional(),
+  })
+  .refine((variant) => Object.keys(variant).length > 0, { message: 'a variant must set at least one of intervalMs, payloadBytes, clients, holdMs, stalledShare' });
+
+/** One sweep point: the knobs it sets. */
+export type Variant = z.infer<typeof variantSchema>;
+
+/** A scenario file: every field, its default, and its bounds. */
+export const scenarioSchema = z.strictObject({
+  /** The scenario's name; defaults to the file name. */
+  name: z.string().regex(/^[a-z0-9-]+$/, 'name must be lowercase letters, digits and dashes').optional(),
+  description: z.string().optional(),
+  /** Subscribers per technique, one connection each. */
+  clients: positiveInt,
+  /** Topics the subscribers are spread over (round robin); default 1. */
+  topics: positiveInt.default(1),
+  /** Messages per second, over all topics together (round robin). 0 publishes nothing. */
+  ratePerSecond: z.number().nonnegative().max(100_000),
+  /** Messages published together at one scheduled time: a burst of this many every burst/rate seconds. Default 1 (evenly spaced). */
+  burst: positiveInt.max(1000).default(1),
+  /** Bytes of each message's `data` JSON: the timestamp plus padding. Default 256. */
+  payloadBytes: z.number().int().min(64).max(60_000).default(256),
+  /** The measured window. */
+  durationMs: positiveInt.max(600_000),
+  /** Publishing before the measured window, excluded from the figures. Default 1000 ms. */
+  warmupMs: z.number().int().nonnegative().default(1000),
+  /** Techniques to run, in order; default all six. */
+  techniques: z.array(techniqueIdSchema).min(1).default([...techniqueIds]),
+  knobs: z
+    .strictObject({
+      /** Short-poll interval; default 1000 ms. */
+      intervalMs: positiveInt.default(1000),
+      /** Long-poll and JSONP hold; default 25000 ms (the server's default). */
+      holdMs: positiveInt.max(60_000).default(25_000),
+      /** Server SSE/iframe heartbeat; default the server's (15000 ms). */
+      heartbeatMs: positiveInt.optional(),
+      /** Server WebSocket ping interval; default the server's (30000 ms). */
+      pingMs: positiveInt.optional(),
+    })
+    .default({ intervalMs: 1000, holdMs: 25_000 }),
+  /** Longest wait after the window for the last deliveries; default 5000 ms. */
+  drainMs: positiveInt.default(5000),
+  /** autocannon run per endpoint (polling endpoints and publish); 0 skips it. Default 2000 ms. */
+  capacityMs: z.number().int().nonnegative().default(2000),
+  /** Faults injected during the run (issue #6); default none. */
+  faults: z
+    .strictObject({
+      /** Each subscriber drops its connection on average every this many ms (exponential) and resumes with its cursor. */
+      churnMeanMs: positiveInt.optional(),
+      /** Extra subscribers, as a share of `clients`, that stop reading once subscribed (streaming techniques only). */
+      stalledShare: z.number().positive().max(1).optional(),
+      /** Read the server's memory and open handles every this many ms during the window (a soak). */
+      sampleMs: positiveInt.optional(),
+      /** Kill the server (SIGKILL) this many ms into the window and restart it on its port. */
+      restartAtMs: positiveInt.optional(),
+      /**
+       * With `restartAtMs`: every other subscriber (the odd-numbered) makes no new request or
+       * connection for at least this many ms after the kill, and until the restarted server has
+       * published past the old server's newest id (or the window ends), so it comes back with a
+       * cursor the new ids have passed. Default: all reconnect by themselves at once.
+       */
+      reconnectDelayMs: positiveInt.optional(),
+    })
+    .optional(),
+  /**
+   * Network profile(s) the subscribers go through (issue #7): a stock name (`loopback`, `lan`,
+   * `broadband`, `mobile-4g`, `mobile-3g`), an inline profile, or a list of them — each
+   * technique then runs once per profile and the report compares them. Default `loopback`.
+   */
+  network: networkSchema.optional(),
+  /**
+   * Peer rows (issue #8): other servers driven by the same scenario beside pushlab's, each in
+   * its own process: `"all"` or a list of peer ids. Default none.
+   */
+  peers: z.union([z.literal('all'), z.array(z.enum(peerIds)).min(1)]).optional(),
+  /**
+   * Saturation (issue #8): instead of one rate, hold each rate of `rates` for `stepMs` on the
+   * same subscribers, going up until a row cannot keep up (something lost, p99 past
+   * `p99BoundMs`, or the publisher's p99 lag past `publishLagBoundMs`); `ratePerSecond` is ignored.
+   */
+  saturation: z
+    .strictObject({
+      /** Publish rates to try, ascending, in messages per second over all topics. */
+      rates: z.array(z.number().positive().max(100_000)).min(1).refine((rates) => rates.every((rate, i) => i === 0 || rate > (rates[i - 1] as number)), 'must be ascending'),
+      /** How long each rate is held (its measured window). Default 3000 ms. */
+      stepMs: positiveInt.max(60_000).default(3000),
+      /** The p99 latency a step may reach and still count as sustained. Default 1000 ms. */
+      p99BoundMs: z.number().positive().default(1000),
+      /** The p99 publish lag (scheduled time to the server's 202) a step may reach. Default 250 ms. */
+      publishLagBoundMs: z.number().positive().default(250),
+    })
+    .optional(),
+  /** Several settings of one or more knobs; each is a row (and a fresh server) per technique it applies to. */
+  sweep: z
+    .strictObject({
+      /** Techniques the sweep applies to; default all of the scenario's. The others run once. */
+      techniques: z.array(techniqueIdSchema).min(1).optional(),
+      variants: z.array(variantSchema).min(1),
+    })
+    .optional(),
+})
+  .refine((scenario) => scenario.faults?.restartAtMs === undefined || scenario.faults.restartAtMs < scenario.durationMs, {
+    message: 'must fall inside the measured window (less than durationMs)',
+    path: ['faults', 'restartAtMs'],
+  })
+  .refine((scenario) => scenario.faults?.reconnectDelayMs === undefined || scenario.faults.restartAtMs !== undefined, {
+    message: 'a reconnect delay needs a restart (faults.restartAtMs)',
+    path: ['faults', 'reconnectDelayMs'],
+  })
+  .refine((scenario) => scenario.peers === undefined || scenario.faults === undefined, {
+    message: 'peers cannot run with faults: their clients neither resume from a cursor nor stall on purpose; run the faults without peers',
+    path: ['peers'],
+  })
+  .refine((scenario) => scenario.saturation === undefined || (scenario.faults === undefined && scenario.sweep === undefined), {
+    message: 'a saturation scenario sweeps the rate itself: it takes no faults and no sweep',
+    path: ['saturation'],
+  });
+
+/** A validated scenario with defaults filled in and its name set. */
+export type Scenario = z.infer<typeof scenarioSchema> & { name: string };
+
+/** Thrown for a scenario that fails validation; `message` names the file and the field. */
+export class ScenarioError extends Error {
+  override readonly name = 'ScenarioError';
+}
+
+/** Validates `value` (parsed JSON); throws a `ScenarioError` naming each wrong field. */
+export function parseScenario(value: unknown, source = 'scenario', fallbackName = 'custom'): Scenario {
+  const result = scenarioSchema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  - ${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+    throw new ScenarioError(`${source} is not a valid scenario:\n${problems.join('\n')}`);
+  }
+  return { ...result.data, name: result.data.name ?? fallbackName };
+}
+
+/** Loads a scenario by name (`scenarios/<name>.json`) or by path (anything with a `/` or `.json`). */
+export async function loadScenario(nameOrPath: string): Promise<Scenario> {
+  const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.json');
+  const file = isPath ? resolve(nameOrPath) : join(scenariosDir, `${nameOrPath}.json`);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new ScenarioError(isPath ? `no scenario file ${file}` : `no scenario named "${nameOrPath}" (looked for ${file})`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ScenarioError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseScenario(value, file, basename(file, '.json'));
+}
+
+/** The standard suite (`registry/scenarios.ts`): scenario names in the order `npm run bench` with no flags runs them. */
+export function loadSuite(): string[] {
+  return [...suiteScenarios];
+}
+
+/** What the command line may override in any scenario. */
+export interface Overrides {
+  techniques?: TechniqueId[];
+  clients?: number;
+  ratePerSecond?: number;
+  durationMs?: number;
+  payloadBytes?: number;
+  /** Network profile names (`--network`), replacing the scenario's. */
+  network?: string[];
+  /** Peers (`--peers`), replacing the scenario's. */
+  peers?: 'all' | PeerId[];
+}
+
+/** Applies command-line overrides and validates the result again. */
+export function applyOverrides(scenario: Scenario, overrides: Overrides): Scenario {
+  const { name, ...rest } = scenario;
+  const merged: Record<string, unknown> = { ...rest, name };
+  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) merged[key] = value;
+  // A saturation's window is each step's: `--duration` sets the step.
+  if (scenario.saturation !== undefined && overrides.durationMs !== undefined) merged.saturation = { ...scenario.saturation, stepMs: overrides.durationMs };
+  if (overrides.techniques !== undefined && scenario.sweep?.techniques !== undefined) {
+    const kept = scenario.sweep.techniques.filter((technique) => overrides.techniques?.includes(technique));
+    merged.sweep = kept.length > 0 ? { ...scenario.sweep, techniques: kept } : undefined;
+  }
+  return parseScenario(merged, `scenario ${name} with the command-line overrides`, name);
+}
+
+/** One run: a technique under one setting of the knobs, on its own fresh server. */
+export interface RunPlan {
+  /** The row key: the technique id, plus `@<variant>` in a sweep (`short-poll@250ms`, `sse@1024B`). */
+  key: string;
+  technique: TechniqueId;
+  variant?: Variant;
+  clients: number;
+  topics: number;
+  ratePerSecond: number;
+  /** Messages per burst (1: evenly spaced). Default 1. */
+  burst?: number;
+  payloadBytes: number;
+  durationMs: number;
+  warmupMs: number;
+  drainMs: number;
+  intervalMs: number;
+  holdMs: number;
+  heartbeatMs?: number;
+  pingMs?: number;
+  faults?: Scenario['faults'];
+  /** A peer server instead of pushlab's (its row stands beside `technique`). */
+  peer?: PeerId;
+  /** The network the subscribers go through; undefined for loopback (no proxy). */
+  network?: NetworkProfile;
+  /** The profile's name when the row should carry it (any scenario with a non-loopback profile). */
+  networkName?: string;
+  saturation?: Scenario['saturation'];
+}
+
+const units: Record<Exclude<keyof Variant, 'stalledShare'>, string> = { intervalMs: 'ms', holdMs: 'ms', payloadBytes: 'B', clients: 'c' };
+
+/** `250ms`, `1024B`, `100c`, `20%stalled`, or several joined by `,`. */
+export function variantLabel(variant: Variant): string {
+  const labels = (Object.keys(units) as (keyof typeof units)[])
+    .filter((field) => variant[field] !== undefined)
+    .map((field) => `${variant[field]}${units[field]}`);
+  if (variant.stalledShare !== undefined) labels.push(`${Math.round(variant.stalledShare * 100)}%stalled`);
+  return labels.join(',');
+}
+
+/** The runs of `scenario`, in order: per network profile, each technique (and each sweep variant where it applies), then the peers. */
+export function expandScenario(scenario: Scenario): RunPlan[] {
+  const plans: RunPlan[] = [];
+  const networks: (NetworkProfile | undefined)[] = scenario.network ?? [undefined];
+  const named = networks.some((network) => network !== undefined && !isDirect(network));
+  const several = networks.length > 1;
+  const peers: PeerId[] = scenario.peers === 'all' ? [...peerIds] : (scenario.peers ?? []);
+  for (const network of networks) {
+    const suffix = (label: string | undefined): string => {
+      const parts = [label, several ? network?.name : undefined].filter((part) => part !== undefined && part !== '');
+      return parts.length > 0 ? `@${parts.join(',')}` : '';
+    };
+    const onNetwork = {
+      ...(network === undefined || isDirect(network) ? {} : { network }),
+      ...(named && network !== undefined ? { networkName: network.name } : {}),
+    };
+    const base = (technique: TechniqueId): RunPlan => ({
+      key: `${technique}${suffix(undefined)}`,
+      technique,
+      clients: scenario.clients,
+      topics: scenario.topics,
+      ratePerSecond: scenario.ratePerSecond,
+      ...(scenario.burst > 1 ? { burst: scenario.burst } : {}),
+      payloadBytes: scenario.payloadBytes,
+      durationMs: scenario.durationMs,
+      warmupMs: scenario.warmupMs,
+      drainMs: scenario.drainMs,
+      intervalMs: scenario.knobs.intervalMs,
+      holdMs: scenario.knobs.holdMs,
+      heartbeatMs: scenario.knobs.heartbeatMs,
+      pingMs: scenario.knobs.pingMs,
+      faults: scenario.faults,
+      ...onNetwork,
+      ...(scenario.saturation === undefined ? {} : { saturation: scenario.saturation }),
+    });
+    for (const technique of scenario.techniques) {
+      const sweep = scenario.sweep;
+      if (sweep === undefined || !(sweep.techniques ?? scenario.techniques).includes(technique)) {
+        plans.push(base(technique));
+        continue;
+      }
+      for (const variant of sweep.variants) {
+        const { stalledShare, ...knobs } = variant;
+        const plan = base(technique);
+        const faults = stalledShare === undefined ? plan.faults : { ...plan.faults, stalledShare: stalledShare > 0 ? stalledShare : undefined };
+        plans.push({ ...plan, ...knobs, faults, key: `${technique}${suffix(variantLabel(variant))}`, variant });
+      }
+    }
+    // Peers run the scenario's base settings only: a sweep's knobs (poll interval, hold) are pushlab's.
+    for (const peer of peers) {
+      const plan = base(peerInfo[peer].technique);
+      plans.push({ ...plan, key: `peer:${peer}${suffix(undefined)}`, peer });
+    }
+  }
+  return plans;
+}
