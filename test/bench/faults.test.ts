@@ -69,7 +69,7 @@ describe('restart', () => {
     // The restart comes late enough that the new server's ids cannot reach a returning
     // client's old cursor before the client is back (reconnect backoff ≤ 2 s): an integer
     // cursor cannot tell the two servers apart, and the harness would rightly count the
-    // loss as silent (see the notes of issue #6).
+    // loss as silent (see the restart scenario's notes).
     const row = await runPlan(plan({ technique, topics: 1, ratePerSecond: 30, durationMs: 4000, drainMs: 6000, intervalMs: 200, faults: { restartAtMs: 2500 } }));
     const context = JSON.stringify({ ...row, latencyCdf: undefined });
     expect(row.restarts, context).toBe(1);
