@@ -206,7 +206,7 @@ function stop(signal: string): void {
   }
   stopping = true;
   console.log(`pushlab: ${signal}, shutting down`);
-  // The last resort if something holds the loop open: the issue promises an exit within 5 s.
+  // The last resort if something holds the loop open: the README promises an exit within 5 s.
   setTimeout(() => process.exit(1), 5000).unref();
   push.close().then(() => process.exit(0));
 }

@@ -1,6 +1,6 @@
 /**
  * What kind of row a row is, and the row groups the report compares within: pushlab rows
- * against peer rows (issue #8), and one series (technique and setting) across networks (issue #7).
+ * against peer rows, and one series (technique and setting) across networks.
  */
 import type { TechniqueResult } from '../results/schema.ts';
 import { baselinePeer, networkOf, networkRank, peerRank, techniqueOrder } from './format.ts';

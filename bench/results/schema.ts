@@ -1,6 +1,6 @@
 /**
  * The results JSON of one benchmark run: written by the harness into `results/`, read by
- * the report and by outside tools. The names of issue #4 are kept; more fields are welcome,
+ * the report and by outside tools. Field names are stable; more fields are welcome,
  * and every new one is optional so older files still validate.
  */
 import { z } from 'zod';
@@ -130,17 +130,17 @@ export const techniqueResultSchema = z.object({
   reportedLost: z.number().int().nonnegative().optional(),
   subscribersWithGap: z.number().int().nonnegative().optional(),
   /**
-   * Peers (issue #8): the peer id (`baseline`, `socketio-websocket`, `sockjs-eventsource` …)
+   * Peers: the peer id (`baseline`, `socketio-websocket`, `sockjs-eventsource` …)
    * when this row measured a peer server instead of pushlab; `technique` is then the pushlab
    * technique it stands beside. The row's key is `peer:<id>`.
    */
   peer: z.string().optional(),
-  /** Network profile the subscribers went through (issue #7); absent on loopback-only runs. */
+  /** Network profile the subscribers went through; absent on loopback-only runs. */
   network: z.string().optional(),
   /** CPU the delay proxy itself used during the window, in ms, and as a share of one core (it runs on the load generator's core). */
   proxyCpuMs: z.number().optional(),
   proxyCpuShare: z.number().optional(),
-  /** Saturation (issue #8): the publish rate raised step by step on the same subscribers until this row could not keep up. */
+  /** Saturation: the publish rate raised step by step on the same subscribers until this row could not keep up. */
   saturation: saturationSchema.optional(),
   /** Anything the harness wants a reader to know about this row. */
   notes: z.array(z.string()).optional(),

@@ -1,5 +1,5 @@
 /**
- * Saturation (issue #8): the publish rate raised step by step on the same subscribers until
+ * Saturation: the publish rate raised step by step on the same subscribers until
  * a step is not sustained — something lost, p99 past the bound, or the publisher behind its
  * schedule. Every step is kept; the row is the highest sustained step's.
  */

@@ -74,7 +74,7 @@ export const scenarioSchema = z.strictObject({
   drainMs: positiveInt.default(5000),
   /** autocannon run per endpoint (polling endpoints and publish); 0 skips it. Default 2000 ms. */
   capacityMs: z.number().int().nonnegative().default(2000),
-  /** Faults injected during the run (issue #6); default none. */
+  /** Faults injected during the run; default none. */
   faults: z
     .strictObject({
       /** Each subscriber drops its connection on average every this many ms (exponential) and resumes with its cursor. */
@@ -95,18 +95,18 @@ export const scenarioSchema = z.strictObject({
     })
     .optional(),
   /**
-   * Network profile(s) the subscribers go through (issue #7): a stock name (`loopback`, `lan`,
+   * Network profile(s) the subscribers go through: a stock name (`loopback`, `lan`,
    * `broadband`, `mobile-4g`, `mobile-3g`), an inline profile, or a list of them — each
    * technique then runs once per profile and the report compares them. Default `loopback`.
    */
   network: networkSchema.optional(),
   /**
-   * Peer rows (issue #8): other servers driven by the same scenario beside pushlab's, each in
+   * Peer rows: other servers driven by the same scenario beside pushlab's, each in
    * its own process: `"all"` or a list of peer ids. Default none.
    */
   peers: z.union([z.literal('all'), z.array(z.enum(peerIds)).min(1)]).optional(),
   /**
-   * Saturation (issue #8): instead of one rate, hold each rate of `rates` for `stepMs` on the
+   * Saturation: instead of one rate, hold each rate of `rates` for `stepMs` on the
    * same subscribers, going up until a row cannot keep up (something lost, p99 past
    * `p99BoundMs`, or the publisher's p99 lag past `publishLagBoundMs`); `ratePerSecond` is ignored.
    */

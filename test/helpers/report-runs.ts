@@ -1,6 +1,6 @@
 /**
  * Small results documents built in code for the report's peers, networks and saturation
- * cases (issues #7, #8): every one is validated against `runResultSchema`, as a file would be.
+ * cases (networks, peers, saturation): every one is validated against `runResultSchema`, as a file would be.
  */
 import { buildReport, type ScenarioReport } from '../../bench/report/index.ts';
 import { runResultSchema, type RunResult, type Saturation, type TechniqueResult } from '../../bench/results/schema.ts';

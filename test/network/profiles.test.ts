@@ -13,7 +13,7 @@ import {
 } from '../../bench/network/profiles.ts';
 
 describe('network profiles', () => {
-  it('has the stock profiles the issue names, each valid under its own schema', () => {
+  it('has the stock profiles the README names, each valid under its own schema', () => {
     expect(profileNames).toEqual(['loopback', 'lan', 'broadband', 'mobile-4g', 'mobile-3g']);
     for (const name of profileNames) expect(profileSchema.parse(profiles[name])).toEqual(profiles[name]);
     expect(profiles.lan.rttMs).toBe(1);

@@ -1,4 +1,4 @@
-/** Network rows (issue #7): naming, order, the Networks section, the network checks, and single-network runs. */
+/** Network rows: naming, order, the Networks section, the network checks, and single-network runs. */
 import { describe, expect, it } from 'vitest';
 import { buildReport, renderHtml, renderMarkdown } from '../../bench/report/index.ts';
 import { seriesKey } from '../../bench/report/rows.ts';

@@ -1,4 +1,4 @@
-/** Peer rows (issue #8): naming, order, colours, the Peers section, targets, and findings that leave peers out. */
+/** Peer rows: naming, order, colours, the Peers section, targets, and findings that leave peers out. */
 import { describe, expect, it } from 'vitest';
 import { rowColors } from '../../bench/report/charts/kit.ts';
 import { buildReport, renderHtml, renderMarkdown } from '../../bench/report/index.ts';
@@ -42,7 +42,7 @@ describe('peer rows', () => {
     expect(findings).toContain('**Least server CPU per 1,000 messages**: WebSocket, 5 ms; the most: long polling, 10 ms');
     expect(findings).toContain('**Least server memory per connection**: long polling, 5.86 KiB; the most: SSE, 14.6 KiB.');
     expect(findings.replace(/\*\*Against the targets.*$/m, '')).not.toMatch(/Socket\.IO|SockJS|baseline/);
-    expect(s.findings.at(-1)).toBe('**Against the targets of issue #8**: 3 met, 3 short, 1 not settled by this run (see Peers below).');
+    expect(s.findings.at(-1)).toBe('**Against the peer targets**: 3 met, 3 short, 1 not settled by this run (see Peers below).');
   });
 });
 
@@ -71,7 +71,7 @@ describe('the Peers section', () => {
     expect(ratios?.rows).toContainEqual(['SSE ÷ baseline (raw TCP)', '1×', '1×', '1×', '5×', '1×', '5×', '**load generator** ⚠']);
   });
 
-  it('states where pushlab falls short of the targets of issue #8, and why a ratio is bounded', () => {
+  it('states where pushlab falls short of the peer targets, and why a ratio is bounded', () => {
     const text = peers.text.join('\n');
     expect(text).toContain('**Short of target**: WebSocket sustained 400,000 deliveries/s against 800,000 for baseline (raw TCP): 0.5× (target ≥ 0.8×).');
     expect(text).toContain('**Short of target**: WebSocket sustained 400,000 deliveries/s against 100,000 for Socket.IO (websocket): 4× (target ≥ 5×).');

@@ -1,4 +1,4 @@
-/** Saturation rows (issue #8): the sustained rate of each row, where and why it stopped, in both formats. */
+/** Saturation rows: the sustained rate of each row, where and why it stopped, in both formats. */
 import { describe, expect, it } from 'vitest';
 import { buildReport, renderHtml, renderMarkdown } from '../../bench/report/index.ts';
 import { only, peersRun, row, run, saturation } from '../helpers/report-runs.ts';

@@ -34,7 +34,7 @@ function mix(hex: string, toward: string, amount: number): string {
   return `#${channels.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
 }
 
-/** A peer's colour (issue #8): the baseline near-black, Socket.IO a light tint and SockJS a dark shade of its technique's hue. */
+/** A peer's colour: the baseline near-black, Socket.IO a light tint and SockJS a dark shade of its technique's hue. */
 export function peerColor(peer: string, technique: string): string {
   if (peer === baselinePeer) return '#3b3f45';
   const base = techniqueColor(technique);

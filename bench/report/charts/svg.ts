@@ -41,7 +41,7 @@ export interface Chart {
   svg: string;
 }
 
-/** The dash of a peer's line (issue #8), in charts and legends alike. */
+/** The dash of a peer's line, in charts and legends alike. */
 export const peerDash = '5,3';
 
 /** Default chart width in pixels. */

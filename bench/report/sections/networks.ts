@@ -1,5 +1,5 @@
 /**
- * The Networks section (issue #7), for a scenario whose rows ran over more than one network
+ * The Networks section, for a scenario whose rows ran over more than one network
  * profile: each technique's latency, bytes and requests per profile side by side, a chart of
  * the medians, what the numbers say in round trips, and the check of the emulation itself.
  */

@@ -1,7 +1,7 @@
 /**
- * The Peers section (issue #8): each pushlab technique beside the peer servers that do the
+ * The Peers section: each pushlab technique beside the peer servers that do the
  * same job (Socket.IO, SockJS) and the raw TCP baseline, the ratios between them, and where
- * pushlab falls short of the issue's targets. Every figure and verdict is computed from the rows.
+ * pushlab falls short of the peer targets. Every figure and verdict is computed from the rows.
  */
 import { techniquesIn } from '../../../registry/techniques.ts';
 import type { TechniqueResult } from '../../results/schema.ts';
@@ -113,7 +113,7 @@ function ratiosTable(slug: string, pairs: readonly PeerPair[]): Table {
 
 const streaming: readonly string[] = techniquesIn('streaming');
 
-/** A target of issue #8 checked on one pair: met, short, or not settled by this run. */
+/** A peer target checked on one pair: met, short, or not settled by this run. */
 export interface TargetCheck {
   status: 'met' | 'short' | 'unsettled';
   text: Text;
@@ -163,7 +163,7 @@ function memoryTarget(ours: Row, socketio: Row): TargetCheck {
   };
 }
 
-/** The targets of issue #8 that this run can speak to, one check per pair. */
+/** The peer targets that this run can speak to, one check per pair. */
 export function targetChecks(rows: readonly Row[], pairs: readonly PeerPair[]): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const own = rows.filter((row) => !isPeer(row));
@@ -190,7 +190,7 @@ export function targetSummary(checks: readonly TargetCheck[]): Text[] {
   const count = (status: TargetCheck['status']): number => checks.filter((c) => c.status === status).length;
   const short = checks.filter((c) => c.status === 'short').length;
   return [
-    `**Against the targets of issue #8**: ${formatCount(count('met'))} met, ${formatCount(short)} short` +
+    `**Against the peer targets**: ${formatCount(count('met'))} met, ${formatCount(short)} short` +
       `${count('unsettled') > 0 ? `, ${formatCount(count('unsettled'))} not settled by this run` : ''} (see Peers below).`,
   ];
 }
@@ -213,7 +213,7 @@ export function peerSection(slug: string, allRows: readonly Row[]): Section | un
   if (own.length === 0) text.push('This run measured peers only: there is no pushlab row to compare them with.');
   const hasYardstick = rows.some((row) => isBaseline(row) || row.result.peer === 'socketio-websocket');
   if (hasYardstick && !rows.some((row) => row.result.saturation !== undefined)) {
-    text.push('The throughput targets of issue #8 (streaming techniques ≥ 0.8× the baseline and ≥ 5× Socket.IO’s websocket at saturation) need saturation runs; this run has none.');
+    text.push('The peer throughput targets (streaming techniques ≥ 0.8× the baseline and ≥ 5× Socket.IO’s websocket at saturation) need saturation runs; this run has none.');
   }
   text.push(...checks.filter((c) => c.status !== 'met').map((c) => c.text), ...checks.filter((c) => c.status === 'met').map((c) => c.text));
   const chart = barChart(rows, {

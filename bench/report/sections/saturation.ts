@@ -1,5 +1,5 @@
 /**
- * The Saturation section (issue #8), for rows whose publish rate was raised step by step on
+ * The Saturation section, for rows whose publish rate was raised step by step on
  * the same subscribers: the highest rate each sustained, where and why it stopped, and its
  * deliveries and p99 against the publish rate.
  */
