@@ -5,7 +5,7 @@
  * answers are unwrapped and parsed as JSON instead of compiled as scripts.
  *
  * They keep the wire contract of the standard clients (same requests, same cursor, gap and
- * reconnect handling through `BaseClient`); `test/bench/lean-clients.test.ts` checks them
+ * reconnect handling through `BaseClient`); `test/bench/clients/load-clients.test.ts` checks them
  * against the real server and against those clients. WebSocket's is in `websocket.ts`;
  * `index.ts` picks the load generator's client per technique.
  */

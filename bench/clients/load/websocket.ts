@@ -4,7 +4,7 @@
  * frames a second kept the load process's core full. It receives only (what a subscriber
  * needs): text frames are envelopes or `{"type"}` control frames as `WebSocketClient` reads
  * them; pings are answered with pongs; a close is answered and ends the attempt.
- * `test/bench/lean-clients.test.ts` checks it against the real server and against `ws`.
+ * `test/bench/clients/load-clients.test.ts` checks it against the real server and against `ws`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';

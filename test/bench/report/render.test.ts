@@ -1,0 +1,203 @@
+/** The report rendered from the stored results fixtures: tables, findings, alerts, one SVG per chart. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildReport, renderHtml, renderMarkdown, type ReportModel } from '../../../bench/report/index.ts';
+import { fixtureRuns } from '../../helpers/results-fixtures.ts';
+
+let model: ReportModel;
+let markdown: string;
+let html: string;
+
+beforeAll(async () => {
+  model = buildReport(await fixtureRuns());
+  markdown = renderMarkdown(model);
+  html = renderHtml(model);
+});
+
+function scenario(name: string): ReportModel['scenarios'][number] {
+  const found = model.scenarios.find((s) => s.scenario === name);
+  if (found === undefined) throw new Error(`no scenario ${name}`);
+  return found;
+}
+
+describe('report model', () => {
+  it('reports the newest run per scenario, in suite order, unknown scenarios last', () => {
+    expect(model.runsRead).toBe(4);
+    expect(model.scenarios.map((s) => s.scenario)).toEqual(['ticker', 'poll-interval-sweep', 'fan-out-scaling']);
+    expect(scenario('ticker').run.startedAt).toBe('2025-11-21T09:30:00.000Z');
+    expect(scenario('ticker').previous?.startedAt).toBe('2025-11-20T10:00:00.000Z');
+    expect(scenario('poll-interval-sweep').previous).toBeUndefined();
+  });
+
+  it('gives results without peers, networks or saturation none of their sections', () => {
+    for (const s of model.scenarios) expect(s.sections, s.scenario).toEqual([]);
+    expect(markdown).not.toMatch(/### (Networks|Peers|Saturation)/);
+  });
+
+  it('orders sweep rows by technique, then by the swept knob', () => {
+    expect(scenario('poll-interval-sweep').rows.map((r) => r.key)).toEqual([
+      'short-poll@100ms',
+      'short-poll@250ms',
+      'short-poll@500ms',
+      'short-poll@1000ms',
+      'short-poll@2000ms',
+      'short-poll@5000ms',
+      'long-poll',
+      'sse',
+      'websocket',
+    ]);
+  });
+});
+
+describe('findings', () => {
+  it('states the bytes ratio of push against short polling at 1 s, computed from the data', () => {
+    // sse: 5.4 + 214 = 219.4 B; short-poll@1000ms: 162 + 386 = 548 B; 548 / 219.4 = 2.497…
+    expect(scenario('poll-interval-sweep').findings).toContain(
+      'SSE delivered each message with **2.5× fewer bytes than** short polling at 1 s (219 B against 548 B), at a 557× lower median latency (0.9 ms against 501 ms).',
+    );
+    // In ticker short polling batches 100 messages per poll: about as many bytes as SSE.
+    expect(scenario('ticker').findings.join('\n')).toContain('SSE delivered each message with **about as many bytes as** short polling (207 B against 200 B)');
+  });
+
+  it('names the cheapest and fastest rows of each scenario', () => {
+    const ticker = scenario('ticker').findings.join('\n');
+    expect(ticker).toContain('**Lowest latency**: WebSocket, median 1.18 ms and p99 8.15 ms.');
+    expect(ticker).toContain('**Fewest bytes per message**: WebSocket, 194 B on the wire (65.9 % of it payload); the most: JSONP, 470 B, 2.42× as much.');
+    expect(ticker).toContain('**Least server CPU per 1,000 messages**: short polling, 0.918 ms; the most: JSONP, 29.2 ms');
+    const sweep = scenario('poll-interval-sweep').findings.join('\n');
+    expect(sweep).toContain('At no interval tested (100 ms to 5 s) did short polling use as few bytes per message as WebSocket (204 B)');
+  });
+
+  it('flags loss, gaps and a load-generator bottleneck loudly at the top, and nothing in clean runs', () => {
+    expect(scenario('ticker').alerts).toHaveLength(3);
+    expect(scenario('poll-interval-sweep').alerts).toEqual([]);
+    const top = markdown.slice(0, markdown.indexOf('## Findings'));
+    expect(top).toContain('> **⚠ Read with care: problems in these runs**');
+    expect(top).toContain('> - ⚠ **ticker**: JSONP lost **37** of 2,000,000 expected messages (0.00185 %).');
+    expect(top).toContain('> - ⚠ **ticker**: JSONP was told of **1** gap: a cursor fell out of the server\'s replay buffer.');
+    expect(top).toContain('For long polling the **load generator, not the server, was the bottleneck** (load process at 97 % of a core');
+    const callout = html.slice(html.indexOf('<aside class="callout"'), html.indexOf('</aside>'));
+    expect(callout).toContain('JSONP lost <strong>37</strong>');
+  });
+
+  it('compares with the earlier run of the same scenario', () => {
+    const jsonp = scenario('ticker').changes.find((c) => c.key === 'jsonp');
+    const cpu = jsonp?.deltas.find((d) => d.label === 'server CPU per 1,000 messages');
+    expect(cpu?.before).toBe(26.1);
+    expect(cpu?.percent).toBeCloseTo(12, 6);
+    expect(markdown).toContain('| `jsonp` | 3.1 → 3.32 (+7.2 %) | 33.8 → 36.2 (+7.2 %) | 470 → 470 (±0 %) | 26.1 → 29.2 (+12.0 %) |');
+    expect(scenario('ticker').findings.at(-1)).toMatch(/^Against the run of 2025-11-20 10:00 UTC \(commit `07ac4d4`\), the largest changes: .*\+12\.0 %/);
+  });
+});
+
+describe('tables', () => {
+  it('show every figure with units in the headers', () => {
+    expect(markdown).toContain(
+      '| row | clients | published (msg) | expected (msg) | delivered (msg) | lost (msg) | duplicated (msg) | out of order (msg) | gaps | delivered (msg/s) |',
+    );
+    expect(markdown).toContain('| `jsonp` | 1,000 | 2,000 | 2,000,000 | 1,999,963 | **37** ⚠ | 0 | 0 | **1** ⚠ |');
+    expect(markdown).toContain('| row | p50 (ms) | p90 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | mean (ms) |');
+    expect(markdown).toContain(
+      '| row | requests per msg | bytes per msg (B) | in per msg (B) | out per msg (B) | payload share (%) | empty responses | server CPU (ms/1k msg) | server memory (B/conn) |',
+    );
+    expect(markdown).toContain('| `short-poll@100ms` | 10 | 3,770 | 1,620 | 2,150 | 3.4 | 27,000 | 382 | 2,100 |');
+    expect(markdown).toContain('| `long-poll` | 93 | 97 | 99 | **load** ⚠ | load generator at 97 % of a core: latency includes client-side queueing |');
+    expect(markdown).toContain('| `publish` | 9,820 | 9 | 21 | 0 |');
+  });
+
+  it('give the environment of each run and generate "how it was measured" from its numbers', () => {
+    expect(markdown).toContain('| `ticker` | 2025-11-21T09:30:00.000Z | v20.20.0 | AMD EPYC 7B13 | 2 | `a6d84f3` | yes | linux x64 | loopback |');
+    expect(scenario('ticker').measured).toContain(
+      'The publisher sent 2,000 messages per row at 100 messages/s, with 128 B payloads, for 20 s, after 3 s of warm-up that is not measured, each stamped with a monotonic timestamp.',
+    );
+    expect(scenario('poll-interval-sweep').measured.join('\n')).toContain('short polling swept from every 100 ms to 5 s');
+    expect(model.reading.join('\n')).toContain("In `ticker`, short polling's p99 of 999 ms means 1 message in 100 took longer than that.");
+  });
+});
+
+describe('charts', () => {
+  it('draws one standalone, labelled SVG per chart', () => {
+    const ids = (name: string): string[] => scenario(name).charts.map((c) => c.id.slice(name.length + 1));
+    expect(ids('ticker')).toEqual(['latency', 'cdf', 'requests', 'bytes', 'cpu', 'memory']);
+    expect(ids('poll-interval-sweep')).toEqual(['latency', 'cdf', 'trade-off', 'requests', 'bytes', 'cpu', 'memory']);
+    expect(ids('fan-out-scaling')).toEqual(['latency', 'cdf', 'scaling-p99', 'scaling-cpu', 'requests', 'bytes', 'cpu', 'memory']);
+    for (const chart of model.scenarios.flatMap((s) => s.charts)) {
+      expect(chart.svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'), chart.id).toBe(true);
+      expect(chart.svg).toContain('role="img"');
+      expect(chart.svg).toContain(`<title id="${chart.id}-title">${chart.title}</title>`);
+      expect(chart.svg.match(/<svg[\s>]/g)?.length, chart.id).toBe(2); // the frame and Plot's plot area
+      expect(chart.svg).not.toMatch(/<(div|figure|h2|span)[\s>]/); // no HTML inside a standalone SVG
+      expect(chart.file).toBe(`charts/${chart.id}.svg`);
+      expect(markdown).toContain(`![${chart.title}](${chart.file})`);
+    }
+  });
+
+  it('labels the trade-off curve by interval and the push techniques by name', () => {
+    const chart = scenario('poll-interval-sweep').charts.find((c) => c.id.endsWith('trade-off'));
+    for (const label of ['100 ms', '250 ms', '1 s', '5 s', 'SSE', 'WebSocket', 'long polling']) expect(chart?.svg).toContain(`>${label}</text>`);
+    expect(chart?.svg).toContain('requests per delivered message (requests, log scale)');
+  });
+
+  it('inlines every chart in the HTML, which needs no script and no network', () => {
+    const charts = model.scenarios.flatMap((s) => s.charts);
+    expect(html.match(/<figure class="chart"/g)).toHaveLength(charts.length);
+    expect(html.match(/<figcaption>/g)).toHaveLength(charts.length);
+    expect(html).not.toMatch(/<script|<link|<img|@import|url\(/i);
+    expect(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')).not.toMatch(/https?:\/\//);
+    expect(html).toContain('<th scope="col" class="num">p99 (ms)</th>');
+    expect(html).toContain('@media print');
+  });
+});
+
+describe('a run with nothing delivered (idle connections)', () => {
+  it('still renders: only the charts and findings that have data', () => {
+    const rss: Record<string, number> = { 'short-poll': 1900, 'long-poll': 5800, jsonp: 5900, iframe: 15100, sse: 13800, websocket: 8900 };
+    const idle = buildReport([
+      {
+        scenario: 'idle',
+        startedAt: '2025-11-21T10:00:00.000Z',
+        environment: { node: 'v20.20.0', cpu: 'test cpu', cores: 2, commit: 'abc1234', pinned: false },
+        params: { clients: 5000, durationMs: 30_000 },
+        techniques: Object.fromEntries(
+          Object.entries(rss).map(([technique, bytes]) => [
+            technique,
+            {
+              technique: technique as 'sse',
+              clients: 5000,
+              published: 0,
+              expected: 0,
+              delivered: 0,
+              lost: 0,
+              duplicated: 0,
+              outOfOrder: 0,
+              latencyMs: { p50: 0, p90: 0, p99: 0, max: 0 },
+              requestsPerMessage: 0,
+              bytesPerMessage: 0,
+              payloadShare: 0,
+              serverCpuMsPer1kMessages: 0,
+              serverRssBytesPerConnection: bytes,
+            },
+          ]),
+        ),
+      },
+    ]);
+    const [s] = idle.scenarios;
+    expect(s?.charts.map((c) => c.id)).toEqual(['idle-memory']);
+    expect(s?.findings).toEqual(['**Least server memory per connection**: short polling, 1.86 KiB; the most: iframe streaming, 14.7 KiB.']);
+    expect(s?.alerts).toEqual([]);
+    expect(s?.measured.join('\n')).toContain('The server was **not pinned** to a core');
+    expect(renderMarkdown(idle)).toContain('| `websocket` | 5,000 | 0 | 0 | 0 | 0 | 0 | 0 |');
+    expect(renderHtml(idle)).toContain('<figure class="chart" id="chart-idle-memory">');
+  });
+});
+
+describe('a run with a row that failed', () => {
+  it('says loudly which row was not measured, in both formats', async () => {
+    const [first] = await fixtureRuns();
+    if (first === undefined) throw new Error('no fixture');
+    const model = buildReport([{ ...first, failed: { 'sse@mobile-3g': 'timed out after 17200 ms waiting for 50 sse@mobile-3g clients to subscribe' } }]);
+    const alert = '`sse@mobile-3g` was **not measured**: timed out after 17200 ms waiting for 50 sse@mobile-3g clients to subscribe.';
+    expect(model.scenarios[0]?.alerts[0]).toBe(alert);
+    expect(renderMarkdown(model)).toContain('was **not measured**: timed out after 17200 ms');
+    expect(renderHtml(model)).toContain('was <strong>not measured</strong>: timed out after 17200 ms');
+  });
+});

@@ -1,0 +1,77 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { judgeBottleneck } from '../../../bench/results/aggregate.ts';
+import { runResultSchema } from '../../../bench/results/schema.ts';
+import { describeBottlenecks, formatBytes, renderSummary, renderTable } from '../../../bench/results/summary.ts';
+
+const fixture = runResultSchema.parse(JSON.parse(await readFile(new URL('../../fixtures/bench-result.json', import.meta.url), 'utf8')));
+
+describe('the summary printer', () => {
+  it('renders a stored result as the stored text', async () => {
+    await expect(renderSummary(fixture)).toMatchFileSnapshot('../fixtures/bench-summary.txt');
+  });
+
+  it('has one row per technique and says plainly which side was the bottleneck', () => {
+    const text = renderSummary(fixture);
+    for (const key of Object.keys(fixture.techniques)) expect(text).toMatch(new RegExp(`^${key} `, 'm'));
+    expect(text).toContain('Bottleneck in long-poll: the LOAD GENERATOR was saturated');
+    expect(text).toContain('Bottleneck in jsonp: the SERVER was saturated');
+    expect(text).toContain('sse: 2 client requests');
+    expect(text).toContain('publish');
+  });
+
+  it('says when neither side limited any run', () => {
+    const calm = { ...fixture, techniques: { sse: { ...fixture.techniques.sse!, bottleneck: 'none' as const } } };
+    expect(describeBottlenecks(calm)).toEqual([expect.stringMatching(/^Bottleneck: none/)]);
+  });
+
+  it('lists each saturation row with the rate it sustained and why the next step failed, and the network checks', () => {
+    const sse = fixture.techniques.sse!;
+    const step = { expected: 10, delivered: 10, lost: 0, latencyMs: { p50: 1, p99: 2 }, publishLagMs: { p50: 1, p99: 1 } };
+    const run = {
+      ...fixture,
+      networks: { broadband: { profile: 'broadband', method: 'user-space proxy' as const, promisedRttMs: 30.03, measuredRttMs: 30.4, rttP90Ms: 31, rttRatio: 1.012, rounds: 20, proxyCpuMs: 12 } },
+      techniques: {
+        sse: {
+          ...sse,
+          saturation: {
+            p99BoundMs: 1000,
+            publishLagBoundMs: 250,
+            steps: [
+              { ...step, ratePerSecond: 100, deliveredPerSecond: 100_000, sustained: true },
+              { ...step, ratePerSecond: 200, deliveredPerSecond: 150_000, sustained: false, reason: 'p99 latency 1500 ms, past the 1000 ms bound' },
+            ],
+            sustainedRatePerSecond: 100,
+            sustainedDeliveredPerSecond: 100_000,
+            ceilingAbove: false,
+          },
+        },
+      },
+    };
+    const text = renderSummary(runResultSchema.parse(run));
+    expect(text).toMatch(/^sse\s+100\s+100000\s+2\s+200: p99 latency 1500 ms, past the 1000 ms bound$/m);
+    // The network checks as `npm run network:check` prints them.
+    expect(text).toMatch(/^broadband\s+30\.0\s+30\.4\s+31\.0\s+1\.012\s/m);
+  });
+
+  it('lists rows that failed, so a run with one broken row still shows the others', () => {
+    const text = renderSummary(runResultSchema.parse({ ...fixture, failed: { 'iframe@mobile-3g': 'timed out after 17200 ms waiting for 50 iframe@mobile-3g clients to subscribe' } }));
+    expect(text).toContain('NOT MEASURED (the row failed; the others ran):\n  - iframe@mobile-3g: timed out after 17200 ms');
+    for (const key of Object.keys(fixture.techniques)) expect(text).toMatch(new RegExp(`^${key} `, 'm'));
+  });
+
+  it('aligns columns', () => {
+    expect(renderTable(['a', 'bb'], [['xyz', '1'], ['q', '22']])).toBe('a    bb\n---  --\nxyz   1\nq    22');
+    expect([formatBytes(512), formatBytes(20 * 1024), formatBytes(3 * 1024 * 1024)]).toEqual(['512 B', '20.0 KiB', '3.0 MiB']);
+  });
+});
+
+describe('the bottleneck judgement', () => {
+  it('names the saturated side, the busier one if both, and none otherwise', () => {
+    expect(judgeBottleneck(0.95, 0.3)).toBe('server');
+    expect(judgeBottleneck(0.3, 0.97)).toBe('load');
+    expect(judgeBottleneck(0.92, 0.99)).toBe('load');
+    expect(judgeBottleneck(0.5, 0.5)).toBe('none');
+    expect(judgeBottleneck(0.79, 0.6)).toBe('none');
+  });
+});
