@@ -5,9 +5,9 @@
  * window, with the capacity phase named by its scenario.
  */
 import { describe, expect, it } from 'vitest';
-import { capacityEndpoints } from '../../bench/run/capacity.ts';
-import { runScenario, type ProgressEvent } from '../../bench/run/runner.ts';
-import { parseScenario } from '../../bench/scenario/schema.ts';
+import { capacityEndpoints } from '../../../bench/run/capacity.ts';
+import { runScenario, type ProgressEvent } from '../../../bench/run/runner.ts';
+import { parseScenario } from '../../../bench/scenario/schema.ts';
 
 describe('runner: capacity and progress', () => {
   it('picks the polling endpoints of the techniques run, and publish', () => {
