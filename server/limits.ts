@@ -4,7 +4,7 @@
  * WebSocket upgrades and CORS.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { ClientError } from './transports/query.ts';
+import { ClientError } from './input.ts';
 
 /** Rejections counted in /metrics, by reason. */
 export type Rejection = 'connections' | 'connections-per-address' | 'publish-rate' | 'unauthorized' | 'origin';

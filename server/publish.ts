@@ -1,8 +1,26 @@
 /** `POST /api/publish`: a JSON body `{"topic"?, "data"}` into the hub, answered `202 {"id","topic"}`. */
 import type Router from '@koa/router';
 import getRawBody from 'raw-body';
-import type { TransportContext } from './transports/shared.ts';
-import { ClientError, defaultTopic, topicPattern } from './transports/query.ts';
+import type { TransportContext } from './transports/context.ts';
+import { ClientError, checkTopic } from './input.ts';
+
+/** One message to publish, checked: its topic (default `lobby`) and its data. */
+export interface PublishRequest {
+  readonly topic: string;
+  readonly data: unknown;
+}
+
+/**
+ * Checks a publish as a client sent it, over HTTP (`{"topic"?, "data"}`) or as a WebSocket
+ * frame (the same fields beside `type`, `ref`, `token`); throws a `ClientError` (400).
+ */
+export function parsePublish(body: unknown): PublishRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !('data' in body)) {
+    throw new ClientError(400, 'the body must be an object with a "data" field');
+  }
+  const { topic, data } = body as { topic?: unknown; data: unknown };
+  return { topic: checkTopic(topic), data };
+}
 
 /**
  * Registers the publish route. Refusals come in this order: 401 (token), 429 (rate), 415
@@ -28,13 +46,7 @@ export function createPublishRoute(context: TransportContext, router: Router): v
     } catch {
       throw new ClientError(400, 'the body is not valid JSON');
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body) || !('data' in body)) {
-      throw new ClientError(400, 'the body must be an object with a "data" field');
-    }
-    const { topic = defaultTopic, data } = body as { topic?: unknown; data: unknown };
-    if (typeof topic !== 'string' || !topicPattern.test(topic)) {
-      throw new ClientError(400, 'topic must be 1-64 characters of A-Z a-z 0-9 _ . -');
-    }
+    const { topic, data } = parsePublish(body);
     const message = await hub.publish(topic, data);
     metrics.published();
     ctx.status = 202;

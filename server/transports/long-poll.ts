@@ -5,7 +5,7 @@
  */
 import { techniques } from '../../registry/techniques.ts';
 import type Router from '@koa/router';
-import type { TransportContext } from './shared.ts';
+import type { TransportContext } from './context.ts';
 import { pollBody } from './shared.ts';
 import { heldPoll } from './http.ts';
 

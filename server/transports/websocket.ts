@@ -13,10 +13,12 @@ import type { Socket } from 'node:net';
 import * as wsModule from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { HubMessage } from '../hub.ts';
-import type { TransportContext } from './shared.ts';
-import type { StreamFraming, StreamSink } from './stream.ts';
-import { ClientError, parseSince, parseTopic, topicPattern, defaultTopic } from './query.ts';
-import { PushStream } from './stream.ts';
+import type { TransportContext } from './context.ts';
+import type { StreamFraming, StreamSink } from './push-stream.ts';
+import { ClientError } from '../input.ts';
+import { parsePublish, type PublishRequest } from '../publish.ts';
+import { parseSince, parseTopic } from './query.ts';
+import { PushStream } from './push-stream.ts';
 import { isOriginAllowed } from '../limits.ts';
 
 export const wsPath = techniques.websocket.route;
@@ -193,12 +195,15 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
       ws.send(JSON.stringify({ type: 'error', ref, status: (error as ClientError).status, error: (error as Error).message }));
       return;
     }
-    const topic = frame.topic ?? defaultTopic;
-    if (typeof topic !== 'string' || !topicPattern.test(topic)) {
-      ws.send(JSON.stringify({ type: 'error', ref, error: 'topic must be 1-64 characters of A-Z a-z 0-9 _ . -' }));
+    let request: PublishRequest;
+    try {
+      request = parsePublish(frame);
+    } catch (error) {
+      ws.send(JSON.stringify({ type: 'error', ref, error: (error as Error).message }));
       return;
     }
-    const message = await hub.publish(topic, frame.data);
+    const { topic } = request;
+    const message = await hub.publish(topic, request.data);
     metrics.published();
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'ack', ref, id: message.id, topic }));
   }
