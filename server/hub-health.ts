@@ -6,8 +6,8 @@
  */
 import type { Middleware } from 'koa';
 import type { Hub } from './hub.ts';
-import type { Closable } from './transports/shared.ts';
-import { ClientError } from './transports/query.ts';
+import type { Closable } from './transports/context.ts';
+import { ClientError } from './input.ts';
 
 /** Thrown by a networked hub while its store (Redis) cannot be reached; answered `503` with `Retry-After`. */
 export class HubUnavailableError extends ClientError {

@@ -11,7 +11,7 @@
  * epoch with each stream.
  */
 import { randomBytes } from 'node:crypto';
-import { ClientError } from './transports/query.ts';
+import { ClientError } from './input.ts';
 import type { SharedLimits } from './limits-redis.ts';
 
 /** A message as the hub keeps it: encoded once, framed lazily once per transport. */

@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { ClientError } from './transports/query.ts';
+import { ClientError } from './input.ts';
 import { createConnectionLimiter, retryAfterSeconds, type ConnectionLimiter, type RateLimiter, type Rejection } from './limits.ts';
 import { HubUnavailableError } from './hub-health.ts';
 

@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import proxyAddr from 'proxy-addr';
 import type { TrustProxy } from './options.ts';
-import { ClientError } from './transports/query.ts';
+import { ClientError } from './input.ts';
 
 /** Rejections counted in /metrics, by reason. */
 export const rejections = ['connections', 'connections-per-address', 'publish-rate', 'unauthorized', 'auth-failures', 'origin', 'host', 'topics'] as const;

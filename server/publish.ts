@@ -8,9 +8,9 @@ import getRawBody from 'raw-body';
 import type { Hub, HubMessage, PublishEntry } from './hub.ts';
 import type { Metrics } from './metrics.ts';
 import type { ServerOptions } from './options.ts';
-import type { TransportContext } from './transports/shared.ts';
+import type { Publisher, TransportContext } from './transports/context.ts';
 import { bearerToken, createRateLimiter, isAuthorized, type Rejection } from './limits.ts';
-import { ClientError, defaultTopic, topicPattern } from './transports/query.ts';
+import { ClientError, defaultTopic, topicPattern } from './input.ts';
 
 /** Messages one batch may carry. */
 export const maxBatchMessages = 1000;
@@ -76,17 +76,8 @@ export function parsePublish(body: unknown, maxDepth: number): PublishRequest {
   return { entries: messages.map((value, index) => entryOf(value, `messages[${index}]`)), batch: true };
 }
 
-/** The publish policy and the one way into the hub, for HTTP and WebSocket alike. */
-export interface Publisher {
-  /**
-   * Throws a `ClientError` unless `address` may publish with `token` (the raw token, or
-   * undefined): 429 while the address has failed the token too often, 401 for a wrong one
-   * (counted as a failure), 429 when its publish rate has no message left.
-   */
-  authorize(address: string, token: string | undefined): Promise<void>;
-  /** Takes one rate token per message (all or none: a 429 publishes nothing), then publishes in one hub call. */
-  publish(address: string, entries: readonly PublishEntry[]): Promise<HubMessage[]>;
-}
+
+export type { Publisher };
 
 /** Failed-token attempts counted per address: refusals say so without comparing again. */
 export function createPublisher(options: ServerOptions, hub: Hub, metrics: Metrics, reject: (reason: Rejection) => void): Publisher {

@@ -4,11 +4,11 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Replay } from '../hub.ts';
 import type { Technique } from '../metrics.ts';
-import type { TransportContext } from './shared.ts';
+import type { TransportContext } from './context.ts';
 import type { PollAnswer, PollFraming } from './shared.ts';
 import { hold, pollAnswer } from './shared.ts';
 import { parseSince, parseTimeout, parseTopic } from './query.ts';
-import type { StreamSink } from './stream.ts';
+import type { StreamSink } from './push-stream.ts';
 
 /**
  * Admits a held or streaming request under the connection limits (a 503 with

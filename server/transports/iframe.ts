@@ -7,11 +7,11 @@
 import { techniques } from '../../registry/techniques.ts';
 import type Router from '@koa/router';
 import type { HubMessage } from '../hub.ts';
-import type { TransportContext } from './shared.ts';
-import type { StreamFraming } from './stream.ts';
+import type { TransportContext } from './context.ts';
+import type { StreamFraming } from './push-stream.ts';
 import { parseCallback, parseSince, parseTopic } from './query.ts';
 import { scriptSafe, scriptSafeJson } from './shared.ts';
-import { logStartError, PushStream } from './stream.ts';
+import { logStartError, PushStream } from './push-stream.ts';
 import { admit, openStream, queryOf } from './http.ts';
 
 /** The function on the parent page called when a request names none. */

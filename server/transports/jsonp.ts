@@ -6,7 +6,7 @@
  */
 import { techniques } from '../../registry/techniques.ts';
 import type Router from '@koa/router';
-import type { TransportContext } from './shared.ts';
+import type { TransportContext } from './context.ts';
 import { parseCallback } from './query.ts';
 import { answerPoll, heldPoll, queryOf } from './http.ts';
 

@@ -5,7 +5,7 @@
  */
 import { techniques } from '../../registry/techniques.ts';
 import type Router from '@koa/router';
-import type { TransportContext } from './shared.ts';
+import type { TransportContext } from './context.ts';
 import { answerPoll, heldPoll } from './http.ts';
 
 /** Registers `GET /api/long-poll?topic&since&timeout`. */

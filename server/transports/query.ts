@@ -3,31 +3,11 @@
  * Koa routes and the WebSocket upgrade. Bad input throws a `ClientError`, whose message
  * never repeats the input: an error body must not become a reflection vector.
  */
+import { ClientError, checkTopic } from '../input.ts';
 
-/**
- * A refusal the client caused or must wait out (4xx, or 503 at a limit): answered with
- * `status`, `headers` and `{"error": message}`, never a 500.
- */
-export class ClientError extends Error {
-  /** Koa answers errors with `expose` set using their own message. */
-  readonly expose = true;
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Readonly<Record<string, string>> = {},
-  ) {
-    super(message);
-    this.name = 'ClientError';
-  }
-}
-
-/** 1–64 characters of `[A-Za-z0-9_.-]`. */
-export const topicPattern = /^[A-Za-z0-9_.-]{1,64}$/;
 /** A dotted JavaScript identifier path, such as `cb` or `ns.cb`; at most 64 characters. */
 export const callbackPattern = /^[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)*$/;
 export const maxCallbackLength = 64;
-/** The topic of a request that names none. */
-export const defaultTopic = 'lobby';
 
 /** The one value of query parameter `name`, or undefined; a repeated parameter is an error. */
 function single(query: URLSearchParams, name: string): string | undefined {
@@ -38,9 +18,7 @@ function single(query: URLSearchParams, name: string): string | undefined {
 
 export function parseTopic(query: URLSearchParams): string {
   const topic = single(query, 'topic');
-  if (topic === undefined) return defaultTopic;
-  if (!topicPattern.test(topic)) throw new ClientError(400, 'topic must be 1-64 characters of A-Z a-z 0-9 _ . -');
-  return topic;
+  return checkTopic(topic);
 }
 
 /** A cursor as clients send it: `<epoch>:<id>`, or a bare integer id (checked by its id alone). */

@@ -1,38 +1,14 @@
 /**
- * What the six transports share: their context, poll bodies, script-safe JSON and a held
- * request (`hold`). Streaming connections share `PushStream` (stream.ts).
+ * What the six transports share: poll bodies, script-safe JSON and a held request (`hold`).
+ * Their view of the server is `TransportContext` (context.ts); streaming connections share
+ * `PushStream` (push-stream.ts).
  *
  * A transport only decides how a message is framed and how its connection is held.
  */
-import type { Cursor, Hub, HubMessage, Replay } from '../hub.ts';
-import type { Metrics, Technique } from '../metrics.ts';
-import type { ServerOptions } from '../options.ts';
-import type { ConnectionLimiter } from '../limits.ts';
-import type { Publisher } from '../publish.ts';
-import type { Flusher, Heartbeat } from './stream.ts';
+import type { Cursor, HubMessage, Replay } from '../hub.ts';
+import type { Technique } from '../metrics.ts';
+import type { Closable, TransportContext } from './context.ts';
 import { formatCursor, frameOnce } from '../hub.ts';
-
-/** Anything the server must end when it shuts down. */
-export interface Closable {
-  /** Ends the connection cleanly (held: answer now; stream: end it; WebSocket: close 1001). */
-  shutdown(): void;
-}
-
-/** Everything a transport needs from the server. */
-export interface TransportContext {
-  readonly hub: Hub;
-  readonly metrics: Metrics;
-  readonly options: ServerOptions;
-  /** Open held and streaming connections, ended on shutdown. */
-  readonly connections: Set<Closable>;
-  readonly flusher: Flusher;
-  /** Beats every stream with a heartbeat, every `options.heartbeatMs`. */
-  readonly heartbeat: Heartbeat;
-  /** Admission of held and streaming connections. */
-  readonly limiter: ConnectionLimiter;
-  /** The publish policy (token, failed tokens, rate) and the one way into the hub. */
-  readonly publisher: Publisher;
-}
 
 /** Scratch space for `scriptSafeBytes`: the worst case is six bytes out for each byte in. */
 let scratch = Buffer.allocUnsafe(64 * 1024);

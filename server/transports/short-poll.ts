@@ -4,7 +4,7 @@
  */
 import { techniques } from '../../registry/techniques.ts';
 import type Router from '@koa/router';
-import type { TransportContext } from './shared.ts';
+import type { TransportContext } from './context.ts';
 import { parseSince, parseTopic } from './query.ts';
 import { answerPoll, queryOf } from './http.ts';
 

@@ -6,10 +6,11 @@ import { techniques } from '../../registry/techniques.ts';
 import type Router from '@koa/router';
 import type { HubMessage } from '../hub.ts';
 import { formatCursor } from '../hub.ts';
-import type { TransportContext } from './shared.ts';
-import type { StreamFraming } from './stream.ts';
-import { ClientError, parseCursor, parseSince, parseTopic } from './query.ts';
-import { logStartError, PushStream } from './stream.ts';
+import type { TransportContext } from './context.ts';
+import type { StreamFraming } from './push-stream.ts';
+import { ClientError } from '../input.ts';
+import { parseCursor, parseSince, parseTopic } from './query.ts';
+import { logStartError, PushStream } from './push-stream.ts';
 import { admit, openStream, queryOf } from './http.ts';
 
 /** `id: <epoch>:<id>` then `data:`; the envelope is single-line JSON, so one `data:` line suffices. */

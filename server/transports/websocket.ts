@@ -13,10 +13,11 @@ import type { Socket } from 'node:net';
 import * as wsModule from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Cursor, HubMessage } from '../hub.ts';
-import type { TransportContext } from './shared.ts';
-import type { StreamFraming, StreamSink } from './stream.ts';
-import { ClientError, parseSince, parseTopic } from './query.ts';
-import { PushStream } from './stream.ts';
+import type { TransportContext } from './context.ts';
+import type { StreamFraming, StreamSink } from './push-stream.ts';
+import { ClientError } from '../input.ts';
+import { parseSince, parseTopic } from './query.ts';
+import { PushStream } from './push-stream.ts';
 import { parsePublish, TokenRefusal, TooDeep } from '../publish.ts';
 import { isHubDown } from '../hub-health.ts';
 

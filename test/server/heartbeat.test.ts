@@ -1,6 +1,6 @@
 /** One heartbeat timer per server beats every stream, and stops when the last one leaves. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createHeartbeat } from '../../server/transports/stream.ts';
+import { createHeartbeat } from '../../server/transports/heartbeat.ts';
 
 beforeEach(() => {
   vi.useFakeTimers();

@@ -1,78 +1,14 @@
 /**
- * A streaming connection (SSE, iframe, WebSocket): replay from a cursor paced by the socket,
- * per-turn write coalescing, heartbeat, the slow-consumer bound and one `cleanup()`.
+ * A streaming connection (SSE, iframe, WebSocket): its sink and framing, replay from a cursor
+ * paced by the socket, the slow-consumer bound and one `cleanup()`. The per-turn flush is
+ * `flusher.ts`, the shared heartbeat `heartbeat.ts`.
  */
 import type { Socket } from 'node:net';
 import type { Cursor, HubMessage, Replay } from '../hub.ts';
 import type { Technique } from '../metrics.ts';
-import type { Closable, TransportContext } from './shared.ts';
+import type { Closable, TransportContext } from './context.ts';
+import type { Beating } from './heartbeat.ts';
 import { formatCursor, frameOnce } from '../hub.ts';
-
-/** Per-server coalescing: streams written to in one event-loop turn are flushed once, on the next. */
-export interface Flusher {
-  schedule(stream: PushStream): void;
-  cancel(stream: PushStream): void;
-}
-
-export function createFlusher(): Flusher {
-  let dirty = new Set<PushStream>();
-  let scheduled = false;
-  function run(): void {
-    scheduled = false;
-    const batch = dirty;
-    dirty = new Set();
-    for (const stream of batch) stream.flush();
-  }
-  return {
-    schedule(stream) {
-      dirty.add(stream);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(run);
-      }
-    },
-    cancel(stream) {
-      dirty.delete(stream);
-    },
-  };
-}
-
-/** What a heartbeat beats: a stream that queues its keep-alive bytes. */
-export interface Beating {
-  beat(): void;
-}
-
-/** Per-server heartbeat: one timer beats every stream that has a heartbeat. */
-export interface Heartbeat {
-  add(stream: Beating): void;
-  delete(stream: Beating): void;
-}
-
-/**
- * Beats the registered streams every `intervalMs`, with one timer per server rather than one
- * per stream (a timer and its closure for each of thousands of idle streams). The timer runs
- * only while a stream is registered. All streams beat in the same turn, so a beat costs what
- * one published message costs: one coalesced write per stream.
- */
-export function createHeartbeat(intervalMs: number): Heartbeat {
-  const streams = new Set<Beating>();
-  let timer: NodeJS.Timeout | undefined;
-  function beat(): void {
-    for (const stream of streams) stream.beat();
-  }
-  return {
-    add(stream) {
-      streams.add(stream);
-      timer ??= setInterval(beat, intervalMs);
-    },
-    delete(stream) {
-      if (streams.delete(stream) && streams.size === 0 && timer !== undefined) {
-        clearInterval(timer);
-        timer = undefined;
-      }
-    },
-  };
-}
 
 /** Where a stream's bytes go: the transport's view of one connection. */
 export interface StreamSink {
