@@ -11,7 +11,8 @@ import { renderHtml } from './render/html.ts';
 import { renderMarkdown } from './render/markdown.ts';
 import { buildReport, chartsOf } from './model.ts';
 
-export { buildReport, type ReportModel, type ScenarioReport } from './model.ts';
+export { buildReport } from './model.ts';
+export type { ReportModel, ScenarioReport } from './types.ts';
 export { renderHtml } from './render/html.ts';
 export { renderMarkdown } from './render/markdown.ts';
 

@@ -4,92 +4,22 @@
  * (Markdown, HTML) only lay the model out; nothing in the report is written by hand.
  */
 import { scenarioOrder } from '../../registry/scenarios.ts';
-import type { RunResult, TechniqueResult } from '../results/schema.ts';
+import type { RunResult, } from '../results/schema.ts';
 import { buildCharts } from './charts/scenario-charts.ts';
 import { explainMeasurement, explainReading } from './sections/explain.ts';
-import { alertsOf, changesOf, findingsOf, type Change } from './sections/findings.ts';
+import { alertsOf, changesOf, findingsOf } from './sections/findings.ts';
 import { networkOf, rowName, slug } from './format.ts';
 import { networkFindings, networkSection } from './sections/networks.ts';
 import { peerPairs, peerSection, targetChecks, targetSummary } from './sections/peers.ts';
 import { compareRows, coreRows, networksOf, seriesKey } from './rows.ts';
 import { saturationSection } from './sections/saturation.ts';
-import type { Chart } from './charts/svg.ts';
-import { environmentTable, scenarioTables, type Table } from './sections/tables.ts';
-
-export type { Chart } from './charts/svg.ts';
-export type { Table } from './sections/tables.ts';
-export type { Change } from './sections/findings.ts';
-
-/**
- * A line of report text. It may use two inline marks, rendered by each format:
- * `**bold**` and `` `code` ``; everything else is plain text.
- */
-export type Text = string;
-
-/** One row of a run: a technique under one setting of its knobs. */
-export interface Row {
-  /** The key in the results JSON: `sse`, `short-poll@250ms`. */
-  key: string;
-  /** The key without the network, the same for one technique and setting over every network: `sse@broadband` → `sse`. */
-  series: string;
-  /** In prose: `short polling at 250 ms`, `SSE over broadband`, `Socket.IO (websocket)`. */
-  name: string;
-  result: TechniqueResult;
-}
-
-/** A part of a scenario that only some runs have (networks, peers, saturation): its own text, charts and tables. */
-export interface Section {
-  /** Unique in the report; an anchor in the HTML. */
-  id: string;
-  title: string;
-  /** What the section shows and what the numbers say, computed from the run. */
-  text: Text[];
-  charts: Chart[];
-  tables: Table[];
-}
-
-/** The reported run of one scenario. */
-export interface ScenarioReport {
-  scenario: string;
-  /** Anchor and chart-file prefix, safe in a URL and a file name. */
-  slug: string;
-  run: RunResult;
-  /** The run of the same scenario before `run`, when there is one. */
-  previous?: RunResult;
-  rows: Row[];
-  /** Loss, duplicates, disorder, gaps, load-generator bottlenecks: shown at the top, loudly. */
-  alerts: Text[];
-  findings: Text[];
-  /** Figures that changed against `previous`, one per row present in both. */
-  changes: Change[];
-  /** "How it was measured", with this run's numbers. */
-  measured: Text[];
-  /** Networks, peers, saturation: present only when the run has their data. */
-  sections: Section[];
-  charts: Chart[];
-  tables: Table[];
-}
+import { environmentTable, scenarioTables } from './sections/tables.ts';
+import type { Chart, ReportModel, Row, ScenarioReport, Section } from './types.ts';
 
 /** Every chart of a scenario: its sections' first, then its own, as the renderers show them. */
 export function chartsOf(s: ScenarioReport): Chart[] {
   return [...s.sections.flatMap((section) => section.charts), ...s.charts];
 }
-
-/** Everything the report shows. */
-export interface ReportModel {
-  title: string;
-  /** When the newest reported run started (ISO 8601). */
-  newestStartedAt: string;
-  /** How many runs were read, including older ones only used for comparison or not at all. */
-  runsRead: number;
-  scenarios: ScenarioReport[];
-  /** Every scenario's alerts, each prefixed with its scenario. */
-  alerts: Text[];
-  /** "How to read this", with numbers from the runs. */
-  reading: Text[];
-  environment: Table;
-}
-
 
 function startedAtMs(run: RunResult): number {
   const ms = Date.parse(run.startedAt);

@@ -4,7 +4,7 @@
  */
 import type { TechniqueResult } from '../results/schema.ts';
 import { baselinePeer, networkOf, networkRank, peerRank, techniqueOrder } from './format.ts';
-import type { Row } from './model.ts';
+import type { Row } from './types.ts';
 
 /** Whether the row measured a peer server instead of pushlab. */
 export function isPeer(row: Row): boolean {

@@ -1,7 +1,7 @@
 /** Small helpers the chart builders share: colours per row, when to use a log scale, label room. */
 import * as Plot from '@observablehq/plot';
 import { baselinePeer, techniqueColor } from '../format.ts';
-import type { Row } from '../model.ts';
+import type { Row } from '../types.ts';
 import { textWidthPx } from './svg.ts';
 
 /** Spread (largest ÷ smallest) from which an axis switches to a log scale. */

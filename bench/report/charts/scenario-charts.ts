@@ -5,7 +5,7 @@
 import * as Plot from '@observablehq/plot';
 import { axisLabel, axisScale, decadeBelow, formatTick, logAxis, rowColors, rowLabelMarginPx } from './kit.ts';
 import { formatNumber } from '../format.ts';
-import type { Row } from '../model.ts';
+import type { Row } from '../types.ts';
 import { coreRows } from '../rows.ts';
 import { sweepCharts } from './sweeps.ts';
 import { chartWidthPx, peerDash, renderChart, type Chart, type ChartSpec } from './svg.ts';

@@ -5,7 +5,7 @@
 import * as Plot from '@observablehq/plot';
 import { axisLabel, axisScale, dodgeLabels, formatTick, project, type Axis } from './kit.ts';
 import { formatDuration, techniqueColor, techniqueName } from '../format.ts';
-import type { Row } from '../model.ts';
+import type { Row } from '../types.ts';
 import { chartWidthPx, type ChartSpec } from './svg.ts';
 import type { TechniqueResult } from '../../results/schema.ts';
 

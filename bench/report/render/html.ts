@@ -2,7 +2,7 @@
  * Renders the report model as one self-contained HTML page: inline CSS, inline SVG charts,
  * no scripts and nothing fetched, so it reads the same offline, without JavaScript and on paper.
  */
-import type { Chart, ReportModel, ScenarioReport, Section, Table, Text } from '../model.ts';
+import type { Chart, ReportModel, ScenarioReport, Section, Table, Text } from '../types.ts';
 import { escapeXml } from '../charts/svg.ts';
 
 /** Report text to HTML: escaped, then `**bold**` and `` `code` `` marks turned into elements. */

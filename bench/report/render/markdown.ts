@@ -1,5 +1,5 @@
 /** Renders the report model as Markdown: tables as pipe tables, charts as links to the SVG files beside it. */
-import type { ReportModel, ScenarioReport, Section, Table, Text } from '../model.ts';
+import type { ReportModel, ScenarioReport, Section, Table, Text } from '../types.ts';
 
 /** Escapes what would break a pipe-table cell; the report's inline marks stay as they are Markdown already. */
 function cell(text: Text): string {

@@ -7,7 +7,7 @@ import type { RunResult } from '../../results/schema.ts';
 import { logSpread } from '../charts/kit.ts';
 import { notableChangePercent } from './findings.ts';
 import { formatBytes, formatCount, formatDuration, formatNumber } from '../format.ts';
-import type { Row, ScenarioReport, Text } from '../model.ts';
+import type { Row, ScenarioReport, Text } from '../types.ts';
 
 function numberParam(params: RunResult['params'], names: readonly string[]): number | undefined {
   for (const name of names) {

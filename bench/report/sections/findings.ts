@@ -1,24 +1,7 @@
 /** Findings computed from the rows of a run: what was cheapest, fastest, what went wrong, what changed. */
 import type { RunResult, TechniqueResult } from '../../results/schema.ts';
 import { capitalize, formatBytes, formatCount, formatDelta, formatDuration, formatNumber, formatRatio } from '../format.ts';
-import type { Row, Text } from '../model.ts';
-
-/** One figure of one row, before and after. */
-export interface Delta {
-  label: string;
-  unit: string;
-  before: number;
-  after: number;
-  /** (after − before) ÷ before × 100; NaN when before is 0. */
-  percent: number;
-}
-
-/** How one row's figures moved against the earlier run of its scenario. */
-export interface Change {
-  key: string;
-  name: string;
-  deltas: Delta[];
-}
+import type { Change, Row, Text } from '../types.ts';
 
 /** Changes of at least this many percent are called out in the findings. */
 export const notableChangePercent = 10;

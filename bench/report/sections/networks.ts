@@ -9,10 +9,10 @@ import { profiles } from '../../network/profiles.ts';
 import type { RunResult, TechniqueResult } from '../../results/schema.ts';
 import { axisScale } from '../charts/kit.ts';
 import { capitalize, formatNumber, formatShare, networkOf, networkRank, seriesName } from '../format.ts';
-import type { Row, Section, Text } from '../model.ts';
+import type { Row, Section, Text } from '../types.ts';
 import { isPeer, networksOf } from '../rows.ts';
 import { chartWidthPx, renderChart, textWidthPx } from '../charts/svg.ts';
-import type { Table } from './tables.ts';
+import type { Table } from '../types.ts';
 
 /** One colour per stock profile, light (fast) to dark (slow); a custom profile is grey. */
 const networkColors: Record<string, string> = {

@@ -7,10 +7,10 @@ import { techniquesIn } from '../../../registry/techniques.ts';
 import type { TechniqueResult } from '../../results/schema.ts';
 import { barChart } from '../charts/scenario-charts.ts';
 import { capitalize, formatBytes, formatCount, formatNumber, formatRatio, networkOf } from '../format.ts';
-import type { Row, Section, Text } from '../model.ts';
+import type { Row, Section, Text } from '../types.ts';
 import { isBaseline, isPeer, networksOf } from '../rows.ts';
 import { chartWidthPx, renderChart } from '../charts/svg.ts';
-import type { Table } from './tables.ts';
+import type { Table } from '../types.ts';
 
 /** Deliveries per second: sustained at saturation when the row has a saturation run, else over the window. */
 export function throughputOf(r: TechniqueResult): number | undefined {

@@ -7,9 +7,9 @@ import * as Plot from '@observablehq/plot';
 import type { Saturation, SaturationStep } from '../../results/schema.ts';
 import { axisScale, rowColors } from '../charts/kit.ts';
 import { capitalize, formatCount, formatNumber } from '../format.ts';
-import type { Row, Section, Text } from '../model.ts';
+import type { Row, Section, Text } from '../types.ts';
 import { chartWidthPx, peerDash, renderChart, type Chart } from '../charts/svg.ts';
-import type { Table } from './tables.ts';
+import type { Table } from '../types.ts';
 
 /** The first step that was not sustained, when there is one. */
 export function firstFailure(saturation: Saturation): SaturationStep | undefined {

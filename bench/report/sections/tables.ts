@@ -4,25 +4,9 @@
  * (the latency distribution is drawn, not tabulated). Optional columns no row has are left out.
  */
 import type { RunResult, TechniqueResult } from '../../results/schema.ts';
-import type { Change } from './findings.ts';
 import { formatCount, formatDelta, formatNumber } from '../format.ts';
-import type { Row, Text } from '../model.ts';
+import type { Change, Row, Table, } from '../types.ts';
 import { networkChecksTable } from './networks.ts';
-
-export interface Column {
-  header: string;
-  /** Default `right` (numbers); text columns are `left`. */
-  align?: 'left' | 'right';
-}
-
-/** A table: a caption, headers and cells, all text. */
-export interface Table {
-  /** Unique in the report; an anchor in the HTML. */
-  id: string;
-  caption: Text;
-  columns: Column[];
-  rows: Text[][];
-}
 
 interface Field {
   header: string;
