@@ -12,14 +12,12 @@ import { peerIds, type PeerId } from '../registry/peers.ts';
 import { createProgress } from './results/progress.ts';
 import { runBenchmark } from './run/runner.ts';
 import { ScenarioError, applyOverrides, loadScenario, loadSuite, scenarioSchema, scenariosDir, type Overrides, type Scenario } from './scenario/schema.ts';
+import { integerOption } from './cli-options.ts';
 import { pinSelf } from './processes/server.ts';
 import { renderSummary } from './results/summary.ts';
 import { listResultsFiles, readRunResults, writeReport } from './report/index.ts';
 
-function positiveInteger(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a positive integer');
-  return Number(value);
-}
+const positiveInteger = integerOption(1);
 
 function rate(value: string): number {
   const number = Number(value);

@@ -7,13 +7,10 @@ import { Command, InvalidArgumentError } from 'commander';
 import { checkNetwork, type NetworkCheck } from './network/check.ts';
 import { NetworkProfileError, profileNames, profiles, resolveProfile } from './network/profiles.ts';
 import { createDelayProxy } from './network/proxy.ts';
+import { integerOption } from './cli-options.ts';
 import { formatChecks, formatRate } from './network/check-table.ts';
 
-function positiveInt(value: string): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return number;
-}
+const positiveInt = integerOption(1);
 
 /** A stock name, or inline JSON (`'{"rttMs":50}'`). */
 function profileArgument(value: string): string {

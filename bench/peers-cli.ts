@@ -20,7 +20,8 @@ import { Command } from 'commander';
 import { build } from 'hdr-histogram-js';
 import { createPeerClient, type PeerClient } from './peers/clients/index.ts';
 import { isPeerId, peers, type PeerId } from '../registry/peers.ts';
-import { metricValue, startPeerProcess } from './peers/process.ts';
+import { startPeerProcess } from './peers/process.ts';
+import { metricValue } from './processes/prometheus.ts';
 
 const flags = new Command('measure')
   .requiredOption('--peer <id>', 'peer id')

@@ -43,10 +43,3 @@ export async function startPeerProcess(name: PeerServerName, options: PeerProces
     },
   };
 }
-
-/** One sample of Prometheus text, such as `pushlab_open_connections{technique="baseline"}`; undefined when absent. */
-export function metricValue(text: string, name: string, technique?: string): number | undefined {
-  const key = technique === undefined ? name : `${name}{technique="${technique}"}`;
-  const line = text.split('\n').find((l) => l.startsWith(`${key} `));
-  return line === undefined ? undefined : Number(line.slice(key.length + 1));
-}

@@ -3,6 +3,7 @@
  * pinned to core 0 with `taskset` where it exists, so its CPU and memory are its own. Its
  * `/metrics` is read as a `MetricsSnapshot`.
  */
+import { parseMetrics, type MetricsSnapshot } from './prometheus.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -126,36 +127,8 @@ export function startServerProcess(flags: ServerFlags = {}, core = 0): Promise<S
   return spawnServer({ script: resolve(projectRoot, 'server/main.ts'), args, name: 'pushlab', core });
 }
 
-/** The samples of one `/metrics` read, by `name{labels}` as printed, and when it was read. */
-export interface MetricsSnapshot {
-  readonly at: bigint;
-  readonly samples: ReadonlyMap<string, number>;
-}
-
-/** Parses Prometheus text: `name{labels} value` lines; comments skipped. */
-export function parseMetrics(text: string, at = process.hrtime.bigint()): MetricsSnapshot {
-  const samples = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    if (space <= 0) continue;
-    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return { at, samples };
-}
-
 async function scrape(url: string): Promise<MetricsSnapshot> {
   const response = await fetch(`${url}/metrics`);
   if (response.status !== 200) throw new Error(`GET /metrics: ${response.status}`);
   return parseMetrics(await response.text());
-}
-
-/** A sample's value (`technique` adds the label); 0 when the server did not report it. */
-export function sample(snapshot: MetricsSnapshot, name: string, technique?: string): number {
-  return snapshot.samples.get(technique === undefined ? name : `${name}{technique="${technique}"}`) ?? 0;
-}
-
-/** `after − before` of one sample. */
-export function delta(before: MetricsSnapshot, after: MetricsSnapshot, name: string, technique?: string): number {
-  return sample(after, name, technique) - sample(before, name, technique);
 }

@@ -6,7 +6,7 @@
 import type { Histogram } from 'hdr-histogram-js';
 import type { TechniqueResult } from './schema.ts';
 import type { RunPlan } from '../scenario/schema.ts';
-import { delta, sample, type MetricsSnapshot } from '../processes/server.ts';
+import { delta, sample, type MetricsSnapshot } from '../processes/prometheus.ts';
 
 /** Percentiles of the CDF written with each row: the body in steps of 5, then the tail. */
 export const cdfPercentiles = [

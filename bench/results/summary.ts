@@ -3,6 +3,7 @@
  * returns a string and never prints, so it is tested against a stored result.
  */
 import { formatChecks } from '../network/check-table.ts';
+import { formatBytes } from './format.ts';
 import type { RunResult, TechniqueResult } from './schema.ts';
 
 /** Lays out `rows` under `headers`: the first column left-aligned, the others right-aligned. */
@@ -21,14 +22,6 @@ export function formatMs(value: number): string {
   if (value >= 100) return value.toFixed(0);
   if (value >= 10) return value.toFixed(1);
   return value.toFixed(2);
-}
-
-/** Bytes as B, KiB or MiB. */
-export function formatBytes(value: number): string {
-  const size = Math.abs(value);
-  if (size >= 1024 * 1024) return `${(value / 1024 / 1024).toFixed(1)} MiB`;
-  if (size >= 10 * 1024) return `${(value / 1024).toFixed(1)} KiB`;
-  return `${Math.round(value)} B`;
 }
 
 /** autocannon's latencies are whole milliseconds; 0 means under one. */

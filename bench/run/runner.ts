@@ -22,7 +22,8 @@ import { runResultSchema, type RunResult, type TechniqueResult } from '../result
 import { saturate } from './saturate.ts';
 import { expandScenario, type RunPlan, type Scenario } from '../scenario/schema.ts';
 import { readSchedstat, waitShare } from '../processes/schedstat.ts';
-import { canPin, sample, startServerProcess, type MetricsSnapshot, type ServerFlags, type ServerProcess } from '../processes/server.ts';
+import { sample, type MetricsSnapshot } from '../processes/prometheus.ts';
+import { canPin, startServerProcess, type ServerFlags, type ServerProcess } from '../processes/server.ts';
 import { checkNetwork, isDirect, startProxyProcess, type NetworkCheck, type ProxyProcess } from '../network/index.ts';
 import { peers } from '../../registry/peers.ts';
 import { startPeerProcess } from '../peers/process.ts';

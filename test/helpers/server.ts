@@ -1,4 +1,5 @@
 /** Starts a real pushlab server on an ephemeral port for a test, and talks to it as a client would. */
+import { metricValue } from '../../bench/processes/prometheus.ts';
 import { createPushServer, type CreateOptions, type PushServer } from '../../server/app.ts';
 
 export interface TestServer {
@@ -59,11 +60,9 @@ export async function startServer(options: CreateOptions & { port?: number } = {
       return ((await response.json()) as { ids: number[] }).ids;
     },
     async metric(name, technique) {
-      const text = await (await fetch(`${url}/metrics`)).text();
-      const key = technique === undefined ? name : `${name}{technique="${technique}"}`;
-      const line = text.split('\n').find((l) => l.startsWith(`${key} `));
-      if (line === undefined) throw new Error(`no metric ${key}`);
-      return Number(line.slice(key.length + 1));
+      const value = metricValue(await (await fetch(`${url}/metrics`)).text(), name, technique);
+      if (value === undefined) throw new Error(`no metric ${name}${technique === undefined ? '' : ` of ${technique}`}`);
+      return value;
     },
     close: () => push.close(),
   };

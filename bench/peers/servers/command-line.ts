@@ -3,7 +3,8 @@
  * `--host` (default 127.0.0.1), `--heartbeat <ms>`, `--ping <ms>` (as pushlab's); prints `<name> listening on <url>` as
  * its first line; closes gracefully on SIGTERM or SIGINT (exit 0), or exits 1 after 5 s.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { integerOption } from '../../cli-options.ts';
 
 /** What a peer server program runs. */
 export interface PeerServer {
@@ -21,21 +22,14 @@ export interface PeerServerFlags {
   pingMs?: number;
 }
 
-function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
-    return Number(value);
-  };
-}
-
 /** Parses the command line, starts the server made by `create`, and handles signals. */
 export async function runPeerMain(name: string, description: string, create: (flags: PeerServerFlags) => PeerServer): Promise<void> {
   const flags = new Command(`${name}-server`)
     .description(description)
-    .option('-p, --port <port>', 'port to listen on; 0 picks a free one', integer(0, 65535), 0)
+    .option('-p, --port <port>', 'port to listen on; 0 picks a free one', integerOption(0, 65535), 0)
     .option('-H, --host <host>', 'address to listen on', '127.0.0.1')
-    .option('--heartbeat <ms>', 'stream heartbeat, where the peer has one (default the library default)', integer(1))
-    .option('--ping <ms>', 'WebSocket ping, where the peer has one (default the library default)', integer(1))
+    .option('--heartbeat <ms>', 'stream heartbeat, where the peer has one (default the library default)', integerOption(1))
+    .option('--ping <ms>', 'WebSocket ping, where the peer has one (default the library default)', integerOption(1))
     .showHelpAfterError()
     .parse()
     .opts<{ port: number; host: string; heartbeat?: number; ping?: number }>();

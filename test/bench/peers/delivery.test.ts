@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../../bench/clients/base.ts';
 import { createPeerClient, type PeerClient, type PeerClientChoice } from '../../../bench/peers/clients/index.ts';
 import { peerIds, peerServerNames, peers, type PeerId, type PeerServerName } from '../../../registry/peers.ts';
-import { metricValue, startPeerProcess, type PeerProcess } from '../../../bench/peers/process.ts';
+import { startPeerProcess, type PeerProcess } from '../../../bench/peers/process.ts';
+import { metricValue } from '../../../bench/processes/prometheus.ts';
 import { until } from '../../helpers/server.ts';
 
 const servers = new Map<PeerServerName, PeerProcess>();

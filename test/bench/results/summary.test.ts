@@ -2,13 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { judgeBottleneck } from '../../../bench/results/aggregate.ts';
 import { runResultSchema } from '../../../bench/results/schema.ts';
-import { describeBottlenecks, formatBytes, renderSummary, renderTable } from '../../../bench/results/summary.ts';
+import { formatBytes } from '../../../bench/results/format.ts';
+import { describeBottlenecks, renderSummary, renderTable } from '../../../bench/results/summary.ts';
 
 const fixture = runResultSchema.parse(JSON.parse(await readFile(new URL('../../fixtures/bench-result.json', import.meta.url), 'utf8')));
 
 describe('the summary printer', () => {
   it('renders a stored result as the stored text', async () => {
-    await expect(renderSummary(fixture)).toMatchFileSnapshot('../fixtures/bench-summary.txt');
+    await expect(renderSummary(fixture)).toMatchFileSnapshot('../../fixtures/bench-summary.txt');
   });
 
   it('has one row per technique and says plainly which side was the bottleneck', () => {
@@ -62,7 +63,7 @@ describe('the summary printer', () => {
 
   it('aligns columns', () => {
     expect(renderTable(['a', 'bb'], [['xyz', '1'], ['q', '22']])).toBe('a    bb\n---  --\nxyz   1\nq    22');
-    expect([formatBytes(512), formatBytes(20 * 1024), formatBytes(3 * 1024 * 1024)]).toEqual(['512 B', '20.0 KiB', '3.0 MiB']);
+    expect([formatBytes(512), formatBytes(5000), formatBytes(20 * 1024), formatBytes(3 * 1024 * 1024)]).toEqual(['512 B', '4.88 KiB', '20 KiB', '3 MiB']);
   });
 });
 

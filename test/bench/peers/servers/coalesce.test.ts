@@ -9,7 +9,8 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPeerClient } from '../../../../bench/peers/clients/index.ts';
 import { createCoalescer, type Corkable } from '../../../../bench/peers/servers/coalesce.ts';
-import { metricValue, startPeerProcess, type PeerProcess } from '../../../../bench/peers/process.ts';
+import { startPeerProcess, type PeerProcess } from '../../../../bench/peers/process.ts';
+import { metricValue } from '../../../../bench/processes/prometheus.ts';
 import { until } from '../../../helpers/server.ts';
 
 class FakeSocket implements Corkable {
