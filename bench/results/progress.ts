@@ -4,7 +4,7 @@
  */
 import cliProgress from 'cli-progress';
 import type { TechniqueResult } from './schema.ts';
-import type { ProgressEvent } from '../run/runner.ts';
+import type { ProgressEvent } from '../run/events.ts';
 
 /** A progress sink for `RunOptions.onProgress`. */
 export type ProgressSink = (event: ProgressEvent) => void;

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { capacityEndpoints } from '../../../bench/run/capacity.ts';
-import { runScenario, type ProgressEvent } from '../../../bench/run/runner.ts';
+import type { ProgressEvent } from '../../../bench/run/events.ts';
+import { runScenario } from '../../../bench/run/runner.ts';
 import { parseScenario } from '../../../bench/scenario/schema.ts';
 
 describe('runner: capacity and progress', () => {
