@@ -5,7 +5,7 @@
  */
 import type Router from '@koa/router';
 import getRawBody from 'raw-body';
-import type { Hub, HubMessage, PublishEntry } from './hub.ts';
+import type { Hub, PublishEntry } from './hub.ts';
 import type { Metrics } from './metrics.ts';
 import type { ServerOptions } from './options.ts';
 import type { Publisher, TransportContext } from './transports/context.ts';

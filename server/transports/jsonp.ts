@@ -18,11 +18,6 @@ export function prefix(callback: string): string {
 /** What comes after the JSON. */
 export const suffix = ');';
 
-/** The JavaScript body around `json` (already script-safe). */
-export function frame(callback: string, json: string): string {
-  return `${prefix(callback)}${json}${suffix}`;
-}
-
 /** Registers `GET /api/jsonp?callback&topic&since&timeout`. */
 export function createJsonpTransport(context: TransportContext, router: Router): void {
   router.get(techniques.jsonp.route, async (ctx) => {

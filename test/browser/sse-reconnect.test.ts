@@ -34,7 +34,7 @@ describeBrowser('SSE reconnect', () => {
     const outage = (await notes()).slice(0, -1);
     expect(outage[0]).toMatch(/the browser reconnects by itself .*Last-Event-ID/);
     expect(outage.filter((note) => note.includes('the browser reconnects by itself'))).toHaveLength(1);
-    outage.slice(1).forEach((note, index) => expect(note).toMatch(new RegExp(`; retry ${index + 1} in \\d+\\.\\d s$`)));
+    for (const [index, note] of outage.slice(1).entries()) expect(note).toMatch(new RegExp(`; retry ${index + 1} in \\d+\\.\\d s$`));
     expect(errors).toEqual([]);
     await context.close();
   });
