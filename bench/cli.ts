@@ -11,7 +11,16 @@ import { profileNames } from './network/profiles.ts';
 import { peerIds, type PeerId } from '../registry/peers.ts';
 import { createProgress } from './results/progress.ts';
 import { runBenchmark } from './run/runner.ts';
-import { ScenarioError, applyOverrides, loadScenario, loadSuite, scenarioSchema, scenariosDir, type Overrides, type Scenario } from './scenario/schema.ts';
+import {
+  ScenarioError,
+  applyOverrides,
+  loadScenario,
+  loadSuite,
+  scenarioSchema,
+  scenariosDir,
+  type Overrides,
+  type Scenario,
+} from './scenario/schema.ts';
 import { integerOption } from './cli-options.ts';
 import { pinSelf } from './processes/server.ts';
 import { renderSummary } from './results/summary.ts';
@@ -21,7 +30,8 @@ const positiveInteger = integerOption(1);
 
 function rate(value: string): number {
   const number = Number(value);
-  if (value.trim() === '' || !Number.isFinite(number) || number < 0) throw new InvalidArgumentError('expected a number of messages per second, 0 or more');
+  if (value.trim() === '' || !Number.isFinite(number) || number < 0)
+    throw new InvalidArgumentError('expected a number of messages per second, 0 or more');
   return number;
 }
 
@@ -40,9 +50,13 @@ function withinScenario(field: 'clients' | 'ratePerSecond' | 'durationMs' | 'pay
 
 /** A comma-separated list of ids, each one of `known`; `what` names them in the error. */
 function idList<T extends string>(value: string, known: readonly T[], what: string): T[] {
-  const ids = value.split(',').map((id) => id.trim()).filter((id) => id !== '');
+  const ids = value
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
   const unknown = ids.filter((id) => !(known as readonly string[]).includes(id));
-  if (unknown.length > 0 || ids.length === 0) throw new InvalidArgumentError(`unknown ${what} ${unknown.join(', ') || '(none)'}; choose from ${known.join(', ')}`);
+  if (unknown.length > 0 || ids.length === 0)
+    throw new InvalidArgumentError(`unknown ${what} ${unknown.join(', ') || '(none)'}; choose from ${known.join(', ')}`);
   return ids as T[];
 }
 
@@ -63,14 +77,41 @@ const program = new Command('bench')
     'Benchmark the six push techniques: a fresh server process per technique (pinned to core 0 where taskset exists), ' +
       'lean load clients in this process (core 1), a fixed publish schedule, latency from the scheduled time, loss checked per subscriber.',
   )
-  .option('-s, --scenario <name|path>', `a scenario name from scenarios/ (${scenarioNames().join(', ')}) or a path to a scenario JSON file; default: the standard suite (registry/scenarios.ts)`)
-  .option('-t, --techniques <ids>', `comma-separated techniques to run, from ${techniqueIds.join(',')}; default: the scenario's`, techniqueList)
+  .option(
+    '-s, --scenario <name|path>',
+    `a scenario name from scenarios/ (${scenarioNames().join(', ')}) or a path to a scenario JSON file; default: the standard suite (registry/scenarios.ts)`,
+  )
+  .option(
+    '-t, --techniques <ids>',
+    `comma-separated techniques to run, from ${techniqueIds.join(',')}; default: the scenario's`,
+    techniqueList,
+  )
   .option('-c, --clients <n>', "subscribers per technique; default: the scenario's", withinScenario('clients', positiveInteger))
-  .option('-r, --rate <msg/s>', "messages published per second over all topics; default: the scenario's", withinScenario('ratePerSecond', rate))
-  .option('-d, --duration <ms>', "length of the measured window in milliseconds; default: the scenario's", withinScenario('durationMs', positiveInteger))
-  .option('-p, --payload <bytes>', "bytes of each message's data (timestamp + padding), at least 64; default: the scenario's", withinScenario('payloadBytes', positiveInteger))
-  .option('-n, --network <profiles>', `comma-separated network profiles the subscribers go through, from ${profileNames.join(',')}; several are compared in the report; default: the scenario's (loopback)`, networkList)
-  .option('--peers [ids]', `also run peer servers beside pushlab: all, or comma-separated from ${peerIds.join(',')}; default: the scenario's`, peerList)
+  .option(
+    '-r, --rate <msg/s>',
+    "messages published per second over all topics; default: the scenario's",
+    withinScenario('ratePerSecond', rate),
+  )
+  .option(
+    '-d, --duration <ms>',
+    "length of the measured window in milliseconds; default: the scenario's",
+    withinScenario('durationMs', positiveInteger),
+  )
+  .option(
+    '-p, --payload <bytes>',
+    "bytes of each message's data (timestamp + padding), at least 64; default: the scenario's",
+    withinScenario('payloadBytes', positiveInteger),
+  )
+  .option(
+    '-n, --network <profiles>',
+    `comma-separated network profiles the subscribers go through, from ${profileNames.join(',')}; several are compared in the report; default: the scenario's (loopback)`,
+    networkList,
+  )
+  .option(
+    '--peers [ids]',
+    `also run peer servers beside pushlab: all, or comma-separated from ${peerIds.join(',')}; default: the scenario's`,
+    peerList,
+  )
   .option('-o, --out <dir>', 'directory for the results JSON files (one per scenario)', 'results')
   .option('--json', 'print the results JSON to stdout instead of the summary table (progress still goes to stderr)', false)
   .option('--no-report', 'do not write report.md and report.html into --out after the run')
@@ -109,7 +150,9 @@ const overrides: Overrides = {
 const stock = scenarioNames();
 const scenarioFlag = flags.scenario;
 if (scenarioFlag !== undefined && !scenarioFlag.includes('/') && !scenarioFlag.endsWith('.json') && !stock.includes(scenarioFlag)) {
-  console.error(`bench: no scenario named "${scenarioFlag}"; the scenarios are ${stock.join(', ')} (or give a path to a scenario JSON file)`);
+  console.error(
+    `bench: no scenario named "${scenarioFlag}"; the scenarios are ${stock.join(', ')} (or give a path to a scenario JSON file)`,
+  );
   process.exit(2);
 }
 
@@ -125,7 +168,8 @@ try {
 }
 
 const loadPinned = pinSelf(1);
-if (!loadPinned) console.error('bench: taskset is not available (or one core only): server and load are not pinned, and the results say so');
+if (!loadPinned)
+  console.error('bench: taskset is not available (or one core only): server and load are not pinned, and the results say so');
 
 const { results, files } = await runBenchmark({ scenarios, outDir: flags.out, loadPinned, onProgress: createProgress() });
 for (const file of files) console.error(`bench: wrote ${file}`);

@@ -37,7 +37,10 @@ program
   .option('--no-throughput', 'skip the rate checks')
   .option('--json', 'print the checks as JSON instead of a table')
   .action(async (options: { profile?: string; rounds: number; targetMs: number; throughput: boolean; json?: boolean }) => {
-    const selected = options.profile === undefined ? profileNames.map((name) => profiles[name]) : [resolveProfile(parseProfile(options.profile), '--profile')];
+    const selected =
+      options.profile === undefined
+        ? profileNames.map((name) => profiles[name])
+        : [resolveProfile(parseProfile(options.profile), '--profile')];
     const checks: NetworkCheck[] = [];
     for (const profile of selected) {
       if (!options.json) process.stderr.write(`checking ${profile.name}…\n`);
@@ -68,7 +71,9 @@ program
     );
     const stop = (): void => {
       const stats = proxy.stats();
-      process.stdout.write(`${stats.connections} connections, ${stats.bytesUp} B up, ${stats.bytesDown} B down, proxy busy ${stats.busyMs.toFixed(0)} ms\n`);
+      process.stdout.write(
+        `${stats.connections} connections, ${stats.bytesUp} B up, ${stats.bytesDown} B down, proxy busy ${stats.busyMs.toFixed(0)} ms\n`,
+      );
       void proxy.close().then(() => process.exit(0));
     };
     process.once('SIGINT', stop);

@@ -54,18 +54,23 @@ for (let start = 0; start < clientCount; start += 50) {
   const batch: PeerClient[] = [];
   for (let i = start; i < Math.min(clientCount, start + 50); i++) {
     batch.push(
-      createPeerClient(peer, { baseUrl: server.url, topic: 'lobby' }, {
-        onMessage(message) {
-          received++;
-          const t = (message.data as { t?: string }).t;
-          if (t === undefined) return;
-          if (t !== lastT) {
-            lastT = t;
-            lastNs = BigInt(t);
-          }
-          histogram.recordValue(Math.max(1, Math.round(Number(process.hrtime.bigint() - lastNs) / 1000)));
+      createPeerClient(
+        peer,
+        { baseUrl: server.url, topic: 'lobby' },
+        {
+          onMessage(message) {
+            received++;
+            const t = (message.data as { t?: string }).t;
+            if (t === undefined) return;
+            if (t !== lastT) {
+              lastT = t;
+              lastNs = BigInt(t);
+            }
+            histogram.recordValue(Math.max(1, Math.round(Number(process.hrtime.bigint() - lastNs) / 1000)));
+          },
         },
-      }, { socketio: flags.lean === true ? 'lean' : 'official' }),
+        { socketio: flags.lean === true ? 'lean' : 'official' },
+      ),
     );
   }
   await Promise.all(batch.map((c) => c.ready));
@@ -73,12 +78,18 @@ for (let start = 0; start < clientCount; start += 50) {
 }
 await sleep(Math.min(1000, 100 + clientCount));
 const connected = await server.metricsText();
-const rssPerConnection = ((metricValue(connected, 'process_resident_memory_bytes') ?? 0) - (metricValue(idle, 'process_resident_memory_bytes') ?? 0)) / clientCount;
-console.log(`${peer}: ${clientCount} clients subscribed; server RSS +${Math.round(rssPerConnection)} bytes per connection; server pid ${server.pid} pinned ${server.pinned}, load pinned ${pinnedSelf}`);
+const rssPerConnection =
+  ((metricValue(connected, 'process_resident_memory_bytes') ?? 0) - (metricValue(idle, 'process_resident_memory_bytes') ?? 0)) /
+  clientCount;
+console.log(
+  `${peer}: ${clientCount} clients subscribed; server RSS +${Math.round(rssPerConnection)} bytes per connection; server pid ${server.pid} pinned ${server.pinned}, load pinned ${pinnedSelf}`,
+);
 
 if (flags.strace !== undefined) {
   const burst = Number(flags.strace);
-  const strace = spawn('strace', ['-c', '-f', '-e', 'trace=write,writev', '-p', String(server.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const strace = spawn('strace', ['-c', '-f', '-e', 'trace=write,writev', '-p', String(server.pid)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let report = '';
   strace.stderr.on('data', (chunk: Buffer) => (report += chunk.toString()));
   await sleep(1000);
@@ -93,20 +104,28 @@ if (flags.strace !== undefined) {
   socket.destroy();
   strace.kill('SIGINT');
   await new Promise((resolve) => strace.once('exit', resolve));
-  console.log(`burst of ${burst} messages × ${clientCount} subscribers = ${burst * clientCount} deliveries; write/writev syscalls (strace -c -f):`);
+  console.log(
+    `burst of ${burst} messages × ${clientCount} subscribers = ${burst * clientCount} deliveries; write/writev syscalls (strace -c -f):`,
+  );
   console.log(report);
 } else {
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const publish = (body: string) =>
     new Promise<void>((resolve) => {
-      const req = request(`${server.url}/api/publish`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve());
-      });
+      const req = request(
+        `${server.url}/api/publish`,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve());
+        },
+      );
       req.on('error', () => resolve());
       req.end(body);
     });
-  console.log('rate msg/s | deliveries/s | missing | server CPU share | load CPU share | server µs/delivery | load µs/delivery | p50 ms | p99 ms');
+  console.log(
+    'rate msg/s | deliveries/s | missing | server CPU share | load CPU share | server µs/delivery | load µs/delivery | p50 ms | p99 ms',
+  );
   for (const rate of flags.rates.split(',').map(Number)) {
     const durationMs = Number(flags.duration);
     histogram.reset();

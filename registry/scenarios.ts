@@ -5,7 +5,18 @@
  */
 
 /** The standard suite, in the order it runs and a reader meets it. */
-export const suiteScenarios = ['chat', 'ticker', 'idle', 'poll-interval-sweep', 'payload-sweep', 'networks', 'saturation', 'churn', 'slow-consumer', 'restart'] as const;
+export const suiteScenarios = [
+  'chat',
+  'ticker',
+  'idle',
+  'poll-interval-sweep',
+  'payload-sweep',
+  'networks',
+  'saturation',
+  'churn',
+  'slow-consumer',
+  'restart',
+] as const;
 
 /** The order of scenarios in the report: the smoke run first, then the suite; others follow alphabetically. */
 export const scenarioOrder: readonly string[] = ['smoke', ...suiteScenarios];

@@ -29,10 +29,31 @@ export interface TechniqueInfo {
 
 /** Each technique by id. */
 export const techniques: Readonly<Record<TechniqueId, TechniqueInfo>> = {
-  'short-poll': { id: 'short-poll', name: 'Short polling', shortName: 'short polling', colour: '#4269d0', group: 'polling', route: '/api/short-poll' },
-  'long-poll': { id: 'long-poll', name: 'Long polling', shortName: 'long polling', colour: '#efb118', group: 'polling', route: '/api/long-poll' },
+  'short-poll': {
+    id: 'short-poll',
+    name: 'Short polling',
+    shortName: 'short polling',
+    colour: '#4269d0',
+    group: 'polling',
+    route: '/api/short-poll',
+  },
+  'long-poll': {
+    id: 'long-poll',
+    name: 'Long polling',
+    shortName: 'long polling',
+    colour: '#efb118',
+    group: 'polling',
+    route: '/api/long-poll',
+  },
   jsonp: { id: 'jsonp', name: 'JSONP', shortName: 'JSONP', colour: '#ff725c', group: 'polling', route: '/api/jsonp' },
-  iframe: { id: 'iframe', name: 'Hidden-iframe streaming', shortName: 'iframe streaming', colour: '#6cc5b0', group: 'streaming', route: '/api/iframe' },
+  iframe: {
+    id: 'iframe',
+    name: 'Hidden-iframe streaming',
+    shortName: 'iframe streaming',
+    colour: '#6cc5b0',
+    group: 'streaming',
+    route: '/api/iframe',
+  },
   sse: { id: 'sse', name: 'Server-Sent Events', shortName: 'SSE', colour: '#3ca951', group: 'streaming', route: '/api/sse' },
   websocket: { id: 'websocket', name: 'WebSocket', shortName: 'WebSocket', colour: '#a463f2', group: 'streaming', route: '/api/ws' },
 };

@@ -69,7 +69,12 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
   const reject = (reason: Rejection): void => metrics.rejected(reason);
   const hub =
     givenHub ??
-    createMemoryHub({ replayCapacity: options.replayCapacity, replayBytes: options.replayBytes, maxTopics: options.maxTopics, onTopicRejected: () => reject('topics') });
+    createMemoryHub({
+      replayCapacity: options.replayCapacity,
+      replayBytes: options.replayBytes,
+      maxTopics: options.maxTopics,
+      onTopicRejected: () => reject('topics'),
+    });
   const metrics = createMetrics(() => hub.stats(), options.metricsCacheMs);
   const connections = new Set<Closable>();
   const addressOf = createAddressOf(options.trustProxy);
@@ -81,8 +86,18 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
   function selfOrigin(request: IncomingMessage): string | undefined {
     const host = hostOf(request);
     if (host === undefined) return undefined;
-    const forwarded = options.trustProxy === false ? undefined : String(request.headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim();
-    const scheme = forwarded === 'http' || forwarded === 'https' ? forwarded : (request.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+    const forwarded =
+      options.trustProxy === false
+        ? undefined
+        : String(request.headers['x-forwarded-proto'] ?? '')
+            .split(',')[0]
+            ?.trim();
+    const scheme =
+      forwarded === 'http' || forwarded === 'https'
+        ? forwarded
+        : (request.socket as { encrypted?: boolean }).encrypted === true
+          ? 'https'
+          : 'http';
     return `${scheme}://${host}`;
   }
 
@@ -146,7 +161,8 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
       // While shutting down, a request that came on a kept-alive socket must not start a
       // stream or a held poll that the close will cut a moment later: a browser sees a cut
       // iframe document as still loading (no `load` event) and waits for its stall timer.
-      if (closing !== undefined && ctx.path.startsWith('/api/')) throw new ClientError(503, 'the server is shutting down; retry shortly', { 'Retry-After': '1' });
+      if (closing !== undefined && ctx.path.startsWith('/api/'))
+        throw new ClientError(503, 'the server is shutting down; retry shortly', { 'Retry-After': '1' });
       if (!cors(ctx)) await next();
     } catch (error) {
       onError(ctx, error);

@@ -35,9 +35,11 @@ export function createHubGate(hub: Hub): Middleware {
 
 /** Ends every open connection whenever the hub loses its store; returns the removal. */
 export function endConnectionsWhenHubDown(hub: Hub, connections: Set<Closable>): () => void {
-  return hub.onDown?.(() => {
-    for (const connection of [...connections]) connection.shutdown();
-  }) ?? (() => undefined);
+  return (
+    hub.onDown?.(() => {
+      for (const connection of [...connections]) connection.shutdown();
+    }) ?? (() => undefined)
+  );
 }
 
 /** `/healthz`: `ok` (memory hub), or `ok`/`unavailable` plus a line naming the hub and its state. */

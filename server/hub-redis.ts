@@ -17,7 +17,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { type Hub, type HubHealth, type HubMessage, type Listener, type PublishEntry, type Replay, TopicLimitError, defaultMaxTopics, nowEpochMs } from './hub.ts';
+import {
+  type Hub,
+  type HubHealth,
+  type HubMessage,
+  type Listener,
+  type PublishEntry,
+  type Replay,
+  TopicLimitError,
+  defaultMaxTopics,
+  nowEpochMs,
+} from './hub.ts';
 import { HubUnavailableError } from './hub-health.ts';
 import { publishScript, sinceScript } from './hub-redis-scripts.ts';
 import { createSharedLimits, type SharedLimits } from './limits-redis.ts';
@@ -66,7 +76,15 @@ type Entry = [string, string[]];
 /** The scripts, as ioredis's `defineCommand` adds them. */
 interface Scripts {
   pushlabPublish(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<[string, number][]>;
-  pushlabSince(meta: string, stream: string, epoch: string, emptyTtl: string, maxlen: number, cursorEpoch: string, cursorId: string): Promise<SinceReply>;
+  pushlabSince(
+    meta: string,
+    stream: string,
+    epoch: string,
+    emptyTtl: string,
+    maxlen: number,
+    cursorEpoch: string,
+    cursorId: string,
+  ): Promise<SinceReply>;
 }
 type SinceReply = [string, number, Entry[], number];
 
@@ -86,11 +104,20 @@ function decode(topic: string, fields: string[]): HubMessage {
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const value = fields[i + 1] as string;
     switch (fields[i]) {
-      case 'e': epoch = value; break;
-      case 'i': id = Number(value); break;
-      case 't': t = Number(value); break;
-      case 'j': json = value; break;
-      default: break; // fields a newer version may add
+      case 'e':
+        epoch = value;
+        break;
+      case 'i':
+        id = Number(value);
+        break;
+      case 't':
+        t = Number(value);
+        break;
+      case 'j':
+        json = value;
+        break;
+      default:
+        break; // fields a newer version may add
     }
   }
   return { id, topic, t, json, epoch, frames: new Map() };
@@ -102,7 +129,8 @@ function decode(topic: string, fields: string[]): HubMessage {
  */
 export async function createRedisHub(options: RedisHubOptions): Promise<RedisHub> {
   const capacity = options.replayCapacity ?? 1024;
-  if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`replayCapacity must be a positive integer, got ${String(capacity)}`);
+  if (!Number.isInteger(capacity) || capacity < 1)
+    throw new RangeError(`replayCapacity must be a positive integer, got ${String(capacity)}`);
   const prefix = options.keyPrefix ?? 'pushlab:';
   const connectTimeoutMs = options.connectTimeoutMs ?? 3000;
   const emptyTtl = String(options.emptyTopicTtlSeconds ?? 3600);
@@ -156,7 +184,7 @@ export async function createRedisHub(options: RedisHubOptions): Promise<RedisHub
 
   const watched = new Map<string, Watched>();
   const downListeners = new Set<() => void>();
-  let readerId = await reader.client('ID') as number;
+  let readerId = (await reader.client('ID')) as number;
   let up = true;
   let closed = false;
   /** Bumped when the set of read topics changes; the reader restarts its block when behind. */
@@ -191,9 +219,12 @@ export async function createRedisHub(options: RedisHubOptions): Promise<RedisHub
     for (const [topic, entry] of watched) if (entry.position === undefined) watch(topic, entry);
   });
   reader.on('ready', () => {
-    reader.client('ID').then((id) => {
-      readerId = id as number;
-    }, () => undefined);
+    reader.client('ID').then(
+      (id) => {
+        readerId = id as number;
+      },
+      () => undefined,
+    );
   });
 
   /** Runs a Redis call, turning connection trouble into `HubUnavailableError`. */
@@ -264,7 +295,9 @@ export async function createRedisHub(options: RedisHubOptions): Promise<RedisHub
       }
       let reply: [string, Entry[]][] | null;
       try {
-        reply = await reader.xread('COUNT', readCount, 'BLOCK', readBlockMs, 'STREAMS', ...keys, ...positions) as [string, Entry[]][] | null;
+        reply = (await reader.xread('COUNT', readCount, 'BLOCK', readBlockMs, 'STREAMS', ...keys, ...positions)) as
+          | [string, Entry[]][]
+          | null;
       } catch {
         // Redis went away mid-read: the state change tells the server; retry once it is back.
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -278,13 +311,16 @@ export async function createRedisHub(options: RedisHubOptions): Promise<RedisHub
   /** Starts reading `topic` after its current last entry: queued on the command connection
    * before any `since` the caller makes next, so nothing between the two is missed. */
   function watch(topic: string, entry: Watched): void {
-    commands.xrevrange(streamKey(topic), '+', '-', 'COUNT', 1).then((last) => {
-      if (watched.get(topic) !== entry) return;
-      entry.position = last[0]?.[0] ?? '0-0';
-      void wake();
-    }, () => {
-      // Redis is away: the server ends this topic's connections; the 'ready' handler retries.
-    });
+    commands.xrevrange(streamKey(topic), '+', '-', 'COUNT', 1).then(
+      (last) => {
+        if (watched.get(topic) !== entry) return;
+        entry.position = last[0]?.[0] ?? '0-0';
+        void wake();
+      },
+      () => {
+        // Redis is away: the server ends this topic's connections; the 'ready' handler retries.
+      },
+    );
   }
 
   /** Topics are bounded here by those followed; Redis holds the rest, each stream trimmed to `capacity`. */
@@ -341,7 +377,17 @@ export async function createRedisHub(options: RedisHubOptions): Promise<RedisHub
     },
     publishBatch,
     async since(topic, cursor) {
-      const reply = await call(() => commands.pushlabSince(metaKey(topic), streamKey(topic), newEpoch(), emptyTtl, capacity, cursor?.epoch ?? '', cursor === undefined ? '' : String(cursor.id)));
+      const reply = await call(() =>
+        commands.pushlabSince(
+          metaKey(topic),
+          streamKey(topic),
+          newEpoch(),
+          emptyTtl,
+          capacity,
+          cursor?.epoch ?? '',
+          cursor === undefined ? '' : String(cursor.id),
+        ),
+      );
       return toReplay(topic, reply);
     },
     checkTopic,

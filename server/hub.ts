@@ -141,11 +141,7 @@ export function formatCursor(epoch: string, id: number): string {
 }
 
 /** Returns `message`'s framing under `key`, computing it on first use only. */
-export function frameOnce<T extends Buffer | string>(
-  message: HubMessage,
-  key: string,
-  frame: (message: HubMessage) => T,
-): T {
+export function frameOnce<T extends Buffer | string>(message: HubMessage, key: string, frame: (message: HubMessage) => T): T {
   let framed = message.frames.get(key) as T | undefined;
   if (framed === undefined) {
     framed = frame(message);
@@ -202,7 +198,11 @@ export function createMemoryHub(options: MemoryHubOptions = {}): Hub {
   const capacity = options.replayCapacity ?? 1024;
   const maxBytes = options.replayBytes ?? defaultReplayBytes;
   const maxTopics = options.maxTopics ?? defaultMaxTopics;
-  for (const [name, value] of [['replayCapacity', capacity], ['replayBytes', maxBytes], ['maxTopics', maxTopics]] as const) {
+  for (const [name, value] of [
+    ['replayCapacity', capacity],
+    ['replayBytes', maxBytes],
+    ['maxTopics', maxTopics],
+  ] as const) {
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
   }
   const topics = new Map<string, Topic>();

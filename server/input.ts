@@ -29,6 +29,7 @@ export const defaultTopic = 'lobby';
 /** A topic as a client gave it (absent: `defaultTopic`); throws a `ClientError` (400) unless it is 1–64 characters of `[A-Za-z0-9_.-]`. */
 export function checkTopic(value: unknown): string {
   if (value === undefined) return defaultTopic;
-  if (typeof value !== 'string' || !topicPattern.test(value)) throw new ClientError(400, 'topic must be 1-64 characters of A-Z a-z 0-9 _ . -');
+  if (typeof value !== 'string' || !topicPattern.test(value))
+    throw new ClientError(400, 'topic must be 1-64 characters of A-Z a-z 0-9 _ . -');
   return value;
 }

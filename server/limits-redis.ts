@@ -48,11 +48,19 @@ export function createSharedLimits(client: Redis, options: SharedLimitsOptions =
     publishRate(ratePerSecond, burst, onReject) {
       if (ratePerSecond === 0) return { take: () => undefined };
       const windowSeconds = Math.max(1, Math.ceil(burst / ratePerSecond));
-      const limiter = new RateLimiterRedis({ storeClient: client, keyPrefix: `${prefix}rate`, points: burst, duration: windowSeconds, rejectIfRedisNotReady: true });
+      const limiter = new RateLimiterRedis({
+        storeClient: client,
+        keyPrefix: `${prefix}rate`,
+        points: burst,
+        duration: windowSeconds,
+        rejectIfRedisNotReady: true,
+      });
       const refuse = (msBeforeNext: number): ClientError => {
         onReject('publish-rate');
         const waitSeconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
-        return new ClientError(429, `publishing faster than ${ratePerSecond} messages per second; slow down`, { 'Retry-After': String(waitSeconds) });
+        return new ClientError(429, `publishing faster than ${ratePerSecond} messages per second; slow down`, {
+          'Retry-After': String(waitSeconds),
+        });
       };
       return {
         async take(address, count = 1) {
@@ -88,7 +96,8 @@ export function createSharedLimits(client: Redis, options: SharedLimitsOptions =
         const fields: string[] = ['*', String(local.open())];
         for (const [address, count] of mine) fields.push(address, String(count));
         const now = Date.now();
-        const write = client.multi()
+        const write = client
+          .multi()
           .del(countsKey(processId))
           .hset(countsKey(processId), ...fields)
           .pexpire(countsKey(processId), syncMs * 3)
@@ -118,7 +127,12 @@ export function createSharedLimits(client: Redis, options: SharedLimitsOptions =
       void sync().catch(() => undefined);
       stopSync = async () => {
         clearInterval(timer);
-        await client.multi().del(countsKey(processId)).zrem(processesKey, processId).exec().catch(() => undefined);
+        await client
+          .multi()
+          .del(countsKey(processId))
+          .zrem(processesKey, processId)
+          .exec()
+          .catch(() => undefined);
       };
 
       return {
@@ -130,7 +144,9 @@ export function createSharedLimits(client: Redis, options: SharedLimitsOptions =
           }
           if (own + (othersPerAddress.get(address) ?? 0) >= maxConnectionsPerAddress) {
             onReject('connections-per-address');
-            throw new ClientError(503, 'too many open connections from your address; retry later', { 'Retry-After': String(retryAfterSeconds) });
+            throw new ClientError(503, 'too many open connections from your address; retry later', {
+              'Retry-After': String(retryAfterSeconds),
+            });
           }
           const release = local.admit(address);
           mine.set(address, own + 1);

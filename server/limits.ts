@@ -10,7 +10,16 @@ import type { TrustProxy } from './options.ts';
 import { ClientError } from './input.ts';
 
 /** Rejections counted in /metrics, by reason. */
-export const rejections = ['connections', 'connections-per-address', 'publish-rate', 'unauthorized', 'auth-failures', 'origin', 'host', 'topics'] as const;
+export const rejections = [
+  'connections',
+  'connections-per-address',
+  'publish-rate',
+  'unauthorized',
+  'auth-failures',
+  'origin',
+  'host',
+  'topics',
+] as const;
 export type Rejection = (typeof rejections)[number];
 
 /** Counts open held and streaming connections per client address. */
@@ -42,7 +51,9 @@ export function createConnectionLimiter(
       }
       if (mine >= maxConnectionsPerAddress) {
         onReject('connections-per-address');
-        throw new ClientError(503, 'too many open connections from your address; retry later', { 'Retry-After': String(retryAfterSeconds) });
+        throw new ClientError(503, 'too many open connections from your address; retry later', {
+          'Retry-After': String(retryAfterSeconds),
+        });
       }
       total++;
       perAddress.set(address, mine + 1);
@@ -79,9 +90,17 @@ export interface RateRefusal {
 /** Addresses kept at most; past it, full buckets are swept at once (a flood of new addresses). */
 const maxTrackedAddresses = 100_000;
 
-export function createRateLimiter(ratePerSecond: number, burst: number, onReject: (reason: Rejection) => void, refusal?: RateRefusal): RateLimiter {
+export function createRateLimiter(
+  ratePerSecond: number,
+  burst: number,
+  onReject: (reason: Rejection) => void,
+  refusal?: RateRefusal,
+): RateLimiter {
   if (ratePerSecond === 0) return { take: () => undefined };
-  const { reason, message } = refusal ?? { reason: 'publish-rate', message: `publishing faster than ${ratePerSecond} messages per second; slow down` };
+  const { reason, message } = refusal ?? {
+    reason: 'publish-rate',
+    message: `publishing faster than ${ratePerSecond} messages per second; slow down`,
+  };
   const buckets = new Map<string, { tokens: number; at: number }>();
   let sweptAt = performance.now();
   function sweep(now: number): void {

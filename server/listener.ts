@@ -66,19 +66,24 @@ function meterHttp1(metrics: Metrics, req: IncomingMessage | Http2ServerRequest,
 
 /** Makes the plaintext HTTP/1.1 server, or the TLS one (HTTP/2 + HTTP/1.1) when `options.tls` is set. */
 export function createListener(options: ListenerOptions, callback: RequestListener, metrics: Metrics): Listener {
-  return options.tls === undefined ? createPlainListener(options, callback, metrics) : createTlsListener(options, options.tls, callback, metrics);
+  return options.tls === undefined
+    ? createPlainListener(options, callback, metrics)
+    : createTlsListener(options, options.tls, callback, metrics);
 }
 
 function createPlainListener(options: ListenerOptions, callback: RequestListener, metrics: Metrics): Listener {
   // Set on purpose (slowloris bounds): a client has headersTimeoutMs to send its headers and
   // requestTimeoutMs for its whole request. Neither limits how long a response is held or
   // streamed. Node checks them every connectionsCheckingInterval.
-  const server = createServer({
-    headersTimeout: options.headersTimeoutMs,
-    requestTimeout: options.requestTimeoutMs,
-    connectionsCheckingInterval: Math.min(1000, Math.ceil(options.headersTimeoutMs / 4)),
-    keepAliveTimeout: 5_000,
-  }, callback);
+  const server = createServer(
+    {
+      headersTimeout: options.headersTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(options.headersTimeoutMs / 4)),
+      keepAliveTimeout: 5_000,
+    },
+    callback,
+  );
   server.on('connection', () => metrics.connection('h1'));
   return {
     server,

@@ -21,12 +21,19 @@ function trustProxy(value: string | true): TrustProxy {
     if (Number(value) < 1) throw new InvalidArgumentError('expected a number of hops (1 or more) or a list of proxy addresses');
     return Number(value);
   }
-  const list = value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const list = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
   if (list.length === 0) throw new InvalidArgumentError('expected a number of hops or a list of proxy addresses');
   return list;
 }
 
-const list = (value: string): string[] => value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
 
 /** What `npm start` lists under its first line: each page and its path. */
 const pagePaths: readonly (readonly [string, string])[] = [
@@ -46,34 +53,112 @@ function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
 
 const program = new Command('pushlab')
   .description('Serve the six push techniques, their demo pages and the playground.')
-  .option('-p, --port <port>', 'port to listen on; 0 picks a free one (env PORT)', integer(0, 65535), process.env.PORT ? integer(0, 65535)(process.env.PORT) : 3000)
+  .option(
+    '-p, --port <port>',
+    'port to listen on; 0 picks a free one (env PORT)',
+    integer(0, 65535),
+    process.env.PORT ? integer(0, 65535)(process.env.PORT) : 3000,
+  )
   .option('-H, --host <host>', 'address to listen on', process.env.HOST ?? '127.0.0.1')
   .option('--replay <messages>', 'messages kept per topic for resume', integer(1), defaultOptions.replayCapacity)
-  .option('--replay-bytes <bytes>', 'bytes of retained messages, all topics together; the oldest are evicted first', integer(1), defaultOptions.replayBytes)
+  .option(
+    '--replay-bytes <bytes>',
+    'bytes of retained messages, all topics together; the oldest are evicted first',
+    integer(1),
+    defaultOptions.replayBytes,
+  )
   .option('--max-topics <n>', 'topics kept at once; a new one past it gets 503 + Retry-After', integer(1), defaultOptions.maxTopics)
   .option('--max-buffered <bytes>', 'unsent bytes before a slow streaming client is cut off', integer(1), defaultOptions.maxBufferedBytes)
-  .option('--max-poll-bytes <bytes>', 'bytes per poll answer (short-poll, long-poll, JSONP); the rest follows with "more": true', integer(1), defaultOptions.maxPollBytes)
-  .option('--catch-up-stall <ms>', 'how long a stream replaying to a client that stopped reading waits before cutting it off', integer(1), defaultOptions.catchUpStallMs)
-  .option('--iframe-max-bytes <bytes>', 'bytes per iframe response before the client must reconnect', integer(1), defaultOptions.iframeMaxBytes)
+  .option(
+    '--max-poll-bytes <bytes>',
+    'bytes per poll answer (short-poll, long-poll, JSONP); the rest follows with "more": true',
+    integer(1),
+    defaultOptions.maxPollBytes,
+  )
+  .option(
+    '--catch-up-stall <ms>',
+    'how long a stream replaying to a client that stopped reading waits before cutting it off',
+    integer(1),
+    defaultOptions.catchUpStallMs,
+  )
+  .option(
+    '--iframe-max-bytes <bytes>',
+    'bytes per iframe response before the client must reconnect',
+    integer(1),
+    defaultOptions.iframeMaxBytes,
+  )
   .option('--heartbeat <ms>', 'SSE and iframe heartbeat interval', integer(1), defaultOptions.heartbeatMs)
   .option('--ping <ms>', 'WebSocket ping interval', integer(1), defaultOptions.pingMs)
   .option('--ws-deflate', 'turn on WebSocket per-message deflate', false)
-  .option('--max-connections <n>', 'open held/streaming connections in all (past it: 503, WebSocket close 1013); default: the file-descriptor limit less a reserve', integer(1), defaultOptions.maxConnections)
-  .option('--max-connections-per-address <n>', 'open held/streaming connections from one client address', integer(1), defaultOptions.maxConnectionsPerAddress)
-  .option('--publish-rate <per-second>', 'publishes per second per address (429 past it); 0 for no limit', integer(0), defaultOptions.publishRatePerSecond)
+  .option(
+    '--max-connections <n>',
+    'open held/streaming connections in all (past it: 503, WebSocket close 1013); default: the file-descriptor limit less a reserve',
+    integer(1),
+    defaultOptions.maxConnections,
+  )
+  .option(
+    '--max-connections-per-address <n>',
+    'open held/streaming connections from one client address',
+    integer(1),
+    defaultOptions.maxConnectionsPerAddress,
+  )
+  .option(
+    '--publish-rate <per-second>',
+    'publishes per second per address (429 past it); 0 for no limit',
+    integer(0),
+    defaultOptions.publishRatePerSecond,
+  )
   .option('--publish-burst <n>', 'messages one address may publish at once', integer(1), defaultOptions.publishBurst)
-  .option('--auth-failures <per-minute>', 'wrong publish tokens one address may send per minute (429 past it)', integer(1), defaultOptions.authFailuresPerMinute)
-  .option('--allow-origin <origins>', 'comma-separated origins besides our own that may use the API and WebSockets; * for any (env ALLOWED_ORIGINS)', process.env.ALLOWED_ORIGINS ?? '')
-  .option('--allow-host <names>', 'comma-separated Host names answered besides localhost, 127.0.0.1 and [::1] while bound to loopback (env ALLOWED_HOSTS)', process.env.ALLOWED_HOSTS ?? '')
-  .option('--trust-proxy [hops|addresses]', 'take the client address from X-Forwarded-For: the right-most hop not one of these proxies (a count, or addresses/subnets; bare: 1 hop)', trustProxy, false as TrustProxy)
-  .option('--max-json-depth <levels>', 'deepest nesting of a publish body or WebSocket frame (400 / close 1008 past it)', integer(1, 1000), defaultOptions.maxJsonDepth)
-  .option('--metrics-cache <ms>', '/metrics is rendered at most once per this many ms; 0 renders every scrape', integer(0), defaultOptions.metricsCacheMs)
-  .option('--tls', 'serve HTTPS: HTTP/2 by ALPN with HTTP/1.1 beside it, WebSocket as wss: (self-signed certificate unless --cert/--key)', false)
+  .option(
+    '--auth-failures <per-minute>',
+    'wrong publish tokens one address may send per minute (429 past it)',
+    integer(1),
+    defaultOptions.authFailuresPerMinute,
+  )
+  .option(
+    '--allow-origin <origins>',
+    'comma-separated origins besides our own that may use the API and WebSockets; * for any (env ALLOWED_ORIGINS)',
+    process.env.ALLOWED_ORIGINS ?? '',
+  )
+  .option(
+    '--allow-host <names>',
+    'comma-separated Host names answered besides localhost, 127.0.0.1 and [::1] while bound to loopback (env ALLOWED_HOSTS)',
+    process.env.ALLOWED_HOSTS ?? '',
+  )
+  .option(
+    '--trust-proxy [hops|addresses]',
+    'take the client address from X-Forwarded-For: the right-most hop not one of these proxies (a count, or addresses/subnets; bare: 1 hop)',
+    trustProxy,
+    false as TrustProxy,
+  )
+  .option(
+    '--max-json-depth <levels>',
+    'deepest nesting of a publish body or WebSocket frame (400 / close 1008 past it)',
+    integer(1, 1000),
+    defaultOptions.maxJsonDepth,
+  )
+  .option(
+    '--metrics-cache <ms>',
+    '/metrics is rendered at most once per this many ms; 0 renders every scrape',
+    integer(0),
+    defaultOptions.metricsCacheMs,
+  )
+  .option(
+    '--tls',
+    'serve HTTPS: HTTP/2 by ALPN with HTTP/1.1 beside it, WebSocket as wss: (self-signed certificate unless --cert/--key)',
+    false,
+  )
   .option('--cert <file>', 'PEM certificate (chain) for --tls; needs --key')
   .option('--key <file>', 'PEM private key for --tls; needs --cert')
-  .option('--hub <memory|redis-url>', 'where topics live: memory (default), or redis://host:port shared by several processes (env REDIS_URL)')
+  .option(
+    '--hub <memory|redis-url>',
+    'where topics live: memory (default), or redis://host:port shared by several processes (env REDIS_URL)',
+  )
   .option('--workers <n>', 'server processes sharing one port (node:cluster); more than 1 needs a Redis hub', integer(1, 64), 1)
-  .addHelpText('after', '\nEnvironment: PORT, HOST, ALLOWED_ORIGINS, ALLOWED_HOSTS, REDIS_URL, PUBLISH_TOKEN (when set, publishing needs Authorization: Bearer <token>)\nand METRICS_TOKEN (when set, /metrics needs Authorization: Bearer <token>).')
+  .addHelpText(
+    'after',
+    '\nEnvironment: PORT, HOST, ALLOWED_ORIGINS, ALLOWED_HOSTS, REDIS_URL, PUBLISH_TOKEN (when set, publishing needs Authorization: Bearer <token>)\nand METRICS_TOKEN (when set, /metrics needs Authorization: Bearer <token>).',
+  )
   .showHelpAfterError();
 
 const flags = program.parse().opts<{
@@ -189,9 +274,12 @@ try {
   }
   const fd = readFdLimit();
   if (fd !== undefined && flags.maxConnections >= fd.soft) {
-    console.warn(`pushlab: --max-connections ${flags.maxConnections} is not below the file-descriptor limit ${fd.soft}; past it connections fail unanswered`);
+    console.warn(
+      `pushlab: --max-connections ${flags.maxConnections} is not below the file-descriptor limit ${fd.soft}; past it connections fail unanswered`,
+    );
   }
-  if (tls !== undefined && flags.cert === undefined) console.log('pushlab: TLS with a self-signed certificate made at start: your browser will warn once; HTTP/2 and HTTP/1.1 on this port');
+  if (tls !== undefined && flags.cert === undefined)
+    console.log('pushlab: TLS with a self-signed certificate made at start: your browser will warn once; HTTP/2 and HTTP/1.1 on this port');
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
   console.error(code === 'EADDRINUSE' ? `pushlab: port ${flags.port} is in use; try --port 0` : `pushlab: cannot listen: ${String(error)}`);

@@ -138,7 +138,7 @@ export function resolveOptions(overrides: Partial<ServerOptions> = {}): ServerOp
       if (!Array.isArray(value) || !value.every((origin) => typeof origin === 'string' && (origin === '*' || isOrigin(origin)))) {
         throw new RangeError('option allowedOrigins must list origins such as https://example.com (scheme, host and port, no path), or *');
       }
-      options.allowedOrigins = value.map((origin: string) => (origin === '*' ? origin : normalizeOrigin(origin) as string));
+      options.allowedOrigins = value.map((origin: string) => (origin === '*' ? origin : (normalizeOrigin(origin) as string)));
       continue;
     } else if (name === 'allowedHosts') {
       if (!Array.isArray(value) || !value.every((host) => typeof host === 'string' && hostNamePattern.test(host))) {

@@ -51,7 +51,8 @@ function entryOf(value: unknown, where: string): PublishEntry {
     throw new ClientError(400, `${where} must be an object with a "data" field`);
   }
   const { topic = defaultTopic, data } = value as { topic?: unknown; data: unknown };
-  if (typeof topic !== 'string' || !topicPattern.test(topic)) throw new ClientError(400, where === 'the body' ? topicRule : `${where}: ${topicRule}`);
+  if (typeof topic !== 'string' || !topicPattern.test(topic))
+    throw new ClientError(400, where === 'the body' ? topicRule : `${where}: ${topicRule}`);
   return { topic, data };
 }
 
@@ -76,7 +77,6 @@ export function parsePublish(body: unknown, maxDepth: number): PublishRequest {
   return { entries: messages.map((value, index) => entryOf(value, `messages[${index}]`)), batch: true };
 }
 
-
 export type { Publisher };
 
 /** Failed-token attempts counted per address: refusals say so without comparing again. */
@@ -100,7 +100,9 @@ export function createPublisher(options: ServerOptions, hub: Hub, metrics: Metri
         if (!isAuthorized(options.publishToken, token)) {
           failures.take(address, 1);
           reject('unauthorized');
-          throw new TokenRefusal(401, 'publishing needs the publish token (Authorization: Bearer <token>)', { 'WWW-Authenticate': 'Bearer' });
+          throw new TokenRefusal(401, 'publishing needs the publish token (Authorization: Bearer <token>)', {
+            'WWW-Authenticate': 'Bearer',
+          });
         }
       }
       await rate.take(address, 0);
@@ -108,7 +110,8 @@ export function createPublisher(options: ServerOptions, hub: Hub, metrics: Metri
     async publish(address, entries) {
       await rate.take(address, entries.length);
       const first = entries[0];
-      const published = entries.length === 1 && first !== undefined ? [await hub.publish(first.topic, first.data)] : await hub.publishBatch(entries);
+      const published =
+        entries.length === 1 && first !== undefined ? [await hub.publish(first.topic, first.data)] : await hub.publishBatch(entries);
       metrics.published(published.length);
       return published;
     },
@@ -130,8 +133,10 @@ export function createPublishRoute(context: TransportContext, router: Router): v
     await publisher.authorize(ctx.ip, bearerToken(ctx.get('Authorization') || undefined));
     // Not `ctx.is()`: it sees no body without Content-Length or Transfer-Encoding, and an
     // HTTP/2 request may carry neither (its body ends with the stream's END_STREAM flag).
-    if (ctx.request.type.toLowerCase() !== 'application/json') throw new ClientError(415, 'the body must be JSON (Content-Type: application/json)');
-    if (!decodedCharsets.has(ctx.request.charset.toLowerCase())) throw new ClientError(415, 'the body must be UTF-8 JSON (charset=utf-8 or none)');
+    if (ctx.request.type.toLowerCase() !== 'application/json')
+      throw new ClientError(415, 'the body must be JSON (Content-Type: application/json)');
+    if (!decodedCharsets.has(ctx.request.charset.toLowerCase()))
+      throw new ClientError(415, 'the body must be UTF-8 JSON (charset=utf-8 or none)');
     let text: string;
     try {
       text = await getRawBody(ctx.req, { limit: options.maxBodyBytes, encoding: 'utf8', length: ctx.get('Content-Length') || undefined });
@@ -150,6 +155,8 @@ export function createPublishRoute(context: TransportContext, router: Router): v
     const { entries, batch } = parsePublish(body, options.maxJsonDepth);
     const published = await publisher.publish(ctx.ip, entries);
     ctx.status = 202;
-    ctx.body = batch ? { ids: published.map((m) => m.id), topics: published.map((m) => m.topic) } : { id: published[0]?.id, topic: published[0]?.topic };
+    ctx.body = batch
+      ? { ids: published.map((m) => m.id), topics: published.map((m) => m.topic) }
+      : { id: published[0]?.id, topic: published[0]?.topic };
   });
 }

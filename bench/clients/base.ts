@@ -20,7 +20,6 @@ export type Control = { type: string; cursor: string | number };
 /** A poll answer: `"more": true` when the server left messages for the next request. */
 export type PollBody = { messages: Envelope[]; cursor: string; gap?: boolean; more?: boolean };
 
-
 export interface ClientHandlers {
   /** Every message as it arrived, duplicates included. */
   onMessage(message: Envelope): void;
@@ -219,7 +218,8 @@ export abstract class BaseClient implements PushClient {
   protected receivePoll(body: PollBody): void {
     // As on a stream, a gap resumes just before the first message the server still had, in its epoch.
     const first = body.messages[0];
-    if (body.gap === true) this.handlers.onGap?.(first === undefined ? body.cursor : joinCursor(splitCursor(body.cursor).epoch, first.id - 1));
+    if (body.gap === true)
+      this.handlers.onGap?.(first === undefined ? body.cursor : joinCursor(splitCursor(body.cursor).epoch, first.id - 1));
     for (const message of body.messages) this.handlers.onMessage(message);
     this.setCursor(body.cursor);
     // A bounded answer that left messages for the next request: ask again at once.

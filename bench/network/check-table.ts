@@ -20,7 +20,20 @@ function rateCells(check: ThroughputCheck | undefined): string[] {
 
 /** A plain-text table of checks, columns aligned. */
 export function formatChecks(checks: readonly NetworkCheck[]): string {
-  const header = ['profile', 'RTT promised ms', 'RTT p50 ms', 'p90 ms', 'ratio', 'down cap', 'down measured', 'ratio', 'up cap', 'up measured', 'ratio', 'proxy CPU ms'];
+  const header = [
+    'profile',
+    'RTT promised ms',
+    'RTT p50 ms',
+    'p90 ms',
+    'ratio',
+    'down cap',
+    'down measured',
+    'ratio',
+    'up cap',
+    'up measured',
+    'ratio',
+    'proxy CPU ms',
+  ];
   const rows = checks.map((check) => [
     check.profile,
     ms(check.promisedRttMs),
@@ -32,6 +45,7 @@ export function formatChecks(checks: readonly NetworkCheck[]): string {
     check.method === 'none' ? '– (no proxy)' : check.proxyCpuMs.toFixed(0),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: string[]): string => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  const line = (cells: string[]): string =>
+    cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
 }

@@ -82,10 +82,7 @@ async function dial(port: number): Promise<Socket> {
 }
 
 /** A direct connection (loopback) or one through a fresh proxy for `profile`; `done()` tears both down. */
-async function through(
-  profile: NetworkProfile,
-  port: number,
-): Promise<{ port: number; cpuMs: () => number; done: () => Promise<void> }> {
+async function through(profile: NetworkProfile, port: number): Promise<{ port: number; cpuMs: () => number; done: () => Promise<void> }> {
   if (isDirect(profile)) return { port, cpuMs: () => 0, done: async () => {} };
   const proxy = await createDelayProxy({ target: { host: '127.0.0.1', port }, profile });
   return { port: proxy.port, cpuMs: () => proxy.stats().busyMs, done: () => proxy.close() };
@@ -141,7 +138,8 @@ export async function measureRtt(
 
 /** The RTT a message of `messageBytes` should see: the profile's plus its serialisation each way. */
 export function promisedRttMs(profile: NetworkProfile, messageBytes: number): number {
-  const serialiseMs = (bitsPerSecond: number | undefined): number => (bitsPerSecond === undefined ? 0 : (messageBytes * 8000) / bitsPerSecond);
+  const serialiseMs = (bitsPerSecond: number | undefined): number =>
+    bitsPerSecond === undefined ? 0 : (messageBytes * 8000) / bitsPerSecond;
   return profile.rttMs + serialiseMs(profile.upBitsPerSecond) + serialiseMs(profile.downBitsPerSecond);
 }
 

@@ -146,7 +146,11 @@ export class Link {
       const length = head.data.length;
       // A tiny epsilon so a wake computed for exactly `target` bytes releases all of them.
       const arrived =
-        nowMs < head.startMs ? 0 : this.msPerByte === 0 ? length : Math.min(length, Math.floor((nowMs - head.startMs) / this.msPerByte + 1e-6));
+        nowMs < head.startMs
+          ? 0
+          : this.msPerByte === 0
+            ? length
+            : Math.min(length, Math.floor((nowMs - head.startMs) / this.msPerByte + 1e-6));
       if (head.kind === 'data' && arrived > head.offset) {
         chunks.push(head.offset === 0 && arrived === length ? head.data : head.data.subarray(head.offset, arrived));
         released += arrived - head.offset;

@@ -43,7 +43,14 @@ const mbit = 1_000_000;
 
 /** The stock profiles, by name. Round trips and rates after typical figures for each kind of access. */
 export const profiles = {
-  loopback: { name: 'loopback', description: 'no proxy: the machine’s own loopback (~0.05 ms)', rttMs: 0, lossRate: 0, segmentBytes: 1460, handshake: false },
+  loopback: {
+    name: 'loopback',
+    description: 'no proxy: the machine’s own loopback (~0.05 ms)',
+    rttMs: 0,
+    lossRate: 0,
+    segmentBytes: 1460,
+    handshake: false,
+  },
   lan: { name: 'lan', description: 'a wired office network', rttMs: 1, lossRate: 0, segmentBytes: 1460, handshake: true },
   broadband: {
     name: 'broadband',
@@ -147,7 +154,9 @@ export const networkSchema = z.unknown().transform((value, ctx): NetworkProfile[
   items.forEach((item, index) => {
     const checked = check(item);
     if ('profile' in checked) resolved.push(checked.profile);
-    else for (const problem of checked.problems) ctx.addIssue({ code: 'custom', message: problem.message, path: Array.isArray(value) ? [index, ...problem.path] : problem.path });
+    else
+      for (const problem of checked.problems)
+        ctx.addIssue({ code: 'custom', message: problem.message, path: Array.isArray(value) ? [index, ...problem.path] : problem.path });
   });
   return resolved;
 });

@@ -38,10 +38,14 @@ export async function startProxyProcess(options: ProxyProcessOptions): Promise<P
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  if (core !== undefined && child.pid !== undefined) spawnSync('taskset', ['-a', '-cp', String(core), String(child.pid)], { stdio: 'ignore' });
+  if (core !== undefined && child.pid !== undefined)
+    spawnSync('taskset', ['-a', '-cp', String(core), String(child.pid)], { stdio: 'ignore' });
   const pending = new Map<number, (stats: ProxyStats) => void>();
   let nextId = 1;
-  type Reply = { type: 'listening'; url: string; port: number } | { type: 'stats'; id: number; stats: ProxyStats } | { type: 'error'; message: string };
+  type Reply =
+    | { type: 'listening'; url: string; port: number }
+    | { type: 'stats'; id: number; stats: ProxyStats }
+    | { type: 'error'; message: string };
   const listening = new Promise<{ url: string; port: number }>((resolveListening, reject) => {
     const timer = setTimeout(() => reject(new Error('the proxy process did not listen within 15 s')), 15_000);
     child.on('message', (reply: Reply) => {

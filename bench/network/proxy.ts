@@ -74,7 +74,13 @@ export async function createDelayProxy(options: DelayProxyOptions): Promise<Dela
   const listenHost = options.listenHost ?? '127.0.0.1';
   const maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
   const oneWayMs = profile.rttMs / 2;
-  const common = { oneWayMs, lossRate: profile.lossRate, retransmitMs: retransmitMsOf(profile), segmentBytes: profile.segmentBytes, random: options.random };
+  const common = {
+    oneWayMs,
+    lossRate: profile.lossRate,
+    retransmitMs: retransmitMsOf(profile),
+    segmentBytes: profile.segmentBytes,
+    random: options.random,
+  };
   const upOptions = { ...common, bitsPerSecond: profile.upBitsPerSecond };
   const downOptions = { ...common, bitsPerSecond: profile.downBitsPerSecond };
   // One heap and one ticker for every connection and both directions.

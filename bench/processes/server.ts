@@ -121,7 +121,18 @@ export function startServerProcess(flags: ServerFlags = {}, core = 0): Promise<S
   // Every load client comes from 127.0.0.1 and the publisher keeps its own schedule, so the
   // per-address limits meant for the open web would measure themselves: lift them.
   // The harness reads /metrics right before and after each window: it needs every scrape fresh.
-  const args = ['--port', String(flags.port ?? 0), '--publish-rate', '0', '--max-connections', '1000000', '--max-connections-per-address', '1000000', '--metrics-cache', '0'];
+  const args = [
+    '--port',
+    String(flags.port ?? 0),
+    '--publish-rate',
+    '0',
+    '--max-connections',
+    '1000000',
+    '--max-connections-per-address',
+    '1000000',
+    '--metrics-cache',
+    '0',
+  ];
   if (flags.heartbeatMs !== undefined) args.push('--heartbeat', String(flags.heartbeatMs));
   if (flags.pingMs !== undefined) args.push('--ping', String(flags.pingMs));
   return spawnServer({ script: resolve(projectRoot, 'server/main.ts'), args, name: 'pushlab', core });

@@ -88,9 +88,21 @@ function runClient(technique: Technique, wire: WireSession, topic: string): Runn
       tail = text.slice(cut).replace(marker, '');
     });
   };
-  if (technique === 'short-poll') poll((cursor) => `${base}&since=${cursor}`, (body) => body).catch(report);
-  else if (technique === 'long-poll') poll((cursor) => `${base}&since=${cursor}&timeout=20000`, (body) => body).catch(report);
-  else if (technique === 'jsonp') poll((cursor) => `${base}&since=${cursor}&timeout=20000&callback=cb`, (body) => body.slice('/**/cb('.length, -2)).catch(report);
+  if (technique === 'short-poll')
+    poll(
+      (cursor) => `${base}&since=${cursor}`,
+      (body) => body,
+    ).catch(report);
+  else if (technique === 'long-poll')
+    poll(
+      (cursor) => `${base}&since=${cursor}&timeout=20000`,
+      (body) => body,
+    ).catch(report);
+  else if (technique === 'jsonp')
+    poll(
+      (cursor) => `${base}&since=${cursor}&timeout=20000&callback=cb`,
+      (body) => body.slice('/**/cb('.length, -2),
+    ).catch(report);
   else if (technique === 'sse') stream(/\ndata: \{"id":/g);
   else if (technique === 'iframe') stream(/<script>c\(\{"id":/g);
   else {
@@ -138,7 +150,10 @@ async function measure(protocol: WireProtocol, technique: Technique, baseUrl: st
     const openKey = `pushlab_open_connections{technique="${technique}"}`;
     for (let i = 0; i < 200; i++) {
       const open = (await scrape()).get(openKey) ?? 0;
-      if (technique === 'short-poll' ? ((await scrape()).get('pushlab_requests_total{technique="short-poll"}') ?? 0) > 0 && i > 2 : open >= 1) break;
+      if (
+        technique === 'short-poll' ? ((await scrape()).get('pushlab_requests_total{technique="short-poll"}') ?? 0) > 0 && i > 2 : open >= 1
+      )
+        break;
       await sleep(25);
     }
     const before = await scrape();
@@ -193,7 +208,9 @@ for (let round = 0; round < repeat; round++) {
 }
 
 const fmt = (n: number, digits = 0): string => n.toFixed(digits);
-console.log(`per message, median of ${repeat} runs; ${messages} messages of ${payloadBytes} B payload, ${intervalMs} ms apart; short poll every ${intervalMs} ms`);
+console.log(
+  `per message, median of ${repeat} runs; ${messages} messages of ${payloadBytes} B payload, ${intervalMs} ms apart; short poll every ${intervalMs} ms`,
+);
 console.log('| technique | protocol | requests/msg | bytes written/msg | bytes read/msg | TLS bytes written/msg |');
 console.log('|---|---|---:|---:|---:|---:|');
 for (const technique of techniques) {
@@ -202,6 +219,11 @@ for (const technique of techniques) {
     const m = (pick: (cost: Cost) => number): number => median(costs.map(pick));
     const tls = protocol === 'h1' ? '–' : fmt(m((c) => c.tlsWritten));
     const shown = technique === 'websocket' && protocol === 'h2' ? 'h2 page (ws is h1-tls)' : protocol;
-    console.log(`| ${technique} | ${shown} | ${fmt(m((c) => c.requests), 2)} | ${fmt(m((c) => c.bytesWritten))} | ${fmt(m((c) => c.bytesRead))} | ${tls} |`);
+    console.log(
+      `| ${technique} | ${shown} | ${fmt(
+        m((c) => c.requests),
+        2,
+      )} | ${fmt(m((c) => c.bytesWritten))} | ${fmt(m((c) => c.bytesRead))} | ${tls} |`,
+    );
   }
 }

@@ -42,7 +42,12 @@ function path(topic: string): string {
 }
 
 function h1Tabs(baseUrl: string, count: number, topic: string): { tabs: Tab[]; close(): void } {
-  const agent = new Agent({ keepAlive: true, maxSockets: browserConnectionsPerHost, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: browserConnectionsPerHost,
+    rejectUnauthorized: false,
+    ALPNProtocols: ['http/1.1'],
+  });
   const tabs = Array.from({ length: count }, (): Tab => {
     let got = false;
     const req = request(new URL(path(topic), baseUrl), { agent });
@@ -79,7 +84,9 @@ function h2Tabs(baseUrl: string, count: number, topic: string): { tabs: Tab[]; c
 const push = createPushServer({ publishRatePerSecond: 0, tls: await createSelfSignedCredentials() });
 const baseUrl = await push.listen(0);
 const accepted = async (protocol: string): Promise<number> => {
-  const line = (await push.metrics.text()).split('\n').find((l) => l.startsWith(`pushlab_connections_accepted_total{protocol="${protocol}"} `));
+  const line = (await push.metrics.text())
+    .split('\n')
+    .find((l) => l.startsWith(`pushlab_connections_accepted_total{protocol="${protocol}"} `));
   return Number(line?.split(' ')[1] ?? 0);
 };
 console.log(`one simulated browser, K tabs of ${technique} on one host; a tab is live when it gets the message within ${waitMs} ms`);
@@ -88,12 +95,22 @@ console.log('|---:|---:|---:|---:|---:|');
 try {
   for (let count = 1; count <= maxTabs; count++) {
     const row: string[] = [String(count)];
-    for (const [protocol, open] of [['h1-tls', h1Tabs], ['h2', h2Tabs]] as const) {
+    for (const [protocol, open] of [
+      ['h1-tls', h1Tabs],
+      ['h2', h2Tabs],
+    ] as const) {
       const topic = `tabs-${protocol}-${count}`;
       const before = await accepted(protocol);
       const browser = open(baseUrl, count, topic);
       // Let the tabs connect (or queue) before the message.
-      for (let i = 0; i < 40 && push.metrics.openConnections(technique === 'long-poll' ? 'long-poll' : technique === 'iframe' ? 'iframe' : 'sse') < Math.min(count, protocol === 'h2' ? count : browserConnectionsPerHost); i++) await sleep(25);
+      for (
+        let i = 0;
+        i < 40 &&
+        push.metrics.openConnections(technique === 'long-poll' ? 'long-poll' : technique === 'iframe' ? 'iframe' : 'sse') <
+          Math.min(count, protocol === 'h2' ? count : browserConnectionsPerHost);
+        i++
+      )
+        await sleep(25);
       await push.hub.publish(topic, 'hello');
       for (let i = 0; i < waitMs / 25 && browser.tabs.some((tab) => !tab.got()); i++) await sleep(25);
       row.push(String(browser.tabs.filter((tab) => tab.got()).length), String((await accepted(protocol)) - before));

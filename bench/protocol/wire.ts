@@ -22,7 +22,10 @@ export interface WireSession {
   readonly protocol: WireProtocol;
   request(path: string, init?: { method?: string; headers?: Record<string, string>; body?: string }): WireResponse;
   /** GETs `path` and resolves with the status and whole body. */
-  text(path: string, init?: { method?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string }>;
+  text(
+    path: string,
+    init?: { method?: string; headers?: Record<string, string>; body?: string },
+  ): Promise<{ status: number; body: string }>;
   webSocket(path: string): WebSocket;
   close(): void;
 }
@@ -36,7 +39,10 @@ export function openWireSession(protocol: WireProtocol, baseUrl: string): WireSe
     session = connect(baseUrl, { rejectUnauthorized: false });
     session.on('error', () => undefined);
   } else {
-    agent = protocol === 'h1' ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ keepAlive: true, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+    agent =
+      protocol === 'h1'
+        ? new HttpAgent({ keepAlive: true })
+        : new HttpsAgent({ keepAlive: true, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
   }
 
   function request(path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): WireResponse {

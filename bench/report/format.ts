@@ -47,7 +47,6 @@ export function peerRank(peer: string): number {
   return index === -1 ? peerIds.length : index;
 }
 
-
 /** A row's network: `loopback` when the row names none. */
 export function networkOf(row: TechniqueResult): string {
   return row.network ?? 'loopback';
@@ -78,5 +77,10 @@ export function capitalize(text: string): string {
 
 /** A file-name-safe slug: `poll-interval-sweep`, `my_scenario` → `my-scenario`. */
 export function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'run';
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'run'
+  );
 }

@@ -4,7 +4,7 @@
  * (Markdown, HTML) only lay the model out; nothing in the report is written by hand.
  */
 import { scenarioOrder } from '../../registry/scenarios.ts';
-import type { RunResult, } from '../results/schema.ts';
+import type { RunResult } from '../results/schema.ts';
 import { buildCharts } from './charts/scenario-charts.ts';
 import { explainMeasurement, explainReading } from './sections/explain.ts';
 import { alertsOf, changesOf, findingsOf } from './sections/findings.ts';
@@ -36,7 +36,10 @@ export function groupRuns(runs: readonly RunResult[]): Map<string, RunResult[]> 
   };
   const names = [...groups.keys()].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   return new Map(
-    names.map((name) => [name, [...(groups.get(name) ?? [])].sort((a, b) => startedAtMs(b) - startedAtMs(a) || b.startedAt.localeCompare(a.startedAt))]),
+    names.map((name) => [
+      name,
+      [...(groups.get(name) ?? [])].sort((a, b) => startedAtMs(b) - startedAtMs(a) || b.startedAt.localeCompare(a.startedAt)),
+    ]),
   );
 }
 
@@ -68,7 +71,9 @@ export function buildReport(runs: readonly RunResult[]): ReportModel {
     const rows = orderRows(run.techniques);
     const id = slug(scenario);
     const changes = previous === undefined ? [] : changesOf(rows, previous);
-    const sections = [networkSection(id, run, rows), peerSection(id, rows), saturationSection(id, rows)].filter((x): x is Section => x !== undefined);
+    const sections = [networkSection(id, run, rows), peerSection(id, rows), saturationSection(id, rows)].filter(
+      (x): x is Section => x !== undefined,
+    );
     scenarios.push({
       scenario,
       slug: id,
@@ -76,7 +81,11 @@ export function buildReport(runs: readonly RunResult[]): ReportModel {
       ...(previous === undefined ? {} : { previous }),
       rows,
       alerts: [...Object.entries(run.failed ?? {}).map(([key, error]) => `\`${key}\` was **not measured**: ${error}.`), ...alertsOf(rows)],
-      findings: [...findingsOf(compared(rows), changes, previous), ...networkFindings(run, rows), ...targetSummary(targetChecks(rows, peerPairs(rows)))],
+      findings: [
+        ...findingsOf(compared(rows), changes, previous),
+        ...networkFindings(run, rows),
+        ...targetSummary(targetChecks(rows, peerPairs(rows))),
+      ],
       changes,
       measured: explainMeasurement(run, rows),
       sections,

@@ -109,7 +109,9 @@ export function aggregate(m: RunMeasurements): TechniqueResult {
   const notes = [...m.notes];
   if (deliveries === 0) notes.push('nothing was delivered in the window: per-message figures are 0, not measured');
   if (rssConnected < rssIdle) {
-    notes.push('server RSS fell while the clients connected (a garbage collection in between): memory per connection is below what RSS resolves at this client count');
+    notes.push(
+      'server RSS fell while the clients connected (a garbage collection in between): memory per connection is below what RSS resolves at this client count',
+    );
   }
   const publishLagP50 = ms(m.publishLag.getValueAtPercentile(50));
   if (m.publishLag.totalCount > 0 && publishLagP50 >= slowPublishMs) {
@@ -118,9 +120,14 @@ export function aggregate(m: RunMeasurements): TechniqueResult {
         'the publisher could not keep its schedule (the server was slow to take publishes), and latency includes that wait',
     );
   }
-  for (const [side, wait] of [['server', m.serverWaitShare], ['load generator', m.loadWaitShare]] as const) {
+  for (const [side, wait] of [
+    ['server', m.serverWaitShare],
+    ['load generator', m.loadWaitShare],
+  ] as const) {
     if (wait !== undefined && wait >= contendedShare) {
-      notes.push(`the ${side} waited for its core ${Math.round(wait * 100)}% of the window: other processes on the machine were using it, which inflates latency`);
+      notes.push(
+        `the ${side} waited for its core ${Math.round(wait * 100)}% of the window: other processes on the machine were using it, which inflates latency`,
+      );
     }
   }
   if (m.loadWaitShare === undefined && m.loadElu - loadCpuShare >= contendedShare) {

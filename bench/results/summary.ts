@@ -68,7 +68,18 @@ function costRow(key: string, r: TechniqueResult): string[] {
 }
 
 const costHeaders = [
-  'run', 'req/msg', 'bytes/msg', 'payload', 'srv cpu ms/1k', 'srv RSS/conn', 'srv cpu', 'srv wait', 'load cpu', 'load wait', 'load ELU', 'bottleneck',
+  'run',
+  'req/msg',
+  'bytes/msg',
+  'payload',
+  'srv cpu ms/1k',
+  'srv RSS/conn',
+  'srv cpu',
+  'srv wait',
+  'load cpu',
+  'load wait',
+  'load ELU',
+  'bottleneck',
 ];
 
 /** One sentence per row on which side limited it, or one saying neither did. */
@@ -76,7 +87,9 @@ export function describeBottlenecks(result: RunResult): string[] {
   const rows = Object.entries(result.techniques);
   const limited = rows.filter(([, r]) => r.bottleneck === 'server' || r.bottleneck === 'load');
   if (limited.length === 0) {
-    return ['Bottleneck: none. Neither the server nor the load generator was saturated in any run, so the figures describe the techniques.'];
+    return [
+      'Bottleneck: none. Neither the server nor the load generator was saturated in any run, so the figures describe the techniques.',
+    ];
   }
   return limited.map(([key, r]) =>
     r.bottleneck === 'load'
@@ -90,7 +103,14 @@ export function describeBottlenecks(result: RunResult): string[] {
 
 /** The whole summary: scenario line, environment, the table, bottlenecks, notes, capacity. */
 export function renderSummary(result: RunResult): string {
-  const p = result.params as { clients?: number; topics?: number; ratePerSecond?: number; payloadBytes?: number; durationMs?: number; warmupMs?: number };
+  const p = result.params as {
+    clients?: number;
+    topics?: number;
+    ratePerSecond?: number;
+    payloadBytes?: number;
+    durationMs?: number;
+    warmupMs?: number;
+  };
   const env = result.environment;
   const out: string[] = [
     `${result.scenario}: ${p.clients} clients, ${p.topics} topic(s), ${p.ratePerSecond} msg/s, ${p.payloadBytes} B payload, ` +
@@ -98,9 +118,15 @@ export function renderSummary(result: RunResult): string {
     `node ${env.node}, ${env.cpu}, ${env.cores} cores, commit ${env.commit}, ${env.pinned ? 'server and load pinned to their own cores' : 'NOT pinned (server and load share cores)'}` +
       (env.loadAverage === undefined ? '' : `, load average ${env.loadAverage} at start`),
     '',
-    renderTable(deliveryHeaders, Object.entries(result.techniques).map(([key, r]) => deliveryRow(key, r))),
+    renderTable(
+      deliveryHeaders,
+      Object.entries(result.techniques).map(([key, r]) => deliveryRow(key, r)),
+    ),
     '',
-    renderTable(costHeaders, Object.entries(result.techniques).map(([key, r]) => costRow(key, r))),
+    renderTable(
+      costHeaders,
+      Object.entries(result.techniques).map(([key, r]) => costRow(key, r)),
+    ),
     '(wait: share of the window the process waited for its core while others used it; ELU: event-loop utilisation)',
     '',
     ...describeBottlenecks(result),
@@ -115,16 +141,30 @@ export function renderSummary(result: RunResult): string {
         saturated.map(([key, r]) => {
           const s = r.saturation as NonNullable<typeof r.saturation>;
           const last = s.steps.at(-1);
-          return [key, `${s.ceilingAbove ? '≥ ' : ''}${s.sustainedRatePerSecond}`, String(Math.round(s.sustainedDeliveredPerSecond)), String(s.steps.length), s.ceilingAbove ? '(none failed)' : `${last?.ratePerSecond}: ${last?.reason}`];
+          return [
+            key,
+            `${s.ceilingAbove ? '≥ ' : ''}${s.sustainedRatePerSecond}`,
+            String(Math.round(s.sustainedDeliveredPerSecond)),
+            String(s.steps.length),
+            s.ceilingAbove ? '(none failed)' : `${last?.ratePerSecond}: ${last?.reason}`,
+          ];
         }),
       ),
     );
   }
   if (result.networks !== undefined) {
-    out.push('', 'Network emulation (user-space delay proxy on the load core), checked before the runs:', formatChecks(Object.values(result.networks)));
+    out.push(
+      '',
+      'Network emulation (user-space delay proxy on the load core), checked before the runs:',
+      formatChecks(Object.values(result.networks)),
+    );
   }
   if (result.failed !== undefined) {
-    out.push('', 'NOT MEASURED (the row failed; the others ran):', ...Object.entries(result.failed).map(([key, error]) => `  - ${key}: ${error}`));
+    out.push(
+      '',
+      'NOT MEASURED (the row failed; the others ran):',
+      ...Object.entries(result.failed).map(([key, error]) => `  - ${key}: ${error}`),
+    );
   }
   const notes = Object.entries(result.techniques).flatMap(([key, r]) => (r.notes ?? []).map((note) => `${key}: ${note}`));
   if (notes.length > 0) out.push('', 'Notes:', ...notes.map((note) => `  - ${note}`));
@@ -134,7 +174,13 @@ export function renderSummary(result: RunResult): string {
       'Request/response capacity (autocannon from the load process, 10 connections, fresh server; each poll answered at once with one message):',
       renderTable(
         ['endpoint', 'req/s', 'p50 ms', 'p99 ms', 'errors'],
-        Object.entries(result.capacity).map(([name, c]) => [name, String(c.requestsPerSecond), wholeMs(c.latencyMs.p50), wholeMs(c.latencyMs.p99), String(c.errors ?? 0)]),
+        Object.entries(result.capacity).map(([name, c]) => [
+          name,
+          String(c.requestsPerSecond),
+          wholeMs(c.latencyMs.p50),
+          wholeMs(c.latencyMs.p99),
+          String(c.errors ?? 0),
+        ]),
       ),
     );
   }

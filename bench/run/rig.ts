@@ -66,7 +66,12 @@ export interface RigParts {
  * subscribed), the connected read, the stalled connections. Fills `parts` as it goes, so the
  * caller can close what was opened if a step fails.
  */
-export async function openRig(plan: RunPlan, parts: RigParts, progress: (event: ProgressEvent) => void, options: RigOptions = {}): Promise<Rig> {
+export async function openRig(
+  plan: RunPlan,
+  parts: RigParts,
+  progress: (event: ProgressEvent) => void,
+  options: RigOptions = {},
+): Promise<Rig> {
   const { server } = parts;
   const notes: string[] = [];
   const topics = topicNames(plan.topics);
@@ -114,7 +119,18 @@ export async function openRig(plan: RunPlan, parts: RigParts, progress: (event: 
     }
   }
   const { stalled } = parts;
-  return { plan, server, topics, subscribers, serverIdle, serverConnected, notes, progress, ...(proxy === undefined ? {} : { proxy }), ...(stalled === undefined ? {} : { stalled }) };
+  return {
+    plan,
+    server,
+    topics,
+    subscribers,
+    serverIdle,
+    serverConnected,
+    notes,
+    progress,
+    ...(proxy === undefined ? {} : { proxy }),
+    ...(stalled === undefined ? {} : { stalled }),
+  };
 }
 
 /** Closes what `openRig` opened and stops the server (`rig.server` when a restart replaced it). */

@@ -7,11 +7,19 @@ import type { Saturation, SaturationStep, TechniqueResult } from '../results/sch
 import type { RunPlan } from '../scenario/schema.ts';
 
 /** Whether a saturation step kept up, and why not. */
-export function judgeStep(row: TechniqueResult, bounds: { p99BoundMs: number; publishLagBoundMs: number }): { sustained: boolean; reason?: string } {
+export function judgeStep(
+  row: TechniqueResult,
+  bounds: { p99BoundMs: number; publishLagBoundMs: number },
+): { sustained: boolean; reason?: string } {
   if (row.lost > 0) return { sustained: false, reason: `${row.lost} deliveries still missing after the drain` };
-  if (row.latencyMs.p99 > bounds.p99BoundMs) return { sustained: false, reason: `p99 latency ${Math.round(row.latencyMs.p99)} ms, past the ${bounds.p99BoundMs} ms bound` };
+  if (row.latencyMs.p99 > bounds.p99BoundMs)
+    return { sustained: false, reason: `p99 latency ${Math.round(row.latencyMs.p99)} ms, past the ${bounds.p99BoundMs} ms bound` };
   const lag = row.publishLagMs?.p99 ?? 0;
-  if (lag > bounds.publishLagBoundMs) return { sustained: false, reason: `the publisher fell behind its schedule (p99 lag ${Math.round(lag)} ms, bound ${bounds.publishLagBoundMs} ms)` };
+  if (lag > bounds.publishLagBoundMs)
+    return {
+      sustained: false,
+      reason: `the publisher fell behind its schedule (p99 lag ${Math.round(lag)} ms, bound ${bounds.publishLagBoundMs} ms)`,
+    };
   return { sustained: true };
 }
 

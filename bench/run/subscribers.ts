@@ -103,7 +103,14 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
       const gapsAt: number[] = [];
       let dropping = toDrop > 0;
       if (dropping) toDrop--;
-      const clientOptions = { baseUrl: options.baseUrl, topic, intervalMs: options.intervalMs, holdMs: options.holdMs, reconnectMs: 100, maxReconnectMs: 2000 };
+      const clientOptions = {
+        baseUrl: options.baseUrl,
+        topic,
+        intervalMs: options.intervalMs,
+        holdMs: options.holdMs,
+        reconnectMs: 100,
+        maxReconnectMs: 2000,
+      };
       const handlers: ClientHandlers = {
         onMessage(message) {
           const receivedNs = process.hrtime.bigint();
@@ -138,7 +145,9 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
       // Socket.IO's websocket peer is driven by the lean client (its wire protocol on a bare
       // ws socket): socket.io-client's own objects would make the load generator the limit.
       const client =
-        options.peer === undefined ? createLoadClient(options.technique, clientOptions, handlers) : createPeerClient(options.peer, clientOptions, handlers, { socketio: 'lean' });
+        options.peer === undefined
+          ? createLoadClient(options.technique, clientOptions, handlers)
+          : createPeerClient(options.peer, clientOptions, handlers, { socketio: 'lean' });
       list.push(arrivals === undefined ? { topic, client, checker } : { topic, client, checker, arrivals, gapsAt });
       waits.push(
         client.ready.then(() => {
@@ -155,10 +164,13 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
     const mean = options.churnMeanMs;
     for (const [index, { client }] of list.entries()) {
       const next = (): void => {
-        churn[index] = setTimeout(() => {
-          client.drop();
-          next();
-        }, -Math.log(1 - Math.random()) * mean);
+        churn[index] = setTimeout(
+          () => {
+            client.drop();
+            next();
+          },
+          -Math.log(1 - Math.random()) * mean,
+        );
       };
       next();
     }

@@ -58,7 +58,14 @@ export interface CountersBefore {
 async function readBefore(rig: Rig): Promise<CountersBefore> {
   const server = await rig.server.metrics();
   const proxy = await rig.proxy?.stats();
-  return { server, proxy, cpu: process.cpuUsage(), elu: performance.eventLoopUtilization(), serverSched: readSchedstat(rig.server.pid), loadSched: readSchedstat(process.pid) };
+  return {
+    server,
+    proxy,
+    cpu: process.cpuUsage(),
+    elu: performance.eventLoopUtilization(),
+    serverSched: readSchedstat(rig.server.pid),
+    loadSched: readSchedstat(process.pid),
+  };
 }
 
 /**
@@ -75,7 +82,11 @@ async function sampleServer(server: ServerProcess, everyMs: number, fromNs: bigi
       await sleep(everyMs); // the server is down (a restart): no sample this time
       continue;
     }
-    rows.push([Math.round(Number(snapshot.at - fromNs) / 1e6), sample(snapshot, 'process_resident_memory_bytes'), sample(snapshot, 'nodejs_active_handles_total')]);
+    rows.push([
+      Math.round(Number(snapshot.at - fromNs) / 1e6),
+      sample(snapshot, 'process_resident_memory_bytes'),
+      sample(snapshot, 'nodejs_active_handles_total'),
+    ]);
     await sleep(Math.min(everyMs, Math.max(1, Number(untilNs - process.hrtime.bigint()) / 1e6)));
   }
   return rows;
@@ -95,7 +106,14 @@ export interface Restarted {
  * port. The clients find it by themselves; the server's counters start again, so the new
  * server's are returned for the window's "before".
  */
-async function restartAt(rig: Rig, flags: ServerFlags, plan: RunPlan, published: readonly Published[], schedule: WindowSchedule, restartAtMs: number): Promise<Restarted> {
+async function restartAt(
+  rig: Rig,
+  flags: ServerFlags,
+  plan: RunPlan,
+  published: readonly Published[],
+  schedule: WindowSchedule,
+  restartAtMs: number,
+): Promise<Restarted> {
   const { startNs, endNs } = schedule;
   await waitUntil(startNs + BigInt(restartAtMs) * 1_000_000n, startNs, () => undefined);
   // The late half stays away: it comes back with its old cursor only once the new server has
@@ -110,7 +128,12 @@ async function restartAt(rig: Rig, flags: ServerFlags, plan: RunPlan, published:
   const killedNs = process.hrtime.bigint();
   const lateReleased = delayMs === undefined ? undefined : releaseLate(late, published, killedNs, delayMs, endNs);
   rig.server = await startServerProcess({ ...flags, port: Number(new URL(rig.server.url).port) });
-  return { killedNs, server: await rig.server.metrics(), serverSched: readSchedstat(rig.server.pid), ...(lateReleased === undefined ? {} : { lateReleased }) };
+  return {
+    killedNs,
+    server: await rig.server.metrics(),
+    serverSched: readSchedstat(rig.server.pid),
+    ...(lateReleased === undefined ? {} : { lateReleased }),
+  };
 }
 
 /**
@@ -119,13 +142,21 @@ async function restartAt(rig: Rig, flags: ServerFlags, plan: RunPlan, published:
  * topic (a new server slow to start on a loaded machine would otherwise not be there yet),
  * or at the window's end at the latest.
  */
-async function releaseLate(late: readonly Subscriber[], published: readonly Published[], killedNs: bigint, delayMs: number, endNs: bigint): Promise<bigint> {
+async function releaseLate(
+  late: readonly Subscriber[],
+  published: readonly Published[],
+  killedNs: bigint,
+  delayMs: number,
+  endNs: bigint,
+): Promise<bigint> {
   await sleep(delayMs);
   const oldHeads = new Map<string, number>();
-  for (const message of published) if (message.ackedNs < killedNs) oldHeads.set(message.topic, Math.max(oldHeads.get(message.topic) ?? 0, message.id));
+  for (const message of published)
+    if (message.ackedNs < killedNs) oldHeads.set(message.topic, Math.max(oldHeads.get(message.topic) ?? 0, message.id));
   const past = (): boolean => {
     const newHeads = new Map<string, number>();
-    for (const message of published) if (message.ackedNs >= killedNs) newHeads.set(message.topic, Math.max(newHeads.get(message.topic) ?? 0, message.id));
+    for (const message of published)
+      if (message.ackedNs >= killedNs) newHeads.set(message.topic, Math.max(newHeads.get(message.topic) ?? 0, message.id));
     return [...oldHeads].every(([topic, id]) => (newHeads.get(topic) ?? 0) > id);
   };
   while (!past() && process.hrtime.bigint() < endNs) await sleep(50);
@@ -183,7 +214,13 @@ export function windowMessages(published: readonly Published[], topics: readonly
  * also been told of the restart (a gap): the last message may be an old-server one it
  * already had, when the new server came up late on a loaded machine.
  */
-async function drain(rig: Rig, plan: RunPlan, messages: WindowMessages, published: readonly Published[], killedNs: bigint | undefined): Promise<bigint> {
+async function drain(
+  rig: Rig,
+  plan: RunPlan,
+  messages: WindowMessages,
+  published: readonly Published[],
+  killedNs: bigint | undefined,
+): Promise<bigint> {
   const subs = rig.subscribers;
   const drainEndNs = process.hrtime.bigint() + BigInt(plan.drainMs) * 1_000_000n;
   rig.progress({ type: 'phase', run: plan.key, phase: 'drain', total: plan.clients, unit: 'clients' });
@@ -191,7 +228,8 @@ async function drain(rig: Rig, plan: RunPlan, messages: WindowMessages, publishe
   const has = (s: Subscriber): boolean =>
     s.arrivals === undefined
       ? s.checker.has(messages.lastIds.get(s.topic) ?? 0)
-      : s.arrivals.some((a) => a.scheduledNs === messages.lastScheduled.get(s.topic)) && (killedNs === undefined || reportedRestart(s, bySchedule, killedNs));
+      : s.arrivals.some((a) => a.scheduledNs === messages.lastScheduled.get(s.topic)) &&
+        (killedNs === undefined || reportedRestart(s, bySchedule, killedNs));
   for (;;) {
     const complete = subs.list.filter(has).length;
     rig.progress({ type: 'update', value: complete });
@@ -245,7 +283,14 @@ export interface Deliveries {
 }
 
 /** Counts the window's deliveries: by id per topic, or across a restart by each message's schedule. */
-export function countDeliveries(subs: Subscribers, marks: SequenceMarks, messages: WindowMessages, published: readonly Published[], schedule: WindowSchedule, killedNs: bigint | undefined): Deliveries {
+export function countDeliveries(
+  subs: Subscribers,
+  marks: SequenceMarks,
+  messages: WindowMessages,
+  published: readonly Published[],
+  schedule: WindowSchedule,
+  killedNs: bigint | undefined,
+): Deliveries {
   if (killedNs !== undefined) {
     const restart = countRestart(subs.list, published, killedNs, schedule.startNs, schedule.endNs);
     const { expected, delivered, lost, duplicated, outOfOrder } = restart;
@@ -271,7 +316,14 @@ export interface Extras {
 }
 
 /** The churn, restart, stalled, soak, peer and network fields of a row. */
-function extrasOf(rig: Rig, plan: RunPlan, deliveries: Deliveries, before: CountersBefore, after: CountersAfter, serverSamples: [number, number, number][] | undefined): Extras {
+function extrasOf(
+  rig: Rig,
+  plan: RunPlan,
+  deliveries: Deliveries,
+  before: CountersBefore,
+  after: CountersAfter,
+  serverSamples: [number, number, number][] | undefined,
+): Extras {
   const extra: Partial<TechniqueResult> = {};
   const notes: string[] = [];
   const rss = (snapshot: MetricsSnapshot): number => sample(snapshot, 'process_resident_memory_bytes');
@@ -286,7 +338,8 @@ function extrasOf(rig: Rig, plan: RunPlan, deliveries: Deliveries, before: Count
   if (stalled !== undefined) {
     extra.stalled = stalled.count;
     extra.slowConsumerDisconnects =
-      sample(after.server, 'pushlab_slow_consumer_disconnects_total', plan.technique) - sample(rig.serverIdle, 'pushlab_slow_consumer_disconnects_total', plan.technique);
+      sample(after.server, 'pushlab_slow_consumer_disconnects_total', plan.technique) -
+      sample(rig.serverIdle, 'pushlab_slow_consumer_disconnects_total', plan.technique);
     if (extra.slowConsumerDisconnects < stalled.count)
       notes.push(
         `${stalled.count - extra.slowConsumerDisconnects} stalled subscribers were not cut off by the end of the run (their backlog stayed under the server's bound` +
@@ -303,7 +356,8 @@ function extrasOf(rig: Rig, plan: RunPlan, deliveries: Deliveries, before: Count
     extra.proxyCpuMs = Math.round(after.proxy.processCpuMs - before.proxy.processCpuMs);
     extra.proxyCpuShare = Number(((after.proxy.processCpuMs - before.proxy.processCpuMs) / (after.wallNs / 1e6)).toFixed(4));
     const retransmits = after.proxy.retransmits - before.proxy.retransmits;
-    if (retransmits > 0) notes.push(`the ${plan.network?.name ?? 'emulated'} network stalled ${retransmits} segments as lost and retransmitted them`);
+    if (retransmits > 0)
+      notes.push(`the ${plan.network?.name ?? 'emulated'} network stalled ${retransmits} segments as lost and retransmitted them`);
   }
   return { extra, notes };
 }
@@ -322,7 +376,13 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
   const errorsBefore = subs.errors;
   subs.histogram.reset();
 
-  const publisher = startPublisher({ baseUrl: rig.server.url, topics, ratePerSecond: rate, payloadBytes: plan.payloadBytes, burst: plan.burst });
+  const publisher = startPublisher({
+    baseUrl: rig.server.url,
+    topics,
+    ratePerSecond: rate,
+    payloadBytes: plan.payloadBytes,
+    burst: plan.burst,
+  });
   const schedule = scheduleOf(plan, publisher.startNs);
   const { startNs, endNs, edgeNs } = schedule;
   subs.measure({ startNs, endNs });
@@ -335,7 +395,8 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
   await waitUntil(startNs - edgeNs, publisher.startNs, tick);
 
   const before = await readBefore(rig);
-  const sampling = plan.faults?.sampleMs === undefined ? undefined : sampleServer(rig.server, plan.faults.sampleMs, before.server.at, endNs);
+  const sampling =
+    plan.faults?.sampleMs === undefined ? undefined : sampleServer(rig.server, plan.faults.sampleMs, before.server.at, endNs);
   const restarting = restartAtMs === undefined ? undefined : restartAt(rig, flags, plan, publisher.published, schedule, restartAtMs);
   await waitUntil(startNs, publisher.startNs, tick);
   progress({ type: 'phase-end' });
@@ -371,7 +432,8 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
   if (publisher.errors > 0) notes.push(`${publisher.errors} publishes failed (not counted as expected)`);
   if (subs.errors > errorsBefore) notes.push(`${subs.errors - errorsBefore} client requests or connections failed and were retried`);
   if (subs.foreign > 0) notes.push(`${subs.foreign} deliveries were not benchmark payloads`);
-  if (deliveries.lost > 0 && process.hrtime.bigint() >= drainEndNs) notes.push(`still missing after the ${plan.drainMs} ms drain: counted as lost`);
+  if (deliveries.lost > 0 && process.hrtime.bigint() >= drainEndNs)
+    notes.push(`still missing after the ${plan.drainMs} ms drain: counted as lost`);
   const { extra, notes: extraNotes } = extrasOf(rig, plan, deliveries, before, after, serverSamples);
   notes.push(...extraNotes);
 

@@ -32,105 +32,117 @@ export const variantSchema = z
     /** Slow consumers: the share of extra, stalled subscribers (0 for none), as `faults.stalledShare`. */
     stalledShare: z.number().min(0).max(1).optional(),
   })
-  .refine((variant) => Object.keys(variant).length > 0, { message: 'a variant must set at least one of intervalMs, payloadBytes, clients, holdMs, stalledShare' });
+  .refine((variant) => Object.keys(variant).length > 0, {
+    message: 'a variant must set at least one of intervalMs, payloadBytes, clients, holdMs, stalledShare',
+  });
 
 /** One sweep point: the knobs it sets. */
 export type Variant = z.infer<typeof variantSchema>;
 
 /** A scenario file: every field, its default, and its bounds. */
-export const scenarioSchema = z.strictObject({
-  /** The scenario's name; defaults to the file name. */
-  name: z.string().regex(/^[a-z0-9-]+$/, 'name must be lowercase letters, digits and dashes').optional(),
-  description: z.string().optional(),
-  /** Subscribers per technique, one connection each. */
-  clients: positiveInt,
-  /** Topics the subscribers are spread over (round robin); default 1. */
-  topics: positiveInt.default(1),
-  /** Messages per second, over all topics together (round robin). 0 publishes nothing. */
-  ratePerSecond: z.number().nonnegative().max(100_000),
-  /** Messages published together at one scheduled time: a burst of this many every burst/rate seconds. Default 1 (evenly spaced). */
-  burst: positiveInt.max(1000).default(1),
-  /** Bytes of each message's `data` JSON: the timestamp plus padding. Default 256. */
-  payloadBytes: z.number().int().min(64).max(60_000).default(256),
-  /** The measured window. */
-  durationMs: positiveInt.max(600_000),
-  /** Publishing before the measured window, excluded from the figures. Default 1000 ms. */
-  warmupMs: z.number().int().nonnegative().default(1000),
-  /** Techniques to run, in order; default all six. */
-  techniques: z.array(techniqueIdSchema).min(1).default([...techniqueIds]),
-  knobs: z
-    .strictObject({
-      /** Short-poll interval; default 1000 ms. */
-      intervalMs: positiveInt.default(1000),
-      /** Long-poll and JSONP hold; default 25000 ms (the server's default). */
-      holdMs: positiveInt.max(60_000).default(25_000),
-      /** Server SSE/iframe heartbeat; default the server's (15000 ms). */
-      heartbeatMs: positiveInt.optional(),
-      /** Server WebSocket ping interval; default the server's (30000 ms). */
-      pingMs: positiveInt.optional(),
-    })
-    .default({ intervalMs: 1000, holdMs: 25_000 }),
-  /** Longest wait after the window for the last deliveries; default 5000 ms. */
-  drainMs: positiveInt.default(5000),
-  /** autocannon run per endpoint (polling endpoints and publish); 0 skips it. Default 2000 ms. */
-  capacityMs: z.number().int().nonnegative().default(2000),
-  /** Faults injected during the run; default none. */
-  faults: z
-    .strictObject({
-      /** Each subscriber drops its connection on average every this many ms (exponential) and resumes with its cursor. */
-      churnMeanMs: positiveInt.optional(),
-      /** Extra subscribers, as a share of `clients`, that stop reading once subscribed (streaming techniques only). */
-      stalledShare: z.number().positive().max(1).optional(),
-      /** Read the server's memory and open handles every this many ms during the window (a soak). */
-      sampleMs: positiveInt.optional(),
-      /** Kill the server (SIGKILL) this many ms into the window and restart it on its port. */
-      restartAtMs: positiveInt.optional(),
-      /**
-       * With `restartAtMs`: every other subscriber (the odd-numbered) makes no new request or
-       * connection for at least this many ms after the kill, and until the restarted server has
-       * published past the old server's newest id (or the window ends), so it comes back with a
-       * cursor the new ids have passed. Default: all reconnect by themselves at once.
-       */
-      reconnectDelayMs: positiveInt.optional(),
-    })
-    .optional(),
-  /**
-   * Network profile(s) the subscribers go through: a stock name (`loopback`, `lan`,
-   * `broadband`, `mobile-4g`, `mobile-3g`), an inline profile, or a list of them — each
-   * technique then runs once per profile and the report compares them. Default `loopback`.
-   */
-  network: networkSchema.optional(),
-  /**
-   * Peer rows: other servers driven by the same scenario beside pushlab's, each in
-   * its own process: `"all"` or a list of peer ids. Default none.
-   */
-  peers: z.union([z.literal('all'), z.array(z.enum(peerIds)).min(1)]).optional(),
-  /**
-   * Saturation: instead of one rate, hold each rate of `rates` for `stepMs` on the
-   * same subscribers, going up until a row cannot keep up (something lost, p99 past
-   * `p99BoundMs`, or the publisher's p99 lag past `publishLagBoundMs`); `ratePerSecond` is ignored.
-   */
-  saturation: z
-    .strictObject({
-      /** Publish rates to try, ascending, in messages per second over all topics. */
-      rates: z.array(z.number().positive().max(100_000)).min(1).refine((rates) => rates.every((rate, i) => i === 0 || rate > (rates[i - 1] as number)), 'must be ascending'),
-      /** How long each rate is held (its measured window). Default 3000 ms. */
-      stepMs: positiveInt.max(60_000).default(3000),
-      /** The p99 latency a step may reach and still count as sustained. Default 1000 ms. */
-      p99BoundMs: z.number().positive().default(1000),
-      /** The p99 publish lag (scheduled time to the server's 202) a step may reach. Default 250 ms. */
-      publishLagBoundMs: z.number().positive().default(250),
-    })
-    .optional(),
-  /** Several settings of one or more knobs; each is a row (and a fresh server) per technique it applies to. */
-  sweep: z
-    .strictObject({
-      /** Techniques the sweep applies to; default all of the scenario's. The others run once. */
-      techniques: z.array(techniqueIdSchema).min(1).optional(),
-      variants: z.array(variantSchema).min(1),
-    })
-    .optional(),
-})
+export const scenarioSchema = z
+  .strictObject({
+    /** The scenario's name; defaults to the file name. */
+    name: z
+      .string()
+      .regex(/^[a-z0-9-]+$/, 'name must be lowercase letters, digits and dashes')
+      .optional(),
+    description: z.string().optional(),
+    /** Subscribers per technique, one connection each. */
+    clients: positiveInt,
+    /** Topics the subscribers are spread over (round robin); default 1. */
+    topics: positiveInt.default(1),
+    /** Messages per second, over all topics together (round robin). 0 publishes nothing. */
+    ratePerSecond: z.number().nonnegative().max(100_000),
+    /** Messages published together at one scheduled time: a burst of this many every burst/rate seconds. Default 1 (evenly spaced). */
+    burst: positiveInt.max(1000).default(1),
+    /** Bytes of each message's `data` JSON: the timestamp plus padding. Default 256. */
+    payloadBytes: z.number().int().min(64).max(60_000).default(256),
+    /** The measured window. */
+    durationMs: positiveInt.max(600_000),
+    /** Publishing before the measured window, excluded from the figures. Default 1000 ms. */
+    warmupMs: z.number().int().nonnegative().default(1000),
+    /** Techniques to run, in order; default all six. */
+    techniques: z
+      .array(techniqueIdSchema)
+      .min(1)
+      .default([...techniqueIds]),
+    knobs: z
+      .strictObject({
+        /** Short-poll interval; default 1000 ms. */
+        intervalMs: positiveInt.default(1000),
+        /** Long-poll and JSONP hold; default 25000 ms (the server's default). */
+        holdMs: positiveInt.max(60_000).default(25_000),
+        /** Server SSE/iframe heartbeat; default the server's (15000 ms). */
+        heartbeatMs: positiveInt.optional(),
+        /** Server WebSocket ping interval; default the server's (30000 ms). */
+        pingMs: positiveInt.optional(),
+      })
+      .default({ intervalMs: 1000, holdMs: 25_000 }),
+    /** Longest wait after the window for the last deliveries; default 5000 ms. */
+    drainMs: positiveInt.default(5000),
+    /** autocannon run per endpoint (polling endpoints and publish); 0 skips it. Default 2000 ms. */
+    capacityMs: z.number().int().nonnegative().default(2000),
+    /** Faults injected during the run; default none. */
+    faults: z
+      .strictObject({
+        /** Each subscriber drops its connection on average every this many ms (exponential) and resumes with its cursor. */
+        churnMeanMs: positiveInt.optional(),
+        /** Extra subscribers, as a share of `clients`, that stop reading once subscribed (streaming techniques only). */
+        stalledShare: z.number().positive().max(1).optional(),
+        /** Read the server's memory and open handles every this many ms during the window (a soak). */
+        sampleMs: positiveInt.optional(),
+        /** Kill the server (SIGKILL) this many ms into the window and restart it on its port. */
+        restartAtMs: positiveInt.optional(),
+        /**
+         * With `restartAtMs`: every other subscriber (the odd-numbered) makes no new request or
+         * connection for at least this many ms after the kill, and until the restarted server has
+         * published past the old server's newest id (or the window ends), so it comes back with a
+         * cursor the new ids have passed. Default: all reconnect by themselves at once.
+         */
+        reconnectDelayMs: positiveInt.optional(),
+      })
+      .optional(),
+    /**
+     * Network profile(s) the subscribers go through: a stock name (`loopback`, `lan`,
+     * `broadband`, `mobile-4g`, `mobile-3g`), an inline profile, or a list of them — each
+     * technique then runs once per profile and the report compares them. Default `loopback`.
+     */
+    network: networkSchema.optional(),
+    /**
+     * Peer rows: other servers driven by the same scenario beside pushlab's, each in
+     * its own process: `"all"` or a list of peer ids. Default none.
+     */
+    peers: z.union([z.literal('all'), z.array(z.enum(peerIds)).min(1)]).optional(),
+    /**
+     * Saturation: instead of one rate, hold each rate of `rates` for `stepMs` on the
+     * same subscribers, going up until a row cannot keep up (something lost, p99 past
+     * `p99BoundMs`, or the publisher's p99 lag past `publishLagBoundMs`); `ratePerSecond` is ignored.
+     */
+    saturation: z
+      .strictObject({
+        /** Publish rates to try, ascending, in messages per second over all topics. */
+        rates: z
+          .array(z.number().positive().max(100_000))
+          .min(1)
+          .refine((rates) => rates.every((rate, i) => i === 0 || rate > (rates[i - 1] as number)), 'must be ascending'),
+        /** How long each rate is held (its measured window). Default 3000 ms. */
+        stepMs: positiveInt.max(60_000).default(3000),
+        /** The p99 latency a step may reach and still count as sustained. Default 1000 ms. */
+        p99BoundMs: z.number().positive().default(1000),
+        /** The p99 publish lag (scheduled time to the server's 202) a step may reach. Default 250 ms. */
+        publishLagBoundMs: z.number().positive().default(250),
+      })
+      .optional(),
+    /** Several settings of one or more knobs; each is a row (and a fresh server) per technique it applies to. */
+    sweep: z
+      .strictObject({
+        /** Techniques the sweep applies to; default all of the scenario's. The others run once. */
+        techniques: z.array(techniqueIdSchema).min(1).optional(),
+        variants: z.array(variantSchema).min(1),
+      })
+      .optional(),
+  })
   .refine((scenario) => scenario.faults?.restartAtMs === undefined || scenario.faults.restartAtMs < scenario.durationMs, {
     message: 'must fall inside the measured window (less than durationMs)',
     path: ['faults', 'restartAtMs'],
@@ -209,7 +221,8 @@ export function applyOverrides(scenario: Scenario, overrides: Overrides): Scenar
   const merged: Record<string, unknown> = { ...rest, name };
   for (const [key, value] of Object.entries(overrides)) if (value !== undefined) merged[key] = value;
   // A saturation's window is each step's: `--duration` sets the step.
-  if (scenario.saturation !== undefined && overrides.durationMs !== undefined) merged.saturation = { ...scenario.saturation, stepMs: overrides.durationMs };
+  if (scenario.saturation !== undefined && overrides.durationMs !== undefined)
+    merged.saturation = { ...scenario.saturation, stepMs: overrides.durationMs };
   if (overrides.techniques !== undefined && scenario.sweep?.techniques !== undefined) {
     const kept = scenario.sweep.techniques.filter((technique) => overrides.techniques?.includes(technique));
     merged.sweep = kept.length > 0 ? { ...scenario.sweep, techniques: kept } : undefined;
@@ -301,7 +314,8 @@ export function expandScenario(scenario: Scenario): RunPlan[] {
       for (const variant of sweep.variants) {
         const { stalledShare, ...knobs } = variant;
         const plan = base(technique);
-        const faults = stalledShare === undefined ? plan.faults : { ...plan.faults, stalledShare: stalledShare > 0 ? stalledShare : undefined };
+        const faults =
+          stalledShare === undefined ? plan.faults : { ...plan.faults, stalledShare: stalledShare > 0 ? stalledShare : undefined };
         plans.push({ ...plan, ...knobs, faults, key: `${technique}${suffix(variantLabel(variant))}`, variant });
       }
     }

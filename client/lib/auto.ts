@@ -4,7 +4,16 @@
  * polling; a technique that fails `fallbackAfter` times before it ever worked is dropped for
  * the next, resuming from the cursor. Once one has worked it stays, and reconnects by itself.
  */
-import { createStats, type ClientHandlers, type ClientOptions, type ClientStats, type ClientStatus, type PushClient, type SendResult, type TechniqueId } from './types.ts';
+import {
+  createStats,
+  type ClientHandlers,
+  type ClientOptions,
+  type ClientStats,
+  type ClientStatus,
+  type PushClient,
+  type SendResult,
+  type TechniqueId,
+} from './types.ts';
 
 /** The order `auto` tries techniques in, best first. */
 export const autoOrder: readonly TechniqueId[] = ['websocket', 'sse', 'iframe', 'long-poll', 'jsonp', 'short-poll'];
@@ -69,24 +78,34 @@ export class AutoClient implements PushClient {
     let failures = 0;
     // Declared first: a client reports 'connecting' before `create` returns.
     let inner: PushClient | undefined;
-    inner = this.create(technique, { ...this.options, since, stats: this.stats }, {
-      onMessage: (message) => this.handlers.onMessage(message),
-      onGap: (cursor) => this.handlers.onGap?.(cursor),
-      onWire: (text) => this.handlers.onWire?.(text),
-      onStatus: (status, detail) => {
-        if (inner !== this.inner || this.closed) return;
-        if (status === 'open') worked = true;
-        if (inner !== undefined && status === 'reconnecting' && !worked && ++failures >= (this.options.fallbackAfter ?? defaultFallbackAfter) && this.index < this.order.length - 1) {
-          this.inner = undefined;
-          inner.close();
-          this.index++;
-          this.handlers.onStatus?.('reconnecting', `auto: ${technique} failed (${detail}); falling back to ${this.technique}`);
-          this.open(inner.cursor ?? since);
-          return;
-        }
-        this.handlers.onStatus?.(status, `auto chose ${technique}${detail === '' ? '' : `: ${detail}`}`);
+    inner = this.create(
+      technique,
+      { ...this.options, since, stats: this.stats },
+      {
+        onMessage: (message) => this.handlers.onMessage(message),
+        onGap: (cursor) => this.handlers.onGap?.(cursor),
+        onWire: (text) => this.handlers.onWire?.(text),
+        onStatus: (status, detail) => {
+          if (inner !== this.inner || this.closed) return;
+          if (status === 'open') worked = true;
+          if (
+            inner !== undefined &&
+            status === 'reconnecting' &&
+            !worked &&
+            ++failures >= (this.options.fallbackAfter ?? defaultFallbackAfter) &&
+            this.index < this.order.length - 1
+          ) {
+            this.inner = undefined;
+            inner.close();
+            this.index++;
+            this.handlers.onStatus?.('reconnecting', `auto: ${technique} failed (${detail}); falling back to ${this.technique}`);
+            this.open(inner.cursor ?? since);
+            return;
+          }
+          this.handlers.onStatus?.(status, `auto chose ${technique}${detail === '' ? '' : `: ${detail}`}`);
+        },
       },
-    });
+    );
     this.inner = inner;
   }
 

@@ -63,9 +63,13 @@ export abstract class BaseClient implements PushClient {
   start(): this {
     this.setStatus('connecting', '');
     if (this.waitsForPageLoad && typeof document === 'object' && document.readyState !== 'complete') {
-      window.addEventListener('load', () => {
-        if (!this.closed) this.connect();
-      }, { once: true });
+      window.addEventListener(
+        'load',
+        () => {
+          if (!this.closed) this.connect();
+        },
+        { once: true },
+      );
     } else {
       this.connect();
     }

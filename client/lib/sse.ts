@@ -57,12 +57,19 @@ export class SseClient extends BaseClient {
       this.errors++;
       if (source.readyState === EventSource.CLOSED || this.errors > 1) {
         const reason =
-          source.readyState === EventSource.CLOSED ? 'the browser gave up on the stream' : this.errors === 2 ? "the browser's own retry failed too" : 'the stream is still down';
+          source.readyState === EventSource.CLOSED
+            ? 'the browser gave up on the stream'
+            : this.errors === 2
+              ? "the browser's own retry failed too"
+              : 'the stream is still down';
         this.fail(reason);
         return;
       }
       this.stats.reconnects++;
-      this.setStatus('reconnecting', "the stream dropped; the browser reconnects by itself after the server's retry: delay, sending Last-Event-ID");
+      this.setStatus(
+        'reconnecting',
+        "the stream dropped; the browser reconnects by itself after the server's retry: delay, sending Last-Event-ID",
+      );
     });
   }
 

@@ -31,7 +31,10 @@ async function join(room: string): Promise<void> {
     if (history.messages.length === 0) pane.note('info', 'no earlier messages in this room');
   } catch (error) {
     if (joined !== joins) return;
-    pane.note('info', `the room's earlier messages could not be fetched (${error instanceof Error ? error.message : String(error)}); showing new ones`);
+    pane.note(
+      'info',
+      `the room's earlier messages could not be fetched (${error instanceof Error ? error.message : String(error)}); showing new ones`,
+    );
   }
   pane.connect(select.value as ClientKind, { topic: room, since });
 }

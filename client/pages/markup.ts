@@ -73,9 +73,13 @@ ${counter('cursor', 'cursor', 'epoch:id, the stream this client follows and the 
 ${bytes ? '<p class="bytes-note" data-field="bytes-note"></p>' : ''}`;
   return `<div class="status-line"><span class="badge" data-field="status" data-status="connecting" role="status">connecting</span>
 <span class="detail" data-field="detail"></span></div>
-${fold ? `<details class="telemetry"><summary>Connection figures: latency, requests, bytes, reconnects</summary>
+${
+  fold
+    ? `<details class="telemetry"><summary>Connection figures: latency, requests, bytes, reconnects</summary>
 ${counters}
-</details>` : counters}
+</details>`
+    : counters
+}
 <h${heading} class="log-heading">${logLabel}</h${heading}>
 <ol class="log" data-field="log" role="log" aria-live="polite" aria-label="${logLabel} (${technique})" tabindex="0"></ol>`;
 }
@@ -101,18 +105,24 @@ export function demoPage(technique: TechniqueId): string {
   const text = techniqueTexts[technique];
   const knobs: string[] = [];
   if (text.knobs.includes('interval')) {
-    knobs.push(`<div class="field"><label for="interval">Poll interval (ms)</label><input id="interval" name="interval" type="number" min="50" max="60000" step="50" value="1000"></div>`);
+    knobs.push(
+      `<div class="field"><label for="interval">Poll interval (ms)</label><input id="interval" name="interval" type="number" min="50" max="60000" step="50" value="1000"></div>`,
+    );
   }
   if (text.knobs.includes('worker')) {
-    knobs.push(`<div class="field check"><input id="worker" name="worker" type="checkbox"><label for="worker">Poll from a Web Worker</label></div>`);
+    knobs.push(
+      `<div class="field check"><input id="worker" name="worker" type="checkbox"><label for="worker">Poll from a Web Worker</label></div>`,
+    );
   }
   if (text.knobs.includes('hold')) {
-    knobs.push(`<div class="field"><label for="hold">Hold timeout (ms)</label><input id="hold" name="hold" type="number" min="0" max="60000" step="500" value="25000"></div>`);
+    knobs.push(
+      `<div class="field"><label for="hold">Hold timeout (ms)</label><input id="hold" name="hold" type="number" min="0" max="60000" step="500" value="25000"></div>`,
+    );
   }
   const sendHint =
     technique === 'websocket'
-      ? 'Sent over this page\'s WebSocket; the server answers with an ack naming the id.'
-      : 'Sent with <code>POST /api/publish</code>; it comes back through this page\'s own technique, like everyone else\'s.';
+      ? "Sent over this page's WebSocket; the server answers with an ack naming the id."
+      : "Sent with <code>POST /api/publish</code>; it comes back through this page's own technique, like everyone else's.";
   // The live pane and the send box come first in the document, so a phone shows them
   // first; on wide screens the explanation, knobs and wire sit in the left column.
   const main = `<div class="demo" data-technique="${technique}">
@@ -151,7 +161,9 @@ function comparison(): string {
     .map(
       (id) =>
         `<tr data-technique="${id}"><th scope="row"><a href="#pane-${id}">${id}</a></th>` +
-        ['latency-median', 'latency-worst', 'per-message', 'bytes-per-message', 'empty-polls'].map((field) => `<td data-field="${field}">–</td>`).join('') +
+        ['latency-median', 'latency-worst', 'per-message', 'bytes-per-message', 'empty-polls']
+          .map((field) => `<td data-field="${field}">–</td>`)
+          .join('') +
         '</tr>',
     )
     .join('\n');

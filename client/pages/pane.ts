@@ -90,7 +90,10 @@ export class Pane {
       onGap: (cursor) => {
         if (this.client !== client) return;
         const { epoch, id } = splitCursor(cursor);
-        this.note('gap', `gap: the server could not resume from our cursor (it restarted, or we fell too far behind); resuming after id ${id} of epoch ${epoch ?? '?'}`);
+        this.note(
+          'gap',
+          `gap: the server could not resume from our cursor (it restarted, or we fell too far behind); resuming after id ${id} of epoch ${epoch ?? '?'}`,
+        );
       },
       onWire: (text) => {
         if (this.client === client) this.options.onWire?.(text);
@@ -217,7 +220,8 @@ export class Pane {
     if (this.latencies.length === 0) return undefined;
     const sorted = [...this.latencies].sort((a, b) => a - b);
     const middle = Math.floor(sorted.length / 2);
-    const medianMs = sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+    const medianMs =
+      sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
     return { medianMs, worstMs: sorted[sorted.length - 1] as number };
   }
 

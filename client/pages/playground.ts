@@ -11,7 +11,10 @@ let room = roomInput.value;
 const result = find<HTMLOutputElement>('#publish-result');
 const panes = techniqueIds.map((technique) => ({
   technique,
-  pane: new Pane(find(`.pane[data-technique="${technique}"]`), { logLimit: 30, mirror: find<HTMLElement>(`.compare tr[data-technique="${technique}"]`) }),
+  pane: new Pane(find(`.pane[data-technique="${technique}"]`), {
+    logLimit: 30,
+    mirror: find<HTMLElement>(`.compare tr[data-technique="${technique}"]`),
+  }),
 }));
 
 /** (Re)connects every pane to the room, from now on. */
@@ -112,7 +115,7 @@ function connectionNote(): { protocol: string; text: string } | undefined {
   if (protocol === 'http/1.1') {
     return {
       protocol,
-      text: 'This page runs over HTTP/1.1: the browser keeps at most 6 connections per host and four panes hold one open each, so a seventh held request (another tab\'s stream or poll on this host) waits until one closes. Run the server with --tls for HTTP/2, or open demo pages in another browser profile.',
+      text: "This page runs over HTTP/1.1: the browser keeps at most 6 connections per host and four panes hold one open each, so a seventh held request (another tab's stream or poll on this host) waits until one closes. Run the server with --tls for HTTP/2, or open demo pages in another browser profile.",
     };
   }
   return undefined;

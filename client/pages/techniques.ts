@@ -71,7 +71,7 @@ export const techniqueTexts: Record<TechniqueId, TechniqueText> = {
     summary: 'EventSource over one text/event-stream response',
     how: [
       '<code>new EventSource("/api/sse")</code> opens a <code>text/event-stream</code> response that stays open; each message is an <code>id:</code> line and a <code>data:</code> line. The browser parses it and fires events.',
-      'When a stream that worked drops, the browser reconnects by itself once the server\'s <code>retry:</code> delay has passed, sending <code>Last-Event-ID</code>. If that attempt fails too, this page closes the <code>EventSource</code> and retries with its own backoff and <code>since=</code> its cursor until a stream opens. Either way the server resumes from the cursor; a <code>gap</code> event says it could not.',
+      "When a stream that worked drops, the browser reconnects by itself once the server's <code>retry:</code> delay has passed, sending <code>Last-Event-ID</code>. If that attempt fails too, this page closes the <code>EventSource</code> and retries with its own backoff and <code>since=</code> its cursor until a stream opens. Either way the server resumes from the cursor; a <code>gap</code> event says it could not.",
     ],
     costs: [
       'One held connection per client. Over HTTP/1.1 a browser opens at most 6 connections to one host, shared by all its tabs; HTTP/2 lifts that.',
@@ -83,7 +83,7 @@ export const techniqueTexts: Record<TechniqueId, TechniqueText> = {
     summary: 'one upgraded connection, both ways',
     how: [
       'One HTTP request upgrades to a WebSocket: a full-duplex connection with 2 to 14 bytes of framing per message. The server writes each message as a text frame.',
-      'This page also publishes over the same socket and shows the server\'s ack with the id it assigned. Reconnecting and resuming are the client\'s job: it retries with backoff and <code>since=</code> its cursor.',
+      "This page also publishes over the same socket and shows the server's ack with the id it assigned. Reconnecting and resuming are the client's job: it retries with backoff and <code>since=</code> its cursor.",
     ],
     costs: [
       'The least overhead per message, and the lowest latency of the six.',

@@ -31,7 +31,8 @@ export const cursorPattern = /^(?:([a-z0-9]{1,32}):)?(\d{1,15})$/;
 export function parseCursor(value: string | undefined, name = 'since'): { epoch?: string; id: number } | undefined {
   if (value === undefined || value === '') return undefined;
   const match = cursorPattern.exec(value);
-  if (match === null) throw new ClientError(400, `${name} must be a cursor "<epoch>:<id>" (as the server sent it) or a non-negative integer`);
+  if (match === null)
+    throw new ClientError(400, `${name} must be a cursor "<epoch>:<id>" (as the server sent it) or a non-negative integer`);
   const id = Number(match[2]);
   return match[1] === undefined ? { id } : { epoch: match[1], id };
 }

@@ -32,10 +32,19 @@ export function scriptSafeBytes(json: string): Buffer {
     const byte = source[i] as number;
     if (byte === 0x3c) {
       // \u003c
-      out[o++] = 0x5c; out[o++] = 0x75; out[o++] = 0x30; out[o++] = 0x30; out[o++] = 0x33; out[o++] = 0x63;
+      out[o++] = 0x5c;
+      out[o++] = 0x75;
+      out[o++] = 0x30;
+      out[o++] = 0x30;
+      out[o++] = 0x33;
+      out[o++] = 0x63;
     } else if (byte === 0xe2 && source[i + 1] === 0x80 && ((source[i + 2] as number) & 0xfe) === 0xa8) {
       // U+2028 (E2 80 A8) or U+2029 (E2 80 A9): \u2028 or \u2029
-      out[o++] = 0x5c; out[o++] = 0x75; out[o++] = 0x32; out[o++] = 0x30; out[o++] = 0x32;
+      out[o++] = 0x5c;
+      out[o++] = 0x75;
+      out[o++] = 0x32;
+      out[o++] = 0x30;
+      out[o++] = 0x32;
       out[o++] = source[i + 2] === 0xa8 ? 0x38 : 0x39;
       i += 2;
     } else {
@@ -192,26 +201,28 @@ export function hold(
       hub.since(topic, waitCursor).then(resolve, reject);
     }
 
-    hub.since(topic, cursor).then((first) => {
-      if (settled) return;
-      if (first.messages.length > 0 || first.gap || holdMs === 0) {
-        cleanup();
-        resolve(first);
-        return;
-      }
-      waitCursor = { epoch: first.epoch, id: first.cursor };
-      connections.add(closable);
-      metrics.open(technique, 1);
-      timer = setTimeout(finish, holdMs);
-      stopWatching = onClientGone(() => {
+    hub.since(topic, cursor).then(
+      (first) => {
         if (settled) return;
+        if (first.messages.length > 0 || first.gap || holdMs === 0) {
+          cleanup();
+          resolve(first);
+          return;
+        }
+        waitCursor = { epoch: first.epoch, id: first.cursor };
+        connections.add(closable);
+        metrics.open(technique, 1);
+        timer = setTimeout(finish, holdMs);
+        stopWatching = onClientGone(() => {
+          if (settled) return;
+          cleanup();
+          resolve(first);
+        });
+      },
+      (error: unknown) => {
         cleanup();
-        resolve(first);
-      });
-    }, (error: unknown) => {
-      cleanup();
-      reject(error);
-    });
+        reject(error);
+      },
+    );
   });
 }
-

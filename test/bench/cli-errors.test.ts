@@ -11,7 +11,10 @@ import { describe, expect, it } from 'vitest';
 const out = join(tmpdir(), 'pushlab-cli-errors-never');
 
 function bench(...args: string[]): { status: number | null; stdout: string; lines: string[] } {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/cli.ts', ...args, '--out', out], { encoding: 'utf8', timeout: 30_000 });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/cli.ts', ...args, '--out', out], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { status: run.status, stdout: run.stdout, lines: run.stderr.trim().split('\n') };
 }
 
@@ -22,8 +25,14 @@ describe('bench CLI errors', () => {
     [['--bogus'], "error: unknown option '--bogus'"],
     [['-c', 'x'], "error: option '-c, --clients <n>' argument 'x' is invalid. expected a positive integer"],
     [['-s', 'smoke', '-p', '10'], "error: option '-p, --payload <bytes>' argument '10' is invalid. Too small: expected number to be >=64"],
-    [['-s', 'smoke', '-d', '9999999'], "error: option '-d, --duration <ms>' argument '9999999' is invalid. Too big: expected number to be <=600000"],
-    [['-t', 'sse,nope'], "error: option '-t, --techniques <ids>' argument 'sse,nope' is invalid. unknown technique nope; choose from short-poll, long-poll, jsonp, iframe, sse, websocket"],
+    [
+      ['-s', 'smoke', '-d', '9999999'],
+      "error: option '-d, --duration <ms>' argument '9999999' is invalid. Too big: expected number to be <=600000",
+    ],
+    [
+      ['-t', 'sse,nope'],
+      "error: option '-t, --techniques <ids>' argument 'sse,nope' is invalid. unknown technique nope; choose from short-poll, long-poll, jsonp, iframe, sse, websocket",
+    ],
   ])('%j: the error, one hint line, no help', (args, error) => {
     const run = bench(...args);
     expect(run.status).not.toBe(0);
@@ -39,6 +48,8 @@ describe('bench CLI errors', () => {
       .map((file) => file.slice(0, -'.json'.length))
       .sort();
     expect(stock).toContain('smoke');
-    expect(run.lines).toEqual([`bench: no scenario named "nosuch"; the scenarios are ${stock.join(', ')} (or give a path to a scenario JSON file)`]);
+    expect(run.lines).toEqual([
+      `bench: no scenario named "nosuch"; the scenarios are ${stock.join(', ')} (or give a path to a scenario JSON file)`,
+    ]);
   });
 });

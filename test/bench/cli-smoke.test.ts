@@ -18,7 +18,9 @@ let out = '';
 
 beforeAll(async () => {
   out = await mkdtemp(join(tmpdir(), 'pushlab-bench-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/cli.ts', '--scenario', 'smoke', '--out', out, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/cli.ts', '--scenario', 'smoke', '--out', out, '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   exitCode = await new Promise((resolve) => child.once('exit', resolve));
@@ -71,7 +73,8 @@ describe('npm run bench -- --scenario smoke --json', () => {
       expect(max, key).toBeLessThan(5000);
       const cdf = row.latencyCdf ?? [];
       expect(cdf.length, key).toBeGreaterThan(10);
-      for (let i = 1; i < cdf.length; i++) expect(cdf[i]![0] > cdf[i - 1]![0] && cdf[i]![1] >= cdf[i - 1]![1], `${key} CDF ascends`).toBe(true);
+      for (let i = 1; i < cdf.length; i++)
+        expect(cdf[i]![0] > cdf[i - 1]![0] && cdf[i]![1] >= cdf[i - 1]![1], `${key} CDF ascends`).toBe(true);
       // Wire bytes carry the 256-byte payload plus headers or framing.
       expect(row.bytesPerMessage, key).toBeGreaterThan(256);
       expect(row.bytesPerMessage, key).toBeLessThan(4096);

@@ -61,7 +61,10 @@ describe('npm run report', () => {
 
   it('stops on a bad results file with a message naming the file and the field', async () => {
     const bad = join(outDir, 'bad.json');
-    const text = (await readFile(join(fixtureDir, 'poll-interval-sweep-2025-11-21T09-40-00Z.json'), 'utf8')).replace('"p50": 0.9,', '"p50": "fast",');
+    const text = (await readFile(join(fixtureDir, 'poll-interval-sweep-2025-11-21T09-40-00Z.json'), 'utf8')).replace(
+      '"p50": 0.9,',
+      '"p50": "fast",',
+    );
     await writeFile(bad, text);
     const { stderr, code } = await report([bad, '--out', outDir]);
     expect(code).toBe(1);

@@ -12,8 +12,7 @@ async function say(page: Page, text: string): Promise<void> {
 describeBrowser('chat', () => {
   const shared = useServerAndBrowser();
 
-
-  it('a message sent from one technique\'s page appears on the others in the same room, not in other rooms', async () => {
+  it("a message sent from one technique's page appears on the others in the same room, not in other rooms", async () => {
     const ann = await openPage(shared.browser, `${shared.server.url}/demo/websocket?room=kitchen&nick=ann`);
     const bob = await openPage(shared.browser, `${shared.server.url}/demo/jsonp?room=kitchen&nick=bob`);
     const cat = await openPage(shared.browser, `${shared.server.url}/demo/iframe?room=kitchen&nick=cat`);
@@ -35,14 +34,17 @@ describeBrowser('chat', () => {
     await Promise.all(all.map(({ context }) => context.close()));
   });
 
-  it('joining shows the room\'s earlier messages once, again after switching technique, and marks our own', async () => {
+  it("joining shows the room's earlier messages once, again after switching technique, and marks our own", async () => {
     for (let i = 1; i <= 3; i++) await shared.server.publish({ nick: 'old', text: `said before ${i}` }, 'history');
     const chat = await openPage(shared.browser, `${shared.server.url}/chat?room=history&nick=gus`);
     await waitForEntry(chat.page, 'old: said before 3', 'body', 'history');
     await waitOpen(chat.page);
     await say(chat.page, 'hello, all');
     await waitForEntry(chat.page, 'gus: hello, all');
-    const shown = () => chat.page.locator('.entry.message, .entry.history').evaluateAll((entries) => entries.map((e) => `${e.className}|${(e as HTMLElement).dataset.id}`));
+    const shown = () =>
+      chat.page
+        .locator('.entry.message, .entry.history')
+        .evaluateAll((entries) => entries.map((e) => `${e.className}|${(e as HTMLElement).dataset.id}`));
     expect(await shown()).toEqual(['entry history|1', 'entry history|2', 'entry history|3', 'entry message own|4']);
     // Figures count what this client delivered, not the history.
     await chat.page.locator('.telemetry summary').click();

@@ -12,7 +12,6 @@ describeBrowser('demo pages', () => {
     return page;
   };
 
-
   it.each(techniqueIds)('/demo/%s shows a message published from outside', async (technique) => {
     const room = `demo-${technique}`;
     const { page, context, errors } = await open(`/demo/${technique}?room=${room}`);

@@ -5,7 +5,6 @@
 import { expect, it } from 'vitest';
 import { describeBrowser, useServerAndBrowser, waitForEntry, waitOpen } from '../helpers/browser.ts';
 
-
 describeBrowser('page load', () => {
   const shared = useServerAndBrowser();
 

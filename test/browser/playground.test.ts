@@ -6,7 +6,6 @@ import { describeBrowser, useServerAndBrowser, openPage, waitForEntry, waitOpen 
 describeBrowser('playground', () => {
   const shared = useServerAndBrowser();
 
-
   it('shows a message published from outside in all six panes, with latency and requests per message', async () => {
     const { page, context, errors } = await openPage(shared.browser, `${shared.server.url}/?room=pg`);
     expect(await page.locator('.pane').count()).toBe(6);
@@ -15,7 +14,10 @@ describeBrowser('playground', () => {
     for (const technique of techniqueIds) {
       const pane = `.pane[data-technique="${technique}"]`;
       await waitForEntry(page, 'six ways at once', pane);
-      await page.waitForFunction((selector) => document.querySelector(`${selector} [data-field="latency-median"]`)?.textContent !== '–', pane);
+      await page.waitForFunction(
+        (selector) => document.querySelector(`${selector} [data-field="latency-median"]`)?.textContent !== '–',
+        pane,
+      );
       expect(await page.locator(`${pane} [data-field="latency-worst"]`).textContent(), technique).toMatch(/\d m?s$/);
       expect(Number(await page.locator(`${pane} [data-field="per-message"]`).textContent()), technique).toBeGreaterThan(0);
     }
@@ -30,7 +32,10 @@ describeBrowser('playground', () => {
     await shared.server.publish({ text: 'second' }, 'glance');
     for (const technique of techniqueIds) {
       const row = `.compare tr[data-technique="${technique}"]`;
-      await page.waitForFunction((selector) => document.querySelector(`${selector} [data-field="latency-median"]`)?.textContent !== '–', row);
+      await page.waitForFunction(
+        (selector) => document.querySelector(`${selector} [data-field="latency-median"]`)?.textContent !== '–',
+        row,
+      );
       const cells = await page.locator(`${row} td`).allTextContents();
       expect(cells, technique).toHaveLength(5);
       const [median, worst, perMessage, bytes, empty] = cells;

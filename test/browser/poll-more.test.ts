@@ -28,16 +28,24 @@ describeBrowser('poll clients and "more"', () => {
     ['short-poll in a Web Worker', '/demo/short-poll?interval=5000&worker=1'],
     ['long-poll', '/demo/long-poll?hold=25000'],
     ['jsonp', '/demo/jsonp?hold=25000'],
-  ])('%s shows a backlog of fifteen answers, each message once', async (name, path) => {
-    const room = `more-${name.replace(/\W+/g, '-')}`;
-    const { page, context, errors } = await openPage(browser, `${server.url}${path}&room=${room}`);
-    await waitOpen(page);
-    for (let i = 1; i <= count; i++) await server.publish({ text: `${i} ${'m'.repeat(3000)}` }, room);
-    await page.waitForFunction((n) => document.querySelector('[data-field="messages"]')?.textContent === String(n), count, { timeout: 20_000 });
-    const shown = await page.locator('.entry.message').evaluateAll((entries) => entries.map((entry) => Number(entry.getAttribute('data-id'))));
-    expect([...shown].sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
-    expect(await page.locator('[data-field="gaps"]').textContent()).toBe('0');
-    expect(errors).toEqual([]);
-    await context.close();
-  }, 40_000);
+  ])(
+    '%s shows a backlog of fifteen answers, each message once',
+    async (name, path) => {
+      const room = `more-${name.replace(/\W+/g, '-')}`;
+      const { page, context, errors } = await openPage(browser, `${server.url}${path}&room=${room}`);
+      await waitOpen(page);
+      for (let i = 1; i <= count; i++) await server.publish({ text: `${i} ${'m'.repeat(3000)}` }, room);
+      await page.waitForFunction((n) => document.querySelector('[data-field="messages"]')?.textContent === String(n), count, {
+        timeout: 20_000,
+      });
+      const shown = await page
+        .locator('.entry.message')
+        .evaluateAll((entries) => entries.map((entry) => Number(entry.getAttribute('data-id'))));
+      expect([...shown].sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+      expect(await page.locator('[data-field="gaps"]').textContent()).toBe('0');
+      expect(errors).toEqual([]);
+      await context.close();
+    },
+    40_000,
+  );
 });

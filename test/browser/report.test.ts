@@ -75,7 +75,9 @@ describeBrowser('the HTML report in Chromium', () => {
       await page.goto(pathToFileURL(report.htmlPath).href, { waitUntil: 'load' });
       const headings = await page.$$eval('section section > h3', (h3s) => h3s.map((h) => h.textContent));
       expect(headings).toEqual(['Networks', 'Peers', 'Peers', 'Saturation']);
-      const drawn = await page.$$eval('figure.chart > svg[role="img"]', (svgs) => svgs.map((svg) => svg.querySelectorAll('svg svg circle, svg svg path, svg svg rect').length));
+      const drawn = await page.$$eval('figure.chart > svg[role="img"]', (svgs) =>
+        svgs.map((svg) => svg.querySelectorAll('svg svg circle, svg svg path, svg svg rect').length),
+      );
       expect(drawn).toHaveLength(report.charts.length);
       for (const marks of drawn) expect(marks).toBeGreaterThan(3);
       const ids = await page.$$eval('[id]', (elements) => elements.map((element) => element.id));
@@ -97,7 +99,8 @@ describeBrowser('the HTML report in Chromium', () => {
         return { path, error: doc.querySelector('parsererror')?.textContent ?? '', namespace: root.namespaceURI, name: root.localName };
       });
     }, files);
-    for (const result of results) expect(result, result.path).toMatchObject({ error: '', namespace: 'http://www.w3.org/2000/svg', name: 'svg' });
+    for (const result of results)
+      expect(result, result.path).toMatchObject({ error: '', namespace: 'http://www.w3.org/2000/svg', name: 'svg' });
     // Opened on its own, as a code host shows it, a chart is an SVG document with its plot drawn.
     const [first] = written.charts;
     await page.goto(pathToFileURL(first ?? '').href);

@@ -36,7 +36,9 @@ describeBrowser('server restart', () => {
     await server?.close();
   });
 
-  it('every demo page reconnects by itself, shows the gap even past its old cursor, then every new message', { timeout: 60_000 }, async () => {
+  it('every demo page reconnects by itself, shows the gap even past its old cursor, then every new message', {
+    timeout: 60_000,
+  }, async () => {
     const pages: (OpenPage & { technique: string })[] = [];
     for (const technique of techniqueIds) {
       // Short polls every 200 ms here so the test does not wait on the default second.

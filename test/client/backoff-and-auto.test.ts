@@ -2,7 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { AutoClient } from '../../client/lib/auto.ts';
 import { backoffDelayMs } from '../../client/lib/backoff.ts';
-import { createStats, type ClientHandlers, type ClientOptions, type ClientStatus, type PushClient, type TechniqueId } from '../../client/lib/types.ts';
+import {
+  createStats,
+  type ClientHandlers,
+  type ClientOptions,
+  type ClientStatus,
+  type PushClient,
+  type TechniqueId,
+} from '../../client/lib/types.ts';
 
 describe('backoffDelayMs', () => {
   it('doubles the ceiling from 0.5 s up to 20 s, with full jitter below it', () => {
@@ -44,7 +51,11 @@ function auto(order: TechniqueId[], since?: number): { client: AutoClient; made:
     made.push(fake);
     return fake;
   };
-  const client = new AutoClient({ order, since }, { onMessage: () => {}, onStatus: (status, detail) => statuses.push(`${status} ${detail}`) }, create).start();
+  const client = new AutoClient(
+    { order, since },
+    { onMessage: () => {}, onStatus: (status, detail) => statuses.push(`${status} ${detail}`) },
+    create,
+  ).start();
   return { client, made, statuses };
 }
 

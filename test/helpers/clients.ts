@@ -1,5 +1,12 @@
 /** A Node client that records what it received, for assertions. */
-import { createClient, splitCursor, type ClientOptions, type Envelope, type PushClient, type TechniqueId } from '../../bench/clients/wire/index.ts';
+import {
+  createClient,
+  splitCursor,
+  type ClientOptions,
+  type Envelope,
+  type PushClient,
+  type TechniqueId,
+} from '../../bench/clients/wire/index.ts';
 
 export interface RecordingClient {
   readonly client: PushClient;

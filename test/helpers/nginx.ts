@@ -27,7 +27,8 @@ export async function startNginx(backends: string[]): Promise<TestNginx> {
   const port = await freePort();
   const deployed = await readFile(new URL('../../deploy/nginx.conf', import.meta.url), 'utf8');
   const upstreams = deployed.match(/^\s*server 127\.0\.0\.1:\d+;$/gm) ?? [];
-  if (upstreams.length === 0 || !/listen 8080;/.test(deployed)) throw new Error('deploy/nginx.conf no longer has the upstream servers and listen port this test replaces');
+  if (upstreams.length === 0 || !/listen 8080;/.test(deployed))
+    throw new Error('deploy/nginx.conf no longer has the upstream servers and listen port this test replaces');
   const config = [
     'daemon off;',
     `pid ${join(prefix, 'nginx.pid')};`,
@@ -47,7 +48,10 @@ export async function startNginx(backends: string[]): Promise<TestNginx> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${stderr}`);
-    const up = await fetch(`${url}/healthz`).then(() => true, () => false);
+    const up = await fetch(`${url}/healthz`).then(
+      () => true,
+      () => false,
+    );
     if (up) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

@@ -4,7 +4,10 @@ import type { CreateOptions } from '../../server/app.ts';
 import { startServer, type TestServer } from './server.ts';
 
 /** Starts a server whose hub is Redis at `url` (each call: its own connections, as another process would have). */
-export async function startRedisBackedServer(url: string, options: CreateOptions & Partial<Pick<RedisHubOptions, 'replayCapacity'>> = {}): Promise<TestServer> {
+export async function startRedisBackedServer(
+  url: string,
+  options: CreateOptions & Partial<Pick<RedisHubOptions, 'replayCapacity'>> = {},
+): Promise<TestServer> {
   const hub = await createRedisHub({ url, replayCapacity: options.replayCapacity ?? 16 });
   return startServer({ ...options, hub });
 }

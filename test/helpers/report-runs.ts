@@ -28,7 +28,12 @@ export function row(technique: TechniqueResult['technique'], overrides: Partial<
 }
 
 /** A saturation run over `rates`, sustained up to and including `sustainedUpTo` (none when 0). */
-export function saturation(rates: readonly number[], sustainedUpTo: number, clients = 1000, reason = 'p99 420 ms over the 250 ms bound'): Saturation {
+export function saturation(
+  rates: readonly number[],
+  sustainedUpTo: number,
+  clients = 1000,
+  reason = 'p99 420 ms over the 250 ms bound',
+): Saturation {
   const steps = rates.map((rate) => {
     const sustained = rate <= sustainedUpTo;
     return {
@@ -67,7 +72,12 @@ export function run(scenario: string, techniques: Record<string, TechniqueResult
 }
 
 /** A network check as the runner records it in `run.networks`. */
-export function networkCheck(profile: string, rttMs: number, measuredRttMs: number, proxyCpuMs = 12): NonNullable<RunResult['networks']>[string] {
+export function networkCheck(
+  profile: string,
+  rttMs: number,
+  measuredRttMs: number,
+  proxyCpuMs = 12,
+): NonNullable<RunResult['networks']>[string] {
   return {
     profile,
     method: 'user-space proxy',
@@ -87,12 +97,30 @@ export function peersRun(): RunResult {
   const rates = [100, 200, 400, 800];
   return run('peers', {
     // Keys in no particular order: the report orders them.
-    'peer:baseline': row('websocket', { peer: 'baseline', saturation: saturation(rates, 800), serverRssBytesPerConnection: 3_000, serverCpuMsPer1kMessages: 2 }),
+    'peer:baseline': row('websocket', {
+      peer: 'baseline',
+      saturation: saturation(rates, 800),
+      serverRssBytesPerConnection: 3_000,
+      serverCpuMsPer1kMessages: 2,
+    }),
     websocket: row('websocket', { saturation: saturation(rates, 400), serverRssBytesPerConnection: 9_000, serverCpuMsPer1kMessages: 5 }),
-    'peer:socketio-websocket': row('websocket', { peer: 'socketio-websocket', saturation: saturation(rates, 100), serverRssBytesPerConnection: 12_000, serverCpuMsPer1kMessages: 20 }),
-    'peer:sockjs-eventsource': row('sse', { peer: 'sockjs-eventsource', saturation: saturation(rates, 200), serverRssBytesPerConnection: 14_000 }),
+    'peer:socketio-websocket': row('websocket', {
+      peer: 'socketio-websocket',
+      saturation: saturation(rates, 100),
+      serverRssBytesPerConnection: 12_000,
+      serverCpuMsPer1kMessages: 20,
+    }),
+    'peer:sockjs-eventsource': row('sse', {
+      peer: 'sockjs-eventsource',
+      saturation: saturation(rates, 200),
+      serverRssBytesPerConnection: 14_000,
+    }),
     sse: row('sse', { saturation: saturation(rates, 800), serverRssBytesPerConnection: 15_000, bottleneck: 'load', loadCpuShare: 0.99 }),
-    'peer:socketio-polling': row('long-poll', { peer: 'socketio-polling', saturation: saturation(rates, 0, 1000, 'lost 310 messages'), latencyMs: { p50: 150, p90: 300, p99: 400, max: 900 } }),
+    'peer:socketio-polling': row('long-poll', {
+      peer: 'socketio-polling',
+      saturation: saturation(rates, 0, 1000, 'lost 310 messages'),
+      latencyMs: { p50: 150, p90: 300, p99: 400, max: 900 },
+    }),
     'long-poll': row('long-poll', { saturation: saturation(rates, 200), serverRssBytesPerConnection: 6_000 }),
     'peer:sockjs-xhr-polling': row('long-poll', { peer: 'sockjs-xhr-polling', saturation: saturation(rates, 100) }),
   });
@@ -120,7 +148,14 @@ export function networksRun(): RunResult {
       'peer:sockjs-eventsource@mobile-3g': row('sse', over('mobile-3g', 175, { peer: 'sockjs-eventsource' })),
     },
     {
-      environment: { node: 'v20.20.0', cpu: 'test cpu', cores: 2, commit: 'abc1234', pinned: true, network: 'loopback, broadband, mobile-3g' },
+      environment: {
+        node: 'v20.20.0',
+        cpu: 'test cpu',
+        cores: 2,
+        commit: 'abc1234',
+        pinned: true,
+        network: 'loopback, broadband, mobile-3g',
+      },
       networks: { 'mobile-3g': networkCheck('mobile-3g', 301, 310), broadband: networkCheck('broadband', 30.2, 30.6) },
     },
   );

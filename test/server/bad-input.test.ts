@@ -11,7 +11,11 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 /** A GET that reads the body until it ends or matches `enough` (streams never end by themselves). */
-function get(path: string, enough: RegExp = /[\s\S]{4096}/, headers: Record<string, string> = {}): Promise<{ status: number; type: string; body: string }> {
+function get(
+  path: string,
+  enough: RegExp = /[\s\S]{4096}/,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(`${server.url}${path}`, { headers }, (response) => {
       let body = '';

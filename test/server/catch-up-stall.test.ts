@@ -40,12 +40,21 @@ async function stallMidReplay(request: string): Promise<{ socket: Socket; closed
 describe.each(['sse', 'iframe', 'websocket'] as const)('%s', (technique) => {
   it('a client that stops reading mid-replay is cut off by the deadline and freed; a reader gets it all', async () => {
     // 512 KiB bound, 64 MB of replay: far more than the socket buffers take.
-    server = await startServer({ maxBufferedBytes: 512 * 1024, catchUpStallMs: 1000, replayCapacity: 1024, iframeMaxBytes: 1024 * 1024 * 1024 });
+    server = await startServer({
+      maxBufferedBytes: 512 * 1024,
+      catchUpStallMs: 1000,
+      replayCapacity: 1024,
+      iframeMaxBytes: 1024 * 1024 * 1024,
+    });
     for (let i = 1; i <= 1024; i++) await server.push.hub.publish('replay', `${i}:${'x'.repeat(64 * 1024 - 16)}`);
     const stalled = await Promise.all(Array.from({ length: 4 }, () => stallMidReplay(requests[technique](new URL(server.url).host))));
     expect(await server.metric('pushlab_open_connections', technique)).toBe(4);
 
-    await until(async () => (await server.metric('pushlab_slow_consumer_disconnects_total', technique)) === 4, 'the stalled catch-ups to be cut off', 20_000);
+    await until(
+      async () => (await server.metric('pushlab_slow_consumer_disconnects_total', technique)) === 4,
+      'the stalled catch-ups to be cut off',
+      20_000,
+    );
     await until(async () => (await server.metric('pushlab_open_connections', technique)) === 0, 'no open connections');
     expect(await server.metric('pushlab_hub_subscriptions')).toBe(0);
     for (const { socket } of stalled) socket.resume();

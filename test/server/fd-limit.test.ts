@@ -24,7 +24,8 @@ afterEach(async () => {
 
 describe('the descriptor limit', () => {
   it('is read from /proc/<pid>/limits, and the cap keeps a reserve of a tenth (at least 64)', () => {
-    const text = 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            256                  4096                 files\n';
+    const text =
+      'Limit                     Soft Limit           Hard Limit           Units\nMax open files            256                  4096                 files\n';
     expect(parseFdLimit(text)).toEqual({ soft: 256, hard: 4096 });
     expect(parseFdLimit('Max processes 1 1 processes')).toBeUndefined();
     expect(defaultMaxConnections({ soft: 256, hard: 256 })).toBe(192);
@@ -36,7 +37,10 @@ describe('the descriptor limit', () => {
 
 /** Starts `server/main.ts` under `ulimit -n <fds>` and resolves with its URL. */
 async function startUnderUlimit(fds: number): Promise<string> {
-  child = spawn('bash', ['-c', `ulimit -n ${fds} && exec "${process.execPath}" --import tsx server/main.ts --port 0`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn('bash', ['-c', `ulimit -n ${fds} && exec "${process.execPath}" --import tsx server/main.ts --port 0`], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const started = child;
   return new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the server did not start within 20 s')), 20_000);
@@ -85,7 +89,11 @@ describe('past the cap under ulimit -n 256', () => {
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/^pushlab_rejected_total\{reason="connections"\} 108$/m);
-    const publish = await fetch(`${url}/api/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"data":"still publishing"}' });
+    const publish = await fetch(`${url}/api/publish`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"data":"still publishing"}',
+    });
     expect(publish.status).toBe(202);
   }, 60_000);
 });

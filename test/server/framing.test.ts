@@ -41,7 +41,11 @@ describe('framing', () => {
   it('a JSONP body runs as JavaScript and calls back with the poll answer', async () => {
     const hub = createMemoryHub();
     const { epoch } = await hub.publish('t', hostile);
-    const body = pollAnswer(await hub.since('t', { id: 0 }), 1024 * 1024, { forScript: true, prefix: jsonpPrefix('ns.cb'), suffix: jsonpSuffix }).body.toString();
+    const body = pollAnswer(await hub.since('t', { id: 0 }), 1024 * 1024, {
+      forScript: true,
+      prefix: jsonpPrefix('ns.cb'),
+      suffix: jsonpSuffix,
+    }).body.toString();
     expect(body.startsWith('/**/ns.cb(')).toBe(true);
     expect(body).not.toMatch(/[<\u2028\u2029]/);
     const calls: unknown[] = [];
@@ -63,6 +67,9 @@ describe('framing', () => {
     const hub = createMemoryHub({ replayCapacity: 2 });
     for (let i = 0; i < 5; i++) await hub.publish('t', i);
     const { epoch } = await hub.since('t', undefined);
-    expect(JSON.parse(pollAnswer(await hub.since('t', { epoch, id: 1 }), 1024 * 1024).body.toString())).toMatchObject({ cursor: `${epoch}:5`, gap: true });
+    expect(JSON.parse(pollAnswer(await hub.since('t', { epoch, id: 1 }), 1024 * 1024).body.toString())).toMatchObject({
+      cursor: `${epoch}:5`,
+      gap: true,
+    });
   });
 });

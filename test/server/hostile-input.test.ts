@@ -41,7 +41,22 @@ let port: number;
 const hostileStrings = fc.oneof(
   fc.string({ maxLength: 80 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.constantFrom('</script><script>alert(1)</script>', 'alert(1)', 'a.b', '-1', '1e9', '99999999999999999999', '0', '', '%00', '\u2028', '__proto__', 'constructor.prototype', '"><img src=x onerror=alert(1)>', '../../etc/passwd'),
+  fc.constantFrom(
+    '</script><script>alert(1)</script>',
+    'alert(1)',
+    'a.b',
+    '-1',
+    '1e9',
+    '99999999999999999999',
+    '0',
+    '',
+    '%00',
+    '\u2028',
+    '__proto__',
+    'constructor.prototype',
+    '"><img src=x onerror=alert(1)>',
+    '../../etc/passwd',
+  ),
 );
 const query = fc.dictionary(fc.constantFrom('topic', 'since', 'timeout', 'callback', 'x', '__proto__'), hostileStrings, { maxKeys: 4 });
 const headers = fc.record(
@@ -49,7 +64,12 @@ const headers = fc.record(
     'last-event-id': hostileStrings,
     origin: fc.constantFrom('null', 'https://evil.example', 'not a url', 'http://127.0.0.1'),
     accept: fc.constantFrom('*/*', 'text/html', 'text/event-stream', 'application/json;q=0'),
-    'content-type': fc.constantFrom('application/json', 'text/plain', 'application/json; charset=utf-16', 'multipart/form-data; boundary=x'),
+    'content-type': fc.constantFrom(
+      'application/json',
+      'text/plain',
+      'application/json; charset=utf-16',
+      'multipart/form-data; boundary=x',
+    ),
   },
   { requiredKeys: [] },
 );
@@ -58,7 +78,12 @@ const headers = fc.record(
 const dangerous = (value: string): boolean => value.length >= 3 && /[<>"'()\u2028\u2029]/.test(value);
 
 /** Sends a request and reads at most 8 KiB or 300 ms of it (streams never end by themselves). */
-function send(method: string, path: string, head: Record<string, string>, body?: string): Promise<{ status: number; type: string; text: string }> {
+function send(
+  method: string,
+  path: string,
+  head: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; type: string; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers: head }, (response) => {
       let text = '';
@@ -86,7 +111,18 @@ function encodeQuery(values: Record<string, string>): string {
     .join('&');
 }
 
-const routes = ['/api/short-poll', '/api/long-poll', '/api/jsonp', '/api/iframe', '/api/sse', '/api/ws', '/', '/demo/sse', '/metrics', '/api/nope'];
+const routes = [
+  '/api/short-poll',
+  '/api/long-poll',
+  '/api/jsonp',
+  '/api/iframe',
+  '/api/sse',
+  '/api/ws',
+  '/',
+  '/demo/sse',
+  '/metrics',
+  '/api/nope',
+];
 
 describe.each(postures)('$name', (posture) => {
   beforeAll(async () => {
@@ -145,7 +181,14 @@ describe.each(postures)('$name', (posture) => {
       const frame = fc.oneof(
         fc.string({ maxLength: 200 }).map((text) => ({ text, binary: false })),
         fc.uint8Array({ maxLength: 64 }).map((bytes) => ({ text: Buffer.from(bytes).toString('latin1'), binary: true })),
-        fc.record({ type: fc.constantFrom('publish', 'subscribe', 1), topic: hostileStrings, data: fc.jsonValue({ maxDepth: 2 }), ref: fc.oneof(fc.string(), fc.integer()) }).map((value) => ({ text: JSON.stringify(value), binary: false })),
+        fc
+          .record({
+            type: fc.constantFrom('publish', 'subscribe', 1),
+            topic: hostileStrings,
+            data: fc.jsonValue({ maxDepth: 2 }),
+            ref: fc.oneof(fc.string(), fc.integer()),
+          })
+          .map((value) => ({ text: JSON.stringify(value), binary: false })),
       );
       await fc.assert(
         fc.asyncProperty(fc.array(frame, { minLength: 1, maxLength: 5 }), async (frames) => {
@@ -155,7 +198,8 @@ describe.each(postures)('$name', (posture) => {
             ws.once('error', reject);
           });
           const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
-          for (const { text, binary } of frames) if (ws.readyState === WebSocket.OPEN) ws.send(binary ? Buffer.from(text, 'latin1') : text, { binary });
+          for (const { text, binary } of frames)
+            if (ws.readyState === WebSocket.OPEN) ws.send(binary ? Buffer.from(text, 'latin1') : text, { binary });
           const code = await Promise.race([closed, new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), 100))]);
           if (code !== 'open') expect([1003, 1008, 1009]).toContain(code);
           ws.terminate();
@@ -165,9 +209,47 @@ describe.each(postures)('$name', (posture) => {
     });
   });
 
-  const targetUnit = fc.constantFrom('/', '/', 'a', 'z', '9', ':', '[', ']', '%', '@', '?', '#', '.', '\\', '&', '=', '~', 'x', '*', '"', '<');
+  const targetUnit = fc.constantFrom(
+    '/',
+    '/',
+    'a',
+    'z',
+    '9',
+    ':',
+    '[',
+    ']',
+    '%',
+    '@',
+    '?',
+    '#',
+    '.',
+    '\\',
+    '&',
+    '=',
+    '~',
+    'x',
+    '*',
+    '"',
+    '<',
+  );
   const requestTarget = fc
-    .tuple(fc.constantFrom('', '/', '//', '/api/ws', '/api/ws?topic=', '/api/ws?since=', 'http://', 'http://a', 'ws://x', '*', '/api/sse?', '/demo/'), fc.string({ unit: targetUnit, maxLength: 30 }))
+    .tuple(
+      fc.constantFrom(
+        '',
+        '/',
+        '//',
+        '/api/ws',
+        '/api/ws?topic=',
+        '/api/ws?since=',
+        'http://',
+        'http://a',
+        'ws://x',
+        '*',
+        '/api/sse?',
+        '/demo/',
+      ),
+      fc.string({ unit: targetUnit, maxLength: 30 }),
+    )
     .map(([prefix, rest]) => prefix + rest);
 
   describe('hostile raw requests', () => {
@@ -196,11 +278,18 @@ describe.each(postures)('$name', (posture) => {
     });
 
     it('request lines of any method and target never get a 5xx or crash the server', async () => {
-      const line = fc.record({ method: fc.constantFrom('GET', 'POST', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'BREW'), target: requestTarget, reset: fc.boolean() });
+      const line = fc.record({
+        method: fc.constantFrom('GET', 'POST', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'BREW'),
+        target: requestTarget,
+        reset: fc.boolean(),
+      });
       await fc.assert(
         fc.asyncProperty(line, async ({ method, target, reset }) => {
           const body = method === 'POST' ? 'Content-Type: application/json\r\nContent-Length: 10\r\n\r\n{"data":1}' : '\r\n';
-          const answer = await rawRequest(port, `${method} ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${body}`, { reset, ms: 200 });
+          const answer = await rawRequest(port, `${method} ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${body}`, {
+            reset,
+            ms: 200,
+          });
           expect(answer.status).toBeLessThan(500);
         }),
         { numRuns: 150 },

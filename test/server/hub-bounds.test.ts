@@ -43,7 +43,9 @@ function upgrade(url: string, path: string): Promise<string> {
     let text = '';
     socket.setEncoding('utf8');
     socket.on('connect', () =>
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`),
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      ),
     );
     socket.on('data', (chunk: string) => {
       text += chunk;
@@ -112,13 +114,22 @@ describe('topics', () => {
     const { url } = server;
     for (const topic of ['a', 'b', 'c']) await server.publish(topic, topic);
     const agent = new Agent({ keepAlive: true });
-    for (const path of ['/api/long-poll?topic=d&timeout=0', '/api/jsonp?callback=cb&topic=d&timeout=0', '/api/sse?topic=d', '/api/iframe?topic=d']) {
+    for (const path of [
+      '/api/long-poll?topic=d&timeout=0',
+      '/api/jsonp?callback=cb&topic=d&timeout=0',
+      '/api/sse?topic=d',
+      '/api/iframe?topic=d',
+    ]) {
       const answer = await get(agent, url + path);
       expect(answer.status, path).toBe(503);
       expect(answer.headers['retry-after'], path).toBe('5');
       expect(JSON.parse(answer.body).error, path).toMatch(/topics/);
     }
-    const publish = await fetch(`${url}/api/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"topic":"d","data":1}' });
+    const publish = await fetch(`${url}/api/publish`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"topic":"d","data":1}',
+    });
     expect(publish.status).toBe(503);
     expect(publish.headers.get('retry-after')).toBe('5');
     const refused = await upgrade(url, '/api/ws?topic=d');

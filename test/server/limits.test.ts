@@ -47,10 +47,14 @@ describe('connection limits', () => {
     expect(poll.status).toBe(503);
     expect(await server.metric('pushlab_rejected_total{reason="connections"}')).toBe(3);
     a.close();
-    await until(async () => (await openSse().then((r) => {
-      r.close();
-      return r.status;
-    })) === 200, 'a freed slot');
+    await until(
+      async () =>
+        (await openSse().then((r) => {
+          r.close();
+          return r.status;
+        })) === 200,
+      'a freed slot',
+    );
     b.close();
   });
 
@@ -110,7 +114,11 @@ describe('publish rate', () => {
     const statuses: number[] = [];
     let retryAfter: string | null = null;
     for (let i = 0; i < 4; i++) {
-      const response = await fetch(`${server.url}/api/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"data":1}' });
+      const response = await fetch(`${server.url}/api/publish`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"data":1}',
+      });
       statuses.push(response.status);
       retryAfter ??= response.headers.get('retry-after');
     }
@@ -152,7 +160,11 @@ describe('origin policy', () => {
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-headers')).toMatch(/Content-Type/);
-    const post = await fetch(`${server.url}/api/publish`, { method: 'POST', headers: { Origin: 'https://evil.example', 'content-type': 'application/json' }, body: '{"data":1}' });
+    const post = await fetch(`${server.url}/api/publish`, {
+      method: 'POST',
+      headers: { Origin: 'https://evil.example', 'content-type': 'application/json' },
+      body: '{"data":1}',
+    });
     expect(post.status).toBe(403);
     expect(await server.metric('pushlab_messages_published_total')).toBe(0);
   });

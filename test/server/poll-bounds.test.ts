@@ -121,10 +121,14 @@ describe.each(Object.keys(routes) as (keyof typeof routes)[])('%s', (technique) 
     await fill(60, 2000);
     const ids: number[] = [];
     const errors: Error[] = [];
-    const client = createLoadClient(technique, { baseUrl: server.url, topic: 'big', since: 0, intervalMs: 60_000, reconnectMs: 20 }, {
-      onMessage: (message) => ids.push(message.id),
-      onError: (error) => errors.push(error),
-    });
+    const client = createLoadClient(
+      technique,
+      { baseUrl: server.url, topic: 'big', since: 0, intervalMs: 60_000, reconnectMs: 20 },
+      {
+        onMessage: (message) => ids.push(message.id),
+        onError: (error) => errors.push(error),
+      },
+    );
     await until(() => ids.length >= 60, 'the whole backlog', 10_000);
     expect(ids).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
     expect(errors).toEqual([]);
@@ -171,7 +175,11 @@ describe('pollers that never read', () => {
       // Until the pipeliner is dropped, or memory has grown past the bound (then the check below fails).
       const limitBytes = 64 * 1024 * 1024;
       const slow = (): Promise<number> => server.metric('pushlab_slow_consumer_disconnects_total', technique);
-      await until(async () => (await slow()) >= 1 || (await memoryBytes()) - before > limitBytes, 'the pipelining socket to be dropped', 20_000);
+      await until(
+        async () => (await slow()) >= 1 || (await memoryBytes()) - before > limitBytes,
+        'the pipelining socket to be dropped',
+        20_000,
+      );
       // Unbounded, each of the ten answers alone would be 60-360 MB, the thousand pipelined ones more.
       expect((await memoryBytes()) - before).toBeLessThan(limitBytes);
       expect(await slow()).toBe(1);

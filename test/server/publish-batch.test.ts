@@ -44,8 +44,13 @@ describe('POST /api/publish with "messages"', () => {
     const response = await post({ messages: [{ topic: 'a', data: 1 }, { data: 2 }, { topic: 'a', data: { n: 3 } }] });
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ ids: [2, 1, 3], topics: ['a', 'lobby', 'a'] });
-    const poll = (await (await fetch(`${server.url}/api/short-poll?topic=a&since=1`)).json()) as { messages: { id: number; data: unknown }[] };
-    expect(poll.messages.map((m) => [m.id, m.data])).toEqual([[2, 1], [3, { n: 3 }]]);
+    const poll = (await (await fetch(`${server.url}/api/short-poll?topic=a&since=1`)).json()) as {
+      messages: { id: number; data: unknown }[];
+    };
+    expect(poll.messages.map((m) => [m.id, m.data])).toEqual([
+      [2, 1],
+      [3, { n: 3 }],
+    ]);
     expect(await server.metric('pushlab_messages_published_total')).toBe(4);
   });
 

@@ -18,7 +18,9 @@ async function openWs(): Promise<{ ws: WebSocket; frames: Record<string, unknown
   const ws = new WebSocket(wsUrl());
   const frames: Record<string, unknown>[] = [];
   ws.on('message', (data) => frames.push(JSON.parse(data.toString()) as Record<string, unknown>));
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
     ws.once('error', reject);
@@ -78,7 +80,8 @@ describe('the publish token', () => {
     await until(() => frames.some((f) => f.ref === 'bearer'), 'two answers');
     expect(frames).toContainEqual(expect.objectContaining({ type: 'ack', ref: 'ok' }));
     expect(frames).toContainEqual(expect.objectContaining({ type: 'error', ref: 'bearer', status: 401 }));
-    for (let i = 0; i < 100; i++) if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'publish', data: 1, ref: i, token: `guess${i}` }));
+    for (let i = 0; i < 100; i++)
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'publish', data: 1, ref: i, token: `guess${i}` }));
     expect((await closed).code).toBe(1008);
     // The first wrong token and two of the guesses were answered; the rest never compared.
     expect(frames.filter((f) => f.type === 'error')).toHaveLength(2);
@@ -110,7 +113,10 @@ describe('WebSocket answers', () => {
       ws.send(frame);
       if (sent % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    await until(async () => (await server.metric('pushlab_slow_consumer_disconnects_total', 'websocket')) === 1, 'the slow consumer to be cut off');
+    await until(
+      async () => (await server.metric('pushlab_slow_consumer_disconnects_total', 'websocket')) === 1,
+      'the slow consumer to be cut off',
+    );
     await until(async () => (await server.metric('pushlab_open_connections', 'websocket')) === 0, 'the socket to be closed');
     ws.terminate();
   });

@@ -18,11 +18,17 @@ async function readerCount(admin: Redis): Promise<number> {
 function publishAlone(url: string, data: unknown): Promise<number> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify({ topic: 'workers', data });
-    const req = request(`${url}/api/publish`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', connection: 'close' } }, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => (res.statusCode === 202 ? resolve((JSON.parse(text) as { id: number }).id) : reject(new Error(`${res.statusCode}: ${text}`))));
-    });
+    const req = request(
+      `${url}/api/publish`,
+      { method: 'POST', agent: false, headers: { 'content-type': 'application/json', connection: 'close' } },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () =>
+          res.statusCode === 202 ? resolve((JSON.parse(text) as { id: number }).id) : reject(new Error(`${res.statusCode}: ${text}`)),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -62,7 +68,11 @@ describe.skipIf(skipRedis)('--workers', () => {
     const workerPids = await workerPidsOf(server);
     expect(workerPids).toHaveLength(2);
     process.kill(workerPids[0] as number, 'SIGKILL');
-    await until(async () => (await workerPidsOf(server)).length === 2 && !(await workerPidsOf(server)).includes(workerPids[0] as number), 'a replacement worker', 15_000);
+    await until(
+      async () => (await workerPidsOf(server)).length === 2 && !(await workerPidsOf(server)).includes(workerPids[0] as number),
+      'a replacement worker',
+      15_000,
+    );
     await until(async () => (await readerCount(admin)) === 2, 'two workers reading Redis again', 15_000);
     expect(await publishAlone(server.url, 'after')).toBe(11);
   }, 30_000);

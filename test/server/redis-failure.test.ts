@@ -70,7 +70,11 @@ describe.skipIf(skipRedis)('when Redis is lost', () => {
       expect(response.headers.get('retry-after'), path).toMatch(/^\d+$/);
       expect(((await response.json()) as { error: string }).error).toMatch(/Redis/);
     }
-    const refused = await fetch(`${url}/api/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"data":1}' });
+    const refused = await fetch(`${url}/api/publish`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"data":1}',
+    });
     expect(refused.status).toBe(503);
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(503);
@@ -78,7 +82,9 @@ describe.skipIf(skipRedis)('when Redis is lost', () => {
     // A WebSocket upgrade is refused too, over a raw socket as a client would see it.
     const upgrade = await new Promise<string>((resolve) => {
       const socket = connect(Number(new URL(url).port), '127.0.0.1', () => {
-        socket.write('GET /api/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+        socket.write(
+          'GET /api/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+        );
       });
       let text = '';
       socket.on('data', (chunk) => (text += chunk.toString()));

@@ -56,10 +56,23 @@ describe.skipIf(skipRedis)('the Redis hub', () => {
     other.subscribe('b', (message) => seen.push(message));
     await publisher.publish('a', 'first');
     await until(() => seen.length === 1, 'the first message');
-    const batch = await publisher.publishBatch([{ topic: 'a', data: 1 }, { topic: 'b', data: 2 }, { topic: 'a', data: 3 }]);
-    expect(batch.map((m) => [m.topic, m.id])).toEqual([['a', 2], ['b', 1], ['a', 3]]);
+    const batch = await publisher.publishBatch([
+      { topic: 'a', data: 1 },
+      { topic: 'b', data: 2 },
+      { topic: 'a', data: 3 },
+    ]);
+    expect(batch.map((m) => [m.topic, m.id])).toEqual([
+      ['a', 2],
+      ['b', 1],
+      ['a', 3],
+    ]);
     await until(() => seen.length === 4, 'the batch');
-    expect(seen.slice(1).map((m) => JSON.parse(m.json).data).sort()).toEqual([1, 2, 3]);
+    expect(
+      seen
+        .slice(1)
+        .map((m) => JSON.parse(m.json).data)
+        .sort(),
+    ).toEqual([1, 2, 3]);
     expect(seen.filter((m) => m.topic === 'a').map((m) => m.id)).toEqual([1, 2, 3]);
   });
 

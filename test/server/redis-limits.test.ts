@@ -10,7 +10,11 @@ import { skipRedis, startRedis, type TestRedis } from '../helpers/redis.ts';
 import { startRedisBackedServer } from '../helpers/redis-server.ts';
 
 async function publishStatus(url: string): Promise<{ status: number; retryAfter: string | null }> {
-  const response = await fetch(`${url}/api/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"data":"x"}' });
+  const response = await fetch(`${url}/api/publish`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"data":"x"}',
+  });
   await response.arrayBuffer();
   return { status: response.status, retryAfter: response.headers.get('retry-after') };
 }
@@ -42,7 +46,7 @@ describe.skipIf(skipRedis)('limits shared through Redis', () => {
     await redis?.stop();
   });
 
-  it('counts one address\'s publishes on both servers against one rate', async () => {
+  it("counts one address's publishes on both servers against one rate", async () => {
     servers = await Promise.all([0, 1].map(() => startRedisBackedServer(redis.url, { publishRatePerSecond: 1, publishBurst: 4 })));
     const [a, b] = servers as [TestServer, TestServer];
     const statuses: number[] = [];
@@ -54,7 +58,7 @@ describe.skipIf(skipRedis)('limits shared through Redis', () => {
     expect((await publishStatus(a.url)).status).toBe(429);
   });
 
-  it('counts one address\'s open connections on both servers against one cap', async () => {
+  it("counts one address's open connections on both servers against one cap", async () => {
     servers = await Promise.all([0, 1].map(() => startRedisBackedServer(redis.url, { maxConnectionsPerAddress: 2 })));
     const [a, b] = servers as [TestServer, TestServer];
     for (const server of [a, b]) {

@@ -14,7 +14,11 @@ import { startServerProcess, type ServerProcess } from '../helpers/process.ts';
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 async function publish(url: string, topic: string, data: unknown): Promise<number> {
-  const response = await fetch(`${url}/api/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ topic, data }) });
+  const response = await fetch(`${url}/api/publish`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ topic, data }),
+  });
   if (response.status !== 202) throw new Error(`publish: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { id: number }).id;
 }
@@ -25,7 +29,9 @@ describe.skipIf(skipRedis || skipNginx)('through nginx (deploy/nginx.conf)', () 
   let nginx: TestNginx;
   beforeAll(async () => {
     redis = await startRedis();
-    servers = await Promise.all([0, 1].map(() => startServerProcess(['--port', '0', '--hub', redis.url, '--publish-rate', '0', '--trust-proxy'])));
+    servers = await Promise.all(
+      [0, 1].map(() => startServerProcess(['--port', '0', '--hub', redis.url, '--publish-rate', '0', '--trust-proxy'])),
+    );
     nginx = await startNginx(servers.map((server) => new URL(server.url).host));
   }, 30_000);
   afterAll(async () => {
@@ -37,31 +43,41 @@ describe.skipIf(skipRedis || skipNginx)('through nginx (deploy/nginx.conf)', () 
   it('spreads requests over both processes (round robin, no stickiness)', async () => {
     // Each process counts the requests it served; both must have served some.
     for (let i = 0; i < 8; i++) await (await fetch(`${nginx.url}/api/short-poll?topic=spread`)).arrayBuffer();
-    const served = await Promise.all(servers.map(async (server) => {
-      const text = await (await fetch(`${server.url}/metrics`)).text();
-      return Number(/pushlab_requests_total\{technique="short-poll"\} (\d+)/.exec(text)?.[1] ?? 0);
-    }));
+    const served = await Promise.all(
+      servers.map(async (server) => {
+        const text = await (await fetch(`${server.url}/metrics`)).text();
+        return Number(/pushlab_requests_total\{technique="short-poll"\} (\d+)/.exec(text)?.[1] ?? 0);
+      }),
+    );
     expect(served.every((count) => count > 0)).toBe(true);
     expect(served.reduce((a, b) => a + b, 0)).toBe(8);
   });
 
-  it.each(techniqueIds)('%s: delivers in order through the proxy and resumes across reconnects, losing and repeating nothing', async (technique) => {
-    const topic = `proxied-${technique}`;
-    const received: number[] = [];
-    let cursor: string | undefined;
-    let published = 0;
-    for (let round = 0; round < 4; round++) {
-      const recording = record(technique, { baseUrl: nginx.url, topic, holdMs: 2000, ...(cursor === undefined ? {} : { since: cursor }) });
-      await recording.client.ready;
-      for (let i = 0; i < 3; i++) await publish(nginx.url, topic, { round, i, text: '</script>\u2028' });
-      published += 3;
-      await until(() => received.length + recording.messages.length >= published, `round ${round}`, 10_000);
-      recording.client.close();
-      expect(recording.gaps).toEqual([]);
-      expect(recording.errors).toEqual([]);
-      received.push(...recording.ids());
-      cursor = recording.client.cursor;
-    }
-    expect(received).toEqual(range(1, published));
-  });
+  it.each(techniqueIds)(
+    '%s: delivers in order through the proxy and resumes across reconnects, losing and repeating nothing',
+    async (technique) => {
+      const topic = `proxied-${technique}`;
+      const received: number[] = [];
+      let cursor: string | undefined;
+      let published = 0;
+      for (let round = 0; round < 4; round++) {
+        const recording = record(technique, {
+          baseUrl: nginx.url,
+          topic,
+          holdMs: 2000,
+          ...(cursor === undefined ? {} : { since: cursor }),
+        });
+        await recording.client.ready;
+        for (let i = 0; i < 3; i++) await publish(nginx.url, topic, { round, i, text: '</script>\u2028' });
+        published += 3;
+        await until(() => received.length + recording.messages.length >= published, `round ${round}`, 10_000);
+        recording.client.close();
+        expect(recording.gaps).toEqual([]);
+        expect(recording.errors).toEqual([]);
+        received.push(...recording.ids());
+        cursor = recording.client.cursor;
+      }
+      expect(received).toEqual(range(1, published));
+    },
+  );
 });

@@ -75,7 +75,11 @@ describe.skipIf(skipRedis)('two processes on one Redis', () => {
       const query = new URLSearchParams({ topic: 'alternate', timeout: '0' });
       if (cursor !== undefined) query.set('since', String(cursor));
       else query.set('since', '0');
-      const body = (await (await fetch(`${server.url}/api/${path}?${query}`)).json()) as { messages: { id: number }[]; cursor: unknown; gap?: boolean };
+      const body = (await (await fetch(`${server.url}/api/${path}?${query}`)).json()) as {
+        messages: { id: number }[];
+        cursor: unknown;
+        gap?: boolean;
+      };
       expect(body.gap).toBeUndefined();
       seen.push(...body.messages.map((m) => m.id));
       cursor = body.cursor;

@@ -67,7 +67,10 @@ describe('the Host check of a loopback-bound server', () => {
     );
     expect(publish.status).toBe(403);
     expect(publish.text.toLowerCase()).not.toContain('access-control-allow-origin');
-    const upgrade = await rawRequest(port(), upgradeRequest('/api/ws', [`Origin: http://rebind.evil.example:${port()}`], `rebind.evil.example:${port()}`));
+    const upgrade = await rawRequest(
+      port(),
+      upgradeRequest('/api/ws', [`Origin: http://rebind.evil.example:${port()}`], `rebind.evil.example:${port()}`),
+    );
     expect(upgrade.status).toBe(403);
     expect(await server.metric('pushlab_messages_published_total')).toBe(0);
     expect(await server.metric('pushlab_rejected_total{reason="host"}')).toBe(7);
@@ -91,9 +94,20 @@ describe('Origins compared by scheme, host and port', () => {
     server = await startServer({ allowedOrigins: ['https://app.example:443'] });
     const origin = server.url;
     const publish = (from: string): Promise<Response> =>
-      fetch(`${server.url}/api/publish`, { method: 'POST', headers: { Origin: from, 'content-type': 'application/json' }, body: '{"data":1}' });
+      fetch(`${server.url}/api/publish`, {
+        method: 'POST',
+        headers: { Origin: from, 'content-type': 'application/json' },
+        body: '{"data":1}',
+      });
     expect((await publish(origin)).status).toBe(202);
-    for (const foreign of [origin.replace('http:', 'https:'), `http://127.0.0.1:${port() + 1}`, `${origin}/path`, origin.replace('//', '//user@'), 'null', 'https://evil.example']) {
+    for (const foreign of [
+      origin.replace('http:', 'https:'),
+      `http://127.0.0.1:${port() + 1}`,
+      `${origin}/path`,
+      origin.replace('//', '//user@'),
+      'null',
+      'https://evil.example',
+    ]) {
       const refused = await publish(foreign);
       expect(refused.status, foreign).toBe(403);
       expect(refused.headers.get('access-control-allow-origin')).toBeNull();
@@ -125,7 +139,8 @@ describe('headers and body checks', () => {
 
   it('a body in a charset other than UTF-8 is a 415, and nothing is published', async () => {
     server = await startServer();
-    const send = (type: string, body: Blob | string): Promise<Response> => fetch(`${server.url}/api/publish`, { method: 'POST', headers: { 'content-type': type }, body });
+    const send = (type: string, body: Blob | string): Promise<Response> =>
+      fetch(`${server.url}/api/publish`, { method: 'POST', headers: { 'content-type': type }, body });
     expect((await send('application/json; charset=utf-16', new Blob([Buffer.from('{"data":"hi"}', 'utf16le')]))).status).toBe(415);
     expect((await send('application/json; charset=iso-8859-1', '{"data":"hi"}')).status).toBe(415);
     expect(await server.metric('pushlab_messages_published_total')).toBe(0);

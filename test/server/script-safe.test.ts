@@ -8,11 +8,27 @@ import { describe, expect, it } from 'vitest';
 import { scriptSafe, scriptSafeBytes } from '../../server/transports/shared.ts';
 
 /** The definition, written the slow way (a callback per character). */
-const reference = (json: string): string =>
-  json.replace(/[<\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const reference = (json: string): string => json.replace(/[<\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
-const tricky = fc.constantFrom('<', '</script>', '<!--', '\u2028', '\u2029', '\u2027', '\u202a', 'é', '😀', '\u00e2\u0080\u00a8', '"', '\\', '>', 'x');
-const text = fc.array(fc.oneof(tricky, fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' })), { maxLength: 40 }).map((parts) => parts.join(''));
+const tricky = fc.constantFrom(
+  '<',
+  '</script>',
+  '<!--',
+  '\u2028',
+  '\u2029',
+  '\u2027',
+  '\u202a',
+  'é',
+  '😀',
+  '\u00e2\u0080\u00a8',
+  '"',
+  '\\',
+  '>',
+  'x',
+);
+const text = fc
+  .array(fc.oneof(tricky, fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' })), { maxLength: 40 })
+  .map((parts) => parts.join(''));
 
 describe('script-safe JSON', () => {
   it('matches the definition for any value, and parses back to it', () => {

@@ -54,7 +54,9 @@ describe('the server process', () => {
     // Held and streaming connections are open now (short polling holds nothing).
     await until(async () => {
       const text = await (await fetch(`${url}/metrics`)).text();
-      return /pushlab_open_connections\{technique="long-poll"\} 1/.test(text) && /pushlab_open_connections\{technique="websocket"\} 2/.test(text);
+      return (
+        /pushlab_open_connections\{technique="long-poll"\} 1/.test(text) && /pushlab_open_connections\{technique="websocket"\} 2/.test(text)
+      );
     }, 'every held and streaming connection to be open');
 
     const started_at = Date.now();

@@ -10,7 +10,11 @@ let server: TestServer;
 afterEach(() => server.close());
 
 /** Opens a stream and collects its head and body until `enough` matches. */
-function stream(path: string, enough: RegExp, headers: Record<string, string> = {}): Promise<{ headers: Record<string, unknown>; body: string }> {
+function stream(
+  path: string,
+  enough: RegExp,
+  headers: Record<string, string> = {},
+): Promise<{ headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(`${server.url}${path}`, { headers }, (response) => {
       let body = '';

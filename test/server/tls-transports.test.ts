@@ -126,7 +126,10 @@ describe('WebSocket under --tls', () => {
 
   it('refuses a WebSocket from a foreign origin over TLS', async () => {
     server = await startTlsServer();
-    const ws = new WebSocket(`${server.url.replace('https:', 'wss:')}/api/ws`, { rejectUnauthorized: false, origin: 'https://evil.example' });
+    const ws = new WebSocket(`${server.url.replace('https:', 'wss:')}/api/ws`, {
+      rejectUnauthorized: false,
+      origin: 'https://evil.example',
+    });
     const status = await new Promise<number>((resolve) => {
       ws.once('unexpected-response', (_, res) => resolve(res.statusCode ?? 0));
       ws.once('open', () => resolve(101));

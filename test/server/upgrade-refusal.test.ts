@@ -15,16 +15,19 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 describe('an upgrade whose request target is no URL', () => {
-  it.each(['//x:99999/', '//[/', 'http://a%zz/', '//@:/', 'http://[::1/api/ws'])('%s gets a 400 on the raw socket, and the server lives on', async (target) => {
-    for (const upgrade of ['foo', 'websocket']) {
-      const request = `GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: ${upgrade}\r\n\r\n`;
-      const answer = await rawRequest(port, request);
-      expect(answer.status).toBe(400);
-      expect(answer.text).toMatch(/Connection: close/);
-      expect(answer.text).not.toContain(target);
-    }
-    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-  });
+  it.each(['//x:99999/', '//[/', 'http://a%zz/', '//@:/', 'http://[::1/api/ws'])(
+    '%s gets a 400 on the raw socket, and the server lives on',
+    async (target) => {
+      for (const upgrade of ['foo', 'websocket']) {
+        const request = `GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: ${upgrade}\r\n\r\n`;
+        const answer = await rawRequest(port, request);
+        expect(answer.status).toBe(400);
+        expect(answer.text).toMatch(/Connection: close/);
+        expect(answer.text).not.toContain(target);
+      }
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    },
+  );
 });
 
 describe('a refused upgrade whose client resets at once', () => {

@@ -60,8 +60,7 @@ export class LeanSseClient extends BaseClient {
     if (event === 'message') {
       this.deliver(JSON.parse(data) as Envelope);
       if (this.lastEventId !== undefined) this.setCursor(this.lastEventId);
-    }
-    else if (event === 'gap') this.gap((JSON.parse(data) as Control).cursor);
+    } else if (event === 'gap') this.gap((JSON.parse(data) as Control).cursor);
     else if (event === 'cursor') this.setCursor((JSON.parse(data) as Control).cursor);
   }
 }
@@ -106,7 +105,6 @@ export function parseIframeCalls(buffer: string): { values: (Envelope | Control)
   }
   return { values, rest: buffer.slice(Math.max(0, buffer.length - (callOpen.length - 1))) };
 }
-
 
 /** Short polling, long polling and JSONP over one `KeepAliveConnection`. */
 abstract class LeanPollClient extends BaseClient {

@@ -74,7 +74,9 @@ export class LeanWebSocketClient extends BaseClient {
   protected connect(): Attempt {
     const url = new URL(`/api/ws?${this.query()}`, this.options.baseUrl);
     const key = randomBytes(16).toString('base64');
-    const accept = createHash('sha1').update(key + guid).digest('base64');
+    const accept = createHash('sha1')
+      .update(key + guid)
+      .digest('base64');
     const socket = connect(Number(url.port), url.hostname);
     socket.setNoDelay(true);
     let abort = (): void => {};

@@ -3,7 +3,6 @@ import { connect } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { BaseClient, type Attempt, type Control, type Envelope } from '../../clients/base.ts';
 
-
 /** Subscribes to the baseline server and reads its newline-delimited envelopes. */
 export class BaselineClient extends BaseClient {
   readonly technique = 'websocket';

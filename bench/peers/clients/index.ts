@@ -10,7 +10,6 @@ import { SocketioClient } from './socketio.ts';
 import { LeanSocketioClient } from './socketio-lean.ts';
 import { createSockjsClient } from './sockjs.ts';
 
-
 /** A peer's load client. `options.since` is ignored: no peer replays. */
 export interface PeerClient extends PushClient {
   readonly peer: PeerId;
@@ -27,7 +26,12 @@ export interface PeerClientChoice {
 }
 
 /** Starts a client of `peer`; it runs until `close()`. */
-export function createPeerClient(peer: PeerId, options: ClientOptions, handlers: ClientHandlers, choice: PeerClientChoice = {}): PeerClient {
+export function createPeerClient(
+  peer: PeerId,
+  options: ClientOptions,
+  handlers: ClientHandlers,
+  choice: PeerClientChoice = {},
+): PeerClient {
   switch (peer) {
     case 'baseline':
       return new BaselineClient(options, handlers).start();

@@ -12,7 +12,6 @@
 import { WebSocket } from 'ws';
 import { BaseClient, type Attempt, type Control, type Envelope } from '../../clients/base.ts';
 
-
 /** Subscribes to the Socket.IO peer with its handshake query `topic`, over a bare WebSocket. */
 export class LeanSocketioClient extends BaseClient {
   readonly technique = 'websocket';
@@ -57,7 +56,9 @@ export class LeanSocketioClient extends BaseClient {
         }
       });
       socket.on('error', reject);
-      socket.on('close', (code) => (code === 1000 || code === 1001 || code === 1005 || this.closed ? resolve() : reject(new Error(`websocket closed with ${code}`))));
+      socket.on('close', (code) =>
+        code === 1000 || code === 1001 || code === 1005 || this.closed ? resolve() : reject(new Error(`websocket closed with ${code}`)),
+      );
     });
     return { done, abort: () => socket.terminate() };
   }

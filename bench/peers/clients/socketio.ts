@@ -5,9 +5,17 @@
  */
 import { Agent } from 'node:http';
 import { io, type Socket } from 'socket.io-client';
-import { joinCursor, splitCursor, type ClientHandlers, type ClientOptions, type Control, type Envelope, type PushClient, type TechniqueId } from '../../clients/base.ts';
+import {
+  joinCursor,
+  splitCursor,
+  type ClientHandlers,
+  type ClientOptions,
+  type Control,
+  type Envelope,
+  type PushClient,
+  type TechniqueId,
+} from '../../clients/base.ts';
 import { peers } from '../../../registry/peers.ts';
-
 
 /** The Socket.IO peer ids. */
 export type SocketioPeerId = 'socketio-websocket' | 'socketio-polling';

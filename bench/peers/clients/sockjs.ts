@@ -12,7 +12,15 @@
  */
 import { Agent } from 'node:http';
 import { WebSocket } from 'ws';
-import { BaseClient, type Attempt, type ClientHandlers, type ClientOptions, type Control, type Envelope, type TechniqueId } from '../../clients/base.ts';
+import {
+  BaseClient,
+  type Attempt,
+  type ClientHandlers,
+  type ClientOptions,
+  type Control,
+  type Envelope,
+  type TechniqueId,
+} from '../../clients/base.ts';
 import { peers, type PeerId } from '../../../registry/peers.ts';
 import { createEventSourceSplitter, createHtmlfileSplitter, createLineSplitter, parseFrame, parseJsonpAnswer } from './sockjs-frames.ts';
 import { httpRequest, type HttpCall } from './http-request.ts';
@@ -22,7 +30,6 @@ export const sockjsPrefix = '/sockjs';
 
 /** The callback name the htmlfile and JSONP clients ask for. */
 const callback = 'pushlabSockjs';
-
 
 function randomDigits(length: number): string {
   let text = '';
@@ -104,7 +111,11 @@ abstract class HttpSockjsClient extends SockjsClient {
   protected subscribe(topic: string): Promise<void> {
     // sockjs-client sends text/plain, which needs no CORS preflight.
     const url = this.sessionUrl('xhr_send');
-    return httpRequest(url, { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, body: JSON.stringify([topic]) }).done.then(() => undefined);
+    return httpRequest(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
+      body: JSON.stringify([topic]),
+    }).done.then(() => undefined);
   }
 
   protected call(url: string, method: string, onChunk?: (chunk: string) => void): HttpCall {
@@ -120,7 +131,11 @@ abstract class HttpSockjsClient extends SockjsClient {
 /** `POST …/xhr_streaming`: frames, one per line, after a 2 KiB prelude. */
 export class XhrStreamingClient extends HttpSockjsClient {
   protected openReceiver(): Attempt {
-    const call = this.call(this.sessionUrl('xhr_streaming'), 'POST', createLineSplitter((frame) => this.onFrame(frame)));
+    const call = this.call(
+      this.sessionUrl('xhr_streaming'),
+      'POST',
+      createLineSplitter((frame) => this.onFrame(frame)),
+    );
     return { done: call.done.then(() => undefined), abort: call.abort };
   }
 }
@@ -128,7 +143,11 @@ export class XhrStreamingClient extends HttpSockjsClient {
 /** `GET …/eventsource`: one `data:` line per frame. */
 export class EventSourceClient extends HttpSockjsClient {
   protected openReceiver(): Attempt {
-    const call = this.call(this.sessionUrl('eventsource'), 'GET', createEventSourceSplitter((frame) => this.onFrame(frame)));
+    const call = this.call(
+      this.sessionUrl('eventsource'),
+      'GET',
+      createEventSourceSplitter((frame) => this.onFrame(frame)),
+    );
     return { done: call.done.then(() => undefined), abort: call.abort };
   }
 }
@@ -136,7 +155,11 @@ export class EventSourceClient extends HttpSockjsClient {
 /** `GET …/htmlfile?c=`: one `<script>p("frame")</script>` per frame. */
 export class HtmlfileClient extends HttpSockjsClient {
   protected openReceiver(): Attempt {
-    const call = this.call(`${this.sessionUrl('htmlfile')}?c=${callback}`, 'GET', createHtmlfileSplitter((frame) => this.onFrame(frame)));
+    const call = this.call(
+      `${this.sessionUrl('htmlfile')}?c=${callback}`,
+      'GET',
+      createHtmlfileSplitter((frame) => this.onFrame(frame)),
+    );
     return { done: call.done.then(() => undefined), abort: call.abort };
   }
 }
@@ -164,7 +187,9 @@ export class JsonpPollingClient extends HttpSockjsClient {
   protected override subscribe(topic: string): Promise<void> {
     const body = `d=${encodeURIComponent(JSON.stringify([topic]))}`;
     const url = this.sessionUrl('jsonp_send');
-    return httpRequest(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body }).done.then(() => undefined);
+    return httpRequest(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body }).done.then(
+      () => undefined,
+    );
   }
 }
 
@@ -189,7 +214,9 @@ export class SockjsWebSocketClient extends SockjsClient {
         }
       });
       socket.on('error', reject);
-      socket.on('close', (code) => (code === 1000 || code === 1001 || this.closed ? resolve() : reject(new Error(`websocket closed with ${code}`))));
+      socket.on('close', (code) =>
+        code === 1000 || code === 1001 || this.closed ? resolve() : reject(new Error(`websocket closed with ${code}`)),
+      );
     });
     return { done, abort: () => socket.terminate() };
   }

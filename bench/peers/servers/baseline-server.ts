@@ -145,5 +145,7 @@ export function createBaselineServer(options: BaselineOptions = {}): PeerServer 
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await runPeerMain('baseline', 'The ceiling: a raw node:net fan-out server (SUB <topic> lines), publish over HTTP on the same port.', () => createBaselineServer());
+  await runPeerMain('baseline', 'The ceiling: a raw node:net fan-out server (SUB <topic> lines), publish over HTTP on the same port.', () =>
+    createBaselineServer(),
+  );
 }

@@ -97,7 +97,11 @@ export function createPeerMetrics(options: PeerMetricsOptions): PeerMetrics {
     });
   }
   counter('pushlab_requests_total', 'HTTP requests, upgrades and raw subscriptions, by peer id (publish and other too)', 'requests');
-  counter('pushlab_messages_delivered_total', 'Messages written or queued to connections (one per message per connection), by peer id', 'delivered');
+  counter(
+    'pushlab_messages_delivered_total',
+    'Messages written or queued to connections (one per message per connection), by peer id',
+    'delivered',
+  );
   counter('pushlab_bytes_read_total', 'Bytes read from client sockets, headers and framing included, by peer id', 'bytesRead');
   counter('pushlab_bytes_written_total', 'Bytes written to client sockets, headers and framing included, by peer id', 'bytesWritten');
   new Gauge({

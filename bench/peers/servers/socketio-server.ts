@@ -124,5 +124,9 @@ export function createSocketioServer(flags: PeerServerFlags = {}): PeerServer {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await runPeerMain('socketio', 'Socket.IO 4 (websocket and polling) as a peer: rooms are topics, publish over HTTP.', createSocketioServer);
+  await runPeerMain(
+    'socketio',
+    'Socket.IO 4 (websocket and polling) as a peer: rooms are topics, publish over HTTP.',
+    createSocketioServer,
+  );
 }

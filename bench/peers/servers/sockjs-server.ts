@@ -142,5 +142,9 @@ export function createSockjsServer(flags: PeerServerFlags = {}): PeerServer {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await runPeerMain('sockjs', 'SockJS 0.3.24 (six transports under /sockjs) as a peer: a first message names the topic, publish over HTTP.', createSockjsServer);
+  await runPeerMain(
+    'sockjs',
+    'SockJS 0.3.24 (six transports under /sockjs) as a peer: a first message names the topic, publish over HTTP.',
+    createSockjsServer,
+  );
 }

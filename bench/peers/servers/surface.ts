@@ -99,7 +99,8 @@ async function parsePublish(req: IncomingMessage): Promise<{ topic: string; data
     throw new PublishError(400, 'the body must be an object with a "data" field');
   }
   const { topic = defaultTopic, data } = body as { topic?: unknown; data: unknown };
-  if (typeof topic !== 'string' || !topicPattern.test(topic)) throw new PublishError(400, 'topic must be 1-64 characters of A-Z a-z 0-9 _ . -');
+  if (typeof topic !== 'string' || !topicPattern.test(topic))
+    throw new PublishError(400, 'topic must be 1-64 characters of A-Z a-z 0-9 _ . -');
   return { topic, data };
 }
 
@@ -112,7 +113,11 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
  * The request listener of the shared surface. Requests it does not know get a 404; a peer
  * library (Socket.IO, SockJS) installed on the same `http.Server` takes its own paths first.
  */
-export function createSurface(sequences: Sequences, metrics: PeerMetrics, fanout: Fanout): (req: IncomingMessage, res: ServerResponse) => void {
+export function createSurface(
+  sequences: Sequences,
+  metrics: PeerMetrics,
+  fanout: Fanout,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'POST' && path === '/api/publish') {

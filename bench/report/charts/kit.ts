@@ -172,7 +172,11 @@ export function axisScale(
 ): Axis {
   const positive = values.filter((v) => Number.isFinite(v) && v > 0);
   if (!needsLog(values)) {
-    return { log: false, scale: { type: 'linear', tickFormat: formatTick, nice: true, grid: true, label: axisLabel(what, unit, false) }, marks: [] };
+    return {
+      log: false,
+      scale: { type: 'linear', tickFormat: formatTick, nice: true, grid: true, label: axisLabel(what, unit, false) },
+      marks: [],
+    };
   }
   return logAxis(dim, [Math.min(...positive) * padding.low, Math.max(...positive) * padding.high], axisLabel(what, unit, true));
 }

@@ -22,7 +22,12 @@ const percentiles = [
 
 function latencyChart(slug: string, rows: readonly Row[]): ChartSpec | undefined {
   const points = rows.flatMap((row) => percentiles.map(({ stat }) => ({ row: row.key, stat, ms: row.result.latencyMs[stat] })));
-  const x = axisScale('x', points.map((p) => p.ms), 'latency', 'ms');
+  const x = axisScale(
+    'x',
+    points.map((p) => p.ms),
+    'latency',
+    'ms',
+  );
   const log = x.log;
   const shown = points.filter((p) => Number.isFinite(p.ms) && (!log || p.ms > 0));
   if (shown.length === 0 || shown.every((p) => p.ms === 0)) return undefined;
@@ -54,15 +59,26 @@ function cdfChart(slug: string, rows: readonly Row[]): ChartSpec | undefined {
   const withCdf = rows.filter((row) => (row.result.latencyCdf?.length ?? 0) >= 2);
   if (withCdf.length === 0) return undefined;
   const points = withCdf.flatMap((row) => (row.result.latencyCdf ?? []).map(([percentile, ms]) => ({ row: row.key, percentile, ms })));
-  const x = axisScale('x', points.map((p) => p.ms).filter((ms) => ms > 0), 'latency', 'ms', { low: 0.9, high: 1.1 });
+  const x = axisScale(
+    'x',
+    points.map((p) => p.ms).filter((ms) => ms > 0),
+    'latency',
+    'ms',
+    { low: 0.9, high: 1.1 },
+  );
   const shown = x.log ? points.filter((p) => p.ms > 0) : points;
   const colors = rowColors(withCdf);
   const peers = new Set(withCdf.filter((row) => row.result.peer !== undefined).map((row) => row.key));
   return {
     id: `${slug}-cdf`,
     title: 'Latency distribution (CDF) per technique',
-    caption: 'For each latency on the x axis, the share of messages delivered at least that fast. Further left is faster; a long flat tail on the right is a slow minority.',
-    legend: withCdf.map((row) => ({ label: row.key, color: colors.get(row.key) ?? 'grey', shape: row.result.peer === undefined ? ('line' as const) : ('dash' as const) })),
+    caption:
+      'For each latency on the x axis, the share of messages delivered at least that fast. Further left is faster; a long flat tail on the right is a slow minority.',
+    legend: withCdf.map((row) => ({
+      label: row.key,
+      color: colors.get(row.key) ?? 'grey',
+      shape: row.result.peer === undefined ? ('line' as const) : ('dash' as const),
+    })),
     plot: {
       height: 340,
       marginLeft: 48,
@@ -106,21 +122,34 @@ export function barChart(rows: readonly Row[], options: BarOptions): ChartSpec |
     .map((row) => ({ row: row.key, value: options.value(row), color: colors.get(row.key) ?? 'grey' }))
     .filter((bar) => Number.isFinite(bar.value) && bar.value >= 0);
   if (bars.length === 0 || bars.every((bar) => bar.value === 0)) return undefined;
-  const log = axisScale('x', bars.map((bar) => bar.value), options.what, options.unit).log;
+  const log = axisScale(
+    'x',
+    bars.map((bar) => bar.value),
+    options.what,
+    options.unit,
+  ).log;
   const max = Math.max(...bars.map((bar) => bar.value));
   const base = log ? decadeBelow(Math.min(...bars.map((bar) => bar.value))) : 0;
   const label = axisLabel(options.what, options.unit, log);
   const x = log
     ? logAxis('x', [base, max * 4], label)
     : { log: false, scale: { type: 'linear' as const, domain: [0, max * 1.18], tickFormat: formatTick, grid: true, label }, marks: [] };
-  const ticks = options.tick === undefined ? [] : rows.map((row) => ({ row: row.key, value: options.tick?.value(row) ?? 0 })).filter((t) => t.value > base);
+  const ticks =
+    options.tick === undefined
+      ? []
+      : rows.map((row) => ({ row: row.key, value: options.tick?.value(row) ?? 0 })).filter((t) => t.value > base);
   return {
     id: options.id,
     title: options.title,
     caption: options.caption,
     ...(options.tick === undefined
       ? {}
-      : { legend: [{ label: options.tick.barLabel, color: '#9498a0' }, { label: options.tick.label, color: '#1b1e23', shape: 'tick' as const }] }),
+      : {
+          legend: [
+            { label: options.tick.barLabel, color: '#9498a0' },
+            { label: options.tick.label, color: '#1b1e23', shape: 'tick' as const },
+          ],
+        }),
     plot: {
       height: rows.length * barHeightPx + axisRoomPx,
       marginLeft: rowLabelMarginPx(rows),
@@ -132,7 +161,14 @@ export function barChart(rows: readonly Row[], options: BarOptions): ChartSpec |
         ...x.marks,
         Plot.barX(bars, { y: 'row', x1: base, x2: 'value', fill: 'color', insetTop: 3, insetBottom: 3 }),
         Plot.tickX(ticks, { y: 'row', x: 'value', stroke: '#1b1e23', strokeWidth: 2 }),
-        Plot.text(bars, { y: 'row', x: 'value', text: (d: { value: number }) => formatNumber(d.value), dx: 5, textAnchor: 'start', fill: '#1b1e23' }),
+        Plot.text(bars, {
+          y: 'row',
+          x: 'value',
+          text: (d: { value: number }) => formatNumber(d.value),
+          dx: 5,
+          textAnchor: 'start',
+          fill: '#1b1e23',
+        }),
         Plot.ruleX([base]),
       ],
     },
@@ -149,7 +185,8 @@ export function buildCharts(slug: string, rows: readonly Row[]): Chart[] {
     barChart(rows, {
       id: `${slug}-requests`,
       title: 'HTTP requests per delivered message',
-      caption: 'Requests (or connections) the clients opened, divided by the messages delivered. Streaming techniques amortise one request over many messages.',
+      caption:
+        'Requests (or connections) the clients opened, divided by the messages delivered. Streaming techniques amortise one request over many messages.',
       what: 'requests per message',
       unit: 'requests',
       value: (row) => row.result.requestsPerMessage,
@@ -157,7 +194,8 @@ export function buildCharts(slug: string, rows: readonly Row[]): Chart[] {
     barChart(rows, {
       id: `${slug}-bytes`,
       title: 'Bytes on the wire per delivered message',
-      caption: 'Bytes in and out at the server socket (headers, framing and padding included) divided by the messages delivered; the black tick marks the payload part.',
+      caption:
+        'Bytes in and out at the server socket (headers, framing and padding included) divided by the messages delivered; the black tick marks the payload part.',
       what: 'bytes per message',
       unit: 'B',
       value: (row) => row.result.bytesPerMessage,
@@ -180,5 +218,7 @@ export function buildCharts(slug: string, rows: readonly Row[]): Chart[] {
       value: (row) => row.result.serverRssBytesPerConnection / 1024,
     }),
   ];
-  return specs.filter((spec): spec is ChartSpec => spec !== undefined).map((spec) => renderChart({ ...spec, plot: { width: chartWidthPx, ...spec.plot } }));
+  return specs
+    .filter((spec): spec is ChartSpec => spec !== undefined)
+    .map((spec) => renderChart({ ...spec, plot: { width: chartWidthPx, ...spec.plot } }));
 }

@@ -74,9 +74,13 @@ function legendSvg(items: readonly LegendItem[], widthPx: number): { svg: string
     const mid = y + legendRowPx / 2;
     const shape = item.shape ?? 'rect';
     if (shape === 'line') parts.push(`<line x1="${x}" x2="${x + 16}" y1="${mid}" y2="${mid}" stroke="${color}" stroke-width="2.5"/>`);
-    else if (shape === 'dash') parts.push(`<line x1="${x}" x2="${x + 16}" y1="${mid}" y2="${mid}" stroke="${color}" stroke-width="2.5" stroke-dasharray="${peerDash}"/>`);
+    else if (shape === 'dash')
+      parts.push(
+        `<line x1="${x}" x2="${x + 16}" y1="${mid}" y2="${mid}" stroke="${color}" stroke-width="2.5" stroke-dasharray="${peerDash}"/>`,
+      );
     else if (shape === 'dot') parts.push(`<circle cx="${x + 8}" cy="${mid}" r="5" fill="${color}"/>`);
-    else if (shape === 'tick') parts.push(`<line x1="${x + 8}" x2="${x + 8}" y1="${mid - 7}" y2="${mid + 7}" stroke="${color}" stroke-width="2"/>`);
+    else if (shape === 'tick')
+      parts.push(`<line x1="${x + 8}" x2="${x + 8}" y1="${mid - 7}" y2="${mid + 7}" stroke="${color}" stroke-width="2"/>`);
     else parts.push(`<rect x="${x}" y="${mid - 6}" width="16" height="12" fill="${color}"/>`);
     parts.push(`<text x="${x + 22}" y="${mid}" dy="0.35em" font-size="${legendFontPx}">${escapeXml(item.label)}</text>`);
     x += itemWidth;

@@ -23,16 +23,31 @@ function fixedAxis(dim: 'x' | 'y', values: readonly number[], what: string, unit
   const axis = axisScale(dim, values, what, unit, { low: 0.6, high: 1.6 });
   if (axis.log && axis.domain !== undefined) return { ...axis, domain: axis.domain };
   const domain: [number, number] = [0, Math.max(...values) * 1.1];
-  return { log: false, domain, scale: { type: 'linear', domain, tickFormat: formatTick, grid: true, label: axisLabel(what, unit, false) }, marks: [] };
+  return {
+    log: false,
+    domain,
+    scale: { type: 'linear', domain, tickFormat: formatTick, grid: true, label: axisLabel(what, unit, false) },
+    marks: [],
+  };
 }
 
 /** Text marks for `points`, each nudged vertically so no two labels overlap. */
-function labelMarks(points: readonly Point[], x: { domain: [number, number]; log: boolean }, y: { domain: [number, number]; log: boolean }): Plot.Markish[] {
+function labelMarks(
+  points: readonly Point[],
+  x: { domain: [number, number]; log: boolean },
+  y: { domain: [number, number]; log: boolean },
+): Plot.Markish[] {
   const xRange: [number, number] = [frame.marginLeft, frame.width - frame.marginRight];
   const yRange: [number, number] = [frame.height - frame.marginBottom, frame.marginTop];
-  const projected = points.map((p) => ({ xPx: project(p.x, x.domain, xRange, x.log), yPx: project(p.y, y.domain, yRange, y.log), text: p.label }));
+  const projected = points.map((p) => ({
+    xPx: project(p.x, x.domain, xRange, x.log),
+    yPx: project(p.y, y.domain, yRange, y.log),
+    text: p.label,
+  }));
   const offsets = dodgeLabels(projected);
-  return points.map((p, i) => Plot.text([p], { x: 'x', y: 'y', text: 'label', fill: p.color, dx: 7, dy: offsets[i] ?? 0, textAnchor: 'start', fontWeight: 600 }));
+  return points.map((p, i) =>
+    Plot.text([p], { x: 'x', y: 'y', text: 'label', fill: p.color, dx: 7, dy: offsets[i] ?? 0, textAnchor: 'start', fontWeight: 600 }),
+  );
 }
 
 /** Short polling at each interval as a line, push techniques as labelled points. */
@@ -44,12 +59,27 @@ function tradeOffChart(slug: string, rows: readonly Row[]): ChartSpec | undefine
   if (polls.length < 2) return undefined;
   const push = live.filter((row) => row.result.technique !== 'short-poll');
   const pollColor = techniqueColor('short-poll');
-  const toPoint = (row: Row, label: string, color: string): Point => ({ x: row.result.requestsPerMessage, y: row.result.latencyMs.p50, label, color });
+  const toPoint = (row: Row, label: string, color: string): Point => ({
+    x: row.result.requestsPerMessage,
+    y: row.result.latencyMs.p50,
+    label,
+    color,
+  });
   const pollPoints = polls.map((row) => toPoint(row, formatDuration(row.result.variant?.intervalMs ?? 0), pollColor));
   const pushPoints = push.map((row) => toPoint(row, row.name, techniqueColor(row.result.technique)));
   const all = [...pollPoints, ...pushPoints].filter((p) => p.x > 0 && p.y > 0);
-  const x = fixedAxis('x', all.map((p) => p.x), 'requests per delivered message', 'requests');
-  const y = fixedAxis('y', all.map((p) => p.y), 'median latency', 'ms');
+  const x = fixedAxis(
+    'x',
+    all.map((p) => p.x),
+    'requests per delivered message',
+    'requests',
+  );
+  const y = fixedAxis(
+    'y',
+    all.map((p) => p.y),
+    'median latency',
+    'ms',
+  );
   return {
     id: `${slug}-trade-off`,
     title: 'Poll interval trade-off: median latency against requests per message',
@@ -67,7 +97,10 @@ function tradeOffChart(slug: string, rows: readonly Row[]): ChartSpec | undefine
       marks: [
         ...x.marks,
         ...y.marks,
-        Plot.line(all.filter((p) => pollPoints.includes(p)), { x: 'x', y: 'y', stroke: pollColor, strokeWidth: 2 }),
+        Plot.line(
+          all.filter((p) => pollPoints.includes(p)),
+          { x: 'x', y: 'y', stroke: pollColor, strokeWidth: 2 },
+        ),
         Plot.dot(all, { x: 'x', y: 'y', fill: 'color', r: 5, stroke: 'white' }),
         ...labelMarks(all, x, y),
       ],
@@ -96,8 +129,19 @@ function knobChart(rows: readonly Row[], options: LineOptions): ChartSpec | unde
     .sort((a, b) => a.x - b.x);
   if (new Set(points.map((p) => p.x)).size < 2) return undefined;
   const techniques = [...new Set(points.map((p) => p.technique))];
-  const x = axisScale('x', points.map((p) => p.x), options.xWhat, options.xUnit, { low: 0.9, high: 1.1 });
-  const y = axisScale('y', points.map((p) => p.y), options.yWhat, options.yUnit);
+  const x = axisScale(
+    'x',
+    points.map((p) => p.x),
+    options.xWhat,
+    options.xUnit,
+    { low: 0.9, high: 1.1 },
+  );
+  const y = axisScale(
+    'y',
+    points.map((p) => p.y),
+    options.yWhat,
+    options.yUnit,
+  );
   return {
     id: options.id,
     title: options.title,
@@ -149,7 +193,8 @@ export function sweepCharts(slug: string, rows: readonly Row[]): (ChartSpec | un
     knobChart(rows, {
       id: `${slug}-payload-share`,
       title: 'Payload share against payload size',
-      caption: 'The part of the bytes on the wire that is payload, as the payload grows: framing and headers matter less for large messages.',
+      caption:
+        'The part of the bytes on the wire that is payload, as the payload grows: framing and headers matter less for large messages.',
       knob: (r) => r.variant?.payloadBytes,
       xWhat: 'payload',
       xUnit: 'B',

@@ -17,7 +17,10 @@ export function htmlTable(table: Table): string {
   const align = (i: number): string => (table.columns[i]?.align === 'left' ? '' : ' class="num"');
   const head = table.columns.map((c, i) => `<th scope="col"${align(i)}>${inlineHtml(c.header)}</th>`).join('');
   const body = table.rows
-    .map((row) => `<tr>${row.map((text, i) => (i === 0 ? `<th scope="row">${inlineHtml(text)}</th>` : `<td${align(i)}>${inlineHtml(text)}</td>`)).join('')}</tr>`)
+    .map(
+      (row) =>
+        `<tr>${row.map((text, i) => (i === 0 ? `<th scope="row">${inlineHtml(text)}</th>` : `<td${align(i)}>${inlineHtml(text)}</td>`)).join('')}</tr>`,
+    )
     .join('\n');
   return (
     `<div class="table-wrap" role="region" aria-labelledby="table-${table.id}-caption" tabindex="0">` +
@@ -54,7 +57,9 @@ function scenarioSection(s: ScenarioReport): string {
   return [
     `<section id="${s.slug}" aria-labelledby="${s.slug}-heading">`,
     `<h2 id="${s.slug}-heading">${escapeXml(s.scenario)}</h2>`,
-    s.alerts.length > 0 ? callout(s.alerts.length === 1 ? 'A problem in this run' : `${s.alerts.length} problems in this run`, s.alerts) : '',
+    s.alerts.length > 0
+      ? callout(s.alerts.length === 1 ? 'A problem in this run' : `${s.alerts.length} problems in this run`, s.alerts)
+      : '',
     '<h3>How it was measured</h3>',
     list(s.measured),
     ...s.sections.map(section),
@@ -116,7 +121,10 @@ export function renderHtml(model: ReportModel): string {
     .map(([id, label]) => `<li><a href="#${escapeXml(id ?? '')}">${escapeXml(label ?? '')}</a></li>`)
     .join('');
   const findings = model.scenarios
-    .map((s) => `<h3><a href="#${s.slug}"><code>${escapeXml(s.scenario)}</code></a></h3>${list(s.findings.length > 0 ? s.findings : ['Nothing was delivered in this run.'])}`)
+    .map(
+      (s) =>
+        `<h3><a href="#${s.slug}"><code>${escapeXml(s.scenario)}</code></a></h3>${list(s.findings.length > 0 ? s.findings : ['Nothing was delivered in this run.'])}`,
+    )
     .join('\n');
   return `<!doctype html>
 <html lang="en">

@@ -28,7 +28,13 @@ function section(part: Section): string[] {
 
 function scenarioSection(s: ScenarioReport): string {
   const parts = [`## ${s.scenario}`, ''];
-  if (s.alerts.length > 0) parts.push(`> **⚠ ${s.alerts.length === 1 ? 'A problem' : `${s.alerts.length} problems`} in this run**`, '>', ...s.alerts.map((a) => `> - ⚠ ${a}`), '');
+  if (s.alerts.length > 0)
+    parts.push(
+      `> **⚠ ${s.alerts.length === 1 ? 'A problem' : `${s.alerts.length} problems`} in this run**`,
+      '>',
+      ...s.alerts.map((a) => `> - ⚠ ${a}`),
+      '',
+    );
   parts.push('### How it was measured', '', list(s.measured), '');
   for (const part of s.sections) parts.push(...section(part));
   if (s.charts.length > 0) {
@@ -53,9 +59,18 @@ export function renderMarkdown(model: ReportModel): string {
   if (model.alerts.length > 0) {
     parts.push('> **⚠ Read with care: problems in these runs**', '>', ...model.alerts.map((a) => `> - ⚠ ${a}`), '');
   }
-  parts.push(`Contents: ${['[Findings](#findings)', '[How to read this](#how-to-read-this)', '[Environment](#environment)', ...model.scenarios.map((s) => `[${s.scenario}](#${s.slug})`)].join(' · ')}`, '');
+  parts.push(
+    `Contents: ${['[Findings](#findings)', '[How to read this](#how-to-read-this)', '[Environment](#environment)', ...model.scenarios.map((s) => `[${s.scenario}](#${s.slug})`)].join(' · ')}`,
+    '',
+  );
   parts.push('## Findings', '');
-  for (const s of model.scenarios) parts.push(`**[\`${s.scenario}\`](#${s.slug})**`, '', list(s.findings.length > 0 ? s.findings : ['Nothing was delivered in this run.']), '');
+  for (const s of model.scenarios)
+    parts.push(
+      `**[\`${s.scenario}\`](#${s.slug})**`,
+      '',
+      list(s.findings.length > 0 ? s.findings : ['Nothing was delivered in this run.']),
+      '',
+    );
   parts.push('## How to read this', '', list(model.reading), '');
   parts.push('## Environment', '', markdownTable(model.environment), '');
   for (const s of model.scenarios) parts.push(scenarioSection(s));

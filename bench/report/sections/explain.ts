@@ -49,7 +49,8 @@ function rowKinds(rows: readonly Row[]): string {
 export function explainMeasurement(run: RunResult, rows: readonly Row[]): Text[] {
   const { environment: env } = run;
   const runKnobs = run.params.knobs;
-  const params = typeof runKnobs === 'object' && runKnobs !== null ? { ...run.params, ...(runKnobs as Record<string, unknown>) } : run.params;
+  const params =
+    typeof runKnobs === 'object' && runKnobs !== null ? { ...run.params, ...(runKnobs as Record<string, unknown>) } : run.params;
   const lines: Text[] = [];
   const clients = rows.map((row) => row.result.clients);
   const published = rows.map((row) => row.result.published);
@@ -57,7 +58,9 @@ export function explainMeasurement(run: RunResult, rows: readonly Row[]): Text[]
   const durationMs = numberParam(params, names.duration);
   const warmupMs = numberParam(params, names.warmup);
   const payloadBytes = numberParam(params, names.payload);
-  const rate = numberParam(params, names.rate) ?? (durationMs !== undefined && durationMs > 0 && published[0] !== undefined ? published[0] / (durationMs / 1000) : undefined);
+  const rate =
+    numberParam(params, names.rate) ??
+    (durationMs !== undefined && durationMs > 0 && published[0] !== undefined ? published[0] / (durationMs / 1000) : undefined);
   if (rows.length > 0) {
     lines.push(
       `${formatCount(rows.length)} ${rowKinds(rows)}, ` +
@@ -72,13 +75,16 @@ export function explainMeasurement(run: RunResult, rows: readonly Row[]): Text[]
     warmupMs === undefined ? '' : `after ${formatDuration(warmupMs)} of warm-up that is not measured`,
   ].filter((s) => s !== '');
   if (rows.length > 0) {
-    lines.push(`The publisher sent ${range(published, formatCount)} messages per row${publish.length > 0 ? ` ${publish.join(', ')}` : ''}, each stamped with a monotonic timestamp.`);
+    lines.push(
+      `The publisher sent ${range(published, formatCount)} messages per row${publish.length > 0 ? ` ${publish.join(', ')}` : ''}, each stamped with a monotonic timestamp.`,
+    );
   }
   const interval = numberParam(params, names.interval);
   const hold = numberParam(params, names.hold);
-  const knobs = [interval === undefined ? '' : `short polling every ${formatDuration(interval)}`, hold === undefined ? '' : `long polling and JSONP held up to ${formatDuration(hold)}`].filter(
-    (s) => s !== '',
-  );
+  const knobs = [
+    interval === undefined ? '' : `short polling every ${formatDuration(interval)}`,
+    hold === undefined ? '' : `long polling and JSONP held up to ${formatDuration(hold)}`,
+  ].filter((s) => s !== '');
   const intervals = rows.flatMap((row) => (row.result.variant?.intervalMs === undefined ? [] : [row.result.variant.intervalMs]));
   if (new Set(intervals).size > 1) knobs.push(`short polling swept from every ${range(intervals, formatDuration)}`);
   const payloads = rows.flatMap((row) => (row.result.variant?.payloadBytes === undefined ? [] : [row.result.variant.payloadBytes]));
@@ -128,13 +134,19 @@ export function explainReading(scenarios: readonly ScenarioReport[]): Text[] {
   const where = e === undefined ? '' : `In \`${e.scenario}\`, `;
   return [
     `**Latency** (ms) is the time from a message's scheduled publish to its receipt by a subscriber. p50 is the median; p99 is the time 99 % of messages beat.` +
-      (r === undefined || e === undefined ? '' : ` ${where}${e.row.name}'s p99 of ${formatNumber(r.latencyMs.p99)} ms means 1 message in 100 took longer than that.`),
+      (r === undefined || e === undefined
+        ? ''
+        : ` ${where}${e.row.name}'s p99 of ${formatNumber(r.latencyMs.p99)} ms means 1 message in 100 took longer than that.`),
     `**Requests per message** counts the HTTP requests (or connections) the clients made per delivered message: above 1, clients asked more often than messages came; ` +
       `far below 1, one request carried many messages (a stream, or a poll that collected a batch).` +
-      (r === undefined || r.requestsPerMessage <= 0 ? '' : ` ${where}${e?.row.name} made one request per ${formatNumber(1 / r.requestsPerMessage)} messages.`),
+      (r === undefined || r.requestsPerMessage <= 0
+        ? ''
+        : ` ${where}${e?.row.name} made one request per ${formatNumber(1 / r.requestsPerMessage)} messages.`),
     `**Bytes per message** (B) is everything on the wire in both directions, headers, framing and padding included, per delivered message; ` +
       `**payload share** (%) is the part of it that was the message's payload.` +
-      (r === undefined ? '' : ` ${where}${e?.row.name} sent ${formatNumber(r.bytesPerMessage)} B per message, ${formatNumber(r.payloadShare * 100)} % of it payload.`),
+      (r === undefined
+        ? ''
+        : ` ${where}${e?.row.name} sent ${formatNumber(r.bytesPerMessage)} B per message, ${formatNumber(r.payloadShare * 100)} % of it payload.`),
     '**Server CPU** (ms per 1,000 messages) is the server process’s CPU time per 1,000 delivered messages; 1,000 ms per second would be one whole core. ' +
       '**Server memory** (B per connection) is resident memory per open connection.',
     '**Lost, duplicated, out of order** should all be 0: each subscriber checks the ids it receives. Anything else, and any row where the load generator rather than ' +

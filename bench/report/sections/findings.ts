@@ -18,10 +18,16 @@ export function alertsOf(rows: readonly Row[]): Text[] {
   const alerts: Text[] = [];
   for (const { name, result: r } of rows) {
     const who = capitalize(name);
-    if (r.lost > 0) alerts.push(`${who} lost **${formatCount(r.lost)}** of ${formatCount(r.expected)} expected messages (${formatNumber((r.lost / Math.max(1, r.expected)) * 100)} %).`);
+    if (r.lost > 0)
+      alerts.push(
+        `${who} lost **${formatCount(r.lost)}** of ${formatCount(r.expected)} expected messages (${formatNumber((r.lost / Math.max(1, r.expected)) * 100)} %).`,
+      );
     if (r.duplicated > 0) alerts.push(`${who} delivered **${formatCount(r.duplicated)}** duplicate messages.`);
     if (r.outOfOrder > 0) alerts.push(`${who} delivered **${formatCount(r.outOfOrder)}** messages out of order.`);
-    if ((r.gaps ?? 0) > 0) alerts.push(`${who} was told of **${formatCount(r.gaps ?? 0)}** gap${r.gaps === 1 ? '' : 's'}: a cursor fell out of the server's replay buffer.`);
+    if ((r.gaps ?? 0) > 0)
+      alerts.push(
+        `${who} was told of **${formatCount(r.gaps ?? 0)}** gap${r.gaps === 1 ? '' : 's'}: a cursor fell out of the server's replay buffer.`,
+      );
     if (r.bottleneck === 'load') {
       const shares = [
         r.loadCpuShare === undefined ? '' : `load process at ${formatNumber(r.loadCpuShare * 100)} % of a core`,
@@ -29,7 +35,9 @@ export function alertsOf(rows: readonly Row[]): Text[] {
         r.serverCpuShare === undefined ? '' : `server at ${formatNumber(r.serverCpuShare * 100)} %`,
       ].filter((s) => s !== '');
       const why = shares.length > 0 ? ` (${shares.join(', ')})` : '';
-      alerts.push(`For ${name} the **load generator, not the server, was the bottleneck**${why}: its latency and throughput describe the load generator as much as the server.`);
+      alerts.push(
+        `For ${name} the **load generator, not the server, was the bottleneck**${why}: its latency and throughput describe the load generator as much as the server.`,
+      );
     }
   }
   return alerts;
@@ -148,7 +156,10 @@ function changeFindings(changes: readonly Change[], previous: RunResult): Text[]
   if (notable.length === 0) return [`Against ${when}, no p50, p99, bytes or CPU figure moved by ${notableChangePercent} % or more.`];
   const listed = notable
     .slice(0, 4)
-    .map(({ change, delta: d }) => `${change.name} ${d.label} ${formatDelta(d.percent)} (${formatNumber(d.before)} → ${formatNumber(d.after)} ${d.unit})`);
+    .map(
+      ({ change, delta: d }) =>
+        `${change.name} ${d.label} ${formatDelta(d.percent)} (${formatNumber(d.before)} → ${formatNumber(d.after)} ${d.unit})`,
+    );
   const more = notable.length > 4 ? `, and ${notable.length - 4} more in the table below` : '';
   return [`Against ${when}, the largest changes: ${listed.join('; ')}${more}.`];
 }
@@ -162,7 +173,9 @@ export function findingsOf(rows: readonly Row[], changes: readonly Change[], pre
   if (p50 !== undefined && p99 !== undefined) {
     const { name, result } = p50.low;
     const alsoP99 = p99.low === p50.low ? '' : `; the lowest p99 was ${p99.low.name}'s (${formatNumber(p99.low.result.latencyMs.p99)} ms)`;
-    findings.push(`**Lowest latency**: ${name}, median ${formatNumber(result.latencyMs.p50)} ms and p99 ${formatNumber(result.latencyMs.p99)} ms${alsoP99}.`);
+    findings.push(
+      `**Lowest latency**: ${name}, median ${formatNumber(result.latencyMs.p50)} ms and p99 ${formatNumber(result.latencyMs.p99)} ms${alsoP99}.`,
+    );
   }
   const bytes = extremes(live, (r) => r.bytesPerMessage);
   if (bytes !== undefined) {

@@ -83,7 +83,8 @@ export function networkChecksTable(slug: string, run: RunResult): Table | undefi
   const ratio = (value: number | undefined): string => (value === undefined ? '–' : `${formatNumber(value)}×`);
   return {
     id: `${slug}-network-checks`,
-    caption: 'Check of each emulated network before the run: round trip (median of the pings) and rate through the proxy, against the profile',
+    caption:
+      'Check of each emulated network before the run: round trip (median of the pings) and rate through the proxy, against the profile',
     columns: [
       { header: 'profile', align: 'left' },
       { header: 'method', align: 'left' },
@@ -151,7 +152,10 @@ function roundTripText(run: RunResult, series: readonly Series[], networks: read
   const own = series.filter((s) => !s.peer);
   const at = (s: Series): TechniqueResult | undefined => s.byNetwork.get(slowest);
   const streams = own.filter((s) => streaming.includes(at(s)?.technique ?? '') && (at(s)?.delivered ?? 0) > 0);
-  const stream = streams.reduce<Series | undefined>((a, b) => (a === undefined || (at(b)?.latencyMs.p50 ?? Infinity) < (at(a)?.latencyMs.p50 ?? Infinity) ? b : a), undefined);
+  const stream = streams.reduce<Series | undefined>(
+    (a, b) => (a === undefined || (at(b)?.latencyMs.p50 ?? Infinity) < (at(a)?.latencyMs.p50 ?? Infinity) ? b : a),
+    undefined,
+  );
   const streamResult = stream === undefined ? undefined : at(stream);
   if (stream === undefined || streamResult === undefined) return [];
   return own
@@ -160,7 +164,8 @@ function roundTripText(run: RunResult, series: readonly Series[], networks: read
       const p50 = at(s)?.latencyMs.p50 ?? 0;
       const extra = p50 - streamResult.latencyMs.p50;
       const trips = formatNumber(Math.abs(extra) / (rtt ?? 0));
-      const inTrips = rtt === undefined || rtt <= 0 ? '' : `, about ${trips} round trip${trips === '1' ? '' : 's'} of the ${formatNumber(rtt)} ms RTT`;
+      const inTrips =
+        rtt === undefined || rtt <= 0 ? '' : `, about ${trips} round trip${trips === '1' ? '' : 's'} of the ${formatNumber(rtt)} ms RTT`;
       return (
         `Over ${slowest}, the median latency of ${s.name} was **${formatNumber(p50)} ms** against ${formatNumber(streamResult.latencyMs.p50)} ms for ${stream.name}: ` +
         `${formatNumber(Math.abs(extra))} ms ${extra >= 0 ? 'more' : 'less'}${inTrips}.`
@@ -175,7 +180,10 @@ function growthText(series: readonly Series[], networks: readonly string[]): Tex
   if (fastest === undefined || slowest === undefined) return [];
   const moves = series
     .filter((s) => !s.peer && s.byNetwork.has(fastest) && s.byNetwork.has(slowest))
-    .map((s) => `${s.name} ${formatNumber(s.byNetwork.get(fastest)?.latencyMs.p50 ?? 0)} → ${formatNumber(s.byNetwork.get(slowest)?.latencyMs.p50 ?? 0)} ms`);
+    .map(
+      (s) =>
+        `${s.name} ${formatNumber(s.byNetwork.get(fastest)?.latencyMs.p50 ?? 0)} → ${formatNumber(s.byNetwork.get(slowest)?.latencyMs.p50 ?? 0)} ms`,
+    );
   return moves.length === 0 ? [] : [`From ${fastest} to ${slowest}, median latency went: ${moves.join('; ')}.`];
 }
 
@@ -186,7 +194,12 @@ function medianChart(slug: string, series: readonly Series[], networks: readonly
       return result === undefined || result.delivered === 0 ? [] : [{ row: s.name, network, ms: result.latencyMs.p50 }];
     }),
   );
-  const x = axisScale('x', points.map((p) => p.ms), 'median latency', 'ms');
+  const x = axisScale(
+    'x',
+    points.map((p) => p.ms),
+    'median latency',
+    'ms',
+  );
   const shown = x.log ? points.filter((p) => p.ms > 0) : points;
   if (shown.length === 0) return undefined;
   const names = series.map((s) => s.name).filter((name) => shown.some((p) => p.row === name));

@@ -51,10 +51,14 @@ export interface PeerPair {
 export function peerPairs(rows: readonly Row[]): PeerPair[] {
   const own = rows.filter((row) => !isPeer(row));
   const sameNetwork = (a: Row, b: Row): boolean => networkOf(a.result) === networkOf(b.result);
-  return own.flatMap((ours) => [
-    ...rows.filter((theirs) => isPeer(theirs) && !isBaseline(theirs) && theirs.result.technique === ours.result.technique && sameNetwork(ours, theirs)),
-    ...rows.filter((theirs) => isBaseline(theirs) && sameNetwork(ours, theirs)),
-  ].map((theirs) => ({ ours, theirs })));
+  return own.flatMap((ours) =>
+    [
+      ...rows.filter(
+        (theirs) => isPeer(theirs) && !isBaseline(theirs) && theirs.result.technique === ours.result.technique && sameNetwork(ours, theirs),
+      ),
+      ...rows.filter((theirs) => isBaseline(theirs) && sameNetwork(ours, theirs)),
+    ].map((theirs) => ({ ours, theirs })),
+  );
 }
 
 /** pushlab ÷ peer, or undefined when either is missing or the peer's is 0. */
@@ -78,16 +82,18 @@ function figuresTable(slug: string, rows: readonly Row[]): Table {
       { header: 'server memory (B/conn)' },
       { header: 'bottleneck', align: 'left' },
     ],
-    rows: rows.map((row) => [row, row.result] as const).map(([row, r]) => [
-      isPeer(row) ? row.name : `**${row.name}**`,
-      throughputText(r),
-      formatNumber(r.latencyMs.p50),
-      formatNumber(r.latencyMs.p99),
-      formatNumber(r.serverCpuMsPer1kMessages),
-      formatNumber(r.bytesPerMessage),
-      formatNumber(r.serverRssBytesPerConnection),
-      r.bottleneck === 'load' ? '**load** ⚠' : (r.bottleneck ?? '–'),
-    ]),
+    rows: rows
+      .map((row) => [row, row.result] as const)
+      .map(([row, r]) => [
+        isPeer(row) ? row.name : `**${row.name}**`,
+        throughputText(r),
+        formatNumber(r.latencyMs.p50),
+        formatNumber(r.latencyMs.p99),
+        formatNumber(r.serverCpuMsPer1kMessages),
+        formatNumber(r.bytesPerMessage),
+        formatNumber(r.serverRssBytesPerConnection),
+        r.bottleneck === 'load' ? '**load** ⚠' : (r.bottleneck ?? '–'),
+      ]),
   };
 }
 
@@ -129,7 +135,9 @@ function bounds(pair: PeerPair): string {
 
 function loadNote(pair: PeerPair): string {
   const limited = [pair.ours, pair.theirs].filter((row) => row.result.bottleneck === 'load').map((row) => row.name);
-  return limited.length === 0 ? '' : ` The load generator was the bottleneck for ${limited.join(' and ')}: the ratio is bounded by the load generator, not the server.`;
+  return limited.length === 0
+    ? ''
+    : ` The load generator was the bottleneck for ${limited.join(' and ')}: the ratio is bounded by the load generator, not the server.`;
 }
 
 function rateTarget(pair: PeerPair, target: number): TargetCheck {
@@ -137,7 +145,10 @@ function rateTarget(pair: PeerPair, target: number): TargetCheck {
   const what = `${pair.ours.name} sustained ${formatNumber(throughputOf(pair.ours.result) ?? 0)} deliveries/s`;
   if (ours === undefined || theirs === undefined) {
     const missing = [pair.ours, pair.theirs].filter((row) => row.result.saturation === undefined).map((row) => row.name);
-    return { status: 'unsettled', text: `Not checked: ${pair.ours.name} against ${pair.theirs.name} at saturation (target ≥ ${formatRatio(target)}) needs a saturation run of ${missing.join(' and ')}.` };
+    return {
+      status: 'unsettled',
+      text: `Not checked: ${pair.ours.name} against ${pair.theirs.name} at saturation (target ≥ ${formatRatio(target)}) needs a saturation run of ${missing.join(' and ')}.`,
+    };
   }
   const ratio = theirs.sustainedDeliveredPerSecond === 0 ? Infinity : ours.sustainedDeliveredPerSecond / theirs.sustainedDeliveredPerSecond;
   const shown = Number.isFinite(ratio) ? formatRatio(ratio) : 'any multiple';
@@ -213,7 +224,9 @@ export function peerSection(slug: string, allRows: readonly Row[]): Section | un
   if (own.length === 0) text.push('This run measured peers only: there is no pushlab row to compare them with.');
   const hasYardstick = rows.some((row) => isBaseline(row) || row.result.peer === 'socketio-websocket');
   if (hasYardstick && !rows.some((row) => row.result.saturation !== undefined)) {
-    text.push('The peer throughput targets (streaming techniques ≥ 0.8× the baseline and ≥ 5× Socket.IO’s websocket at saturation) need saturation runs; this run has none.');
+    text.push(
+      'The peer throughput targets (streaming techniques ≥ 0.8× the baseline and ≥ 5× Socket.IO’s websocket at saturation) need saturation runs; this run has none.',
+    );
   }
   text.push(...checks.filter((c) => c.status !== 'met').map((c) => c.text), ...checks.filter((c) => c.status === 'met').map((c) => c.text));
   const chart = barChart(rows, {
@@ -228,7 +241,9 @@ export function peerSection(slug: string, allRows: readonly Row[]): Section | un
   });
   const networks = networksOf(rows);
   if (networksOf(allRows).length > 1) {
-    text.push(`Each pushlab row is compared with the peers measured over the same network; peers were measured over ${networks.join(', ')}.`);
+    text.push(
+      `Each pushlab row is compared with the peers measured over the same network; peers were measured over ${networks.join(', ')}.`,
+    );
   }
   return {
     id: `${slug}-peers`,

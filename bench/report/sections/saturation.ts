@@ -30,7 +30,8 @@ function rateText(saturation: Saturation, value: number): string {
 function saturationTable(slug: string, rows: readonly Row[]): Table {
   return {
     id: `${slug}-saturation`,
-    caption: 'Saturation: the highest publish rate each row sustained, and the step that failed (≥: still sustained at the highest step tried)',
+    caption:
+      'Saturation: the highest publish rate each row sustained, and the step that failed (≥: still sustained at the highest step tried)',
     columns: [
       { header: 'row', align: 'left' },
       { header: 'steps' },
@@ -81,7 +82,8 @@ function stopText(row: Row): Text | undefined {
       ? `${row.name} has a saturation run with no steps.`
       : `${row.name} kept up at every step up to ${formatNumber(last.ratePerSecond)} msg/s (${formatNumber(last.deliveredPerSecond)} deliveries/s): its ceiling is higher than measured.`;
   }
-  if (sustainedStep(s) === undefined) return `${row.name} **sustained no step**: it failed at the first, ${formatNumber(failed.ratePerSecond)} msg/s${why}.`;
+  if (sustainedStep(s) === undefined)
+    return `${row.name} **sustained no step**: it failed at the first, ${formatNumber(failed.ratePerSecond)} msg/s${why}.`;
   return (
     `${row.name} sustained ${formatNumber(s.sustainedRatePerSecond)} msg/s (${formatNumber(s.sustainedDeliveredPerSecond)} deliveries/s) ` +
     `and failed at ${formatNumber(failed.ratePerSecond)} msg/s${why}.`
@@ -113,14 +115,38 @@ interface StepPoint {
 function stepChart(
   slug: string,
   rows: readonly Row[],
-  options: { id: string; title: string; caption: string; what: string; unit: string; value: (step: SaturationStep) => number; bound?: number },
+  options: {
+    id: string;
+    title: string;
+    caption: string;
+    what: string;
+    unit: string;
+    value: (step: SaturationStep) => number;
+    bound?: number;
+  },
 ): Chart | undefined {
   const withSteps = rows.filter((row) => (row.result.saturation?.steps.length ?? 0) > 0);
   const points: StepPoint[] = withSteps.flatMap((row) =>
-    (row.result.saturation?.steps ?? []).map((step) => ({ row: row.name, rate: step.ratePerSecond, value: options.value(step), sustained: step.sustained })),
+    (row.result.saturation?.steps ?? []).map((step) => ({
+      row: row.name,
+      rate: step.ratePerSecond,
+      value: options.value(step),
+      sustained: step.sustained,
+    })),
   );
-  const x = axisScale('x', points.map((p) => p.rate), 'publish rate', 'msg/s', { low: 0.8, high: 1.25 });
-  const y = axisScale('y', [...points.map((p) => p.value), ...(options.bound === undefined ? [] : [options.bound])], options.what, options.unit);
+  const x = axisScale(
+    'x',
+    points.map((p) => p.rate),
+    'publish rate',
+    'msg/s',
+    { low: 0.8, high: 1.25 },
+  );
+  const y = axisScale(
+    'y',
+    [...points.map((p) => p.value), ...(options.bound === undefined ? [] : [options.bound])],
+    options.what,
+    options.unit,
+  );
   const shown = points.filter((p) => Number.isFinite(p.value) && (!x.log || p.rate > 0) && (!y.log || p.value > 0));
   if (shown.length === 0) return undefined;
   const colors = rowColors(withSteps);
@@ -135,7 +161,11 @@ function stepChart(
     id: `${slug}-${options.id}`,
     title: options.title,
     caption: options.caption,
-    legend: withSteps.map((row) => ({ label: row.name, color: colors.get(row.key) ?? 'grey', shape: row.result.peer === undefined ? ('line' as const) : ('dash' as const) })),
+    legend: withSteps.map((row) => ({
+      label: row.name,
+      color: colors.get(row.key) ?? 'grey',
+      shape: row.result.peer === undefined ? ('line' as const) : ('dash' as const),
+    })),
     plot: {
       width: chartWidthPx,
       height: 380,
@@ -150,8 +180,14 @@ function stepChart(
         ...(options.bound === undefined ? [] : [Plot.ruleY([options.bound], { stroke: '#b42318', strokeDasharray: '2,3' })]),
         line(false),
         line(true),
-        Plot.dot(shown.filter((p) => p.sustained), { x: 'rate', y: 'value', fill: 'row', r: 4 }),
-        Plot.dot(shown.filter((p) => !p.sustained), { x: 'rate', y: 'value', stroke: 'row', symbol: 'times', r: 5, strokeWidth: 2 }),
+        Plot.dot(
+          shown.filter((p) => p.sustained),
+          { x: 'rate', y: 'value', fill: 'row', r: 4 },
+        ),
+        Plot.dot(
+          shown.filter((p) => !p.sustained),
+          { x: 'rate', y: 'value', stroke: 'row', symbol: 'times', r: 5, strokeWidth: 2 },
+        ),
       ],
     },
   });
@@ -186,7 +222,13 @@ export function saturationSection(slug: string, rows: readonly Row[]): Section |
   return {
     id: `${slug}-saturation`,
     title: 'Saturation',
-    text: [methodText(saturated), ...saturated.map(stopText).filter((t): t is Text => t !== undefined).map(capitalize)],
+    text: [
+      methodText(saturated),
+      ...saturated
+        .map(stopText)
+        .filter((t): t is Text => t !== undefined)
+        .map(capitalize),
+    ],
     charts,
     tables: [saturationTable(slug, saturated)],
   };

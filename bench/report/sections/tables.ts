@@ -5,7 +5,7 @@
  */
 import type { RunResult, TechniqueResult } from '../../results/schema.ts';
 import { formatCount, formatDelta, formatNumber } from '../format.ts';
-import type { Change, Row, Table, } from '../types.ts';
+import type { Change, Row, Table } from '../types.ts';
 import { networkChecksTable } from './networks.ts';
 
 interface Field {
@@ -81,7 +81,11 @@ const busy: Field[] = [
 ];
 
 /** First and last of a soak's samples, e.g. `41.2 MB → 41.9 MB`. */
-function firstToLast(samples: readonly (readonly number[])[] | undefined, column: number, format: (v: number) => string): string | undefined {
+function firstToLast(
+  samples: readonly (readonly number[])[] | undefined,
+  column: number,
+  format: (v: number) => string,
+): string | undefined {
   const first = samples?.[0]?.[column];
   const last = samples?.at(-1)?.[column];
   return first === undefined || last === undefined ? undefined : `${format(first)} → ${format(last)}`;
@@ -126,7 +130,10 @@ export function scenarioTables(
     {
       id: `${slug}-params`,
       caption: `Parameters of the \`${run.scenario}\` run`,
-      columns: [{ header: 'parameter', align: 'left' }, { header: 'value', align: 'left' }],
+      columns: [
+        { header: 'parameter', align: 'left' },
+        { header: 'value', align: 'left' },
+      ],
       rows: Object.entries(run.params).map(([key, value]) => [`\`${key}\``, paramText(value)]),
     },
     rowTable(`${slug}-delivery`, 'Delivery: every message accounted for', rows, delivery),
@@ -143,7 +150,13 @@ export function scenarioTables(
     tables.push({
       id: `${slug}-capacity`,
       caption: 'Request/response capacity (autocannon)',
-      columns: [{ header: 'endpoint', align: 'left' }, { header: 'requests/s' }, { header: 'p50 (ms)' }, { header: 'p99 (ms)' }, { header: 'errors' }],
+      columns: [
+        { header: 'endpoint', align: 'left' },
+        { header: 'requests/s' },
+        { header: 'p50 (ms)' },
+        { header: 'p99 (ms)' },
+        { header: 'errors' },
+      ],
       rows: Object.entries(run.capacity).map(([endpoint, c]) => [
         `\`${endpoint}\``,
         formatNumber(c.requestsPerSecond),
@@ -183,10 +196,12 @@ export function environmentTable(runs: readonly RunResult[]): Table {
   return {
     id: 'environment',
     caption: 'Where each reported run was made',
-    columns: ['scenario', 'started (UTC)', 'Node', 'CPU', 'cores', 'commit', 'server pinned to a core', 'platform', 'network'].map((header) => ({
-      header,
-      align: header === 'cores' ? 'right' : 'left',
-    })),
+    columns: ['scenario', 'started (UTC)', 'Node', 'CPU', 'cores', 'commit', 'server pinned to a core', 'platform', 'network'].map(
+      (header) => ({
+        header,
+        align: header === 'cores' ? 'right' : 'left',
+      }),
+    ),
     rows: runs.map(({ scenario, startedAt, environment: e }) => [
       `\`${scenario}\``,
       startedAt,

@@ -48,9 +48,23 @@ export function reportedRestart(subscriber: Subscriber, bySchedule: ReadonlyMap<
  * Counts deliveries of the window's messages (scheduled in `[startNs, endNs)`) over
  * subscribers that recorded their arrivals.
  */
-export function countRestart(subscribers: readonly Subscriber[], published: readonly Published[], killedNs: bigint, startNs: bigint, endNs: bigint): RestartCounts {
+export function countRestart(
+  subscribers: readonly Subscriber[],
+  published: readonly Published[],
+  killedNs: bigint,
+  startNs: bigint,
+  endNs: bigint,
+): RestartCounts {
   const bySchedule = new Map<bigint, Published>(published.map((message) => [message.scheduledNs, message]));
-  const counts: RestartCounts = { expected: 0, delivered: 0, lost: 0, reportedLost: 0, duplicated: 0, outOfOrder: 0, subscribersWithGap: 0 };
+  const counts: RestartCounts = {
+    expected: 0,
+    delivered: 0,
+    lost: 0,
+    reportedLost: 0,
+    duplicated: 0,
+    outOfOrder: 0,
+    subscribersWithGap: 0,
+  };
   for (const subscriber of subscribers) {
     const arrivals = subscriber.arrivals ?? [];
     const got = new Set<bigint>();

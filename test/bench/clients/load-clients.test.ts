@@ -5,7 +5,14 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LeanIframeClient, LeanJsonpClient, LeanLongPollClient, LeanShortPollClient, LeanSseClient, parseIframeCalls } from '../../../bench/clients/load/http.ts';
+import {
+  LeanIframeClient,
+  LeanJsonpClient,
+  LeanLongPollClient,
+  LeanShortPollClient,
+  LeanSseClient,
+  parseIframeCalls,
+} from '../../../bench/clients/load/http.ts';
 import { ResponseDecoder } from '../../../bench/clients/load/raw-http.ts';
 import { LeanWebSocketClient, clientFrame, readFrames } from '../../../bench/clients/load/websocket.ts';
 import type { BaseClient, ClientOptions, Envelope } from '../../../bench/clients/wire/index.ts';
@@ -213,7 +220,11 @@ describe('the lean websocket client', () => {
       const first = readFrames(wire.subarray(0, split));
       const second = readFrames(Buffer.concat([first.rest, wire.subarray(split)]));
       const frames = [...first.frames, ...second.frames];
-      expect(frames.map((f) => [f.opcode, f.payload.length])).toEqual([[1, 8], [1, 300], [9, 0]]);
+      expect(frames.map((f) => [f.opcode, f.payload.length])).toEqual([
+        [1, 8],
+        [1, 300],
+        [9, 0],
+      ]);
       expect(second.rest.length).toBe(0);
     }
     expect(() => readFrames(Buffer.from([0x81, 0x80 | 1, 0, 0, 0, 0, 0]))).toThrow(/masked/);
@@ -228,7 +239,9 @@ describe('the lean websocket client', () => {
 describe('the response decoder', () => {
   const response =
     'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n' +
-    '5\r\nhello\r\n' + 'c;ext=1\r\n é✓ world\r\n' + '0\r\n\r\n';
+    '5\r\nhello\r\n' +
+    'c;ext=1\r\n é✓ world\r\n' +
+    '0\r\n\r\n';
 
   it('decodes a chunked body fed in any split, even one byte at a time', () => {
     const bytes = Buffer.from(response);
@@ -254,9 +267,15 @@ describe('the response decoder', () => {
 
 describe('the lean iframe parser', () => {
   // A document as the server writes it: preamble with padding, a cursor call, two messages.
-  const calls = [{ type: 'cursor', cursor: 3 }, { id: 4, topic: 'lobby', data: { text: ')</script' }, t: 1 }, { id: 5, topic: 'lobby', data: 'c(', t: 2 }];
+  const calls = [
+    { type: 'cursor', cursor: 3 },
+    { id: 4, topic: 'lobby', data: { text: ')</script' }, t: 1 },
+    { id: 5, topic: 'lobby', data: 'c(', t: 2 },
+  ];
   const document =
-    '<!doctype html><script>var c=parent.cb;</script>\n<!--' + ' '.repeat(64) + '-->\n' +
+    '<!doctype html><script>var c=parent.cb;</script>\n<!--' +
+    ' '.repeat(64) +
+    '-->\n' +
     calls.map((call) => `<script>c(${JSON.stringify(call).replace(/</g, '\\u003c')})</script>\n`).join('');
 
   it('finds every call however the document is split, even inside <script>c(', () => {

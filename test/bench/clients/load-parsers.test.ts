@@ -6,7 +6,9 @@ import { frame as iframeFrame, preamble } from '../../../server/transports/ifram
 import { frame as sseFrame } from '../../../server/transports/sse.ts';
 import { createIframeParser } from '../../../bench/clients/wire/streams.ts';
 
-async function stream(frame: (m: Awaited<ReturnType<ReturnType<typeof createMemoryHub>['publish']>>) => Buffer): Promise<{ text: string; data: unknown[] }> {
+async function stream(
+  frame: (m: Awaited<ReturnType<ReturnType<typeof createMemoryHub>['publish']>>) => Buffer,
+): Promise<{ text: string; data: unknown[] }> {
   const hub = createMemoryHub();
   const data = ['a', '</script>)', { nested: ')</script' }, '\u2028', 'c(x)'];
   let text = '';

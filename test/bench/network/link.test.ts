@@ -113,6 +113,9 @@ describe('link model', () => {
     expect(link.wakeMs).toBe(60);
     link.push(Buffer.from(' HTTP/1.1'), 50);
     drain(link, r.at);
-    expect(r.deliveries).toEqual([{ atMs: 60, bytes: 5 }, { atMs: 70, bytes: 9 }]);
+    expect(r.deliveries).toEqual([
+      { atMs: 60, bytes: 5 },
+      { atMs: 70, bytes: 9 },
+    ]);
   });
 });

@@ -27,7 +27,14 @@ describe('network profiles', () => {
   it('resolves a name or an inline object, filling defaults', () => {
     expect(resolveProfile('broadband')).toBe(profiles.broadband);
     const inline = resolveProfile({ name: 'office-vpn', rttMs: 45, downBitsPerSecond: 20e6 });
-    expect(inline).toMatchObject({ name: 'office-vpn', rttMs: 45, downBitsPerSecond: 20e6, lossRate: 0, segmentBytes: 1460, handshake: true });
+    expect(inline).toMatchObject({
+      name: 'office-vpn',
+      rttMs: 45,
+      downBitsPerSecond: 20e6,
+      lossRate: 0,
+      segmentBytes: 1460,
+      handshake: true,
+    });
     expect(resolveProfile({ rttMs: 5 }).name).toBe('custom');
   });
 

@@ -27,7 +27,10 @@ describe('delay proxy: the emulated network', () => {
 
   it('holds the round trip with bandwidth caps: the ping pays its serialisation too', async () => {
     // 1000 bytes at 800 kbit/s take 10 ms each way: 20 + 10 + 10.
-    const { samplesMs, promisedRttMs } = await measureRtt({ rttMs: 20, downBitsPerSecond: 800_000, upBitsPerSecond: 800_000 }, { rounds: 12, messageBytes: 1000 });
+    const { samplesMs, promisedRttMs } = await measureRtt(
+      { rttMs: 20, downBitsPerSecond: 800_000, upBitsPerSecond: 800_000 },
+      { rounds: 12, messageBytes: 1000 },
+    );
     expect(promisedRttMs).toBeCloseTo(40, 6);
     expectNear(quantile(samplesMs, 0.5), 40);
   });

@@ -20,7 +20,11 @@ describe.each<TechniqueId>(['sse', 'websocket', 'long-poll'])('pushlab through t
     cleanups.push(() => proxy.close());
 
     const received: { message: Envelope; atMs: number }[] = [];
-    const client = createClient(technique, { baseUrl: proxy.url, topic: 'net', holdMs: 5000 }, { onMessage: (message) => received.push({ message, atMs: performance.now() }) });
+    const client = createClient(
+      technique,
+      { baseUrl: proxy.url, topic: 'net', holdMs: 5000 },
+      { onMessage: (message) => received.push({ message, atMs: performance.now() }) },
+    );
     cleanups.push(() => client.close());
     await client.ready;
 

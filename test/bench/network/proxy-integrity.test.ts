@@ -10,7 +10,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(onSocket: (socket: Socket) => void, profile: Parameters<typeof createDelayProxy>[0]['profile'], extra: { maxBufferedBytes?: number } = {}): Promise<DelayProxy> {
+async function setup(
+  onSocket: (socket: Socket) => void,
+  profile: Parameters<typeof createDelayProxy>[0]['profile'],
+  extra: { maxBufferedBytes?: number } = {},
+): Promise<DelayProxy> {
   const target = await listen(onSocket);
   cleanups.push(target.close);
   const proxy = await createDelayProxy({ target: { host: '127.0.0.1', port: target.port }, profile, random: seeded(7), ...extra });
@@ -26,7 +30,9 @@ describe('delay proxy: integrity', () => {
     const proxy = await setup(
       (socket) => {
         const random = seeded(1000 + n++);
-        serverSide.push(Promise.all([sendRandom(socket, bytesEachWay, random), receiveAll(socket)]).then(([sent, received]) => ({ sent, received })));
+        serverSide.push(
+          Promise.all([sendRandom(socket, bytesEachWay, random), receiveAll(socket)]).then(([sent, received]) => ({ sent, received })),
+        );
       },
       { name: 'lossy', rttMs: 10, downBitsPerSecond: 40e6, upBitsPerSecond: 20e6, lossRate: 0.05, retransmitMs: 15 },
     );
@@ -104,10 +110,13 @@ describe('delay proxy: integrity', () => {
 
   it('passes a reset from the client to the server', async () => {
     let serverReason: Promise<NodeJS.ErrnoException | undefined> | undefined;
-    const proxy = await setup((socket) => {
-      serverReason = closeReason(socket);
-      socket.on('data', () => {});
-    }, { rttMs: 10 });
+    const proxy = await setup(
+      (socket) => {
+        serverReason = closeReason(socket);
+        socket.on('data', () => {});
+      },
+      { rttMs: 10 },
+    );
     const socket = await dial(proxy.port);
     socket.write('hi');
     await new Promise((resolve) => setTimeout(resolve, 60));

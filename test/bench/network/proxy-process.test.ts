@@ -32,7 +32,9 @@ describe('delay proxy in a child process', () => {
   });
 
   it('rejects a bad profile in the caller, naming the field', async () => {
-    await expect(startProxyProcess({ target: { host: '127.0.0.1', port: 9 }, profile: { rttMs: -5 } })).rejects.toThrow(NetworkProfileError);
+    await expect(startProxyProcess({ target: { host: '127.0.0.1', port: 9 }, profile: { rttMs: -5 } })).rejects.toThrow(
+      NetworkProfileError,
+    );
     await expect(startProxyProcess({ target: { host: '127.0.0.1', port: 9 }, profile: { rttMs: -5 } })).rejects.toThrow('profile.rttMs');
   });
 });

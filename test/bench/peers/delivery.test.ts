@@ -30,7 +30,11 @@ function serverOf(peer: PeerId): PeerProcess {
 }
 
 async function publish(url: string, topic: string, data: unknown): Promise<{ id: number; topic: string }> {
-  const response = await fetch(`${url}/api/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ topic, data }) });
+  const response = await fetch(`${url}/api/publish`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ topic, data }),
+  });
   expect(response.status).toBe(202);
   return (await response.json()) as { id: number; topic: string };
 }
@@ -107,7 +111,11 @@ describe.each(cases)('%s', (name, peer, choice) => {
 describe('the peer servers', () => {
   it('answer a bad publish with 4xx and count publishes apart from deliveries', async () => {
     const server = serverOf('baseline');
-    const bad = await fetch(`${server.url}/api/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"topic":"no spaces","data":1}' });
+    const bad = await fetch(`${server.url}/api/publish`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"topic":"no spaces","data":1}',
+    });
     expect(bad.status).toBe(400);
     const notJson = await fetch(`${server.url}/api/publish`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
     expect(notJson.status).toBe(415);

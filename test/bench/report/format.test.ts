@@ -36,9 +36,17 @@ describe('formatDelta and formatDuration', () => {
 
 describe('parseRunResult', () => {
   it('names the file and the field of a bad results file', () => {
-    const bad = { scenario: 'x', startedAt: 'now', environment: { node: 'v20', cpu: 'c', cores: 2, commit: 'abc', pinned: true }, params: {}, techniques: { sse: { technique: 'sse' } } };
+    const bad = {
+      scenario: 'x',
+      startedAt: 'now',
+      environment: { node: 'v20', cpu: 'c', cores: 2, commit: 'abc', pinned: true },
+      params: {},
+      techniques: { sse: { technique: 'sse' } },
+    };
     expect(() => parseRunResult(JSON.stringify(bad), 'results/x.json')).toThrow(ResultsFileError);
-    expect(() => parseRunResult(JSON.stringify(bad), 'results/x.json')).toThrow(/^results\/x\.json: not a pushlab results file: techniques\.sse\.clients: /);
+    expect(() => parseRunResult(JSON.stringify(bad), 'results/x.json')).toThrow(
+      /^results\/x\.json: not a pushlab results file: techniques\.sse\.clients: /,
+    );
     expect(() => parseRunResult('{', 'results/y.json')).toThrow(/^results\/y\.json: not valid JSON/);
   });
 });

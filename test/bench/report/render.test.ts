@@ -55,13 +55,17 @@ describe('findings', () => {
       'SSE delivered each message with **2.5× fewer bytes than** short polling at 1 s (219 B against 548 B), at a 557× lower median latency (0.9 ms against 501 ms).',
     );
     // In ticker short polling batches 100 messages per poll: about as many bytes as SSE.
-    expect(scenario('ticker').findings.join('\n')).toContain('SSE delivered each message with **about as many bytes as** short polling (207 B against 200 B)');
+    expect(scenario('ticker').findings.join('\n')).toContain(
+      'SSE delivered each message with **about as many bytes as** short polling (207 B against 200 B)',
+    );
   });
 
   it('names the cheapest and fastest rows of each scenario', () => {
     const ticker = scenario('ticker').findings.join('\n');
     expect(ticker).toContain('**Lowest latency**: WebSocket, median 1.18 ms and p99 8.15 ms.');
-    expect(ticker).toContain('**Fewest bytes per message**: WebSocket, 194 B on the wire (65.9 % of it payload); the most: JSONP, 470 B, 2.42× as much.');
+    expect(ticker).toContain(
+      '**Fewest bytes per message**: WebSocket, 194 B on the wire (65.9 % of it payload); the most: JSONP, 470 B, 2.42× as much.',
+    );
     expect(ticker).toContain('**Least server CPU per 1,000 messages**: short polling, 0.918 ms; the most: JSONP, 29.2 ms');
     const sweep = scenario('poll-interval-sweep').findings.join('\n');
     expect(sweep).toContain('At no interval tested (100 ms to 5 s) did short polling use as few bytes per message as WebSocket (204 B)');
@@ -73,7 +77,7 @@ describe('findings', () => {
     const top = markdown.slice(0, markdown.indexOf('## Findings'));
     expect(top).toContain('> **⚠ Read with care: problems in these runs**');
     expect(top).toContain('> - ⚠ **ticker**: JSONP lost **37** of 2,000,000 expected messages (0.00185 %).');
-    expect(top).toContain('> - ⚠ **ticker**: JSONP was told of **1** gap: a cursor fell out of the server\'s replay buffer.');
+    expect(top).toContain("> - ⚠ **ticker**: JSONP was told of **1** gap: a cursor fell out of the server's replay buffer.");
     expect(top).toContain('For long polling the **load generator, not the server, was the bottleneck** (load process at 97 % of a core');
     const callout = html.slice(html.indexOf('<aside class="callout"'), html.indexOf('</aside>'));
     expect(callout).toContain('JSONP lost <strong>37</strong>');
@@ -85,7 +89,9 @@ describe('findings', () => {
     expect(cpu?.before).toBe(26.1);
     expect(cpu?.percent).toBeCloseTo(12, 6);
     expect(markdown).toContain('| `jsonp` | 3.1 → 3.32 (+7.2 %) | 33.8 → 36.2 (+7.2 %) | 470 → 470 (±0 %) | 26.1 → 29.2 (+12.0 %) |');
-    expect(scenario('ticker').findings.at(-1)).toMatch(/^Against the run of 2025-11-20 10:00 UTC \(commit `07ac4d4`\), the largest changes: .*\+12\.0 %/);
+    expect(scenario('ticker').findings.at(-1)).toMatch(
+      /^Against the run of 2025-11-20 10:00 UTC \(commit `07ac4d4`\), the largest changes: .*\+12\.0 %/,
+    );
   });
 });
 
@@ -100,12 +106,16 @@ describe('tables', () => {
       '| row | requests per msg | bytes per msg (B) | in per msg (B) | out per msg (B) | payload share (%) | empty responses | server CPU (ms/1k msg) | server memory (B/conn) |',
     );
     expect(markdown).toContain('| `short-poll@100ms` | 10 | 3,770 | 1,620 | 2,150 | 3.4 | 27,000 | 382 | 2,100 |');
-    expect(markdown).toContain('| `long-poll` | 93 | 97 | 99 | **load** ⚠ | load generator at 97 % of a core: latency includes client-side queueing |');
+    expect(markdown).toContain(
+      '| `long-poll` | 93 | 97 | 99 | **load** ⚠ | load generator at 97 % of a core: latency includes client-side queueing |',
+    );
     expect(markdown).toContain('| `publish` | 9,820 | 9 | 21 | 0 |');
   });
 
   it('give the environment of each run and generate "how it was measured" from its numbers', () => {
-    expect(markdown).toContain('| `ticker` | 2025-11-21T09:30:00.000Z | v20.20.0 | AMD EPYC 7B13 | 2 | `a6d84f3` | yes | linux x64 | loopback |');
+    expect(markdown).toContain(
+      '| `ticker` | 2025-11-21T09:30:00.000Z | v20.20.0 | AMD EPYC 7B13 | 2 | `a6d84f3` | yes | linux x64 | loopback |',
+    );
     expect(scenario('ticker').measured).toContain(
       'The publisher sent 2,000 messages per row at 100 messages/s, with 128 B payloads, for 20 s, after 3 s of warm-up that is not measured, each stamped with a monotonic timestamp.',
     );
@@ -133,7 +143,8 @@ describe('charts', () => {
 
   it('labels the trade-off curve by interval and the push techniques by name', () => {
     const chart = scenario('poll-interval-sweep').charts.find((c) => c.id.endsWith('trade-off'));
-    for (const label of ['100 ms', '250 ms', '1 s', '5 s', 'SSE', 'WebSocket', 'long polling']) expect(chart?.svg).toContain(`>${label}</text>`);
+    for (const label of ['100 ms', '250 ms', '1 s', '5 s', 'SSE', 'WebSocket', 'long polling'])
+      expect(chart?.svg).toContain(`>${label}</text>`);
     expect(chart?.svg).toContain('requests per delivered message (requests, log scale)');
   });
 
@@ -194,7 +205,9 @@ describe('a run with a row that failed', () => {
   it('says loudly which row was not measured, in both formats', async () => {
     const [first] = await fixtureRuns();
     if (first === undefined) throw new Error('no fixture');
-    const model = buildReport([{ ...first, failed: { 'sse@mobile-3g': 'timed out after 17200 ms waiting for 50 sse@mobile-3g clients to subscribe' } }]);
+    const model = buildReport([
+      { ...first, failed: { 'sse@mobile-3g': 'timed out after 17200 ms waiting for 50 sse@mobile-3g clients to subscribe' } },
+    ]);
     const alert = '`sse@mobile-3g` was **not measured**: timed out after 17200 ms waiting for 50 sse@mobile-3g clients to subscribe.';
     expect(model.scenarios[0]?.alerts[0]).toBe(alert);
     expect(renderMarkdown(model)).toContain('was **not measured**: timed out after 17200 ms');

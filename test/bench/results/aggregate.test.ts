@@ -5,11 +5,23 @@ import { createLatencyHistogram } from '../../../bench/run/subscribers.ts';
 import type { RunPlan } from '../../../bench/scenario/schema.ts';
 
 const plan: RunPlan = {
-  key: 'long-poll', technique: 'long-poll', clients: 100, topics: 1, ratePerSecond: 10, payloadBytes: 200,
-  durationMs: 10_000, warmupMs: 1000, drainMs: 5000, intervalMs: 1000, holdMs: 25_000,
+  key: 'long-poll',
+  technique: 'long-poll',
+  clients: 100,
+  topics: 1,
+  ratePerSecond: 10,
+  payloadBytes: 200,
+  durationMs: 10_000,
+  warmupMs: 1000,
+  drainMs: 5000,
+  intervalMs: 1000,
+  holdMs: 25_000,
 };
 
-function metrics(atSeconds: number, values: { requests?: number; delivered?: number; read?: number; written?: number; empty?: number; cpu?: number; rss?: number }) {
+function metrics(
+  atSeconds: number,
+  values: { requests?: number; delivered?: number; read?: number; written?: number; empty?: number; cpu?: number; rss?: number },
+) {
   const t = 'technique="long-poll"';
   return parseMetrics(
     [
@@ -33,13 +45,24 @@ function measurements(overrides: Partial<RunMeasurements> = {}): RunMeasurements
   const publishLag = createLatencyHistogram();
   for (let i = 0; i < 100; i++) publishLag.recordValue(2000);
   return {
-    plan, published: 100, expected: 10_000, delivered: 10_000, lost: 0, duplicated: 0, outOfOrder: 0, gaps: 0, histogram, publishLag,
+    plan,
+    published: 100,
+    expected: 10_000,
+    delivered: 10_000,
+    lost: 0,
+    duplicated: 0,
+    outOfOrder: 0,
+    gaps: 0,
+    histogram,
+    publishLag,
     serverIdle: metrics(0, { rss: 50_000_000 }),
     serverConnected: metrics(1, { rss: 53_000_000 }),
     serverBefore: metrics(2, { requests: 500, delivered: 300, read: 1000, written: 2000, empty: 5, cpu: 1 }),
     // 10 s later: 10,000 deliveries, 10,000 requests, 1.5 MB in and 4.5 MB out, 2 s of CPU.
     serverAfter: metrics(12, { requests: 10_500, delivered: 10_300, read: 1_501_000, written: 4_502_000, empty: 25, cpu: 3 }),
-    loadCpuMicros: 3_000_000, loadElu: 0.35, notes: [],
+    loadCpuMicros: 3_000_000,
+    loadElu: 0.35,
+    notes: [],
     ...overrides,
   };
 }
@@ -48,10 +71,23 @@ describe('aggregation', () => {
   it('divides the server counters of the window by its deliveries', () => {
     const row = aggregate(measurements());
     expect(row).toMatchObject({
-      technique: 'long-poll', clients: 100, delivered: 10_000, expected: 10_000,
-      requestsPerMessage: 1, bytesInPerMessage: 150, bytesOutPerMessage: 450, bytesPerMessage: 600,
-      payloadShare: 0.3333, emptyResponses: 20, serverCpuMsPer1kMessages: 200, serverRssBytesPerConnection: 30_000,
-      serverCpuShare: 0.2, loadCpuShare: 0.3, loadElu: 0.35, bottleneck: 'none', windowMs: 10_000,
+      technique: 'long-poll',
+      clients: 100,
+      delivered: 10_000,
+      expected: 10_000,
+      requestsPerMessage: 1,
+      bytesInPerMessage: 150,
+      bytesOutPerMessage: 450,
+      bytesPerMessage: 600,
+      payloadShare: 0.3333,
+      emptyResponses: 20,
+      serverCpuMsPer1kMessages: 200,
+      serverRssBytesPerConnection: 30_000,
+      serverCpuShare: 0.2,
+      loadCpuShare: 0.3,
+      loadElu: 0.35,
+      bottleneck: 'none',
+      windowMs: 10_000,
       bytesPerConnectionPerSecond: 6000,
     });
     expect(row.latencyMs.p50).toBeCloseTo(50, 0);

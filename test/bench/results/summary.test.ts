@@ -31,7 +31,18 @@ describe('the summary printer', () => {
     const step = { expected: 10, delivered: 10, lost: 0, latencyMs: { p50: 1, p99: 2 }, publishLagMs: { p50: 1, p99: 1 } };
     const run = {
       ...fixture,
-      networks: { broadband: { profile: 'broadband', method: 'user-space proxy' as const, promisedRttMs: 30.03, measuredRttMs: 30.4, rttP90Ms: 31, rttRatio: 1.012, rounds: 20, proxyCpuMs: 12 } },
+      networks: {
+        broadband: {
+          profile: 'broadband',
+          method: 'user-space proxy' as const,
+          promisedRttMs: 30.03,
+          measuredRttMs: 30.4,
+          rttP90Ms: 31,
+          rttRatio: 1.012,
+          rounds: 20,
+          proxyCpuMs: 12,
+        },
+      },
       techniques: {
         sse: {
           ...sse,
@@ -40,7 +51,13 @@ describe('the summary printer', () => {
             publishLagBoundMs: 250,
             steps: [
               { ...step, ratePerSecond: 100, deliveredPerSecond: 100_000, sustained: true },
-              { ...step, ratePerSecond: 200, deliveredPerSecond: 150_000, sustained: false, reason: 'p99 latency 1500 ms, past the 1000 ms bound' },
+              {
+                ...step,
+                ratePerSecond: 200,
+                deliveredPerSecond: 150_000,
+                sustained: false,
+                reason: 'p99 latency 1500 ms, past the 1000 ms bound',
+              },
             ],
             sustainedRatePerSecond: 100,
             sustainedDeliveredPerSecond: 100_000,
@@ -56,14 +73,32 @@ describe('the summary printer', () => {
   });
 
   it('lists rows that failed, so a run with one broken row still shows the others', () => {
-    const text = renderSummary(runResultSchema.parse({ ...fixture, failed: { 'iframe@mobile-3g': 'timed out after 17200 ms waiting for 50 iframe@mobile-3g clients to subscribe' } }));
+    const text = renderSummary(
+      runResultSchema.parse({
+        ...fixture,
+        failed: { 'iframe@mobile-3g': 'timed out after 17200 ms waiting for 50 iframe@mobile-3g clients to subscribe' },
+      }),
+    );
     expect(text).toContain('NOT MEASURED (the row failed; the others ran):\n  - iframe@mobile-3g: timed out after 17200 ms');
     for (const key of Object.keys(fixture.techniques)) expect(text).toMatch(new RegExp(`^${key} `, 'm'));
   });
 
   it('aligns columns', () => {
-    expect(renderTable(['a', 'bb'], [['xyz', '1'], ['q', '22']])).toBe('a    bb\n---  --\nxyz   1\nq    22');
-    expect([formatBytes(512), formatBytes(5000), formatBytes(20 * 1024), formatBytes(3 * 1024 * 1024)]).toEqual(['512 B', '4.88 KiB', '20 KiB', '3 MiB']);
+    expect(
+      renderTable(
+        ['a', 'bb'],
+        [
+          ['xyz', '1'],
+          ['q', '22'],
+        ],
+      ),
+    ).toBe('a    bb\n---  --\nxyz   1\nq    22');
+    expect([formatBytes(512), formatBytes(5000), formatBytes(20 * 1024), formatBytes(3 * 1024 * 1024)]).toEqual([
+      '512 B',
+      '4.88 KiB',
+      '20 KiB',
+      '3 MiB',
+    ]);
   });
 });
 

@@ -26,30 +26,61 @@ function plan(overrides: Partial<RunPlan> & Pick<RunPlan, 'technique'>): RunPlan
 }
 
 describe('churn', () => {
-  it.each(techniqueIds)('%s: clients that drop and resume with their cursor lose nothing, see nothing twice', async (technique) => {
-    const row = await runPlan(plan({ technique, faults: { churnMeanMs: 250 } }));
-    const context = JSON.stringify({ ...row, latencyCdf: undefined });
-    expect(row.drops, context).toBeGreaterThan(6);
-    expect(row.delivered, context).toBe(row.expected);
-    expect([row.lost, row.duplicated, row.outOfOrder, row.gaps], context).toEqual([0, 0, 0, 0]);
-  }, 30_000);
+  it.each(techniqueIds)(
+    '%s: clients that drop and resume with their cursor lose nothing, see nothing twice',
+    async (technique) => {
+      const row = await runPlan(plan({ technique, faults: { churnMeanMs: 250 } }));
+      const context = JSON.stringify({ ...row, latencyCdf: undefined });
+      expect(row.drops, context).toBeGreaterThan(6);
+      expect(row.delivered, context).toBe(row.expected);
+      expect([row.lost, row.duplicated, row.outOfOrder, row.gaps], context).toEqual([0, 0, 0, 0]);
+    },
+    30_000,
+  );
 });
 
 describe('slow consumers', () => {
-  it.each(['sse', 'websocket'] as const)('%s: stalled subscribers are cut off at the bound; the healthy lose nothing', async (technique) => {
-    // 60 KB messages at 100/s fill loopback socket buffers and the 1 MiB bound within a second or two.
-    const row = await runPlan(plan({ technique, clients: 4, topics: 1, payloadBytes: 60_000, ratePerSecond: 100, durationMs: 2500, faults: { stalledShare: 0.5, sampleMs: 500 } }));
-    const context = JSON.stringify({ ...row, latencyCdf: undefined });
-    expect(row.stalled, context).toBe(2);
-    expect(row.slowConsumerDisconnects, context).toBe(2);
-    expect(row.delivered, context).toBe(row.expected);
-    expect(row.lost, context).toBe(0);
-    expect(row.serverSamples?.length, context).toBeGreaterThanOrEqual(3);
-    expect(row.serverSamples?.every(([, rss, handles]) => rss > 0 && handles > 0), context).toBe(true);
-  }, 30_000);
+  it.each(['sse', 'websocket'] as const)(
+    '%s: stalled subscribers are cut off at the bound; the healthy lose nothing',
+    async (technique) => {
+      // 60 KB messages at 100/s fill loopback socket buffers and the 1 MiB bound within a second or two.
+      const row = await runPlan(
+        plan({
+          technique,
+          clients: 4,
+          topics: 1,
+          payloadBytes: 60_000,
+          ratePerSecond: 100,
+          durationMs: 2500,
+          faults: { stalledShare: 0.5, sampleMs: 500 },
+        }),
+      );
+      const context = JSON.stringify({ ...row, latencyCdf: undefined });
+      expect(row.stalled, context).toBe(2);
+      expect(row.slowConsumerDisconnects, context).toBe(2);
+      expect(row.delivered, context).toBe(row.expected);
+      expect(row.lost, context).toBe(0);
+      expect(row.serverSamples?.length, context).toBeGreaterThanOrEqual(3);
+      expect(
+        row.serverSamples?.every(([, rss, handles]) => rss > 0 && handles > 0),
+        context,
+      ).toBe(true);
+    },
+    30_000,
+  );
 
   it('iframe: a stalled subscriber costs at most one document (the byte limit ends it before the bound)', async () => {
-    const row = await runPlan(plan({ technique: 'iframe', clients: 4, topics: 1, payloadBytes: 60_000, ratePerSecond: 100, durationMs: 1500, faults: { stalledShare: 0.5 } }));
+    const row = await runPlan(
+      plan({
+        technique: 'iframe',
+        clients: 4,
+        topics: 1,
+        payloadBytes: 60_000,
+        ratePerSecond: 100,
+        durationMs: 1500,
+        faults: { stalledShare: 0.5 },
+      }),
+    );
     const context = JSON.stringify({ ...row, latencyCdf: undefined, serverSamples: undefined });
     expect(row.stalled, context).toBe(2);
     expect(row.lost, context).toBe(0);
@@ -65,19 +96,33 @@ describe('slow consumers', () => {
 });
 
 describe('restart', () => {
-  it.each(['short-poll', 'sse', 'websocket'] as const)('%s: after kill -9 and a restart, the loss is reported by a gap, never silent, never twice', async (technique) => {
-    // Half the subscribers stay away 3 s after the kill, so the new server's ids can pass
-    // their old cursors before they return: the epoch in the cursor still tells them. The
-    // drain waits until every subscriber has been told (or its time is up), so a new server
-    // that came up late on a loaded machine does not end the run before they reconnect.
-    const row = await runPlan(plan({ technique, topics: 1, ratePerSecond: 40, durationMs: 5000, drainMs: 10_000, intervalMs: 200, faults: { restartAtMs: 1500, reconnectDelayMs: 3000 } }));
-    const context = JSON.stringify({ ...row, latencyCdf: undefined });
-    expect(row.restarts, context).toBe(1);
-    expect(row.subscribersWithGap, context).toBe(row.clients);
-    expect([row.lost, row.duplicated, row.outOfOrder], context).toEqual([0, 0, 0]);
-    expect(row.delivered + (row.reportedLost ?? 0), context).toBe(row.expected);
-    expect(row.notes?.join(' '), context).toMatch(/3 subscribers stayed away \d+ ms after the kill \(at least 3000 ms\)/);
-  }, 60_000);
+  it.each(['short-poll', 'sse', 'websocket'] as const)(
+    '%s: after kill -9 and a restart, the loss is reported by a gap, never silent, never twice',
+    async (technique) => {
+      // Half the subscribers stay away 3 s after the kill, so the new server's ids can pass
+      // their old cursors before they return: the epoch in the cursor still tells them. The
+      // drain waits until every subscriber has been told (or its time is up), so a new server
+      // that came up late on a loaded machine does not end the run before they reconnect.
+      const row = await runPlan(
+        plan({
+          technique,
+          topics: 1,
+          ratePerSecond: 40,
+          durationMs: 5000,
+          drainMs: 10_000,
+          intervalMs: 200,
+          faults: { restartAtMs: 1500, reconnectDelayMs: 3000 },
+        }),
+      );
+      const context = JSON.stringify({ ...row, latencyCdf: undefined });
+      expect(row.restarts, context).toBe(1);
+      expect(row.subscribersWithGap, context).toBe(row.clients);
+      expect([row.lost, row.duplicated, row.outOfOrder], context).toEqual([0, 0, 0]);
+      expect(row.delivered + (row.reportedLost ?? 0), context).toBe(row.expected);
+      expect(row.notes?.join(' '), context).toMatch(/3 subscribers stayed away \d+ ms after the kill \(at least 3000 ms\)/);
+    },
+    60_000,
+  );
 
   it('counts a missing old-server message as silent loss when no gap followed it', () => {
     const published = [1, 2, 3].map((id) => ({ topic: 't', id, scheduledNs: BigInt(id), ackedNs: BigInt(id) }));
@@ -86,7 +131,10 @@ describe('restart', () => {
       topic: 't',
       client: undefined as never,
       checker: undefined as never,
-      arrivals: [{ scheduledNs: 1n, id: 1 }, { scheduledNs: 10n, id: 1 }],
+      arrivals: [
+        { scheduledNs: 1n, id: 1 },
+        { scheduledNs: 10n, id: 1 },
+      ],
       gapsAt,
     });
     const reported = countRestart([subscriber([1])], published, 5n, 0n, 100n);

@@ -49,7 +49,8 @@ describe('the measurements agree with independent truths', () => {
     expect(payload.length).toBe(payloadBytes);
     const envelope = (idDigits: number, tDigits: number): number =>
       '{"id":'.length + idDigits + ',"topic":"lobby","data":'.length + payloadBytes + ',"t":'.length + tDigits + '}'.length;
-    const framed = (idDigits: number, tDigits: number): number => 'id: '.length + idDigits + '\ndata: '.length + envelope(idDigits, tDigits) + '\n\n'.length;
+    const framed = (idDigits: number, tDigits: number): number =>
+      'id: '.length + idDigits + '\ndata: '.length + envelope(idDigits, tDigits) + '\n\n'.length;
     // Headers, `retry:` and the cursor event were written when the stream opened, before the
     // window; allow them anyway, shared by the messages each connection carried.
     const perConnection = row.delivered / clients;

@@ -43,7 +43,16 @@ describe('network profiles', () => {
 
   it('a scenario over two profiles runs each technique per profile, checks the emulated one, and records it', async () => {
     const scenario = parseScenario(
-      { clients: 2, ratePerSecond: 10, durationMs: 800, warmupMs: 200, drainMs: 3000, capacityMs: 0, techniques: ['sse'], network: ['loopback', 'lan'] },
+      {
+        clients: 2,
+        ratePerSecond: 10,
+        durationMs: 800,
+        warmupMs: 200,
+        drainMs: 3000,
+        capacityMs: 0,
+        techniques: ['sse'],
+        network: ['loopback', 'lan'],
+      },
       'test',
       'two-networks',
     );
@@ -80,9 +89,14 @@ describe('peers', () => {
 
 describe('saturation', () => {
   it('raises the rate step by step on the same subscribers and records every step', async () => {
-    const row = await runPlan(plan({ technique: 'sse', saturation: { rates: [10, 20], stepMs: 800, p99BoundMs: 5000, publishLagBoundMs: 5000 } }));
+    const row = await runPlan(
+      plan({ technique: 'sse', saturation: { rates: [10, 20], stepMs: 800, p99BoundMs: 5000, publishLagBoundMs: 5000 } }),
+    );
     const saturation = row.saturation;
-    expect(saturation?.steps.map((step) => [step.ratePerSecond, step.sustained]), context(row)).toEqual([
+    expect(
+      saturation?.steps.map((step) => [step.ratePerSecond, step.sustained]),
+      context(row),
+    ).toEqual([
       [10, true],
       [20, true],
     ]);
@@ -96,7 +110,9 @@ describe('saturation', () => {
 
   it('stops at the first step that does not hold its bound, and says why', async () => {
     // No delivery can be faster than 1 µs: the first step fails its p99 bound.
-    const row = await runPlan(plan({ technique: 'websocket', saturation: { rates: [10, 20], stepMs: 500, p99BoundMs: 0.001, publishLagBoundMs: 5000 } }));
+    const row = await runPlan(
+      plan({ technique: 'websocket', saturation: { rates: [10, 20], stepMs: 500, p99BoundMs: 0.001, publishLagBoundMs: 5000 } }),
+    );
     expect(row.saturation?.steps.length).toBe(1);
     expect(row.saturation?.sustainedRatePerSecond).toBe(0);
     expect(row.saturation?.ceilingAbove).toBe(false);
@@ -104,7 +120,11 @@ describe('saturation', () => {
   }, 30_000);
 
   it('judges a step by loss first, then p99, then the publisher', () => {
-    const row = { lost: 0, latencyMs: { p50: 1, p90: 1, p99: 10, max: 10 }, publishLagMs: { p50: 1, p99: 300, max: 300 } } as TechniqueResult;
+    const row = {
+      lost: 0,
+      latencyMs: { p50: 1, p90: 1, p99: 10, max: 10 },
+      publishLagMs: { p50: 1, p99: 300, max: 300 },
+    } as TechniqueResult;
     const bounds = { p99BoundMs: 100, publishLagBoundMs: 250 };
     expect(judgeStep(row, bounds)).toMatchObject({ sustained: false, reason: expect.stringMatching(/publisher fell behind/) });
     expect(judgeStep({ ...row, publishLagMs: { p50: 1, p99: 1, max: 1 } }, bounds)).toEqual({ sustained: true });
@@ -133,7 +153,9 @@ describe('scenario fields', () => {
     expect(plans.map((p) => [p.key, p.networkName, p.network?.rttMs])).toEqual([['sse', 'mobile-4g', 80]]);
     // Loopback alone needs no proxy and names nothing.
     expect(expandScenario(parseScenario({ ...base, techniques: ['sse'], network: 'loopback' }))[0]).not.toHaveProperty('network');
-    expect(expandScenario(parseScenario({ ...base, techniques: ['sse'], peers: 'all' })).filter((p) => p.peer !== undefined)).toHaveLength(9);
+    expect(expandScenario(parseScenario({ ...base, techniques: ['sse'], peers: 'all' })).filter((p) => p.peer !== undefined)).toHaveLength(
+      9,
+    );
   });
 
   it('refuses what cannot run, naming the field', () => {
@@ -150,6 +172,8 @@ describe('scenario fields', () => {
     expect(problems({ peers: ['socketio-carrier-pigeon'] })).toMatch(/peers/);
     expect(problems({ peers: 'all', faults: { churnMeanMs: 100 } })).toMatch(/peers: peers cannot run with faults/);
     expect(problems({ saturation: { rates: [100, 50] } })).toMatch(/saturation\.rates: must be ascending/);
-    expect(problems({ saturation: { rates: [10] }, sweep: { variants: [{ intervalMs: 100 }] } })).toMatch(/saturation: a saturation scenario sweeps the rate itself/);
+    expect(problems({ saturation: { rates: [10] }, sweep: { variants: [{ intervalMs: 100 }] } })).toMatch(
+      /saturation: a saturation scenario sweeps the rate itself/,
+    );
   });
 });

@@ -12,7 +12,13 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 async function schedule(burst: number | undefined): Promise<bigint[]> {
-  const publisher = startPublisher({ baseUrl: url, topics: ['lobby'], ratePerSecond: 100, payloadBytes: 64, ...(burst === undefined ? {} : { burst }) });
+  const publisher = startPublisher({
+    baseUrl: url,
+    topics: ['lobby'],
+    ratePerSecond: 100,
+    payloadBytes: 64,
+    ...(burst === undefined ? {} : { burst }),
+  });
   await publisher.stopAt(publisher.startNs + 200_000_000n);
   expect(publisher.errors).toBe(0);
   return publisher.published.map((m) => m.scheduledNs - publisher.startNs).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -32,6 +38,8 @@ describe('the publisher', () => {
   });
 
   it('refuses a burst that is not a positive integer', () => {
-    expect(() => startPublisher({ baseUrl: url, topics: ['lobby'], ratePerSecond: 10, payloadBytes: 64, burst: 0 })).toThrow(/burst must be a positive integer/);
+    expect(() => startPublisher({ baseUrl: url, topics: ['lobby'], ratePerSecond: 10, payloadBytes: 64, burst: 0 })).toThrow(
+      /burst must be a positive integer/,
+    );
   });
 });

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { applyOverrides, expandScenario, loadScenario, loadSuite, parseScenario, scenariosDir, ScenarioError } from '../../../bench/scenario/schema.ts';
+import {
+  applyOverrides,
+  expandScenario,
+  loadScenario,
+  loadSuite,
+  parseScenario,
+  scenariosDir,
+  ScenarioError,
+} from '../../../bench/scenario/schema.ts';
 
 const valid = { clients: 10, ratePerSecond: 5, durationMs: 1000 };
 
@@ -26,7 +34,13 @@ describe('scenarios', () => {
 
   it('fills in defaults', () => {
     const scenario = parseScenario(valid, 'test', 'x');
-    expect(scenario).toMatchObject({ name: 'x', topics: 1, payloadBytes: 256, warmupMs: 1000, knobs: { intervalMs: 1000, holdMs: 25_000 } });
+    expect(scenario).toMatchObject({
+      name: 'x',
+      topics: 1,
+      payloadBytes: 256,
+      warmupMs: 1000,
+      knobs: { intervalMs: 1000, holdMs: 25_000 },
+    });
     expect(scenario.techniques).toHaveLength(6);
   });
 
@@ -48,7 +62,10 @@ describe('scenarios', () => {
 
   it('the CLI refuses a bad file before running anything, naming the field', async () => {
     const file = await writeScenario({ ...valid, durationMs: 0 });
-    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'bench/cli.ts', '--scenario', file, '--out', join(tmpdir(), 'never')], { encoding: 'utf8', timeout: 15_000 });
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'bench/cli.ts', '--scenario', file, '--out', join(tmpdir(), 'never')], {
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
     expect(cli.status).toBe(2);
     expect(cli.stderr).toMatch(/durationMs/);
     expect(cli.stdout).toBe('');
@@ -57,11 +74,22 @@ describe('scenarios', () => {
   it('expands a sweep into keyed rows with technique and variant', async () => {
     const sweep = expandScenario(await loadScenario('poll-interval-sweep'));
     expect(sweep.map((p) => p.key)).toEqual([
-      'short-poll@100ms', 'short-poll@250ms', 'short-poll@500ms', 'short-poll@1000ms', 'short-poll@2000ms', 'long-poll', 'sse', 'websocket',
+      'short-poll@100ms',
+      'short-poll@250ms',
+      'short-poll@500ms',
+      'short-poll@1000ms',
+      'short-poll@2000ms',
+      'long-poll',
+      'sse',
+      'websocket',
     ]);
     expect(sweep[1]).toMatchObject({ technique: 'short-poll', intervalMs: 250, variant: { intervalMs: 250 } });
     const payloads = expandScenario(await loadScenario('payload-sweep'));
-    expect(payloads.find((p) => p.key === 'sse@1024B')).toMatchObject({ technique: 'sse', payloadBytes: 1024, variant: { payloadBytes: 1024 } });
+    expect(payloads.find((p) => p.key === 'sse@1024B')).toMatchObject({
+      technique: 'sse',
+      payloadBytes: 1024,
+      variant: { payloadBytes: 1024 },
+    });
     expect(payloads).toHaveLength(24);
   });
 

@@ -103,7 +103,8 @@ describe('the baseline server', () => {
       await until(() => received.every((n) => n === 20), '20 messages at each subscriber');
       const after = await server.metricsText();
       const writes = (metricValue(after, 'baseline_socket_writes_total') ?? 0) - (metricValue(before, 'baseline_socket_writes_total') ?? 0);
-      const flushes = (metricValue(after, 'baseline_socket_flushes_total') ?? 0) - (metricValue(before, 'baseline_socket_flushes_total') ?? 0);
+      const flushes =
+        (metricValue(after, 'baseline_socket_flushes_total') ?? 0) - (metricValue(before, 'baseline_socket_flushes_total') ?? 0);
       expect(writes).toBe(40);
       // One flush per subscriber per turn: fewer than one per write, whatever the turns.
       expect(flushes).toBeGreaterThanOrEqual(2);

@@ -49,31 +49,57 @@ describe('the Networks section', () => {
       ['SSE', '0.9', '16', '160'],
       ['SockJS (eventsource)', '–', '–', '175'],
     ]);
-    expect(networks?.tables.map((t) => t.id)).toEqual(['mobile-networks-p50', 'mobile-networks-p99', 'mobile-networks-bytes', 'mobile-networks-requests', 'mobile-network-checks']);
+    expect(networks?.tables.map((t) => t.id)).toEqual([
+      'mobile-networks-p50',
+      'mobile-networks-p99',
+      'mobile-networks-bytes',
+      'mobile-networks-requests',
+      'mobile-network-checks',
+    ]);
     expect(networks?.tables.find((t) => t.id === 'mobile-networks-requests')?.rows[1]).toEqual(['long polling', '1', '1', '1']);
   });
 
   it('explains the gap in round trips of the measured RTT, and says how the network was made', () => {
     const text = networks?.text.join('\n') ?? '';
-    expect(text).toContain('Over mobile-3g, the median latency of long polling was **470 ms** against 160 ms for SSE: 310 ms more, about 1 round trip of the 310 ms RTT.');
+    expect(text).toContain(
+      'Over mobile-3g, the median latency of long polling was **470 ms** against 160 ms for SSE: 310 ms more, about 1 round trip of the 310 ms RTT.',
+    );
     expect(text).toContain('user-space delay proxy between the load clients and the server, running on the load generator’s core');
     expect(text).toContain('measured round trips were 1.01× to 1.03× the promised ones.');
     expect(text).toContain('The proxy used at most 31 % of a core (short polling at 250 ms over mobile-3g)');
-    expect(text).toContain('From loopback to mobile-3g, median latency went: short polling at 250 ms 130 → 600 ms; long polling 1.2 → 470 ms; SSE 0.9 → 160 ms.');
-    expect(s.findings).toContain('Over mobile-3g, the median latency of long polling was **470 ms** against 160 ms for SSE: 310 ms more, about 1 round trip of the 310 ms RTT.');
+    expect(text).toContain(
+      'From loopback to mobile-3g, median latency went: short polling at 250 ms 130 → 600 ms; long polling 1.2 → 470 ms; SSE 0.9 → 160 ms.',
+    );
+    expect(s.findings).toContain(
+      'Over mobile-3g, the median latency of long polling was **470 ms** against 160 ms for SSE: 310 ms more, about 1 round trip of the 310 ms RTT.',
+    );
   });
 
   it('tabulates the network checks, slowest last, in the section and not again below', () => {
     const checks = networks?.tables.find((t) => t.id === 'mobile-network-checks');
     expect(checks?.rows.map((r) => r[0])).toEqual(['broadband', 'mobile-3g']);
-    expect(checks?.rows[1]).toEqual(['mobile-3g', 'user-space proxy', '301', '310', '326', '1.03×', '11.4', '0.95×', '3.9', '0.975×', '12']);
+    expect(checks?.rows[1]).toEqual([
+      'mobile-3g',
+      'user-space proxy',
+      '301',
+      '310',
+      '326',
+      '1.03×',
+      '11.4',
+      '0.95×',
+      '3.9',
+      '0.975×',
+      '12',
+    ]);
     expect(s.tables.map((t) => t.id)).not.toContain('mobile-network-checks');
   });
 
   it('calls out a check whose round trip is off', () => {
     const off = networksRun();
     off.networks = { broadband: networkCheck('broadband', 30.2, 45) };
-    const text = only([off]).sections.find((part) => part.title === 'Networks')?.text.join('\n');
+    const text = only([off])
+      .sections.find((part) => part.title === 'Networks')
+      ?.text.join('\n');
     expect(text).toContain('**off by more than 20 %**: broadband (45 ms against 30.2 ms)');
   });
 
@@ -113,7 +139,9 @@ describe('a run over one emulated network', () => {
   it('has no Networks section, but says which network and shows its check with the tables', () => {
     expect(s.sections).toEqual([]);
     expect(s.rows.map((r) => r.name)).toEqual(['long polling over broadband', 'SSE over broadband']);
-    expect(s.measured.join('\n')).toContain('The subscribers reached the server over an emulated broadband network: a user-space delay proxy');
+    expect(s.measured.join('\n')).toContain(
+      'The subscribers reached the server over an emulated broadband network: a user-space delay proxy',
+    );
     expect(s.tables.map((t) => t.id)).toContain('broadband-only-network-checks');
     expect(renderMarkdown(buildReport([single]))).toContain('| `sse` | 5 |');
   });
@@ -121,7 +149,12 @@ describe('a run over one emulated network', () => {
 
 describe('a run of network rows only, without loopback', () => {
   it('renders, comparing over the fastest profile it has', () => {
-    const runs = [run('far', { 'sse@broadband': row('sse', { network: 'broadband' }), 'sse@mobile-4g': row('sse', { network: 'mobile-4g', latencyMs: { p50: 45, p90: 60, p99: 90, max: 200 } }) })];
+    const runs = [
+      run('far', {
+        'sse@broadband': row('sse', { network: 'broadband' }),
+        'sse@mobile-4g': row('sse', { network: 'mobile-4g', latencyMs: { p50: 45, p90: 60, p99: 90, max: 200 } }),
+      }),
+    ];
     const s = only(runs);
     expect(s.sections.map((part) => part.id)).toEqual(['far-networks']);
     expect(s.findings[0]).toBe('**Lowest latency**: SSE over broadband, median 2 ms and p99 8 ms.');

@@ -73,8 +73,12 @@ describe('the Peers section', () => {
 
   it('states where pushlab falls short of the peer targets, and why a ratio is bounded', () => {
     const text = peers.text.join('\n');
-    expect(text).toContain('**Short of target**: WebSocket sustained 400,000 deliveries/s against 800,000 for baseline (raw TCP): 0.5× (target ≥ 0.8×).');
-    expect(text).toContain('**Short of target**: WebSocket sustained 400,000 deliveries/s against 100,000 for Socket.IO (websocket): 4× (target ≥ 5×).');
+    expect(text).toContain(
+      '**Short of target**: WebSocket sustained 400,000 deliveries/s against 800,000 for baseline (raw TCP): 0.5× (target ≥ 0.8×).',
+    );
+    expect(text).toContain(
+      '**Short of target**: WebSocket sustained 400,000 deliveries/s against 100,000 for Socket.IO (websocket): 4× (target ≥ 5×).',
+    );
     expect(text).toContain('**Short of target**: SSE held 14.6 KiB per idle connection against 11.7 KiB for Socket.IO (websocket)');
     expect(text).toContain('Target met: long polling held 5.86 KiB per idle connection');
     expect(text).toMatch(/Not settled: SSE sustained 800,000 deliveries\/s .* Both ceilings are above the highest step tried/);
@@ -134,7 +138,11 @@ describe('changes against the previous run', () => {
     before.startedAt = '2026-11-30T10:00:00.000Z';
     const { websocket, 'peer:baseline': baseline } = before.techniques;
     if (websocket === undefined || baseline === undefined) throw new Error('fixture');
-    before.techniques = { websocket: { ...websocket, serverCpuMsPer1kMessages: 4 }, 'peer:baseline': baseline, 'sse@broadband': row('sse', { network: 'broadband' }) };
+    before.techniques = {
+      websocket: { ...websocket, serverCpuMsPer1kMessages: 4 },
+      'peer:baseline': baseline,
+      'sse@broadband': row('sse', { network: 'broadband' }),
+    };
     const s = only([before, peersRun()]);
     expect(s.changes.map((c) => c.key)).toEqual(['websocket', 'peer:baseline']);
     expect(s.changes[0]?.deltas.find((d) => d.label === 'server CPU per 1,000 messages')?.percent).toBeCloseTo(25, 6);
@@ -149,7 +157,12 @@ describe('peer lines in charts', () => {
       [50, 2],
       [100, 9],
     ];
-    const s = only([run('cdf', { sse: row('sse', { latencyCdf: cdf }), 'peer:sockjs-eventsource': row('sse', { peer: 'sockjs-eventsource', latencyCdf: cdf }) })]);
+    const s = only([
+      run('cdf', {
+        sse: row('sse', { latencyCdf: cdf }),
+        'peer:sockjs-eventsource': row('sse', { peer: 'sockjs-eventsource', latencyCdf: cdf }),
+      }),
+    ]);
     const chart = s.charts.find((c) => c.id === 'cdf-cdf');
     expect(chart?.svg.match(/stroke-dasharray="5,3"/g)?.length).toBeGreaterThanOrEqual(2); // the legend swatch and the line
   });

@@ -10,16 +10,40 @@ describe('the Saturation section', () => {
   it('tabulates each row’s sustained rate, with ≥ when the ceiling is above the highest step', () => {
     const table = part?.tables[0];
     expect(table?.rows.find((r) => r[0] === 'SSE')).toEqual(['SSE', '4', '100 → 800', '≥ 800', '≥ 800,000', '20', '–', 'none failed']);
-    expect(table?.rows.find((r) => r[0] === 'WebSocket')).toEqual(['WebSocket', '4', '100 → 800', '400', '400,000', '20', '800', 'p99 420 ms over the 250 ms bound']);
-    expect(table?.rows.find((r) => r[0] === 'Socket.IO (polling)')).toEqual(['Socket.IO (polling)', '4', '100 → 800', 'none', 'none', '–', '100', 'lost 310 messages']);
+    expect(table?.rows.find((r) => r[0] === 'WebSocket')).toEqual([
+      'WebSocket',
+      '4',
+      '100 → 800',
+      '400',
+      '400,000',
+      '20',
+      '800',
+      'p99 420 ms over the 250 ms bound',
+    ]);
+    expect(table?.rows.find((r) => r[0] === 'Socket.IO (polling)')).toEqual([
+      'Socket.IO (polling)',
+      '4',
+      '100 → 800',
+      'none',
+      'none',
+      '–',
+      '100',
+      'lost 310 messages',
+    ]);
   });
 
   it('says where each row stopped and why, from its steps', () => {
     const text = part?.text ?? [];
-    expect(text[0]).toContain('on the same 1,000 subscribers. A step was sustained when nothing was lost, p99 stayed within 250 ms and the publisher kept within 50 ms');
-    expect(text).toContain('WebSocket sustained 400 msg/s (400,000 deliveries/s) and failed at 800 msg/s: p99 420 ms over the 250 ms bound.');
+    expect(text[0]).toContain(
+      'on the same 1,000 subscribers. A step was sustained when nothing was lost, p99 stayed within 250 ms and the publisher kept within 50 ms',
+    );
+    expect(text).toContain(
+      'WebSocket sustained 400 msg/s (400,000 deliveries/s) and failed at 800 msg/s: p99 420 ms over the 250 ms bound.',
+    );
     expect(text).toContain('Socket.IO (polling) **sustained no step**: it failed at the first, 100 msg/s: lost 310 messages.');
-    expect(text).toContain('Baseline (raw TCP) kept up at every step up to 800 msg/s (800,000 deliveries/s): its ceiling is higher than measured.');
+    expect(text).toContain(
+      'Baseline (raw TCP) kept up at every step up to 800 msg/s (800,000 deliveries/s): its ceiling is higher than measured.',
+    );
   });
 
   it('draws deliveries and p99 against the publish rate, failed steps as ×, peers dashed', () => {
@@ -42,8 +66,12 @@ describe('a saturation row that sustained no step', () => {
     const runs = [run('overload', { sse: row('sse', { saturation: saturation([1000, 2000], 0) }) })];
     const s = only(runs);
     expect(s.sections.map((p) => p.title)).toEqual(['Saturation']);
-    expect(s.sections[0]?.text[1]).toBe('SSE **sustained no step**: it failed at the first, 1,000 msg/s: p99 420 ms over the 250 ms bound.');
-    expect(renderMarkdown(buildReport(runs))).toContain('| SSE | 2 | 1,000 → 2,000 | none | none | – | 1,000 | p99 420 ms over the 250 ms bound |');
+    expect(s.sections[0]?.text[1]).toBe(
+      'SSE **sustained no step**: it failed at the first, 1,000 msg/s: p99 420 ms over the 250 ms bound.',
+    );
+    expect(renderMarkdown(buildReport(runs))).toContain(
+      '| SSE | 2 | 1,000 → 2,000 | none | none | – | 1,000 | p99 420 ms over the 250 ms bound |',
+    );
   });
 
   it('says when the failing step was lost to a saturated load generator', () => {
@@ -56,7 +84,14 @@ describe('a saturation row that sustained no step', () => {
   });
 
   it('renders a saturation run with no steps at all', () => {
-    const empty = { p99BoundMs: 250, publishLagBoundMs: 50, steps: [], sustainedRatePerSecond: 0, sustainedDeliveredPerSecond: 0, ceilingAbove: false };
+    const empty = {
+      p99BoundMs: 250,
+      publishLagBoundMs: 50,
+      steps: [],
+      sustainedRatePerSecond: 0,
+      sustainedDeliveredPerSecond: 0,
+      ceilingAbove: false,
+    };
     const s = only([run('empty', { sse: row('sse', { saturation: empty }) })]);
     expect(s.sections[0]?.text[1]).toBe('SSE has a saturation run with no steps.');
     expect(s.sections[0]?.charts).toEqual([]);
