@@ -212,11 +212,16 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
         refuse(1003, 'text frames only');
         return;
       }
-      onFrame(data.toString()).catch((error: unknown) => {
+      // One frame at a time, in order: a frame's policy check (its token, the rate) and its
+      // publish finish before the next frame is looked at, so pipelined guesses cannot all be
+      // compared before the first wrong one closes the socket, and acks keep the frames' order.
+      const text = data.toString();
+      frames = frames.then(() => onFrame(text)).catch((error: unknown) => {
         console.error('websocket: publish failed', error);
         ws.close(1011, 'publish failed');
       });
     });
+    let frames: Promise<void> = Promise.resolve();
 
     async function onFrame(text: string): Promise<void> {
       // Frames that arrive after we began to close (a guesser's pipelined tokens) are dropped.

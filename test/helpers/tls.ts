@@ -197,9 +197,9 @@ export interface TlsTestServer {
   close(): Promise<void>;
 }
 
-/** Starts a real pushlab server under TLS on an ephemeral port (publish rate limit off unless set). */
+/** Starts a real pushlab server under TLS on an ephemeral port (publish rate limit and the /metrics render cache off unless set). */
 export async function startTlsServer(options: CreateOptions = {}): Promise<TlsTestServer> {
-  const push = createPushServer({ publishRatePerSecond: 0, tls: await testCredentials(), ...options });
+  const push = createPushServer({ publishRatePerSecond: 0, metricsCacheMs: 0, tls: await testCredentials(), ...options });
   const url = await push.listen(0);
   return {
     push,
