@@ -162,7 +162,7 @@ export const runResultSchema = z.object({
     network: z.string().optional(),
   }),
   params: z.record(z.string(), z.unknown()),
-  /** Issue #7: the check of each emulated network profile of the run (RTT and rate measured through the proxy), by profile name. */
+  /** The check of each emulated network profile of the run (RTT and rate measured through the proxy), by profile name. */
   networks: z.record(z.string(), networkCheckSchema).optional(),
   techniques: z.record(z.string(), techniqueResultSchema),
   /** Rows that could not be measured (their server or clients failed), by key, with the error: the other rows still ran. */

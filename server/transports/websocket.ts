@@ -216,10 +216,12 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
       // publish finish before the next frame is looked at, so pipelined guesses cannot all be
       // compared before the first wrong one closes the socket, and acks keep the frames' order.
       const text = data.toString();
-      frames = frames.then(() => onFrame(text)).catch((error: unknown) => {
-        console.error('websocket: publish failed', error);
-        ws.close(1011, 'publish failed');
-      });
+      frames = frames
+        .then(() => onFrame(text))
+        .catch((error: unknown) => {
+          console.error('websocket: publish failed', error);
+          ws.close(1011, 'publish failed');
+        });
     });
     let frames: Promise<void> = Promise.resolve();
 

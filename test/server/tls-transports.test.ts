@@ -79,7 +79,10 @@ describe.each(['h2', 'h1-tls'] as const)('over %s', (protocol) => {
     const first = await client.publish('a', 'ev');
     await until(() => eventId(first).test(stream.text()), 'the first message while the stream stays open');
     const second = await client.publish('b', 'ev');
-    await until(() => new RegExp(`${eventId(second).source}data: \\{"id":${second},"topic":"ev","data":"b"`).test(stream.text()), 'the second message');
+    await until(
+      () => new RegExp(`${eventId(second).source}data: \\{"id":${second},"topic":"ev","data":"b"`).test(stream.text()),
+      'the second message',
+    );
     stream.close();
   });
 
