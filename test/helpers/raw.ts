@@ -1,5 +1,5 @@
-/** Raw `node:net` requests for hostile-input tests: what a client that ignores HTTP's rules sends. */
-import { connect } from 'node:net';
+/** Raw `node:net` requests for hostile-input tests (what a client that ignores HTTP's rules sends), and a write counter for server-side sockets. */
+import { connect, type Socket } from 'node:net';
 
 /** What a raw request got: the status of the first answer (0 for none) and the text read. */
 export interface RawAnswer {
@@ -46,4 +46,24 @@ export function upgradeRequest(target: string, extra: readonly string[] = [], ho
     '',
     '',
   ].join('\r\n');
+}
+
+/**
+ * Counts the writes the kernel is asked for on a server-side socket (`_write` and `_writev`
+ * calls): a burst that reaches a connection in one write counts 1.
+ */
+export function countWrites(socket: Socket): { writes: number } {
+  const counted = { writes: 0 };
+  const internals = socket as unknown as { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void };
+  const write = internals._write.bind(socket);
+  const writev = internals._writev.bind(socket);
+  internals._write = (...args) => {
+    counted.writes++;
+    write(...args);
+  };
+  internals._writev = (...args) => {
+    counted.writes++;
+    writev(...args);
+  };
+  return counted;
 }

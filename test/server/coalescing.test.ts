@@ -6,6 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, until, type TestServer } from '../helpers/server.ts';
+import { countWrites } from '../helpers/raw.ts';
 
 let server: TestServer;
 afterEach(() => server.close());
@@ -14,23 +15,6 @@ const requests = {
   sse: 'GET /api/sse?topic=burst HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n',
   iframe: 'GET /api/iframe?topic=burst HTTP/1.1\r\nHost: localhost\r\n\r\n',
 } as const;
-
-/** Counts the writes the kernel is asked for on a server-side socket. */
-function countWrites(socket: Socket): { writes: number } {
-  const counted = { writes: 0 };
-  const internals = socket as unknown as { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void };
-  const write = internals._write.bind(socket);
-  const writev = internals._writev.bind(socket);
-  internals._write = (...args) => {
-    counted.writes++;
-    write(...args);
-  };
-  internals._writev = (...args) => {
-    counted.writes++;
-    writev(...args);
-  };
-  return counted;
-}
 
 describe.each(['sse', 'iframe'] as const)('%s', (technique) => {
   it('writes a burst published in one turn to the socket at once', async () => {

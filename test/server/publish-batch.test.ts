@@ -8,6 +8,7 @@ import { WebSocket } from 'ws';
 import { WebSocketClient } from '../../bench/clients/wire/streams.ts';
 import type { Envelope } from '../../bench/clients/wire/index.ts';
 import { startServer, until, type TestServer } from '../helpers/server.ts';
+import { countWrites } from '../helpers/raw.ts';
 
 let server: TestServer;
 afterEach(() => server?.close());
@@ -18,23 +19,6 @@ const post = (body: unknown): Promise<Response> =>
 async function head(topic: string): Promise<number> {
   const { cursor } = (await (await fetch(`${server.url}/api/short-poll?topic=${topic}&since=0`)).json()) as { cursor: string };
   return Number(cursor.slice(cursor.indexOf(':') + 1));
-}
-
-/** Counts the writes the kernel is asked for on a server-side socket (as in the coalescing test). */
-function countWrites(socket: Socket): { writes: number } {
-  const counted = { writes: 0 };
-  const internals = socket as unknown as { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void };
-  const write = internals._write.bind(socket);
-  const writev = internals._writev.bind(socket);
-  internals._write = (...args) => {
-    counted.writes++;
-    write(...args);
-  };
-  internals._writev = (...args) => {
-    counted.writes++;
-    writev(...args);
-  };
-  return counted;
 }
 
 describe('POST /api/publish with "messages"', () => {
