@@ -252,6 +252,9 @@ describe.each(postures)('$name', (posture) => {
     )
     .map(([prefix, rest]) => prefix + rest);
 
+  /** The part of an upgrade refusal's body a target could match without being echoed: the route it names. */
+  const ownRefusalText = 'no WebSocket endpoint here; use /api/ws"}';
+
   describe('hostile raw requests', () => {
     it('upgrade requests of any target and headers, reset or not, never get a 5xx or crash the server', async () => {
       const upgrade = fc.record({
@@ -271,7 +274,10 @@ describe.each(postures)('$name', (posture) => {
           if (u.origin !== undefined) lines.push(`Origin: ${u.origin}`);
           const answer = await rawRequest(port, `${lines.join('\r\n')}\r\n\r\n`, { reset: u.reset, ms: 200 });
           expect(answer.status).toBeLessThan(500);
-          if (answer.status >= 400) expect(answer.text).not.toContain(u.target.length >= 3 ? u.target : '\u0000');
+          // Not reflected: the refusal's body never repeats the target. A target that is a piece
+          // of what the server writes anyway (its 404 names the route: `use /api/ws"}`) says nothing.
+          const body = answer.text.slice(answer.text.indexOf('\r\n\r\n') + 4);
+          if (answer.status >= 400 && u.target.length >= 3 && !ownRefusalText.includes(u.target)) expect(body).not.toContain(u.target);
         }),
         { numRuns: 150 },
       );
