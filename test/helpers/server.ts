@@ -34,22 +34,7 @@ export async function startServer(options: CreateOptions & { port?: number } = {
   return {
     push,
     url,
-    async publish(data, topic) {
-      const send = () =>
-        fetch(`${url}/api/publish`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(topic === undefined ? { data } : { topic, data }),
-        });
-      // After a restart on the same port, fetch's pool may still hold a socket the old server
-      // closed: that one attempt fails before anything was sent, so it is tried once more.
-      const response = await send().catch((error: unknown) => {
-        if ((error as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw error;
-        return send();
-      });
-      if (response.status !== 202) throw new Error(`publish: ${response.status} ${await response.text()}`);
-      return ((await response.json()) as { id: number }).id;
-    },
+    publish: (data, topic) => publishTo(url, data, topic),
     async publishBatch(messages) {
       const response = await fetch(`${url}/api/publish`, {
         method: 'POST',
@@ -75,4 +60,28 @@ export async function until(predicate: () => boolean | Promise<boolean>, what: s
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** The integers `from` … `to`, both included: the ids a test expects. */
+export const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/**
+ * Publishes `data` (to `topic`, default the server's) at the server at `baseUrl` and resolves
+ * with its id; throws unless the answer is 202.
+ */
+export async function publishTo(baseUrl: string, data: unknown, topic?: string): Promise<number> {
+  const send = () =>
+    fetch(`${baseUrl}/api/publish`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(topic === undefined ? { data } : { topic, data }),
+    });
+  // After a restart on the same port, fetch's pool may still hold a socket the old server
+  // closed: that one attempt fails before anything was sent, so it is tried once more.
+  const response = await send().catch((error: unknown) => {
+    if ((error as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw error;
+    return send();
+  });
+  if (response.status !== 202) throw new Error(`publish: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { id: number }).id;
 }

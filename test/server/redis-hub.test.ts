@@ -3,10 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { HubMessage } from '../../server/hub.ts';
 import { createRedisHub, type RedisHub } from '../../server/hub-redis.ts';
-import { until } from '../helpers/server.ts';
+import { until, range } from '../helpers/server.ts';
 import { skipRedis, startRedis, type TestRedis } from '../helpers/redis.ts';
-
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe.skipIf(skipRedis)('the Redis hub', () => {
   let redis: TestRedis;

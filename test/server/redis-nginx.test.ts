@@ -6,22 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { techniqueIds } from '../../bench/clients/wire/index.ts';
 import { record } from '../helpers/clients.ts';
-import { until } from '../helpers/server.ts';
+import { until, range, publishTo } from '../helpers/server.ts';
 import { skipRedis, startRedis, type TestRedis } from '../helpers/redis.ts';
 import { skipNginx, startNginx, type TestNginx } from '../helpers/nginx.ts';
 import { startServerProcess, type ServerProcess } from '../helpers/process.ts';
-
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-
-async function publish(url: string, topic: string, data: unknown): Promise<number> {
-  const response = await fetch(`${url}/api/publish`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ topic, data }),
-  });
-  if (response.status !== 202) throw new Error(`publish: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { id: number }).id;
-}
 
 describe.skipIf(skipRedis || skipNginx)('through nginx (deploy/nginx.conf)', () => {
   let redis: TestRedis;
@@ -68,7 +56,7 @@ describe.skipIf(skipRedis || skipNginx)('through nginx (deploy/nginx.conf)', () 
           ...(cursor === undefined ? {} : { since: cursor }),
         });
         await recording.client.ready;
-        for (let i = 0; i < 3; i++) await publish(nginx.url, topic, { round, i, text: '</script>\u2028' });
+        for (let i = 0; i < 3; i++) await publishTo(nginx.url, { round, i, text: '</script>\u2028' }, topic);
         published += 3;
         await until(() => received.length + recording.messages.length >= published, `round ${round}`, 10_000);
         recording.client.close();

@@ -7,21 +7,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { techniqueIds } from '../../bench/clients/wire/index.ts';
 import { record } from '../helpers/clients.ts';
-import { until } from '../helpers/server.ts';
+import { until, range, publishTo } from '../helpers/server.ts';
 import { skipRedis, startRedis, type TestRedis } from '../helpers/redis.ts';
 import { startServerProcess, type ServerProcess } from '../helpers/process.ts';
-
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-
-async function publish(url: string, topic: string, data: unknown): Promise<number> {
-  const response = await fetch(`${url}/api/publish`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ topic, data }),
-  });
-  if (response.status !== 202) throw new Error(`publish: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { id: number }).id;
-}
 
 describe.skipIf(skipRedis)('two processes on one Redis', () => {
   let redis: TestRedis;
@@ -54,7 +42,7 @@ describe.skipIf(skipRedis)('two processes on one Redis', () => {
     await Promise.all(listeners.map(({ client }) => client.ready));
     const ids: number[] = [];
     for (let round = 0; round < 10; round++) {
-      const burst = Array.from({ length: 20 }, (_, i) => publish((servers[i % 2] as ServerProcess).url, 'race', { round, i }));
+      const burst = Array.from({ length: 20 }, (_, i) => publishTo((servers[i % 2] as ServerProcess).url, { round, i }, 'race'));
       ids.push(...(await Promise.all(burst)));
     }
     expect([...ids].sort((a, b) => a - b)).toEqual(range(1, 200));
@@ -69,7 +57,7 @@ describe.skipIf(skipRedis)('two processes on one Redis', () => {
     const seen: number[] = [];
     let cursor: unknown;
     for (let i = 0; i < 12; i++) {
-      await publish((servers[(i + 1) % 2] as ServerProcess).url, 'alternate', i);
+      await publishTo((servers[(i + 1) % 2] as ServerProcess).url, i, 'alternate');
       const server = servers[i % 2] as ServerProcess;
       const path = i % 3 === 0 ? 'short-poll' : 'long-poll';
       const query = new URLSearchParams({ topic: 'alternate', timeout: '0' });
@@ -97,7 +85,7 @@ describe.skipIf(skipRedis)('two processes on one Redis', () => {
       const recording = record(technique, { baseUrl: server.url, topic, holdMs: 2000, ...(cursor === undefined ? {} : { since: cursor }) });
       await recording.client.ready;
       // Published through the other process: delivery crosses Redis every time.
-      for (let i = 0; i < 3; i++) await publish((servers[(round + 1) % 2] as ServerProcess).url, topic, { round, i });
+      for (let i = 0; i < 3; i++) await publishTo((servers[(round + 1) % 2] as ServerProcess).url, { round, i }, topic);
       published += 3;
       await until(() => received.length + recording.messages.length >= published, `round ${round}`, 10_000);
       recording.client.close();

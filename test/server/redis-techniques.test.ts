@@ -6,11 +6,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { Redis } from 'ioredis';
 import { techniqueIds } from '../../bench/clients/wire/index.ts';
 import { record, type RecordingClient } from '../helpers/clients.ts';
-import { until, type TestServer } from '../helpers/server.ts';
+import { until, type TestServer, range } from '../helpers/server.ts';
 import { skipRedis, startRedis, type TestRedis } from '../helpers/redis.ts';
 import { startRedisBackedServer } from '../helpers/redis-server.ts';
-
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe.skipIf(skipRedis)('on the Redis hub', () => {
   let redis: TestRedis;

@@ -5,9 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { techniqueIds } from '../../bench/clients/wire/index.ts';
 import { record, type RecordingClient } from '../helpers/clients.ts';
-import { startServer, until, type TestServer } from '../helpers/server.ts';
-
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+import { startServer, until, type TestServer, range } from '../helpers/server.ts';
 
 describe.each(techniqueIds)('%s', (technique) => {
   let server: TestServer;
