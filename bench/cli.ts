@@ -11,16 +11,8 @@ import { profileNames } from './network/profiles.ts';
 import { peerIds, type PeerId } from '../registry/peers.ts';
 import { createProgress } from './results/progress.ts';
 import { runBenchmark } from './run/runner.ts';
-import {
-  ScenarioError,
-  applyOverrides,
-  loadScenario,
-  loadSuite,
-  scenarioSchema,
-  scenariosDir,
-  type Overrides,
-  type Scenario,
-} from './scenario/schema.ts';
+import { ScenarioError, scenarioSchema, type Scenario } from './scenario/schema.ts';
+import { applyOverrides, loadScenario, loadSuite, scenariosDir, type Overrides } from './scenario/load.ts';
 import { integerOption } from './cli-options.ts';
 import { pinSelf } from './processes/server.ts';
 import { renderSummary } from './results/summary.ts';

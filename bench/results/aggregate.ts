@@ -5,7 +5,7 @@
  */
 import type { Histogram } from 'hdr-histogram-js';
 import type { TechniqueResult } from './schema.ts';
-import type { RunPlan } from '../scenario/schema.ts';
+import type { RunPlan } from '../scenario/plan.ts';
 import { delta, sample, type MetricsSnapshot } from '../processes/prometheus.ts';
 
 /** Percentiles of the CDF written with each row: the body in steps of 5, then the tail. */

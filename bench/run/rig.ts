@@ -9,7 +9,7 @@ import { startProxyProcess, type ProxyProcess } from '../network/index.ts';
 import { startPeerProcess } from '../peers/process.ts';
 import type { MetricsSnapshot } from '../processes/prometheus.ts';
 import { startServerProcess, type ServerFlags, type ServerProcess } from '../processes/server.ts';
-import type { RunPlan } from '../scenario/schema.ts';
+import type { RunPlan } from '../scenario/plan.ts';
 import { openStalled, stallable, type Stalled } from './faults/stalled.ts';
 import type { ProgressEvent } from './events.ts';
 import { openSubscribers, type Subscribers } from './subscribers.ts';

@@ -4,7 +4,7 @@
  * schedule. Every step is kept; the row is the highest sustained step's.
  */
 import type { Saturation, SaturationStep, TechniqueResult } from '../results/schema.ts';
-import type { RunPlan } from '../scenario/schema.ts';
+import type { RunPlan } from '../scenario/plan.ts';
 
 /** Whether a saturation step kept up, and why not. */
 export function judgeStep(

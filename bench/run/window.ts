@@ -13,7 +13,7 @@ import type { ProxyStats } from '../network/proxy.ts';
 import { sample, type MetricsSnapshot } from '../processes/prometheus.ts';
 import { readSchedstat, waitShare, type Schedstat } from '../processes/schedstat.ts';
 import { startServerProcess, type ServerFlags, type ServerProcess } from '../processes/server.ts';
-import type { RunPlan } from '../scenario/schema.ts';
+import type { RunPlan } from '../scenario/plan.ts';
 import { countRestart, reportedRestart, type RestartCounts } from './faults/restart.ts';
 import { startPublisher, type Published } from './publisher.ts';
 import { labelOf, type Rig } from './rig.ts';

@@ -1,21 +1,13 @@
 /**
  * Scenarios are data: `scenarios/<name>.json`, validated once by `scenarioSchema`. A bad file
- * stops the run with a message naming the field to fix. `expandScenario` turns one scenario
- * (and its sweep) into the list of runs the runner performs, one fresh server each.
+ * stops the run with a message naming the field to fix. `load.ts` reads the files and applies
+ * the command line; `plan.ts` turns one scenario (and its sweep) into the runs the runner performs.
  */
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { techniqueIds } from '../../registry/techniques.ts';
-import { suiteScenarios } from '../../registry/scenarios.ts';
 import { techniqueIdSchema } from '../results/schema.ts';
-import type { TechniqueId } from '../clients/wire/index.ts';
-import { isDirect, networkSchema, type NetworkProfile } from '../network/profiles.ts';
-import { peerIds, peers as peerInfo, type PeerId } from '../../registry/peers.ts';
-
-/** Where the stock scenarios live. */
-export const scenariosDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scenarios');
+import { networkSchema } from '../network/profiles.ts';
+import { peerIds } from '../../registry/peers.ts';
 
 const positiveInt = z.number().int().positive();
 
@@ -176,154 +168,4 @@ export function parseScenario(value: unknown, source = 'scenario', fallbackName 
     throw new ScenarioError(`${source} is not a valid scenario:\n${problems.join('\n')}`);
   }
   return { ...result.data, name: result.data.name ?? fallbackName };
-}
-
-/** Loads a scenario by name (`scenarios/<name>.json`) or by path (anything with a `/` or `.json`). */
-export async function loadScenario(nameOrPath: string): Promise<Scenario> {
-  const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.json');
-  const file = isPath ? resolve(nameOrPath) : join(scenariosDir, `${nameOrPath}.json`);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new ScenarioError(isPath ? `no scenario file ${file}` : `no scenario named "${nameOrPath}" (looked for ${file})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new ScenarioError(`${file} is not valid JSON: ${(error as Error).message}`);
-  }
-  return parseScenario(value, file, basename(file, '.json'));
-}
-
-/** The standard suite (`registry/scenarios.ts`): scenario names in the order `npm run bench` with no flags runs them. */
-export function loadSuite(): string[] {
-  return [...suiteScenarios];
-}
-
-/** What the command line may override in any scenario. */
-export interface Overrides {
-  techniques?: TechniqueId[];
-  clients?: number;
-  ratePerSecond?: number;
-  durationMs?: number;
-  payloadBytes?: number;
-  /** Network profile names (`--network`), replacing the scenario's. */
-  network?: string[];
-  /** Peers (`--peers`), replacing the scenario's. */
-  peers?: 'all' | PeerId[];
-}
-
-/** Applies command-line overrides and validates the result again. */
-export function applyOverrides(scenario: Scenario, overrides: Overrides): Scenario {
-  const { name, ...rest } = scenario;
-  const merged: Record<string, unknown> = { ...rest, name };
-  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) merged[key] = value;
-  // A saturation's window is each step's: `--duration` sets the step.
-  if (scenario.saturation !== undefined && overrides.durationMs !== undefined)
-    merged.saturation = { ...scenario.saturation, stepMs: overrides.durationMs };
-  if (overrides.techniques !== undefined && scenario.sweep?.techniques !== undefined) {
-    const kept = scenario.sweep.techniques.filter((technique) => overrides.techniques?.includes(technique));
-    merged.sweep = kept.length > 0 ? { ...scenario.sweep, techniques: kept } : undefined;
-  }
-  return parseScenario(merged, `scenario ${name} with the command-line overrides`, name);
-}
-
-/** One run: a technique under one setting of the knobs, on its own fresh server. */
-export interface RunPlan {
-  /** The row key: the technique id, plus `@<variant>` in a sweep (`short-poll@250ms`, `sse@1024B`). */
-  key: string;
-  technique: TechniqueId;
-  variant?: Variant;
-  clients: number;
-  topics: number;
-  ratePerSecond: number;
-  /** Messages per burst (1: evenly spaced). Default 1. */
-  burst?: number;
-  payloadBytes: number;
-  durationMs: number;
-  warmupMs: number;
-  drainMs: number;
-  intervalMs: number;
-  holdMs: number;
-  heartbeatMs?: number;
-  pingMs?: number;
-  faults?: Scenario['faults'];
-  /** A peer server instead of pushlab's (its row stands beside `technique`). */
-  peer?: PeerId;
-  /** The network the subscribers go through; undefined for loopback (no proxy). */
-  network?: NetworkProfile;
-  /** The profile's name when the row should carry it (any scenario with a non-loopback profile). */
-  networkName?: string;
-  saturation?: Scenario['saturation'];
-}
-
-const units: Record<Exclude<keyof Variant, 'stalledShare'>, string> = { intervalMs: 'ms', holdMs: 'ms', payloadBytes: 'B', clients: 'c' };
-
-/** `250ms`, `1024B`, `100c`, `20%stalled`, or several joined by `,`. */
-export function variantLabel(variant: Variant): string {
-  const labels = (Object.keys(units) as (keyof typeof units)[])
-    .filter((field) => variant[field] !== undefined)
-    .map((field) => `${variant[field]}${units[field]}`);
-  if (variant.stalledShare !== undefined) labels.push(`${Math.round(variant.stalledShare * 100)}%stalled`);
-  return labels.join(',');
-}
-
-/** The runs of `scenario`, in order: per network profile, each technique (and each sweep variant where it applies), then the peers. */
-export function expandScenario(scenario: Scenario): RunPlan[] {
-  const plans: RunPlan[] = [];
-  const networks: (NetworkProfile | undefined)[] = scenario.network ?? [undefined];
-  const named = networks.some((network) => network !== undefined && !isDirect(network));
-  const several = networks.length > 1;
-  const peers: PeerId[] = scenario.peers === 'all' ? [...peerIds] : (scenario.peers ?? []);
-  for (const network of networks) {
-    const suffix = (label: string | undefined): string => {
-      const parts = [label, several ? network?.name : undefined].filter((part) => part !== undefined && part !== '');
-      return parts.length > 0 ? `@${parts.join(',')}` : '';
-    };
-    const onNetwork = {
-      ...(network === undefined || isDirect(network) ? {} : { network }),
-      ...(named && network !== undefined ? { networkName: network.name } : {}),
-    };
-    const base = (technique: TechniqueId): RunPlan => ({
-      key: `${technique}${suffix(undefined)}`,
-      technique,
-      clients: scenario.clients,
-      topics: scenario.topics,
-      ratePerSecond: scenario.ratePerSecond,
-      ...(scenario.burst > 1 ? { burst: scenario.burst } : {}),
-      payloadBytes: scenario.payloadBytes,
-      durationMs: scenario.durationMs,
-      warmupMs: scenario.warmupMs,
-      drainMs: scenario.drainMs,
-      intervalMs: scenario.knobs.intervalMs,
-      holdMs: scenario.knobs.holdMs,
-      heartbeatMs: scenario.knobs.heartbeatMs,
-      pingMs: scenario.knobs.pingMs,
-      faults: scenario.faults,
-      ...onNetwork,
-      ...(scenario.saturation === undefined ? {} : { saturation: scenario.saturation }),
-    });
-    for (const technique of scenario.techniques) {
-      const sweep = scenario.sweep;
-      if (sweep === undefined || !(sweep.techniques ?? scenario.techniques).includes(technique)) {
-        plans.push(base(technique));
-        continue;
-      }
-      for (const variant of sweep.variants) {
-        const { stalledShare, ...knobs } = variant;
-        const plan = base(technique);
-        const faults =
-          stalledShare === undefined ? plan.faults : { ...plan.faults, stalledShare: stalledShare > 0 ? stalledShare : undefined };
-        plans.push({ ...plan, ...knobs, faults, key: `${technique}${suffix(variantLabel(variant))}`, variant });
-      }
-    }
-    // Peers run the scenario's base settings only: a sweep's knobs (poll interval, hold) are pushlab's.
-    for (const peer of peers) {
-      const plan = base(peerInfo[peer].technique);
-      plans.push({ ...plan, key: `peer:${peer}${suffix(undefined)}`, peer });
-    }
-  }
-  return plans;
 }

@@ -17,7 +17,7 @@ function numberParam(params: RunResult['params'], names: readonly string[]): num
   return undefined;
 }
 
-/** The names the benchmark writes in `params` (bench/scenario/schema.ts); knobs sit under `params.knobs`. */
+/** The names the benchmark writes in `params` (bench/scenario/plan.ts); knobs sit under `params.knobs`. */
 const names = {
   rate: ['ratePerSecond'],
   duration: ['durationMs'],

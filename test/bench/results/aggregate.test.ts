@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { aggregate, type RunMeasurements } from '../../../bench/results/aggregate.ts';
 import { parseMetrics } from '../../../bench/processes/prometheus.ts';
 import { createLatencyHistogram } from '../../../bench/run/subscribers.ts';
-import type { RunPlan } from '../../../bench/scenario/schema.ts';
+import type { RunPlan } from '../../../bench/scenario/plan.ts';
 
 const plan: RunPlan = {
   key: 'long-poll',

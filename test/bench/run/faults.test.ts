@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { techniqueIds } from '../../../bench/clients/wire/index.ts';
 import { runPlan } from '../../../bench/run/runner.ts';
-import { loadScenario, type RunPlan } from '../../../bench/scenario/schema.ts';
+import { loadScenario } from '../../../bench/scenario/load.ts';
+import type { RunPlan } from '../../../bench/scenario/plan.ts';
 import { countRestart } from '../../../bench/run/faults/restart.ts';
 
 function plan(overrides: Partial<RunPlan> & Pick<RunPlan, 'technique'>): RunPlan {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { runPlan } from '../../../bench/run/runner.ts';
 import { makePayload } from '../../../bench/run/publisher.ts';
-import type { RunPlan } from '../../../bench/scenario/schema.ts';
+import type { RunPlan } from '../../../bench/scenario/plan.ts';
 
 function plan(overrides: Partial<RunPlan> & Pick<RunPlan, 'technique'>): RunPlan {
   return {

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { runPlan, runScenario } from '../../../bench/run/runner.ts';
 import { judgeStep } from '../../../bench/run/saturate.ts';
-import { expandScenario, parseScenario, type RunPlan } from '../../../bench/scenario/schema.ts';
+import { parseScenario } from '../../../bench/scenario/schema.ts';
+import { expandScenario, type RunPlan } from '../../../bench/scenario/plan.ts';
 import { runResultSchema, type TechniqueResult } from '../../../bench/results/schema.ts';
 import { profiles } from '../../../bench/network/profiles.ts';
 

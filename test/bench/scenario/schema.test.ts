@@ -3,15 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import {
-  applyOverrides,
-  expandScenario,
-  loadScenario,
-  loadSuite,
-  parseScenario,
-  scenariosDir,
-  ScenarioError,
-} from '../../../bench/scenario/schema.ts';
+import { parseScenario, ScenarioError } from '../../../bench/scenario/schema.ts';
+import { applyOverrides, loadScenario, loadSuite, scenariosDir } from '../../../bench/scenario/load.ts';
+import { expandScenario } from '../../../bench/scenario/plan.ts';
 
 const valid = { clients: 10, ratePerSecond: 5, durationMs: 1000 };
 
