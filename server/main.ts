@@ -13,6 +13,7 @@ import { techniqueIds } from '../registry/techniques.ts';
 import { createHubFor, hubSpecOf, isRedisSpec, redactUrl } from './hub-select.ts';
 import { announceListening, isClusterPrimary, isClusterWorker, runPrimary } from './cluster.ts';
 import { createSelfSignedCredentials, readCredentials, type TlsCredentials } from './tls.ts';
+import { collectGarbageOnSignal } from './gc-on-signal.ts';
 
 /** `--trust-proxy`: bare, one hop; a number, that many hops; else a comma-separated list of proxy addresses or subnets. */
 function trustProxy(value: string | true): TrustProxy {
@@ -301,3 +302,4 @@ function stop(signal: string): void {
 // A worker of --workers N stops when its primary says so (SIGTERM), not on the terminal's Ctrl-C.
 process.on('SIGINT', () => (isClusterWorker() ? undefined : stop('SIGINT')));
 process.on('SIGTERM', () => stop('SIGTERM'));
+collectGarbageOnSignal();

@@ -50,6 +50,11 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
   /** SIGKILL at once, as a crash would; resolves when the process has exited. */
   kill(): Promise<void>;
+  /**
+   * Asks the server for a full garbage collection (SIGUSR2, see server/gc-on-signal.ts), so
+   * the memory read next holds what its connections keep, not the garbage they made.
+   */
+  collectGarbage(): Promise<void>;
 }
 
 /** What `spawnServer` starts: a TypeScript program that prints `<name> listening on <url>` first. */
@@ -65,7 +70,8 @@ export interface SpawnOptions {
 
 /** Starts a server program and resolves once it has printed the URL it listens on. */
 export async function spawnServer(options: SpawnOptions): Promise<ServerProcess> {
-  const args = ['--import', 'tsx', options.script, ...options.args];
+  // --expose-gc: memory is read after a full collection (`collectGarbage`), for every server alike.
+  const args = ['--expose-gc', '--import', 'tsx', options.script, ...options.args];
   const pinned = options.core !== undefined && canPin();
   const child: ChildProcess = pinned
     ? spawn('taskset', ['-c', String(options.core), process.execPath, ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -104,6 +110,13 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
       if (!running()) return;
       child.kill('SIGKILL');
       await exited;
+    },
+    async collectGarbage() {
+      if (!running()) return;
+      child.kill('SIGUSR2');
+      // The collection runs in the server's signal handler, before it reads the next request;
+      // the pause only lets the signal arrive first.
+      await new Promise((done) => setTimeout(done, 100));
     },
     async stop() {
       if (!running()) return child.exitCode;

@@ -83,6 +83,7 @@ export async function openRig(
   }
   const { proxy } = parts;
   await sleep(100);
+  await server.collectGarbage();
   const serverIdle = await server.metrics();
 
   progress({ type: 'phase', run: plan.key, phase: 'connect', total: plan.clients, unit: 'clients' });
@@ -107,8 +108,10 @@ export async function openRig(
   );
   parts.subscribers = subscribers;
   progress({ type: 'phase-end' });
-  // Let the server settle before reading its memory with every client connected and idle.
+  // Let the server settle before reading its memory with every client connected and idle,
+  // after a full collection: what the connections hold, not the garbage connecting made.
   await sleep(Math.min(500, 100 + plan.clients));
+  await server.collectGarbage();
   const serverConnected = await server.metrics();
   const stalledShare = plan.faults?.stalledShare;
   if (stalledShare !== undefined) {

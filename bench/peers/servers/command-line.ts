@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { integerOption } from '../../cli-options.ts';
+import { collectGarbageOnSignal } from '../../../server/gc-on-signal.ts';
 
 /** What a peer server program runs. */
 export interface PeerServer {
@@ -62,6 +63,7 @@ export async function runPeerMain(name: string, description: string, create: (fl
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  collectGarbageOnSignal();
 }
 
 /** The URL a listening server answers on. */
