@@ -4,11 +4,14 @@
  * its own copy of the cursor (the `cursor` of each answer) and hands every answer to the
  * page, which decides what to show. Bundled on its own as `/assets/short-poll-worker.js`.
  */
+import { techniques } from '../../registry/techniques.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { reasonOf, watchResourceBytes } from './resource-bytes.ts';
 import type { FromWorker, ToWorker } from './worker-protocol.ts';
 
 type Config = Extract<ToWorker, { type: 'start' }>;
+
+const route = techniques['short-poll'].route;
 
 let config: Config | undefined;
 let cursor: string | undefined;
@@ -30,7 +33,7 @@ function poll(): void {
   controller = abort;
   const deadline = setTimeout(() => abort.abort(new Error('no answer before the client deadline')), current.deadlineMs);
   post({ type: 'request' });
-  fetch(`${current.baseUrl}/api/short-poll?${params}`, { signal: abort.signal, cache: 'no-store' })
+  fetch(`${current.baseUrl}${route}?${params}`, { signal: abort.signal, cache: 'no-store' })
     .then(async (response) => {
       const text = await response.text();
       if (abort !== controller) return;
@@ -68,6 +71,6 @@ self.addEventListener('message', (event: MessageEvent<ToWorker>) => {
   config = message;
   cursor = message.since;
   failures = 0;
-  stopBytes = watchResourceBytes(self, message.baseUrl, '/api/short-poll', message.topic, (bytes) => post({ type: 'bytes', bytes }));
+  stopBytes = watchResourceBytes(self, message.baseUrl, route, message.topic, (bytes) => post({ type: 'bytes', bytes }));
   poll();
 });

@@ -7,7 +7,8 @@
  */
 import { BaseClient, parseJson } from './base.ts';
 import { utf8Bytes } from './publish.ts';
-import type { ClientHandlers, ClientOptions, Envelope } from './types.ts';
+import type { ClientHandlers, ClientOptions } from './types.ts';
+import type { Envelope } from './wire.ts';
 
 /** Server-Sent Events over `EventSource`. */
 export class SseClient extends BaseClient {
@@ -26,7 +27,7 @@ export class SseClient extends BaseClient {
   }
 
   protected connect(): void {
-    const source = new EventSource(`${this.baseUrl}/api/sse?${this.query()}`);
+    const source = new EventSource(`${this.baseUrl}${this.route}?${this.query()}`);
     this.source = source;
     this.stats.requests++;
     source.addEventListener('open', () => {
