@@ -7,6 +7,7 @@
 import { techniques } from '../../registry/techniques.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { reasonOf, watchResourceBytes } from './resource-bytes.ts';
+import type { PollBody } from './wire.ts';
 import type { FromWorker, ToWorker } from './worker-protocol.ts';
 
 type Config = Extract<ToWorker, { type: 'start' }>;
@@ -40,7 +41,7 @@ function poll(): void {
       post({ type: 'wire', text: `HTTP ${response.status} ${response.headers.get('content-type') ?? ''}\n\n${text}` });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       // The cursor (`"<epoch>:<id>"`) goes back verbatim; the page dedupes within its epoch.
-      const body = JSON.parse(text) as { cursor: string; more?: boolean };
+      const body = JSON.parse(text) as PollBody;
       cursor = body.cursor;
       failures = 0;
       post({ type: 'answer', text });
