@@ -2,7 +2,7 @@
 import type { Agent } from 'node:http';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { WebSocket } from 'ws';
-import type { AckFrame, Control, Envelope, PublishFrame, WebSocketFrame } from '../../../client/lib/wire.ts';
+import type { AckFrame, Control, Envelope, ErrorFrame, PublishFrame, WebSocketFrame } from '../../../client/lib/wire.ts';
 import { BaseClient, createAgent, get, type Attempt } from '../base.ts';
 import { createIframeParser } from '../stream-parsers.ts';
 
@@ -62,7 +62,8 @@ export class IframeClient extends StreamClient {
 export class WebSocketClient extends BaseClient {
   readonly technique = 'websocket';
   private socket: WebSocket | undefined;
-  private readonly acks = new Map<string, (ack: AckFrame) => void>();
+  /** The publishes awaiting their answer, by `ref`: an ack settles one, an error frame rejects it. */
+  private readonly acks = new Map<string, (answer: AckFrame | ErrorFrame) => void>();
   private refs = 0;
 
   protected override isStream(): boolean {
@@ -76,11 +77,11 @@ export class WebSocketClient extends BaseClient {
     const done = new Promise<void>((resolve, reject) => {
       socket.on('message', (data) => {
         const value = JSON.parse(data.toString()) as WebSocketFrame;
-        if ('type' in value && value.type === 'ack') {
+        if ('type' in value && (value.type === 'ack' || value.type === 'error')) {
           const ref = String(value.ref);
           this.acks.get(ref)?.(value);
           this.acks.delete(ref);
-        } else if (!('type' in value) || value.type !== 'error') {
+        } else {
           this.receive(value);
         }
       });
@@ -93,7 +94,7 @@ export class WebSocketClient extends BaseClient {
     return { done, abort: () => socket.terminate() };
   }
 
-  /** Publishes over the socket; resolves with the id the server acknowledged. */
+  /** Publishes over the socket; resolves with the id the server acknowledged, rejects with its refusal. */
   async publish(data: unknown, topic = this.topic): Promise<number> {
     const ack = await this.send({ topic, data });
     return ack.id ?? -1;
@@ -109,8 +110,10 @@ export class WebSocketClient extends BaseClient {
     const socket = this.socket;
     if (socket === undefined || socket.readyState !== WebSocket.OPEN) return Promise.reject(new Error('the socket is not open'));
     const ref = String(++this.refs);
-    return new Promise((resolve) => {
-      this.acks.set(ref, resolve);
+    return new Promise((resolve, reject) => {
+      this.acks.set(ref, (answer) =>
+        answer.type === 'ack' ? resolve(answer) : reject(new Error(`the server refused the publish: ${answer.status} ${answer.error}`)),
+      );
       const publish: PublishFrame = { type: 'publish', ...frame, ref };
       socket.send(JSON.stringify(publish));
     });
