@@ -11,6 +11,7 @@
  */
 import { WebSocket } from 'ws';
 import { BaseClient, type Attempt, type StreamValue } from '../../clients/base.ts';
+import { socketioPath } from '../mounts.ts';
 
 /** Subscribes to the Socket.IO peer with its handshake query `topic`, over a bare WebSocket. */
 export class LeanSocketioClient extends BaseClient {
@@ -23,7 +24,7 @@ export class LeanSocketioClient extends BaseClient {
 
   protected connect(): Attempt {
     const query = new URLSearchParams({ EIO: '4', transport: 'websocket', topic: this.topic });
-    const socket = new WebSocket(`${this.options.baseUrl.replace(/^http/, 'ws')}/socket.io/?${query}`, { perMessageDeflate: false });
+    const socket = new WebSocket(`${this.options.baseUrl.replace(/^http/, 'ws')}${socketioPath}?${query}`, { perMessageDeflate: false });
     const done = new Promise<void>((resolve, reject) => {
       socket.on('message', (data) => {
         const text = data.toString();

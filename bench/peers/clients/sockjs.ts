@@ -24,9 +24,7 @@ import { peers, type PeerId } from '../../../registry/peers.ts';
 import { createLineSplitter } from '../../clients/stream-parsers.ts';
 import { createEventSourceSplitter, createHtmlfileSplitter, parseFrame, parseJsonpAnswer } from './sockjs-frames.ts';
 import { httpRequest, type HttpCall } from './http-request.ts';
-
-/** Where the SockJS peer is mounted (see `sockjs-server.ts`). */
-export const sockjsPrefix = '/sockjs';
+import { sockjsPrefix } from '../mounts.ts';
 
 /** The callback name the htmlfile and JSONP clients ask for. */
 const callback = 'pushlabSockjs';

@@ -12,14 +12,12 @@ import { createServer as createHttpServer, type IncomingMessage } from 'node:htt
 import { pathToFileURL } from 'node:url';
 import { Server, type Socket } from 'socket.io';
 import { closeServer, listenOn, runPeerMain, trackSockets, type PeerServer, type PeerServerFlags } from './command-line.ts';
+import { socketioPath } from '../mounts.ts';
 import { countLabels, createPeerMetrics, meterRequests } from './metrics.ts';
 import { Sequences, createSurface, defaultTopic, surfaceLabel, topicPattern, topicRule } from './surface.ts';
 
 const labels = ['socketio-websocket', 'socketio-polling'] as const;
 type Label = (typeof labels)[number];
-
-/** The path Socket.IO serves (its default). */
-export const socketioPath = '/socket.io/';
 
 function labelOf(transport: string): Label {
   return transport === 'websocket' ? 'socketio-websocket' : 'socketio-polling';

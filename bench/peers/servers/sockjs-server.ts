@@ -13,11 +13,9 @@ import { pathToFileURL } from 'node:url';
 import sockjs from 'sockjs';
 import { closeServer, listenOn, runPeerMain, trackSockets, type PeerServer, type PeerServerFlags } from './command-line.ts';
 import { peersOn } from '../../../registry/peers.ts';
+import { sockjsPrefix } from '../mounts.ts';
 import { countLabels, createPeerMetrics, meterRequests } from './metrics.ts';
 import { Sequences, createSurface, cursorJson, surfaceLabel, topicErrorJson, topicPattern } from './surface.ts';
-
-/** Where SockJS is mounted. */
-export const sockjsPrefix = '/sockjs';
 
 const labels = peersOn('sockjs');
 
