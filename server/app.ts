@@ -10,7 +10,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { createMemoryHub, type Hub } from './hub.ts';
 import { createHubGate, endConnectionsWhenHubDown, healthOf } from './hub-health.ts';
-import { techniqueIds } from '../registry/techniques.ts';
+import { techniqueIds, techniques } from '../registry/techniques.ts';
 import { createMetrics, type MeterLabel, type Metrics } from './metrics.ts';
 import { resolveOptions, type ServerOptions } from './options.ts';
 import { createPublisher, createPublishRoute } from './publish.ts';
@@ -54,8 +54,9 @@ export interface CreateOptions extends Partial<ServerOptions> {
   tls?: TlsCredentials;
 }
 
+/** Each technique's route (the registry's: WebSocket's is `/api/ws`, not its id) and publish's, by path. */
 const apiLabels = new Map<string, MeterLabel>([
-  ...techniqueIds.map((technique): [string, MeterLabel] => [`/api/${technique}`, technique]),
+  ...techniqueIds.map((technique): [string, MeterLabel] => [techniques[technique].route, technique]),
   ['/api/publish', 'publish'],
 ]);
 

@@ -8,17 +8,15 @@
  * told not to, reconnects with it.
  */
 import { Agent, request, type IncomingMessage } from 'node:http';
-import { joinCursor, splitCursor, type ClientStatus, type Envelope, type TechniqueId } from '../../client/lib/types.ts';
+import { techniques } from '../../registry/techniques.ts';
+import type { ClientStatus, TechniqueId } from '../../client/lib/types.ts';
+import { joinCursor, splitCursor, type Envelope, type PollBody, type StreamValue } from '../../client/lib/wire.ts';
 
 export { techniqueIds } from '../../client/lib/types.ts';
-export type { ClientStatus, Envelope, TechniqueId } from '../../client/lib/types.ts';
-export { joinCursor, splitCursor } from '../../client/lib/types.ts';
-
-/** A control value of the iframe and WebSocket streams (`cursor` is `"<epoch>:<id>"`; a peer's may be a bare number). */
-export type Control = { type: string; cursor: string | number };
-/** A poll answer. */
-/** A poll answer: `"more": true` when the server left messages for the next request. */
-export type PollBody = { messages: Envelope[]; cursor: string; gap?: boolean; more?: boolean };
+export type { ClientStatus, TechniqueId } from '../../client/lib/types.ts';
+// The wire types are the page bundle's own (client/lib/wire.ts), handed on to the Node clients.
+export type { Control, Envelope, PollBody, StreamValue } from '../../client/lib/wire.ts';
+export { joinCursor, splitCursor } from '../../client/lib/wire.ts';
 
 export interface ClientHandlers {
   /** Every message as it arrived, duplicates included. */
@@ -205,7 +203,7 @@ export abstract class BaseClient implements PushClient {
   }
 
   /** Handles a control object `{"type":"cursor"|"gap","cursor":"<epoch>:<id>"}` or an envelope. */
-  protected receive(value: Envelope | Control): void {
+  protected receive(value: StreamValue): void {
     if ('type' in value) {
       if (value.type === 'gap') this.gap(value.cursor);
       else if (value.type === 'cursor') this.setCursor(value.cursor);
@@ -232,6 +230,11 @@ export abstract class BaseClient implements PushClient {
    */
   protected holdMs(): number | undefined {
     return this.cursor === undefined ? 0 : this.options.holdMs;
+  }
+
+  /** pushlab's path for this technique, as the registry names it (a peer's client has its own paths). */
+  protected get route(): string {
+    return techniques[this.technique].route;
   }
 
   /** The query string every route takes. */

@@ -9,10 +9,14 @@
  *   npx tsx bench/protocol/measure.ts [--messages 40] [--interval-ms 100] [--payload-bytes 100] [--repeat 3]
  */
 import { parseArgs } from 'node:util';
+import { createParser } from 'eventsource-parser';
 import { createPushServer } from '../../server/app.ts';
 import { techniqueIds as techniques } from '../../registry/techniques.ts';
 import { wireProtocols, type Technique, type WireProtocol } from '../../server/metrics.ts';
 import { createSelfSignedCredentials } from '../../server/tls.ts';
+import type { PollBody } from '../../client/lib/wire.ts';
+import { createIframeParser } from '../clients/stream-parsers.ts';
+import { parseMetrics } from '../processes/prometheus.ts';
 import { openWireSession, type WireResponse, type WireSession } from './wire.ts';
 
 const { values } = parseArgs({
@@ -39,17 +43,7 @@ function positive(name: string, value: string | undefined): number {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-type Samples = Map<string, number>;
-
-function parseMetrics(text: string): Samples {
-  const samples: Samples = new Map();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line === '') continue;
-    const space = line.lastIndexOf(' ');
-    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return samples;
-}
+type Samples = ReadonlyMap<string, number>;
 
 /** A running technique client: counts the messages it got; `stop` ends it. */
 interface Running {
@@ -62,8 +56,8 @@ function runClient(technique: Technique, wire: WireSession, topic: string): Runn
   let running = true;
   let current: WireResponse | undefined;
   const base = `/api/${technique}?topic=${topic}`;
-  const poll = async (path: (cursor: number) => string, unwrap: (body: string) => string): Promise<void> => {
-    let cursor = 0;
+  const poll = async (path: (cursor: string) => string, unwrap: (body: string) => string): Promise<void> => {
+    let cursor = '0';
     for (let i = 0; running && i < 100_000; i++) {
       current = wire.request(path(cursor));
       let body = '';
@@ -71,22 +65,15 @@ function runClient(technique: Technique, wire: WireSession, topic: string): Runn
       const status = await current.ended;
       if (!running) return;
       if (status !== 200) throw new Error(`${technique}: status ${status}`);
-      const answer = JSON.parse(unwrap(body)) as { messages: unknown[]; cursor: number };
+      const answer = JSON.parse(unwrap(body)) as PollBody;
       count += answer.messages.length;
       cursor = answer.cursor;
       if (technique === 'short-poll') await sleep(intervalMs);
     }
   };
-  const stream = (marker: RegExp): void => {
+  const stream = (feed: (chunk: string) => void): void => {
     current = wire.request(base);
-    let tail = '';
-    current.onText((chunk) => {
-      const text = tail + chunk;
-      count += text.match(marker)?.length ?? 0;
-      // Keep a short tail, so a marker split across chunks is seen once, in the next one.
-      const cut = Math.max(0, text.length - 24);
-      tail = text.slice(cut).replace(marker, '');
-    });
+    current.onText(feed);
   };
   if (technique === 'short-poll')
     poll(
@@ -103,8 +90,11 @@ function runClient(technique: Technique, wire: WireSession, topic: string): Runn
       (cursor) => `${base}&since=${cursor}&timeout=20000&callback=cb`,
       (body) => body.slice('/**/cb('.length, -2),
     ).catch(report);
-  else if (technique === 'sse') stream(/\ndata: \{"id":/g);
-  else if (technique === 'iframe') stream(/<script>c\(\{"id":/g);
+  // Envelopes only: SSE's cursor and gap events are named, the iframe's carry a `type`.
+  else if (technique === 'sse') {
+    const parser = createParser({ onEvent: (event) => (count += event.event === undefined ? 1 : 0) });
+    stream((chunk) => parser.feed(chunk));
+  } else if (technique === 'iframe') stream(createIframeParser((value) => (count += 'type' in value ? 0 : 1)));
   else {
     const ws = wire.webSocket(`/api/ws?topic=${topic}`);
     ws.on('message', (data) => {
@@ -191,10 +181,10 @@ const credentials = await createSelfSignedCredentials();
 const results = new Map<string, Cost[]>();
 for (let round = 0; round < repeat; round++) {
   for (const protocol of wireProtocols) {
-    const push = createPushServer({ publishRatePerSecond: 0, tls: protocol === 'h1' ? undefined : credentials });
+    const push = createPushServer({ publishRatePerSecond: 0, metricsCacheMs: 0, tls: protocol === 'h1' ? undefined : credentials });
     const baseUrl = await push.listen(0);
     // Read in-process: a scrape over the wire would add its own bytes to the TLS counts.
-    const scrape = async (): Promise<Samples> => parseMetrics(await push.metrics.text());
+    const scrape = async (): Promise<Samples> => parseMetrics(await push.metrics.text()).samples;
     try {
       for (const technique of techniques) {
         const cost = await measure(protocol, technique, baseUrl, scrape);

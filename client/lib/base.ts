@@ -11,15 +11,12 @@ import {
   type ClientOptions,
   type ClientStats,
   type ClientStatus,
-  type Control,
-  joinCursor,
-  splitCursor,
-  type Envelope,
-  type PollBody,
   type PushClient,
   type SendResult,
   type TechniqueId,
 } from './types.ts';
+import { techniques } from '../../registry/techniques.ts';
+import { joinCursor, splitCursor, type Envelope, type PollBody, type StreamValue } from './wire.ts';
 
 /** The hold the server uses when a request names none, in ms (for client-side deadlines). */
 export const serverHoldMs = 25_000;
@@ -160,7 +157,7 @@ export abstract class BaseClient implements PushClient {
   }
 
   /** An envelope, or a `{"type":"cursor"|"gap"}` control object. */
-  protected receiveValue(value: Envelope | Control): void {
+  protected receiveValue(value: StreamValue): void {
     if ('type' in value) {
       if (value.type === 'gap') this.receiveGap(value.cursor);
       else if (value.type === 'cursor') this.setCursor(value.cursor);
@@ -179,6 +176,11 @@ export abstract class BaseClient implements PushClient {
     if (body.messages.length === 0) this.stats.emptyPolls++;
     for (const message of body.messages) this.receiveMessage(message);
     this.setCursor(body.cursor);
+  }
+
+  /** The path this technique subscribes on, as the registry names it (`/api/ws` for WebSocket). */
+  protected get route(): string {
+    return techniques[this.technique].route;
   }
 
   /** The query every route takes: `topic`, `since` (when there is a cursor) and `extra`. */

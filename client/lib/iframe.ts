@@ -7,7 +7,8 @@
 import { BaseClient, scriptJson } from './base.ts';
 import { utf8Bytes } from './publish.ts';
 import { watchResourceBytes } from './resource-bytes.ts';
-import type { ClientHandlers, ClientOptions, Control, Envelope } from './types.ts';
+import type { ClientHandlers, ClientOptions } from './types.ts';
+import type { StreamValue } from './wire.ts';
 
 /** Silence, in ms, after which a stream is given up when `stallMs` names none (the server's heartbeat is 15 s). */
 export const defaultStallMs = 45_000;
@@ -38,7 +39,7 @@ export class IframeClient extends BaseClient {
   }
 
   override start(): this {
-    this.stopBytes = watchResourceBytes(window, this.baseUrl, '/api/iframe', this.topic, (bytes, url) => {
+    this.stopBytes = watchResourceBytes(window, this.baseUrl, this.route, this.topic, (bytes, url) => {
       const before = this.counted.get(url);
       const already = before?.shift()?.bytes ?? 0;
       if (before?.length === 0) this.counted.delete(url);
@@ -52,12 +53,12 @@ export class IframeClient extends BaseClient {
     let heard = false;
     let lastChangeMs = performance.now();
     let lastNodes = -1;
-    const src = new URL(`${this.baseUrl}/api/iframe?${this.query({ callback: this.callbackName })}`).href;
+    const src = new URL(`${this.baseUrl}${this.route}?${this.query({ callback: this.callbackName })}`).href;
     // This document's share of `counted`: the bytes of each script as it runs.
     const counted = { bytes: 0 };
     this.counted.set(src, [...(this.counted.get(src) ?? []), counted]);
     this.forgetOldDocuments();
-    (window as unknown as Record<string, unknown>)[this.callbackName] = (value: Envelope | Control) => {
+    (window as unknown as Record<string, unknown>)[this.callbackName] = (value: StreamValue) => {
       if (frame !== this.frame) return;
       // The script running now is the server's own markup for this call: count it as it arrived.
       const script = frame.contentDocument?.currentScript;

@@ -8,7 +8,8 @@ import { SseClient } from './sse.ts';
 import { WebSocketClient } from './websocket.ts';
 import type { ClientHandlers, ClientOptions, PushClient, TechniqueId } from './types.ts';
 
-export type { ClientHandlers, ClientOptions, ClientStatus, Envelope, PushClient, TechniqueId } from './types.ts';
+export type { ClientHandlers, ClientOptions, ClientStatus, PushClient, TechniqueId } from './types.ts';
+export type { Envelope } from './wire.ts';
 export { techniqueIds } from './types.ts';
 
 /** A technique id, or `auto` to pick the best one that works. */

@@ -5,7 +5,8 @@
  */
 import { BaseClient, scriptJson } from './base.ts';
 import { watchResourceBytes } from './resource-bytes.ts';
-import type { ClientHandlers, ClientOptions, PollBody } from './types.ts';
+import type { ClientHandlers, ClientOptions } from './types.ts';
+import type { PollBody } from './wire.ts';
 
 type Callback = (body: PollBody) => void;
 
@@ -35,7 +36,7 @@ export class JsonpClient extends BaseClient {
   }
 
   override start(): this {
-    this.stopBytes = watchResourceBytes(window, this.baseUrl, '/api/jsonp', this.topic, (bytes) => {
+    this.stopBytes = watchResourceBytes(window, this.baseUrl, this.route, this.topic, (bytes) => {
       this.stats.bytes += bytes;
     });
     return super.start();
@@ -87,7 +88,7 @@ export class JsonpClient extends BaseClient {
     this.finish = finish;
     this.stats.requests++;
     script.async = true;
-    script.src = `${this.baseUrl}/api/jsonp?${this.query({ callback, timeout: this.holdParam() })}`;
+    script.src = `${this.baseUrl}${this.route}?${this.query({ callback, timeout: this.holdParam() })}`;
     document.head.append(script);
   }
 

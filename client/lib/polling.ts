@@ -1,7 +1,8 @@
 /** Short polling and long polling with `fetch`: one request per answer. */
 import { BaseClient, parseJson } from './base.ts';
 import { reasonOf, watchResourceBytes } from './resource-bytes.ts';
-import type { ClientHandlers, ClientOptions, PollBody } from './types.ts';
+import type { ClientHandlers, ClientOptions } from './types.ts';
+import type { PollBody } from './wire.ts';
 
 /** The short-poll interval when none is given, in ms. */
 export const defaultIntervalMs = 1000;
@@ -16,13 +17,12 @@ abstract class FetchPollClient extends BaseClient {
     this.stats.bytesNote = 'headers + bodies of finished responses (Resource Timing)';
   }
 
-  protected abstract path(): string;
   protected abstract url(): string;
   /** The pause before the next request after a good answer that did not say `"more": true`, in ms. */
   protected abstract nextDelayMs(): number;
 
   override start(): this {
-    this.stopBytes = watchResourceBytes(window, this.baseUrl, this.path(), this.topic, (bytes) => {
+    this.stopBytes = watchResourceBytes(window, this.baseUrl, this.route, this.topic, (bytes) => {
       this.stats.bytes += bytes;
     });
     return super.start();
@@ -66,11 +66,8 @@ abstract class FetchPollClient extends BaseClient {
 /** `GET /api/short-poll` every `intervalMs`: the server answers at once, often with nothing. */
 export class ShortPollClient extends FetchPollClient {
   readonly technique = 'short-poll';
-  protected path(): string {
-    return '/api/short-poll';
-  }
   protected url(): string {
-    return `${this.baseUrl}/api/short-poll?${this.query()}`;
+    return `${this.baseUrl}${this.route}?${this.query()}`;
   }
   protected nextDelayMs(): number {
     return this.options.intervalMs ?? defaultIntervalMs;
@@ -80,11 +77,8 @@ export class ShortPollClient extends FetchPollClient {
 /** `GET /api/long-poll`: held until a message or the hold ends, then asked again at once. */
 export class LongPollClient extends FetchPollClient {
   readonly technique = 'long-poll';
-  protected path(): string {
-    return '/api/long-poll';
-  }
   protected url(): string {
-    return `${this.baseUrl}/api/long-poll?${this.query({ timeout: this.holdParam() })}`;
+    return `${this.baseUrl}${this.route}?${this.query({ timeout: this.holdParam() })}`;
   }
   protected nextDelayMs(): number {
     return 0;

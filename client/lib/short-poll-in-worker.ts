@@ -2,7 +2,8 @@
 import { BaseClient, deadlineSlackMs, parseJson } from './base.ts';
 import { defaultMaxReconnectMs, defaultReconnectMs } from './backoff.ts';
 import { defaultIntervalMs } from './polling.ts';
-import type { ClientHandlers, ClientOptions, PollBody } from './types.ts';
+import type { ClientHandlers, ClientOptions } from './types.ts';
+import type { PollBody } from './wire.ts';
 import type { FromWorker, ToWorker } from './worker-protocol.ts';
 
 /** Where the page finds the worker bundle when `workerUrl` names none. */

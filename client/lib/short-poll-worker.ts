@@ -4,11 +4,15 @@
  * its own copy of the cursor (the `cursor` of each answer) and hands every answer to the
  * page, which decides what to show. Bundled on its own as `/assets/short-poll-worker.js`.
  */
+import { techniques } from '../../registry/techniques.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { reasonOf, watchResourceBytes } from './resource-bytes.ts';
+import type { PollBody } from './wire.ts';
 import type { FromWorker, ToWorker } from './worker-protocol.ts';
 
 type Config = Extract<ToWorker, { type: 'start' }>;
+
+const route = techniques['short-poll'].route;
 
 let config: Config | undefined;
 let cursor: string | undefined;
@@ -30,14 +34,14 @@ function poll(): void {
   controller = abort;
   const deadline = setTimeout(() => abort.abort(new Error('no answer before the client deadline')), current.deadlineMs);
   post({ type: 'request' });
-  fetch(`${current.baseUrl}/api/short-poll?${params}`, { signal: abort.signal, cache: 'no-store' })
+  fetch(`${current.baseUrl}${route}?${params}`, { signal: abort.signal, cache: 'no-store' })
     .then(async (response) => {
       const text = await response.text();
       if (abort !== controller) return;
       post({ type: 'wire', text: `HTTP ${response.status} ${response.headers.get('content-type') ?? ''}\n\n${text}` });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       // The cursor (`"<epoch>:<id>"`) goes back verbatim; the page dedupes within its epoch.
-      const body = JSON.parse(text) as { cursor: string; more?: boolean };
+      const body = JSON.parse(text) as PollBody;
       cursor = body.cursor;
       failures = 0;
       post({ type: 'answer', text });
@@ -68,6 +72,6 @@ self.addEventListener('message', (event: MessageEvent<ToWorker>) => {
   config = message;
   cursor = message.since;
   failures = 0;
-  stopBytes = watchResourceBytes(self, message.baseUrl, '/api/short-poll', message.topic, (bytes) => post({ type: 'bytes', bytes }));
+  stopBytes = watchResourceBytes(self, message.baseUrl, route, message.topic, (bytes) => post({ type: 'bytes', bytes }));
   poll();
 });

@@ -7,7 +7,8 @@
  */
 import { BaseClient, parseJson } from './base.ts';
 import { utf8Bytes } from './publish.ts';
-import type { ClientHandlers, ClientOptions, Envelope } from './types.ts';
+import type { ClientHandlers, ClientOptions } from './types.ts';
+import type { Control, Envelope } from './wire.ts';
 
 /** Server-Sent Events over `EventSource`. */
 export class SseClient extends BaseClient {
@@ -26,7 +27,7 @@ export class SseClient extends BaseClient {
   }
 
   protected connect(): void {
-    const source = new EventSource(`${this.baseUrl}/api/sse?${this.query()}`);
+    const source = new EventSource(`${this.baseUrl}${this.route}?${this.query()}`);
     this.source = source;
     this.stats.requests++;
     source.addEventListener('open', () => {
@@ -44,13 +45,13 @@ export class SseClient extends BaseClient {
     source.addEventListener('message', (event) => handle(event, (data) => this.receiveMessage(parseJson<Envelope>(data, 'the event'))));
     source.addEventListener('cursor', (event) =>
       handle(event as MessageEvent<string>, (data) => {
-        this.setCursor(parseJson<{ cursor: string }>(data, 'the cursor event').cursor);
+        this.setCursor(parseJson<Control>(data, 'the cursor event').cursor);
       }),
     );
     // After a gap the browser's Last-Event-ID is already the new cursor (the event's `id:`),
     // so its own reconnects resume from the right place.
     source.addEventListener('gap', (event) =>
-      handle(event as MessageEvent<string>, (data) => this.receiveGap(parseJson<{ cursor: string }>(data, 'the gap event').cursor)),
+      handle(event as MessageEvent<string>, (data) => this.receiveGap(parseJson<Control>(data, 'the gap event').cursor)),
     );
     source.addEventListener('error', () => {
       if (source !== this.source) return;

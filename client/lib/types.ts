@@ -1,55 +1,9 @@
-/** The types every browser client shares: the envelope, the client interface, its options and counters. */
+/** The types every browser client shares: the client interface, its options and counters (the wire format is in wire.ts). */
 
 import type { TechniqueId } from '../../registry/techniques.ts';
+import type { Envelope } from './wire.ts';
 
 export { techniqueIds, type TechniqueId } from '../../registry/techniques.ts';
-
-/** The message envelope of docs/DESIGN.md. */
-export interface Envelope {
-  id: number;
-  topic: string;
-  data: unknown;
-  /** Publish time in epoch milliseconds (fractional). */
-  t: number;
-}
-
-/** A poll answer (short poll, long poll, JSONP); `cursor` is `"<epoch>:<id>"`. */
-export interface PollBody {
-  messages: Envelope[];
-  cursor: string;
-  gap?: boolean;
-  /** The server had more after `cursor` than one answer carries: ask again at once. */
-  more?: boolean;
-}
-
-/** A control frame of the iframe and WebSocket streams; `cursor` is `"<epoch>:<id>"`. */
-export interface Control {
-  type: 'cursor' | 'gap';
-  cursor: string;
-}
-
-/** A cursor taken apart: the stream's epoch (undefined for a bare integer) and the id. */
-export interface CursorParts {
-  epoch: string | undefined;
-  id: number;
-}
-
-/**
- * Splits a cursor as the server sends it (`"<epoch>:<id>"`) or a bare integer; a number
- * stands for a bare integer. Throws on anything else.
- */
-export function splitCursor(cursor: string | number): CursorParts {
-  if (typeof cursor === 'number') return { epoch: undefined, id: cursor };
-  const colon = cursor.lastIndexOf(':');
-  const id = Number(cursor.slice(colon + 1));
-  if (!Number.isSafeInteger(id) || id < 0 || cursor.slice(colon + 1) === '') throw new Error(`not a cursor: ${cursor.slice(0, 40)}`);
-  return { epoch: colon === -1 ? undefined : cursor.slice(0, colon), id };
-}
-
-/** The wire form of a cursor: `"<epoch>:<id>"`, or the bare id when the epoch is not known yet. */
-export function joinCursor(epoch: string | undefined, id: number): string {
-  return epoch === undefined ? String(id) : `${epoch}:${id}`;
-}
 
 export type ClientStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 

@@ -1,9 +1,8 @@
 /** WebSocket: envelopes and control frames in, publishes out over the same socket, each acknowledged. */
 import { BaseClient, parseJson } from './base.ts';
 import { utf8Bytes } from './publish.ts';
-import type { ClientHandlers, ClientOptions, Control, Envelope, SendResult } from './types.ts';
-
-type Frame = Envelope | Control | { type: 'ack'; ref: string; id: number } | { type: 'error'; ref?: string; error: string };
+import type { ClientHandlers, ClientOptions, SendResult } from './types.ts';
+import type { AckFrame, ErrorFrame, PublishFrame, WebSocketFrame } from './wire.ts';
 
 /** How long a publish waits for its ack, in ms. */
 const ackTimeoutMs = 10_000;
@@ -27,14 +26,14 @@ export class WebSocketClient extends BaseClient {
   }
 
   protected connect(): void {
-    const socket = new WebSocket(`${this.baseUrl.replace(/^http/, 'ws')}/api/ws?${this.query()}`);
+    const socket = new WebSocket(`${this.baseUrl.replace(/^http/, 'ws')}${this.route}?${this.query()}`);
     this.socket = socket;
     this.stats.requests++;
     socket.addEventListener('message', (event: MessageEvent<unknown>) => {
       if (socket !== this.socket || typeof event.data !== 'string') return;
       this.stats.bytes += utf8Bytes(event.data);
       this.wire(event.data);
-      const frame = parseJson<Frame>(event.data, 'the frame');
+      const frame = parseJson<WebSocketFrame>(event.data, 'the frame');
       if ('type' in frame && (frame.type === 'ack' || frame.type === 'error')) {
         this.settle(frame);
         return;
@@ -49,12 +48,13 @@ export class WebSocketClient extends BaseClient {
     });
   }
 
-  private settle(frame: { type: 'ack'; ref: string; id: number } | { type: 'error'; ref?: string; error: string }): void {
-    const pending = frame.ref === undefined ? undefined : this.pending.get(frame.ref);
-    if (pending === undefined || frame.ref === undefined) return;
-    this.pending.delete(frame.ref);
+  private settle(frame: AckFrame | ErrorFrame): void {
+    const ref = frame.ref === undefined ? undefined : String(frame.ref);
+    const pending = ref === undefined ? undefined : this.pending.get(ref);
+    if (pending === undefined || ref === undefined) return;
+    this.pending.delete(ref);
     clearTimeout(pending.timer);
-    if (frame.type === 'ack') pending.resolve({ id: frame.id, via: 'websocket' });
+    if (frame.type === 'ack') pending.resolve({ id: frame.id ?? -1, via: 'websocket' });
     else pending.reject(new Error(`the server refused the message: ${frame.error}`));
   }
 
@@ -79,7 +79,8 @@ export class WebSocketClient extends BaseClient {
         reject(new Error('no ack within 10 s'));
       }, ackTimeoutMs);
       this.pending.set(ref, { resolve, reject, timer });
-      socket.send(JSON.stringify({ type: 'publish', topic: this.topic, data, ref }));
+      const frame: PublishFrame = { type: 'publish', topic: this.topic, data, ref };
+      socket.send(JSON.stringify(frame));
     });
   }
 

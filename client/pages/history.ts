@@ -1,8 +1,6 @@
 /** A room's recent messages, asked of the server when a page joins it. */
-import type { Envelope, PollBody } from '../lib/types.ts';
-
-/** A poll answer; one cut short by the server's byte bound says `more` and its cursor continues it. */
-type Answer = PollBody & { more?: boolean };
+import { techniques } from '../../registry/techniques.ts';
+import type { Envelope, PollBody } from '../lib/wire.ts';
 
 /** What `fetchHistory` found: the newest messages, oldest first, and the cursor after them. */
 export interface History {
@@ -20,9 +18,12 @@ export async function fetchHistory(baseUrl: string, topic: string, keep = 50, ma
   let since = '0';
   let messages: Envelope[] = [];
   for (let answers = 1; ; answers++) {
-    const response = await fetch(`${baseUrl}/api/short-poll?${new URLSearchParams({ topic, since })}`, { cache: 'no-store' });
+    const response = await fetch(`${baseUrl}${techniques['short-poll'].route}?${new URLSearchParams({ topic, since })}`, {
+      cache: 'no-store',
+    });
     if (!response.ok) throw new Error(`the history request answered HTTP ${response.status}`);
-    const body = (await response.json()) as Answer;
+    // One cut short by the server's byte bound says `more`, and its cursor continues it.
+    const body = (await response.json()) as PollBody;
     messages = [...messages, ...body.messages].slice(-keep);
     if (body.more !== true || answers >= maxAnswers) return { messages, cursor: body.cursor };
     since = String(body.cursor);

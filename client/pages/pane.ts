@@ -3,7 +3,7 @@
  * and a log. The demo pages, the playground's six panes and the chat all use it.
  */
 import { createClient, type ClientKind, type ClientOptions, type ClientStatus, type Envelope, type PushClient } from '../lib/index.ts';
-import { splitCursor } from '../lib/types.ts';
+import { splitCursor } from '../lib/wire.ts';
 import { find, formatBytes, formatMs } from './dom.ts';
 
 export interface PaneOptions {

@@ -4,6 +4,7 @@
  * both accepting the self-signed certificate.
  */
 import { connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+import type { IncomingMessage } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
 import { createPushServer, type CreateOptions, type PushServer } from '../../server/app.ts';
 import { createSelfSignedCredentials, type TlsCredentials } from '../../server/tls.ts';
@@ -53,54 +54,42 @@ export interface WireClient {
   close(): void;
 }
 
-function h2Client(url: string): WireClient & { readonly session: ClientHttp2Session } {
-  const session = connect(url, { rejectUnauthorized: false });
-  session.on('error', () => undefined);
-  function start(path: string, init: RequestInit = {}) {
-    const stream = session.request({ ':path': path, ':method': init.method ?? 'GET', ...init.headers });
-    stream.setEncoding('utf8');
-    stream.end(init.body);
-    return stream;
-  }
-  const client = {
-    protocol: 'h2' as const,
-    session,
-    fetch(path: string, init?: RequestInit): Promise<Answer> {
-      return new Promise((resolve, reject) => {
-        const stream = start(path, init);
-        let headers: IncomingHttpHeaders = {};
-        let body = '';
-        stream.on('response', (h) => (headers = h));
-        stream.on('data', (chunk: string) => (body += chunk));
-        stream.on('end', () => resolve({ status: Number(headers[':status']), headers, body, httpVersion: '2.0' }));
-        stream.on('error', reject);
-      });
+/** One request as either protocol carries it: its head, its text as it streams, and how it ended. */
+interface Exchange {
+  readonly head: Promise<Omit<Answer, 'body'>>;
+  onText(listener: (chunk: string) => void): void;
+  /** Resolves when the server ended the response cleanly; rejects if it was reset or aborted. */
+  readonly ended: Promise<void>;
+  close(): void;
+}
+
+/** `fetch`, `open` and `publish`, written once over a protocol's way to start an exchange. */
+function clientOver(protocol: TlsProtocol, exchange: (path: string, init?: RequestInit) => Exchange, close: () => void): WireClient {
+  const client: WireClient = {
+    protocol,
+    async fetch(path, init) {
+      const started = exchange(path, init);
+      let body = '';
+      started.onText((chunk) => (body += chunk));
+      const [head] = await Promise.all([started.head, started.ended]);
+      return { ...head, body };
     },
-    open(path: string, init?: RequestInit): OpenStream {
-      const stream = start(path, init);
+    open(path, init) {
+      const started = exchange(path, init);
       const chunks: string[] = [];
-      const response = new Promise<IncomingHttpHeaders>((resolve, reject) => {
-        stream.once('response', resolve);
-        stream.once('error', reject);
-      });
-      stream.on('data', (chunk: string) => chunks.push(chunk));
-      const ended = new Promise<void>((resolve, reject) => {
-        stream.once('end', resolve);
-        stream.once('error', reject);
-        stream.once('close', () => (stream.rstCode !== 0 ? reject(new Error(`stream reset with code ${stream.rstCode}`)) : resolve()));
-      });
-      ended.catch(() => undefined);
-      response.catch(() => undefined);
+      started.onText((chunk) => chunks.push(chunk));
+      started.ended.catch(() => undefined);
+      started.head.catch(() => undefined);
       return {
-        status: response.then((h) => Number(h[':status'])),
-        headers: response,
+        status: started.head.then((head) => head.status),
+        headers: started.head.then((head) => head.headers),
         chunks,
         text: () => chunks.join(''),
-        ended,
-        close: () => stream.close(),
+        ended: started.ended,
+        close: () => started.close(),
       };
     },
-    async publish(data: unknown, topic?: string): Promise<number> {
+    async publish(data, topic) {
       const answer = await client.fetch('/api/publish', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -109,73 +98,66 @@ function h2Client(url: string): WireClient & { readonly session: ClientHttp2Sess
       if (answer.status !== 202) throw new Error(`publish: ${answer.status} ${answer.body}`);
       return (JSON.parse(answer.body) as { id: number }).id;
     },
-    close: () => session.close(),
+    close,
   };
   return client;
 }
 
-function h1TlsClient(url: string): WireClient & { readonly agent: Agent } {
+/** HTTP/2: every exchange a stream of one session; closing one sends RST_STREAM. */
+function h2Client(url: string): WireClient & { readonly session: ClientHttp2Session } {
+  const session = connect(url, { rejectUnauthorized: false });
+  session.on('error', () => undefined);
+  const exchange = (path: string, init: RequestInit = {}): Exchange => {
+    const stream = session.request({ ':path': path, ':method': init.method ?? 'GET', ...init.headers });
+    stream.setEncoding('utf8');
+    stream.end(init.body);
+    const head = new Promise<Omit<Answer, 'body'>>((resolve, reject) => {
+      stream.once('response', (headers: IncomingHttpHeaders) =>
+        resolve({ status: Number(headers[':status']), headers, httpVersion: '2.0' }),
+      );
+      stream.once('error', reject);
+    });
+    const ended = new Promise<void>((resolve, reject) => {
+      stream.once('end', resolve);
+      stream.once('error', reject);
+      stream.once('close', () => (stream.rstCode !== 0 ? reject(new Error(`stream reset with code ${stream.rstCode}`)) : resolve()));
+    });
+    return { head, onText: (listener) => stream.on('data', listener), ended, close: () => stream.close() };
+  };
+  return { ...clientOver('h2', exchange, () => session.close()), session };
+}
+
+/** HTTP/1.1 over TLS: kept-alive sockets of one agent; closing an exchange destroys its socket. */
+function h1TlsClient(url: string): WireClient {
   const agent = new Agent({ rejectUnauthorized: false, keepAlive: true, ALPNProtocols: ['http/1.1'] });
-  function start(path: string, init: RequestInit = {}) {
+  const exchange = (path: string, init: RequestInit = {}): Exchange => {
     const req = httpsRequest(new URL(path, url), { agent, method: init.method ?? 'GET', headers: init.headers });
     req.end(init.body);
-    return req;
-  }
-  const client = {
-    protocol: 'h1-tls' as const,
-    agent,
-    fetch(path: string, init?: RequestInit): Promise<Answer> {
-      return new Promise((resolve, reject) => {
-        const req = start(path, init);
-        req.on('error', reject);
-        req.on('response', (res) => {
-          let body = '';
+    const listeners: ((chunk: string) => void)[] = [];
+    const response = new Promise<IncomingMessage>((resolve, reject) => {
+      req.once('response', resolve);
+      req.once('error', reject);
+    });
+    const ended = response.then(
+      (res) =>
+        new Promise<void>((resolve, reject) => {
           res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (body += chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, httpVersion: res.httpVersion }));
-        });
-      });
-    },
-    open(path: string, init?: RequestInit): OpenStream {
-      const req = start(path, init);
-      const chunks: string[] = [];
-      const response = new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
-        req.once('response', resolve);
-        req.once('error', reject);
-      });
-      const ended = response.then(
-        (res) =>
-          new Promise<void>((resolve, reject) => {
-            res.setEncoding('utf8');
-            res.on('data', (chunk: string) => chunks.push(chunk));
-            res.once('end', resolve);
-            res.once('aborted', () => reject(new Error('response aborted')));
-            res.once('error', reject);
-          }),
-      );
-      ended.catch(() => undefined);
-      response.catch(() => undefined);
-      return {
-        status: response.then((res) => res.statusCode ?? 0),
-        headers: response.then((res) => res.headers),
-        chunks,
-        text: () => chunks.join(''),
-        ended,
-        close: () => req.destroy(),
-      };
-    },
-    async publish(data: unknown, topic?: string): Promise<number> {
-      const answer = await client.fetch('/api/publish', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(topic === undefined ? { data } : { topic, data }),
-      });
-      if (answer.status !== 202) throw new Error(`publish: ${answer.status} ${answer.body}`);
-      return (JSON.parse(answer.body) as { id: number }).id;
-    },
-    close: () => agent.destroy(),
+          res.on('data', (chunk: string) => {
+            for (const listener of listeners) listener(chunk);
+          });
+          res.once('end', resolve);
+          res.once('aborted', () => reject(new Error('response aborted')));
+          res.once('error', reject);
+        }),
+    );
+    return {
+      head: response.then((res) => ({ status: res.statusCode ?? 0, headers: res.headers, httpVersion: res.httpVersion })),
+      onText: (listener) => listeners.push(listener),
+      ended,
+      close: () => req.destroy(),
+    };
   };
-  return client;
+  return clientOver('h1-tls', exchange, () => agent.destroy());
 }
 
 /** A client of `protocol` for `url`. */

@@ -164,8 +164,13 @@ describe('unknown routes and upgrades', () => {
     expect(JSON.parse(body)).toEqual({ error: 'not found' });
   });
 
-  it('/api/ws without an upgrade is a 426', async () => {
+  it('/api/ws without an upgrade is a 426, counted as a WebSocket request in /metrics', async () => {
+    const websocket = await server.metric('pushlab_requests_total', 'websocket');
+    const other = await server.metric('pushlab_requests_total', 'other');
     expect((await get('/api/ws')).status).toBe(426);
+    expect(await server.metric('pushlab_requests_total', 'websocket')).toBe(websocket + 1);
+    // Only the two reads of /metrics in between (themselves "other") add to "other", not the 426.
+    expect(await server.metric('pushlab_requests_total', 'other')).toBe(other + 2);
   });
 
   const upgrade = (path: string): Promise<number> =>

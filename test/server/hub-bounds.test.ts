@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { Agent, request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import type { PollBody } from '../../client/lib/wire.ts';
 import { startServer, until, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer | undefined;
@@ -99,11 +100,7 @@ describe('topics', () => {
     await server.publish('x'.repeat(5000), 'kept');
     expect(await server.metric('pushlab_hub_topics')).toBe(0);
     await server.publish('again', 'kept');
-    const answer = (await (await fetch(`${server.url}/api/short-poll?topic=kept&since=${first.cursor}`)).json()) as {
-      cursor: string;
-      gap?: boolean;
-      messages: { id: number; data: unknown }[];
-    };
+    const answer = (await (await fetch(`${server.url}/api/short-poll?topic=kept&since=${first.cursor}`)).json()) as PollBody;
     expect(answer.gap).toBe(true);
     expect(answer.messages.map((m) => [m.id, m.data])).toEqual([[1, 'again']]);
     expect(answer.cursor.split(':')[0]).not.toBe(first.cursor.split(':')[0]);

@@ -7,20 +7,13 @@
 import { connect, type Socket } from 'node:net';
 import { Script, createContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
+import { splitCursor, type PollBody } from '../../client/lib/wire.ts';
 import { createLoadClient } from '../../bench/clients/load/index.ts';
 import { record } from '../helpers/clients.ts';
 import { startServer, until, type TestServer } from '../helpers/server.ts';
 
-interface Body {
-  messages: { id: number; data: unknown }[];
-  /** `"<epoch>:<id>"`. */
-  cursor: string;
-  gap?: boolean;
-  more?: boolean;
-}
-
 /** The id a cursor names. */
-const idOf = (cursor: string): number => Number(cursor.slice(cursor.indexOf(':') + 1));
+const idOf = (cursor: string): number => splitCursor(cursor).id;
 
 let server: TestServer;
 afterEach(() => server?.close());
@@ -33,12 +26,12 @@ async function get(path: string): Promise<{ status: number; bytes: number; text:
 }
 
 /** The poll answer a route's body carries (JSONP: run as a script, as a browser would). */
-function parse(technique: string, text: string): Body {
-  if (technique !== 'jsonp') return JSON.parse(text) as Body;
-  let body: Body | undefined;
-  new Script(text).runInContext(createContext({ cb: (value: Body) => (body = value) }), { timeout: 1000 });
+function parse(technique: string, text: string): PollBody {
+  if (technique !== 'jsonp') return JSON.parse(text) as PollBody;
+  let body: PollBody | undefined;
+  new Script(text).runInContext(createContext({ cb: (value: PollBody) => (body = value) }), { timeout: 1000 });
   if (body === undefined) throw new Error('the JSONP answer did not call back');
-  return JSON.parse(JSON.stringify(body)) as Body;
+  return JSON.parse(JSON.stringify(body)) as PollBody;
 }
 
 const routes = {

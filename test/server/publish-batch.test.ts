@@ -121,4 +121,16 @@ describe("the bench's WebSocket client", () => {
       client.close();
     }
   });
+
+  it('rejects a publish the server refuses (its error frame), and the next one still goes through', async () => {
+    server = await startServer();
+    const client = new WebSocketClient({ baseUrl: server.url, topic: 'bench' }, { onMessage: () => undefined }).start();
+    try {
+      await client.ready;
+      await expect(client.publish('x', 'not a topic')).rejects.toThrow(/refused the publish: 400 .*topic/);
+      expect(await client.publish('y')).toBe(1);
+    } finally {
+      client.close();
+    }
+  });
 });

@@ -29,7 +29,7 @@ abstract class PollClient extends BaseClient {
 export class ShortPollClient extends PollClient {
   readonly technique = 'short-poll';
   protected url(): string {
-    return `${this.options.baseUrl}/api/short-poll?${this.query()}`;
+    return `${this.options.baseUrl}${this.route}?${this.query()}`;
   }
   protected parse(text: string): PollBody {
     return JSON.parse(text) as PollBody;
@@ -43,7 +43,7 @@ export class ShortPollClient extends PollClient {
 export class LongPollClient extends PollClient {
   readonly technique = 'long-poll';
   protected url(): string {
-    return `${this.options.baseUrl}/api/long-poll?${this.query({ timeout: this.holdMs() })}`;
+    return `${this.options.baseUrl}${this.route}?${this.query({ timeout: this.holdMs() })}`;
   }
   protected parse(text: string): PollBody {
     return JSON.parse(text) as PollBody;
@@ -60,7 +60,7 @@ export class JsonpClient extends BaseClient {
   private readonly agent: Agent = createAgent();
 
   protected connect(): Attempt {
-    const url = `${this.options.baseUrl}/api/jsonp?${this.query({ callback: jsonpCallback, timeout: this.holdMs() })}`;
+    const url = `${this.options.baseUrl}${this.route}?${this.query({ callback: jsonpCallback, timeout: this.holdMs() })}`;
     const attempt = get(url, this.agent);
     return {
       done: attempt.done.then((source) => {

@@ -2,12 +2,9 @@
 import type { Agent } from 'node:http';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { WebSocket } from 'ws';
-import { BaseClient, createAgent, get, type Attempt, type Control, type Envelope } from '../base.ts';
-
-export type { Control } from '../base.ts';
-
-/** How every call in the iframe stream starts (see server/transports/iframe.ts). */
-const callPrefix = '<script>c(';
+import type { AckFrame, Control, Envelope, ErrorFrame, PublishFrame, WebSocketFrame } from '../../../client/lib/wire.ts';
+import { BaseClient, createAgent, get, type Attempt } from '../base.ts';
+import { createIframeParser } from '../stream-parsers.ts';
 
 abstract class StreamClient extends BaseClient {
   protected readonly agent: Agent = createAgent();
@@ -45,7 +42,7 @@ export class SseClient extends StreamClient {
     const cursor = this.cursor;
     if (cursor !== undefined) headers['Last-Event-ID'] = cursor;
     const query = new URLSearchParams({ topic: this.topic });
-    const attempt = get(`${this.options.baseUrl}/api/sse?${query}`, this.agent, headers, (chunk) => this.parser.feed(chunk));
+    const attempt = get(`${this.options.baseUrl}${this.route}?${query}`, this.agent, headers, (chunk) => this.parser.feed(chunk));
     return { done: attempt.done.then(() => undefined), abort: attempt.abort };
   }
 }
@@ -56,38 +53,17 @@ export class IframeClient extends StreamClient {
 
   protected connect(): Attempt {
     const feed = createIframeParser((value) => this.receive(value));
-    const attempt = get(`${this.options.baseUrl}/api/iframe?${this.query()}`, this.agent, {}, feed);
+    const attempt = get(`${this.options.baseUrl}${this.route}?${this.query()}`, this.agent, {}, feed);
     return { done: attempt.done.then(() => undefined), abort: attempt.abort };
   }
-}
-
-/**
- * Parses the iframe stream into the values of its `c(...)` calls, whatever the chunking.
- * The server escapes `<` in payloads, so the first `)</script>` after `<script>c(` always
- * closes that call.
- */
-export function createIframeParser(onValue: (value: Envelope | Control) => void): (chunk: string) => void {
-  let buffer = '';
-  return (chunk) => {
-    buffer += chunk;
-    let start = buffer.indexOf(callPrefix);
-    while (start !== -1) {
-      const end = buffer.indexOf(')</script>', start);
-      if (end === -1) break;
-      onValue(JSON.parse(buffer.slice(start + callPrefix.length, end)) as Envelope | Control);
-      start = buffer.indexOf(callPrefix, end);
-    }
-    // Keep only what may be the start of an unfinished call, including a prefix cut in two
-    // by a chunk boundary.
-    buffer = start === -1 ? buffer.slice(-(callPrefix.length - 1)) : buffer.slice(start);
-  };
 }
 
 /** `GET /api/ws` (Upgrade): text frames of envelopes and `{"type"}` control frames. */
 export class WebSocketClient extends BaseClient {
   readonly technique = 'websocket';
   private socket: WebSocket | undefined;
-  private readonly acks = new Map<string, (ack: { id?: number; ids?: number[] }) => void>();
+  /** The publishes awaiting their answer, by `ref`: an ack settles one, an error frame rejects it. */
+  private readonly acks = new Map<string, (answer: AckFrame | ErrorFrame) => void>();
   private refs = 0;
 
   protected override isStream(): boolean {
@@ -95,18 +71,18 @@ export class WebSocketClient extends BaseClient {
   }
 
   protected connect(): Attempt {
-    const url = `${this.options.baseUrl.replace(/^http/, 'ws')}/api/ws?${this.query()}`;
+    const url = `${this.options.baseUrl.replace(/^http/, 'ws')}${this.route}?${this.query()}`;
     const socket = new WebSocket(url, { perMessageDeflate: false });
     this.socket = socket;
     const done = new Promise<void>((resolve, reject) => {
       socket.on('message', (data) => {
-        const value = JSON.parse(data.toString()) as Envelope | Control | { type: 'ack'; ref: string; id?: number; ids?: number[] };
-        if ('type' in value && value.type === 'ack') {
-          const ack = value as { ref: string; id?: number; ids?: number[] };
-          this.acks.get(ack.ref)?.(ack);
-          this.acks.delete(ack.ref);
+        const value = JSON.parse(data.toString()) as WebSocketFrame;
+        if ('type' in value && (value.type === 'ack' || value.type === 'error')) {
+          const ref = String(value.ref);
+          this.acks.get(ref)?.(value);
+          this.acks.delete(ref);
         } else {
-          this.receive(value as Envelope | Control);
+          this.receive(value);
         }
       });
       socket.on('error', reject);
@@ -118,7 +94,7 @@ export class WebSocketClient extends BaseClient {
     return { done, abort: () => socket.terminate() };
   }
 
-  /** Publishes over the socket; resolves with the id the server acknowledged. */
+  /** Publishes over the socket; resolves with the id the server acknowledged, rejects with its refusal. */
   async publish(data: unknown, topic = this.topic): Promise<number> {
     const ack = await this.send({ topic, data });
     return ack.id ?? -1;
@@ -130,13 +106,16 @@ export class WebSocketClient extends BaseClient {
     return ack.ids ?? [];
   }
 
-  private send(frame: Record<string, unknown>): Promise<{ id?: number; ids?: number[] }> {
+  private send(frame: Omit<PublishFrame, 'type' | 'ref'>): Promise<AckFrame> {
     const socket = this.socket;
     if (socket === undefined || socket.readyState !== WebSocket.OPEN) return Promise.reject(new Error('the socket is not open'));
     const ref = String(++this.refs);
-    return new Promise((resolve) => {
-      this.acks.set(ref, resolve);
-      socket.send(JSON.stringify({ type: 'publish', ...frame, ref }));
+    return new Promise((resolve, reject) => {
+      this.acks.set(ref, (answer) =>
+        answer.type === 'ack' ? resolve(answer) : reject(new Error(`the server refused the publish: ${answer.status} ${answer.error}`)),
+      );
+      const publish: PublishFrame = { type: 'publish', ...frame, ref };
+      socket.send(JSON.stringify(publish));
     });
   }
 }

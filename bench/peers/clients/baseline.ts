@@ -1,7 +1,8 @@
 /** The baseline's load client: raw `node:net`, one `SUB <topic>\n` line, then one JSON value per line. */
 import { connect } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
-import { BaseClient, type Attempt, type Control, type Envelope } from '../../clients/base.ts';
+import { BaseClient, type Attempt, type StreamValue } from '../../clients/base.ts';
+import { createLineSplitter } from '../../clients/stream-parsers.ts';
 
 /** Subscribes to the baseline server and reads its newline-delimited envelopes. */
 export class BaselineClient extends BaseClient {
@@ -16,25 +17,16 @@ export class BaselineClient extends BaseClient {
     const url = new URL(this.options.baseUrl);
     const socket = connect({ host: url.hostname, port: Number(url.port), noDelay: true });
     const decoder = new StringDecoder('utf8');
-    let buffer = '';
+    const feed = createLineSplitter((line) => this.receive(JSON.parse(line) as StreamValue));
     const done = new Promise<void>((resolve, reject) => {
       socket.on('connect', () => socket.write(`SUB ${this.topic}\n`));
       socket.on('data', (chunk: Buffer) => {
-        buffer += decoder.write(chunk);
-        let start = 0;
-        let end = buffer.indexOf('\n');
         try {
-          while (end !== -1) {
-            this.receive(JSON.parse(buffer.slice(start, end)) as Envelope | Control);
-            start = end + 1;
-            end = buffer.indexOf('\n', start);
-          }
+          feed(decoder.write(chunk));
         } catch (error) {
           socket.destroy();
           reject(error as Error);
-          return;
         }
-        buffer = buffer.slice(start);
       });
       socket.on('error', reject);
       socket.on('close', () => resolve());

@@ -10,7 +10,8 @@
  * the server pings with `2`, the client answers `3`; `41` or `1` is a close.
  */
 import { WebSocket } from 'ws';
-import { BaseClient, type Attempt, type Control, type Envelope } from '../../clients/base.ts';
+import { BaseClient, type Attempt, type StreamValue } from '../../clients/base.ts';
+import { socketioPath } from '../mounts.ts';
 
 /** Subscribes to the Socket.IO peer with its handshake query `topic`, over a bare WebSocket. */
 export class LeanSocketioClient extends BaseClient {
@@ -23,7 +24,7 @@ export class LeanSocketioClient extends BaseClient {
 
   protected connect(): Attempt {
     const query = new URLSearchParams({ EIO: '4', transport: 'websocket', topic: this.topic });
-    const socket = new WebSocket(`${this.options.baseUrl.replace(/^http/, 'ws')}/socket.io/?${query}`, { perMessageDeflate: false });
+    const socket = new WebSocket(`${this.options.baseUrl.replace(/^http/, 'ws')}${socketioPath}?${query}`, { perMessageDeflate: false });
     const done = new Promise<void>((resolve, reject) => {
       socket.on('message', (data) => {
         const text = data.toString();
@@ -40,7 +41,7 @@ export class LeanSocketioClient extends BaseClient {
               break;
             case '4':
               if (text[1] === '2') {
-                const [event, value] = JSON.parse(text.slice(2)) as [string, Envelope | Control];
+                const [event, value] = JSON.parse(text.slice(2)) as [string, StreamValue];
                 if (event === 'message') this.receive(value);
               } else if (text[1] === '1' || text[1] === '4') {
                 // 41: disconnected by the server; 44: the namespace refused the connection.

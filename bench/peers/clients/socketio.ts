@@ -10,9 +10,8 @@ import {
   splitCursor,
   type ClientHandlers,
   type ClientOptions,
-  type Control,
-  type Envelope,
   type PushClient,
+  type StreamValue,
   type TechniqueId,
 } from '../../clients/base.ts';
 import { peers } from '../../../registry/peers.ts';
@@ -69,10 +68,10 @@ export class SocketioClient implements PushClient {
       // Typed `string | boolean`, but engine.io-client hands it to `http.request` as the agent.
       ...(this.agent === undefined ? {} : { agent: this.agent as unknown as string }),
     });
-    this.socket.on('message', (value: Envelope | Control) => {
+    this.socket.on('message', (value: StreamValue) => {
       if ('type' in value) {
         if (value.type === 'cursor') {
-          this.cursor = String(value.cursor);
+          this.cursor = value.cursor;
           markReady();
         }
         return;

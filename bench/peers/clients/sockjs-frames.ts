@@ -3,6 +3,8 @@
  * `a[...]` (a JSON array of message strings) or `c[code,"reason"]` (close). Each transport
  * wraps frames its own way; the splitters here unwrap them whatever the chunking.
  */
+import { createParser } from 'eventsource-parser';
+import { createCallSplitter } from '../../clients/stream-parsers.ts';
 
 export type SockjsFrame =
   | { type: 'open' }
@@ -29,37 +31,15 @@ export function parseFrame(frame: string): SockjsFrame {
 }
 
 /**
- * `xhr-streaming` and `xhr-polling`: frames each end with `\n` (the streaming prelude of
- * 2,048 `h` is a heartbeat frame too).
- */
-export function createLineSplitter(onFrame: (frame: string) => void): (chunk: string) => void {
-  let buffer = '';
-  return (chunk) => {
-    buffer += chunk;
-    let start = 0;
-    let end = buffer.indexOf('\n', start);
-    while (end !== -1) {
-      if (end > start) onFrame(buffer.slice(start, end));
-      start = end + 1;
-      end = buffer.indexOf('\n', start);
-    }
-    buffer = buffer.slice(start);
-  };
-}
-
-/**
- * `eventsource`: `data: <frame>\r\n\r\n` after a first `\r\n`. SockJS escapes `\r`, `\n`
- * and NUL inside a frame, so every frame is one `data:` line.
+ * `eventsource`: `data: <frame>\r\n\r\n` after a first `\r\n`, read with eventsource-parser.
+ * SockJS escapes `\r`, `\n` and NUL inside a frame, so every frame is one event's data.
+ * (`xhr-streaming` and `xhr-polling` end each frame with `\n`: `createLineSplitter` of
+ * bench/clients/stream-parsers.ts; the streaming prelude of 2,048 `h` is a heartbeat frame.)
  */
 export function createEventSourceSplitter(onFrame: (frame: string) => void): (chunk: string) => void {
-  return createLineSplitter((line) => {
-    const text = line.endsWith('\r') ? line.slice(0, -1) : line;
-    if (text.startsWith('data: ')) onFrame(text.slice(6));
-  });
+  const parser = createParser({ onEvent: (event) => onFrame(event.data) });
+  return (chunk) => parser.feed(chunk);
 }
-
-const htmlCallOpen = '<script>\np(';
-const htmlCallClose = ');\n</script>';
 
 /**
  * `htmlfile`: a 1 KiB preamble, then `<script>\np("<frame as a JSON string>");\n</script>\r\n`
@@ -67,18 +47,7 @@ const htmlCallClose = ');\n</script>';
  * and the first `);\n</script>` after an opening closes that call.
  */
 export function createHtmlfileSplitter(onFrame: (frame: string) => void): (chunk: string) => void {
-  let buffer = '';
-  return (chunk) => {
-    buffer += chunk;
-    let start = buffer.indexOf(htmlCallOpen);
-    while (start !== -1) {
-      const end = buffer.indexOf(htmlCallClose, start);
-      if (end === -1) break;
-      onFrame(JSON.parse(buffer.slice(start + htmlCallOpen.length, end)) as string);
-      start = buffer.indexOf(htmlCallOpen, end);
-    }
-    buffer = start === -1 ? buffer.slice(-(htmlCallOpen.length - 1)) : buffer.slice(start);
-  };
+  return createCallSplitter('<script>\np(', ');\n</script>', (inner) => onFrame(JSON.parse(inner) as string));
 }
 
 /** `jsonp-polling`: one answer `/**\/<callback>("<frame as a JSON string>");\r\n`. */

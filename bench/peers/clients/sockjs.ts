@@ -17,16 +17,14 @@ import {
   type Attempt,
   type ClientHandlers,
   type ClientOptions,
-  type Control,
-  type Envelope,
+  type StreamValue,
   type TechniqueId,
 } from '../../clients/base.ts';
 import { peers, type PeerId } from '../../../registry/peers.ts';
-import { createEventSourceSplitter, createHtmlfileSplitter, createLineSplitter, parseFrame, parseJsonpAnswer } from './sockjs-frames.ts';
+import { createLineSplitter } from '../../clients/stream-parsers.ts';
+import { createEventSourceSplitter, createHtmlfileSplitter, parseFrame, parseJsonpAnswer } from './sockjs-frames.ts';
 import { httpRequest, type HttpCall } from './http-request.ts';
-
-/** Where the SockJS peer is mounted (see `sockjs-server.ts`). */
-export const sockjsPrefix = '/sockjs';
+import { sockjsPrefix } from '../mounts.ts';
 
 /** The callback name the htmlfile and JSONP clients ask for. */
 const callback = 'pushlabSockjs';
@@ -97,7 +95,7 @@ abstract class SockjsClient extends BaseClient {
       this.opened = true;
       this.subscribe(this.topic).catch((error: unknown) => this.failAttempt?.(error as Error));
     } else if (frame.type === 'messages') {
-      for (const message of frame.messages) this.receive(JSON.parse(message) as Envelope | Control);
+      for (const message of frame.messages) this.receive(JSON.parse(message) as StreamValue);
     } else if (frame.type === 'close') {
       this.failAttempt?.(new Error(`the SockJS session was closed: ${frame.code} ${frame.reason}`));
     }

@@ -1,7 +1,7 @@
 /**
  * The ceiling: a raw `node:net` fan-out server, the least work Node can do to push a
  * message to many sockets. One port speaks two things, told apart by the first bytes:
- * - a subscriber sends one line `SUB <topic>\n`, gets `{"type":"cursor","cursor":N}\n`,
+ * - a subscriber sends one line `SUB <topic>\n`, gets `{"type":"cursor","cursor":"<epoch>:<id>"}\n`,
  *   then every envelope of its topic as one JSON line;
  * - anything else is HTTP, handed to a tiny `node:http` server: `POST /api/publish`,
  *   `GET /metrics`, `GET /healthz` (see `surface.ts`).
@@ -16,9 +16,9 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { createCoalescer } from './coalesce.ts';
-import { runPeerMain, urlOf, type PeerServer } from './command-line.ts';
+import { listenOn, runPeerMain, type PeerServer } from './command-line.ts';
 import { createPeerMetrics } from './metrics.ts';
-import { Sequences, createSurface, cursorJson, surfaceLabel, topicPattern } from './surface.ts';
+import { Sequences, createSurface, cursorJson, surfaceLabel, topicErrorJson, topicPattern } from './surface.ts';
 
 /** Options of the baseline server. */
 export interface BaselineOptions {
@@ -109,7 +109,7 @@ export function createBaselineServer(options: BaselineOptions = {}): PeerServer 
       socket.off('data', onData);
       const topic = head.subarray(subscribeVerb.length, newline).toString('latin1').trim();
       if (!topicPattern.test(topic)) {
-        socket.end('{"type":"error","error":"topic must be 1-64 characters of A-Z a-z 0-9 _ . -"}\n');
+        socket.end(`${topicErrorJson}\n`);
         return;
       }
       subscribe(socket, topic);
@@ -127,11 +127,7 @@ export function createBaselineServer(options: BaselineOptions = {}): PeerServer 
   });
 
   return {
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => resolve(urlOf(server.address(), host)));
-      }),
+    listen: (port, host) => listenOn(server, port, host),
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());

@@ -66,6 +66,14 @@ export async function runPeerMain(name: string, description: string, create: (fl
   collectGarbageOnSignal();
 }
 
+/** Listens on `port` and `host`; resolves with the URL it answers on (for `PeerServer.listen`). */
+export function listenOn(server: import('node:net').Server, port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(urlOf(server.address(), host)));
+  });
+}
+
 /** The URL a listening server answers on. */
 export function urlOf(address: ReturnType<import('node:net').Server['address']>, host: string): string {
   const port = typeof address === 'object' && address !== null ? address.port : 0;

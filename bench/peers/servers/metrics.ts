@@ -10,6 +10,7 @@
  * included: charged to a socket's label when the label changes or the socket closes, and
  * for open sockets at each scrape. Hot-path counts are plain numbers, folded in at scrape.
  */
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -52,6 +53,29 @@ export interface PeerMetrics {
   published(): void;
   text(): Promise<string>;
   readonly contentType: string;
+}
+
+/** Open connections by label, from one label per open connection (for `openConnections`). */
+export function countLabels(labels: Iterable<PeerLabel>): Map<PeerLabel, number> {
+  const counts = new Map<PeerLabel, number>();
+  for (const label of labels) counts.set(label, (counts.get(label) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * Meters every socket of `http` and labels and counts each request and upgrade by
+ * `requestLabel`. Prepended, so it sees the requests a library (Socket.IO, SockJS) took
+ * over before any of its listeners answers them: register it after the library.
+ */
+export function meterRequests(http: Server, metrics: PeerMetrics, requestLabel: (req: IncomingMessage) => PeerLabel): void {
+  http.on('connection', (socket) => metrics.track(socket));
+  const onRequest = (req: IncomingMessage): void => {
+    const label = requestLabel(req);
+    metrics.label(req.socket, label);
+    metrics.request(label);
+  };
+  http.prependListener('request', onRequest);
+  http.prependListener('upgrade', onRequest);
 }
 
 /** Creates the registry of one peer server. */

@@ -2,7 +2,7 @@
  * Socket.IO 4 as a peer, with its `websocket` and `polling` transports both available and
  * its defaults otherwise. A client names its topic in the handshake query
  * (`io(url, { query: { topic } })`), joins that room, and first gets
- * `message {"type":"cursor","cursor":N}`; a publish is `io.to(topic).emit('message',
+ * `message {"type":"cursor","cursor":"<epoch>:<id>"}`; a publish is `io.to(topic).emit('message',
  * envelope)`, which Socket.IO encodes once per broadcast and writes pre-encoded to every
  * member: its own fast path, left as it is.
  *
@@ -11,15 +11,13 @@
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { Server, type Socket } from 'socket.io';
-import { closeServer, runPeerMain, trackSockets, urlOf, type PeerServer, type PeerServerFlags } from './command-line.ts';
-import { createPeerMetrics } from './metrics.ts';
-import { Sequences, createSurface, defaultTopic, surfaceLabel, topicPattern } from './surface.ts';
+import { closeServer, listenOn, runPeerMain, trackSockets, type PeerServer, type PeerServerFlags } from './command-line.ts';
+import { socketioPath } from '../mounts.ts';
+import { countLabels, createPeerMetrics, meterRequests } from './metrics.ts';
+import { Sequences, createSurface, defaultTopic, surfaceLabel, topicPattern, topicRule } from './surface.ts';
 
 const labels = ['socketio-websocket', 'socketio-polling'] as const;
 type Label = (typeof labels)[number];
-
-/** The path Socket.IO serves (its default). */
-export const socketioPath = '/socket.io/';
 
 function labelOf(transport: string): Label {
   return transport === 'websocket' ? 'socketio-websocket' : 'socketio-polling';
@@ -40,14 +38,7 @@ export function createSocketioServer(flags: PeerServerFlags = {}): PeerServer {
 
   const metrics = createPeerMetrics({
     labels,
-    openConnections() {
-      const open = new Map<string, number>(labels.map((label) => [label, 0]));
-      for (const socket of io?.of('/').sockets.values() ?? []) {
-        const label = labelOf(socket.conn.transport.name);
-        open.set(label, (open.get(label) ?? 0) + 1);
-      }
-      return open;
-    },
+    openConnections: () => countLabels(Array.from(io?.of('/').sockets.values() ?? [], (socket) => labelOf(socket.conn.transport.name))),
   });
 
   const http = createHttpServer(
@@ -67,23 +58,13 @@ export function createSocketioServer(flags: PeerServerFlags = {}): PeerServer {
 
   // Registered after Socket.IO wrapped the request listeners, so they see its requests too.
   trackSockets(http);
-  http.on('connection', (socket) => metrics.track(socket));
-  http.prependListener('request', (req) => {
-    const label = requestLabel(req);
-    metrics.label(req.socket, label);
-    metrics.request(label);
-  });
-  http.prependListener('upgrade', (req: IncomingMessage) => {
-    const label = requestLabel(req);
-    metrics.label(req.socket, label);
-    metrics.request(label);
-  });
+  meterRequests(http, metrics, requestLabel);
 
   io.on('connection', (socket: Socket) => {
     const query = socket.handshake.query.topic;
     const topic = typeof query === 'string' ? query : defaultTopic;
     if (!topicPattern.test(topic)) {
-      socket.emit('message', { type: 'error', error: 'topic must be 1-64 characters of A-Z a-z 0-9 _ . -' });
+      socket.emit('message', { type: 'error', error: topicRule });
       socket.disconnect(true);
       return;
     }
@@ -108,11 +89,7 @@ export function createSocketioServer(flags: PeerServerFlags = {}): PeerServer {
   });
 
   return {
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
-        http.once('error', reject);
-        http.listen(port, host, () => resolve(urlOf(http.address(), host)));
-      }),
+    listen: (port, host) => listenOn(http, port, host),
     close: () =>
       new Promise((resolve) => {
         // Disconnects every client (each gets a disconnect packet), then closes the server.

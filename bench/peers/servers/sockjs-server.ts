@@ -3,7 +3,7 @@
  * `jsonp-polling`, `xhr-polling`, `xhr-streaming`) under `/sockjs` and its defaults
  * otherwise (25 s heartbeat, 5 s disconnect delay, 128 KiB per streaming response). A
  * client subscribes by sending its topic as its first message and then gets
- * `{"type":"cursor","cursor":N}`; a publish writes the envelope's JSON, stringified once,
+ * `{"type":"cursor","cursor":"<epoch>:<id>"}`; a publish writes the envelope's JSON, stringified once,
  * to each connection of the topic (SockJS then frames it per connection, as it does).
  *
  * `node --import tsx bench/peers/servers/sockjs-server.ts --port 0`
@@ -11,13 +11,11 @@
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import sockjs from 'sockjs';
-import { closeServer, runPeerMain, trackSockets, urlOf, type PeerServer, type PeerServerFlags } from './command-line.ts';
+import { closeServer, listenOn, runPeerMain, trackSockets, type PeerServer, type PeerServerFlags } from './command-line.ts';
 import { peersOn } from '../../../registry/peers.ts';
-import { createPeerMetrics } from './metrics.ts';
-import { Sequences, createSurface, cursorJson, surfaceLabel, topicPattern } from './surface.ts';
-
-/** Where SockJS is mounted. */
-export const sockjsPrefix = '/sockjs';
+import { sockjsPrefix } from '../mounts.ts';
+import { countLabels, createPeerMetrics, meterRequests } from './metrics.ts';
+import { Sequences, createSurface, cursorJson, surfaceLabel, topicErrorJson, topicPattern } from './surface.ts';
 
 const labels = peersOn('sockjs');
 
@@ -43,14 +41,7 @@ export function createSockjsServer(flags: PeerServerFlags = {}): PeerServer {
 
   const metrics = createPeerMetrics({
     labels,
-    openConnections() {
-      const open = new Map<string, number>(labels.map((label) => [label, 0]));
-      for (const conn of connections) {
-        const label = `sockjs-${conn.protocol}`;
-        open.set(label, (open.get(label) ?? 0) + 1);
-      }
-      return open;
-    },
+    openConnections: () => countLabels(Array.from(connections, (conn) => `sockjs-${conn.protocol}`)),
   });
 
   function requestLabel(req: IncomingMessage): string {
@@ -91,7 +82,7 @@ export function createSockjsServer(flags: PeerServerFlags = {}): PeerServer {
     conn.on('data', (message: string) => {
       if (topic !== undefined) return;
       if (!topicPattern.test(message)) {
-        conn.end('{"type":"error","error":"topic must be 1-64 characters of A-Z a-z 0-9 _ . -"}');
+        conn.end(topicErrorJson);
         return;
       }
       topic = message;
@@ -114,24 +105,10 @@ export function createSockjsServer(flags: PeerServerFlags = {}): PeerServer {
 
   // Registered after SockJS wrapped the request listeners, so they see its requests too.
   trackSockets(http);
-  http.on('connection', (socket) => metrics.track(socket));
-  http.prependListener('request', (req) => {
-    const label = requestLabel(req);
-    metrics.label(req.socket, label);
-    metrics.request(label);
-  });
-  http.prependListener('upgrade', (req: IncomingMessage) => {
-    const label = requestLabel(req);
-    metrics.label(req.socket, label);
-    metrics.request(label);
-  });
+  meterRequests(http, metrics, requestLabel);
 
   return {
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
-        http.once('error', reject);
-        http.listen(port, host, () => resolve(urlOf(http.address(), host)));
-      }),
+    listen: (port, host) => listenOn(http, port, host),
     close: () =>
       new Promise((resolve) => {
         // A close frame ends each session (`c[1000,"Normal closure"]`); held requests are answered with it.

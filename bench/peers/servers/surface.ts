@@ -21,6 +21,10 @@ export interface PeerEnvelope {
 export const defaultTopic = 'lobby';
 /** A valid topic name. */
 export const topicPattern = /^[A-Za-z0-9_.-]{1,64}$/;
+/** What a bad topic is told, in a publish's 400 and in a subscriber's error frame. */
+export const topicRule = 'topic must be 1-64 characters of A-Z a-z 0-9 _ . -';
+/** The error frame a subscriber with a bad topic gets before it is closed. */
+export const topicErrorJson = JSON.stringify({ type: 'error', error: topicRule });
 
 /** The largest publish body, 64 KiB, as pushlab's. */
 export const maxBodyBytes = 64 * 1024;
@@ -99,8 +103,7 @@ async function parsePublish(req: IncomingMessage): Promise<{ topic: string; data
     throw new PublishError(400, 'the body must be an object with a "data" field');
   }
   const { topic = defaultTopic, data } = body as { topic?: unknown; data: unknown };
-  if (typeof topic !== 'string' || !topicPattern.test(topic))
-    throw new PublishError(400, 'topic must be 1-64 characters of A-Z a-z 0-9 _ . -');
+  if (typeof topic !== 'string' || !topicPattern.test(topic)) throw new PublishError(400, topicRule);
   return { topic, data };
 }
 

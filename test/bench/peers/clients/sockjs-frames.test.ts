@@ -4,10 +4,10 @@
  * position: each must hand over the same frames whatever the chunking.
  */
 import { describe, expect, it } from 'vitest';
+import { createLineSplitter } from '../../../../bench/clients/stream-parsers.ts';
 import {
   createEventSourceSplitter,
   createHtmlfileSplitter,
-  createLineSplitter,
   parseFrame,
   parseJsonpAnswer,
 } from '../../../../bench/peers/clients/sockjs-frames.ts';

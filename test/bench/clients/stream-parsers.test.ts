@@ -1,10 +1,10 @@
-/** The lean clients' parsers against the server's own bytes, cut into every possible chunking. */
+/** The Node side's stream parsers (bench/clients/stream-parsers.ts, and eventsource-parser for SSE) against the server's own bytes, in every chunking. */
 import { describe, expect, it } from 'vitest';
 import { createParser } from 'eventsource-parser';
 import { createMemoryHub } from '../../../server/hub.ts';
 import { frame as iframeFrame, preamble } from '../../../server/transports/iframe.ts';
 import { frame as sseFrame } from '../../../server/transports/sse.ts';
-import { createIframeParser } from '../../../bench/clients/wire/streams.ts';
+import { createIframeParser } from '../../../bench/clients/stream-parsers.ts';
 
 async function stream(
   frame: (m: Awaited<ReturnType<ReturnType<typeof createMemoryHub>['publish']>>) => Buffer,
@@ -23,7 +23,7 @@ function chunks(text: string, size: number): string[] {
   return out;
 }
 
-describe('client parsers', () => {
+describe('stream parsers', () => {
   it.each([1, 2, 3, 7, 10, 64, 4096])('the iframe parser reads every call with %i-character chunks', async (size) => {
     const { text, data } = await stream(iframeFrame);
     const values: unknown[] = [];
