@@ -18,3 +18,6 @@ export function createLoadClient(technique: TechniqueId, options: ClientOptions,
   if (Client === undefined) throw new RangeError(`unknown technique "${technique}"`);
   return new Client(options, handlers).start();
 }
+
+export { createBrowserLoadClient, type BrowserClientOptions } from './browser-clients.ts';
+export { browserConnectionsPerHost, openLoadBrowser, type LoadBrowser, type LoadProtocol } from './browser.ts';
