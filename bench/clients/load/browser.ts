@@ -17,8 +17,11 @@ import { connect as connectTls } from 'node:tls';
 import type { Attempt } from '../base.ts';
 import { KeepAliveConnection, streamGet, type OpenSocket } from './raw-http.ts';
 
-/** The protocol a simulated browser speaks: plaintext HTTP/1.1, HTTP/1.1 over TLS, or HTTP/2 (over TLS). */
-export type LoadProtocol = 'h1' | 'h1-tls' | 'h2';
+/** The protocols a simulated browser speaks: plaintext HTTP/1.1, HTTP/1.1 over TLS, HTTP/2 (over TLS). */
+export const loadProtocols = ['h1', 'h1-tls', 'h2'] as const;
+
+/** The protocol a simulated browser speaks. */
+export type LoadProtocol = (typeof loadProtocols)[number];
 
 /** Connections a browser keeps per host over HTTP/1.1 (Chromium, Firefox and Safari all use 6). */
 export const browserConnectionsPerHost = 6;
@@ -38,6 +41,8 @@ export interface LoadBrowser {
   get(path: string): Fetch;
   /** The socket of a WebSocket upgrade to `url`: TLS unless the browser speaks plain HTTP/1.1. */
   webSocketSocket(url: URL): Socket;
+  /** Connections opened so far: TCP (or TLS) sockets, an HTTP/2 session counting as one. */
+  readonly opened: number;
   close(): void;
 }
 
@@ -75,15 +80,20 @@ class H1Browser implements LoadBrowser {
   private busy = 0;
   private readonly waiting: (() => void)[] = [];
   private readonly idle: KeepAliveConnection[] = [];
-  private readonly open: OpenSocket | undefined;
+  private readonly open: OpenSocket;
   private closed = false;
+  opened = 0;
 
   constructor(
     readonly protocol: 'h1' | 'h1-tls',
     private readonly baseUrl: URL,
     private readonly connectionsPerHost: number,
   ) {
-    this.open = protocol === 'h1-tls' ? openTls : undefined;
+    const open: OpenSocket = protocol === 'h1-tls' ? openTls : (url) => connectPlain(Number(url.port), url.hostname);
+    this.open = (url) => {
+      this.opened++;
+      return open(url);
+    };
   }
 
   private take(): Slot {
@@ -171,7 +181,7 @@ class H1Browser implements LoadBrowser {
   }
 
   webSocketSocket(url: URL): Socket {
-    return this.open === undefined ? connectPlain(Number(url.port), url.hostname) : this.open(url);
+    return this.open(url);
   }
 
   close(): void {
@@ -184,6 +194,7 @@ class H2Browser implements LoadBrowser {
   readonly protocol = 'h2' as const;
   private session: ClientHttp2Session | undefined;
   private closed = false;
+  opened = 0;
 
   constructor(private readonly baseUrl: string) {}
 
@@ -192,6 +203,7 @@ class H2Browser implements LoadBrowser {
     const live = this.session;
     if (live !== undefined && !live.closed && !live.destroyed) return live;
     const session = connectH2(this.baseUrl, { rejectUnauthorized: false });
+    this.opened++;
     session.on('error', () => {
       // Reported to each open stream by its own listener; the next request opens a new session.
     });
@@ -270,6 +282,7 @@ class H2Browser implements LoadBrowser {
   }
 
   webSocketSocket(url: URL): Socket {
+    this.opened++;
     return openTls(url);
   }
 

@@ -19,5 +19,5 @@ export function createLoadClient(technique: TechniqueId, options: ClientOptions,
   return new Client(options, handlers).start();
 }
 
-export { createBrowserLoadClient, type BrowserClientOptions } from './browser-clients.ts';
-export { browserConnectionsPerHost, openLoadBrowser, type LoadBrowser, type LoadProtocol } from './browser.ts';
+export { createBrowserLoadClient } from './browser-clients.ts';
+export { loadProtocols, openLoadBrowser, type LoadBrowser, type LoadProtocol } from './browser.ts';
