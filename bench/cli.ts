@@ -17,6 +17,7 @@ import { integerOption } from './cli-options.ts';
 import { pinSelf } from './processes/server.ts';
 import { renderSummary } from './results/summary.ts';
 import { listResultsFiles, readRunResults, writeReport } from './report/index.ts';
+import { loadProtocols, type LoadProtocol } from './clients/load/index.ts';
 
 const positiveInteger = integerOption(1);
 
@@ -55,6 +56,7 @@ function idList<T extends string>(value: string, known: readonly T[], what: stri
 const techniqueList = (value: string): TechniqueId[] => idList(value, techniqueIds, 'technique');
 const networkList = (value: string): string[] => idList(value, profileNames, 'network profile');
 const peerList = (value: string): 'all' | PeerId[] => (value === 'all' ? 'all' : idList(value, peerIds, 'peer (or all)'));
+const protocolList = (value: string): LoadProtocol[] => idList(value, loadProtocols, 'protocol');
 
 /** The stock scenarios: `scenarios/*.json`. */
 function scenarioNames(): string[] {
@@ -104,12 +106,17 @@ const program = new Command('bench')
     `also run peer servers beside pushlab: all, or comma-separated from ${peerIds.join(',')}; default: the scenario's`,
     peerList,
   )
+  .option(
+    '--protocol <ids>',
+    `comma-separated protocols the subscribers speak, from ${loadProtocols.join(',')} (TLS ones start the server with --tls); a row each (sse@h2); default: the scenario's (h1)`,
+    protocolList,
+  )
   .option('-o, --out <dir>', 'directory for the results JSON files (one per scenario)', 'results')
   .option('--json', 'print the results JSON to stdout instead of the summary table (progress still goes to stderr)', false)
   .option('--no-report', 'do not write report.md and report.html into --out after the run')
   .addHelpText(
     'after',
-    '\nExamples:\n  npm run bench                                   # the standard suite\n  npm run bench -- --scenario smoke\n  npm run bench -- -s ticker -t sse,websocket -c 200 -d 5000\n  npm run bench -- -s scenarios/my.json --json > run.json\n  npm run bench -- -s chat -n loopback,broadband,mobile-3g   # compare networks\n  npm run bench -- -s ticker --peers                          # beside Socket.IO, SockJS and the raw baseline\n  npm run bench -- -s saturation -t websocket --peers baseline',
+    '\nExamples:\n  npm run bench                                   # the standard suite\n  npm run bench -- --scenario smoke\n  npm run bench -- -s ticker -t sse,websocket -c 200 -d 5000\n  npm run bench -- -s scenarios/my.json --json > run.json\n  npm run bench -- -s chat -n loopback,broadband,mobile-3g   # compare networks\n  npm run bench -- -s ticker --peers                          # beside Socket.IO, SockJS and the raw baseline\n  npm run bench -- -s saturation -t websocket --peers baseline\n  npm run bench -- -s smoke --protocol h1,h1-tls,h2                # HTTP/1.1, TLS, HTTP/2\n  npm run bench -- -s tabs                                      # K tabs of one browser: where HTTP/1.1 stalls',
   )
   // One line of error and one of hint: the full help would bury the error.
   .showHelpAfterError("bench: run 'npm run bench -- --help' for every flag and example");
@@ -123,6 +130,7 @@ const flags = program.parse().opts<{
   payload?: number;
   network?: string[];
   peers?: 'all' | PeerId[] | true;
+  protocol?: LoadProtocol[];
   out: string;
   json: boolean;
   report: boolean;
@@ -136,6 +144,7 @@ const overrides: Overrides = {
   payloadBytes: flags.payload,
   network: flags.network,
   peers: flags.peers === true ? 'all' : flags.peers,
+  protocol: flags.protocol,
 };
 
 // A name that is no stock scenario (and not a path): say which there are.

@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
+import { openControlClient, type ControlClient, type ControlProtocol } from '../protocol/control.ts';
 
 /** The project root (where `server/main.ts` and `node_modules/tsx` are). */
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -37,6 +38,11 @@ export interface ServerFlags {
   pingMs?: number;
   /** The port to listen on; default 0 (a free one). A restart reuses the port it had. */
   port?: number;
+  /**
+   * Serve `--tls` (HTTP/2 and HTTP/1.1 on TLS, a self-signed certificate); the harness's own
+   * requests (`/metrics`, publishing) then go over this TLS protocol. Default off (plain HTTP/1.1).
+   */
+  tls?: ControlProtocol;
 }
 
 /** A running server process. */
@@ -44,6 +50,8 @@ export interface ServerProcess {
   readonly url: string;
   readonly pid: number;
   readonly pinned: boolean;
+  /** Under TLS: the client the harness's own requests go over (`ServerFlags.tls`). */
+  readonly control?: ControlClient;
   /** Reads `/metrics`. */
   metrics(): Promise<MetricsSnapshot>;
   /** SIGTERM, then SIGKILL after 6 s; resolves with the exit code (null when killed by a signal). */
@@ -66,6 +74,8 @@ export interface SpawnOptions {
   name: string;
   /** Pin to this core with `taskset` where it can; undefined for no pinning. */
   core?: number;
+  /** The server speaks TLS (`https://`): read `/metrics` over this protocol. Default plain HTTP. */
+  control?: ControlProtocol;
 }
 
 /** Starts a server program and resolves once it has printed the URL it listens on. */
@@ -94,18 +104,21 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
     lines.once('line', (line) => {
       clearTimeout(timer);
       const rest = line.startsWith(banner) ? line.slice(banner.length) : '';
-      if (!/^http:\/\/\S+$/.test(rest)) fail(new Error(`unexpected first line from ${options.name}: ${line}`));
+      if (!(options.control === undefined ? /^http:\/\/\S+$/ : /^https:\/\/\S+$/).test(rest))
+        fail(new Error(`unexpected first line from ${options.name}: ${line}`));
       else resolveUrl(rest);
     });
     child.once('exit', (code) => fail(new Error(`${options.name} exited with ${code} before listening`)));
   });
   child.stdout?.resume();
   const running = (): boolean => child.exitCode === null && child.signalCode === null;
+  const control = options.control === undefined ? undefined : openControlClient(options.control, url);
   return {
     url,
     pid: child.pid ?? -1,
     pinned,
-    metrics: () => scrape(url),
+    ...(control === undefined ? {} : { control }),
+    metrics: () => (control === undefined ? scrape(url) : scrapeOver(control)),
     async kill() {
       if (!running()) return;
       child.kill('SIGKILL');
@@ -119,6 +132,7 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
       await new Promise((done) => setTimeout(done, 100));
     },
     async stop() {
+      control?.close();
       if (!running()) return child.exitCode;
       child.kill('SIGTERM');
       const force = setTimeout(() => child.kill('SIGKILL'), 6000);
@@ -148,11 +162,24 @@ export function startServerProcess(flags: ServerFlags = {}, core = 0): Promise<S
   ];
   if (flags.heartbeatMs !== undefined) args.push('--heartbeat', String(flags.heartbeatMs));
   if (flags.pingMs !== undefined) args.push('--ping', String(flags.pingMs));
-  return spawnServer({ script: resolve(projectRoot, 'server/main.ts'), args, name: 'pushlab', core });
+  if (flags.tls !== undefined) args.push('--tls');
+  return spawnServer({
+    script: resolve(projectRoot, 'server/main.ts'),
+    args,
+    name: 'pushlab',
+    core,
+    ...(flags.tls === undefined ? {} : { control: flags.tls }),
+  });
 }
 
 async function scrape(url: string): Promise<MetricsSnapshot> {
   const response = await fetch(`${url}/metrics`);
   if (response.status !== 200) throw new Error(`GET /metrics: ${response.status}`);
   return parseMetrics(await response.text());
+}
+
+async function scrapeOver(control: ControlClient): Promise<MetricsSnapshot> {
+  const answer = await control.send('GET', '/metrics');
+  if (answer.status !== 200) throw new Error(`GET /metrics: ${answer.status}`);
+  return parseMetrics(answer.body);
 }

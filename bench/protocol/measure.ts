@@ -2,22 +2,21 @@
  * What HTTP/2 and TLS change per message, per technique, read from the server's /metrics:
  * requests, bytes written and read (HTTP/1.1 bytes, or the HTTP/2 frames of the technique's
  * session) and TLS bytes at the TCP socket. Each technique runs alone, on its own connection
- * (h1, h1-tls) or session (h2), while a publisher on another protocol sends the messages, so
- * every count belongs to that technique. /metrics is read in-process (a scrape over the wire
- * would add its own bytes). Loopback only; every loop is bounded.
+ * (h1, h1-tls) or session (h2) — the benchmark's load clients — while messages are published
+ * in-process through the hub and /metrics is read in-process, so no other request shares the
+ * server's sockets and every count belongs to that technique, to the byte. The benchmark's
+ * `--protocol` rows measure the same with many clients under load; this stays a script for the
+ * exact figure. Loopback only; every loop is bounded.
  *
  *   npx tsx bench/protocol/measure.ts [--messages 40] [--interval-ms 100] [--payload-bytes 100] [--repeat 3]
  */
 import { parseArgs } from 'node:util';
-import { createParser } from 'eventsource-parser';
-import { createPushServer } from '../../server/app.ts';
+import { createPushServer, type PushServer } from '../../server/app.ts';
 import { techniqueIds as techniques } from '../../registry/techniques.ts';
 import { wireProtocols, type Technique, type WireProtocol } from '../../server/metrics.ts';
 import { createSelfSignedCredentials } from '../../server/tls.ts';
-import type { PollBody } from '../../client/lib/wire.ts';
-import { createIframeParser } from '../clients/stream-parsers.ts';
-import { parseMetrics } from '../processes/prometheus.ts';
-import { openWireSession, type WireResponse, type WireSession } from './wire.ts';
+import { createBrowserLoadClient, createLoadClient, openLoadBrowser } from '../clients/load/index.ts';
+import { parseMetrics, sample, type MetricsSnapshot } from '../processes/prometheus.ts';
 
 const { values } = parseArgs({
   options: {
@@ -43,82 +42,6 @@ function positive(name: string, value: string | undefined): number {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-type Samples = ReadonlyMap<string, number>;
-
-/** A running technique client: counts the messages it got; `stop` ends it. */
-interface Running {
-  received(): number;
-  stop(): void;
-}
-
-function runClient(technique: Technique, wire: WireSession, topic: string): Running {
-  let count = 0;
-  let running = true;
-  let current: WireResponse | undefined;
-  const base = `/api/${technique}?topic=${topic}`;
-  const poll = async (path: (cursor: string) => string, unwrap: (body: string) => string): Promise<void> => {
-    let cursor = '0';
-    for (let i = 0; running && i < 100_000; i++) {
-      current = wire.request(path(cursor));
-      let body = '';
-      current.onText((chunk) => (body += chunk));
-      const status = await current.ended;
-      if (!running) return;
-      if (status !== 200) throw new Error(`${technique}: status ${status}`);
-      const answer = JSON.parse(unwrap(body)) as PollBody;
-      count += answer.messages.length;
-      cursor = answer.cursor;
-      if (technique === 'short-poll') await sleep(intervalMs);
-    }
-  };
-  const stream = (feed: (chunk: string) => void): void => {
-    current = wire.request(base);
-    current.onText(feed);
-  };
-  if (technique === 'short-poll')
-    poll(
-      (cursor) => `${base}&since=${cursor}`,
-      (body) => body,
-    ).catch(report);
-  else if (technique === 'long-poll')
-    poll(
-      (cursor) => `${base}&since=${cursor}&timeout=20000`,
-      (body) => body,
-    ).catch(report);
-  else if (technique === 'jsonp')
-    poll(
-      (cursor) => `${base}&since=${cursor}&timeout=20000&callback=cb`,
-      (body) => body.slice('/**/cb('.length, -2),
-    ).catch(report);
-  // Envelopes only: SSE's cursor and gap events are named, the iframe's carry a `type`.
-  else if (technique === 'sse') {
-    const parser = createParser({ onEvent: (event) => (count += event.event === undefined ? 1 : 0) });
-    stream((chunk) => parser.feed(chunk));
-  } else if (technique === 'iframe') stream(createIframeParser((value) => (count += 'type' in value ? 0 : 1)));
-  else {
-    const ws = wire.webSocket(`/api/ws?topic=${topic}`);
-    ws.on('message', (data) => {
-      if (String(data).startsWith('{"id":')) count++;
-    });
-    ws.on('error', report);
-    return {
-      received: () => count,
-      stop: () => ws.terminate(),
-    };
-  }
-  return {
-    received: () => count,
-    stop() {
-      running = false;
-      current?.close();
-    },
-  };
-}
-
-function report(error: unknown): void {
-  console.error(`protocol-measure: ${(error as Error).message}`);
-}
-
 /** Per message, one technique under one protocol. */
 interface Cost {
   requests: number;
@@ -127,48 +50,55 @@ interface Cost {
   tlsWritten: number;
 }
 
-async function measure(protocol: WireProtocol, technique: Technique, baseUrl: string, scrape: () => Promise<Samples>): Promise<Cost> {
+/**
+ * One technique alone: the benchmark's own load client (on a simulated browser for h1-tls and
+ * h2), while messages are published in-process through the hub, so no publish or scrape
+ * traffic shares the server's sockets and every count is the client's.
+ */
+async function measure(protocol: WireProtocol, technique: Technique, push: PushServer, baseUrl: string): Promise<Cost> {
   // WebSocket is an HTTP/1.1 upgrade even when the page came over HTTP/2.
-  const clientWire: WireProtocol = technique === 'websocket' && protocol === 'h2' ? 'h1-tls' : protocol;
-  // The publisher uses the other TLS protocol, so the client's TLS bytes are its own.
-  const publisherWire: WireProtocol = protocol === 'h1' ? 'h1' : clientWire === 'h2' ? 'h1-tls' : 'h2';
-  const client = openWireSession(clientWire, baseUrl);
-  const publisher = openWireSession(publisherWire, baseUrl);
+  const socketProtocol: WireProtocol = technique === 'websocket' && protocol === 'h2' ? 'h1-tls' : protocol;
   const topic = `m-${technique}-${Date.now()}`;
-  const running = runClient(technique, client, topic);
+  let received = 0;
+  const options = { baseUrl, topic, intervalMs, holdMs: 20_000 };
+  const handlers = { onMessage: () => received++, onError: report };
+  const browser = protocol === 'h1' ? undefined : openLoadBrowser(protocol, baseUrl);
+  const client =
+    browser === undefined
+      ? createLoadClient(technique, options, handlers)
+      : createBrowserLoadClient(technique, { ...options, browser }, handlers);
+  const scrape = async (): Promise<MetricsSnapshot> => parseMetrics(await push.metrics.text());
   try {
-    const openKey = `pushlab_open_connections{technique="${technique}"}`;
-    for (let i = 0; i < 200; i++) {
-      const open = (await scrape()).get(openKey) ?? 0;
-      if (
-        technique === 'short-poll' ? ((await scrape()).get('pushlab_requests_total{technique="short-poll"}') ?? 0) > 0 && i > 2 : open >= 1
-      )
-        break;
-      await sleep(25);
-    }
+    await Promise.race([client.ready, sleep(5000)]);
+    // A held poll or stream is in place again after the first answer (a poll's cursor).
+    await sleep(100);
     const before = await scrape();
-    const body = JSON.stringify({ topic, data: { pad: 'x'.repeat(payloadBytes) } });
     for (let i = 0; i < messages; i++) {
-      const answer = await publisher.text('/api/publish', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      if (answer.status !== 202) throw new Error(`publish: ${answer.status}`);
+      await push.hub.publish(topic, { pad: 'x'.repeat(payloadBytes) });
       await sleep(intervalMs);
     }
-    for (let i = 0; i < 400 && running.received() < messages; i++) await sleep(25);
-    if (running.received() < messages) throw new Error(`${protocol} ${technique}: got ${running.received()} of ${messages}`);
+    for (let i = 0; i < 400 && received < messages; i++) await sleep(25);
+    if (received < messages) throw new Error(`${protocol} ${technique}: got ${received} of ${messages}`);
     const after = await scrape();
-    const delta = (key: string): number => ((after.get(key) ?? 0) - (before.get(key) ?? 0)) / messages;
-    const label = `{technique="${technique}"}`;
+    const per = (name: string, label?: string): number => (sample(after, name, label) - sample(before, name, label)) / messages;
+    const tls = (name: string): number =>
+      ((after.samples.get(`${name}{protocol="${socketProtocol}"}`) ?? 0) -
+        (before.samples.get(`${name}{protocol="${socketProtocol}"}`) ?? 0)) /
+      messages;
     return {
-      requests: delta(`pushlab_requests_total${label}`),
-      bytesWritten: delta(`pushlab_bytes_written_total${label}`),
-      bytesRead: delta(`pushlab_bytes_read_total${label}`),
-      tlsWritten: clientWire === 'h1' ? 0 : delta(`pushlab_tls_bytes_written_total{protocol="${clientWire}"}`),
+      requests: per('pushlab_requests_total', technique),
+      bytesWritten: per('pushlab_bytes_written_total', technique),
+      bytesRead: per('pushlab_bytes_read_total', technique),
+      tlsWritten: socketProtocol === 'h1' ? 0 : tls('pushlab_tls_bytes_written_total'),
     };
   } finally {
-    running.stop();
     client.close();
-    publisher.close();
+    browser?.close();
   }
+}
+
+function report(error: unknown): void {
+  console.error(`protocol-measure: ${(error as Error).message}`);
 }
 
 function median(values: number[]): number {
@@ -181,13 +111,12 @@ const credentials = await createSelfSignedCredentials();
 const results = new Map<string, Cost[]>();
 for (let round = 0; round < repeat; round++) {
   for (const protocol of wireProtocols) {
+    // Every read fresh: a cached /metrics text would put one technique's "after" in the next one's "before".
     const push = createPushServer({ publishRatePerSecond: 0, metricsCacheMs: 0, tls: protocol === 'h1' ? undefined : credentials });
     const baseUrl = await push.listen(0);
-    // Read in-process: a scrape over the wire would add its own bytes to the TLS counts.
-    const scrape = async (): Promise<Samples> => parseMetrics(await push.metrics.text()).samples;
     try {
       for (const technique of techniques) {
-        const cost = await measure(protocol, technique, baseUrl, scrape);
+        const cost = await measure(protocol, technique, push, baseUrl);
         const key = `${protocol} ${technique}`;
         results.set(key, [...(results.get(key) ?? []), cost]);
       }

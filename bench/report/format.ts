@@ -30,6 +30,7 @@ export function variantText(row: TechniqueResult): string {
   if (variant.holdMs !== undefined) parts.push(`holding ${formatDuration(variant.holdMs)}`);
   if (variant.payloadBytes !== undefined) parts.push(`with ${formatBytes(variant.payloadBytes)} payloads`);
   if (variant.clients !== undefined) parts.push(`with ${formatCount(variant.clients)} clients`);
+  if (variant.tabs !== undefined) parts.push(`in ${formatCount(variant.tabs)} tabs`);
   return parts.join(', ');
 }
 
@@ -67,7 +68,13 @@ export function seriesName(row: TechniqueResult): string {
 
 /** A row in prose: `short polling at 1 s`, `SSE`, `SSE over broadband`, `Socket.IO (websocket)`. */
 export function rowName(row: TechniqueResult): string {
-  return row.network === undefined ? seriesName(row) : `${seriesName(row)} over ${row.network}`;
+  const name = row.network === undefined ? seriesName(row) : `${seriesName(row)} over ${row.network}`;
+  return row.protocol === undefined ? name : `${name} (${protocolName(row.protocol)})`;
+}
+
+/** The human name of a protocol id: `h2` → `HTTP/2`. */
+export function protocolName(protocol: string): string {
+  return protocol === 'h2' ? 'HTTP/2' : protocol === 'h1-tls' ? 'HTTP/1.1 + TLS' : protocol === 'h1' ? 'HTTP/1.1' : protocol;
 }
 
 /** Capitalises the first letter, for a sentence that starts with a row name. */

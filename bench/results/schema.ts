@@ -67,6 +67,7 @@ export const techniqueResultSchema = z.object({
       clients: z.number().optional(),
       holdMs: z.number().optional(),
       stalledShare: z.number().optional(),
+      tabs: z.number().optional(),
     })
     .optional(),
   clients: z.number().int().nonnegative(),
@@ -142,6 +143,20 @@ export const techniqueResultSchema = z.object({
   proxyCpuShare: z.number().optional(),
   /** Saturation: the publish rate raised step by step on the same subscribers until this row could not keep up. */
   saturation: saturationSchema.optional(),
+  /** The protocol the subscribers spoke (`h1`, `h1-tls`, `h2`), when the scenario named any but `h1` alone; absent: plaintext HTTP/1.1. */
+  protocol: z.enum(['h1', 'h1-tls', 'h2']).optional(),
+  /**
+   * Ciphertext at the server's TCP sockets per delivered message, in and out (handshakes and
+   * TLS records included), of the subscribers' TLS protocol (`pushlab_tls_bytes_*_total`; the
+   * harness's own requests go over the other one). Beside `bytesIn/OutPerMessage` (HTTP/1.1
+   * bytes, or HTTP/2 frame bytes) it says what TLS costs.
+   */
+  tlsBytesInPerMessage: z.number().optional(),
+  tlsBytesOutPerMessage: z.number().optional(),
+  /** Tabs: the subscribers were this many tabs of one simulated browser; how many got any message of the window; the connections that browser opened. */
+  tabs: z.number().int().positive().optional(),
+  tabsLive: z.number().int().nonnegative().optional(),
+  browserConnections: z.number().int().nonnegative().optional(),
   /** Anything the harness wants a reader to know about this row. */
   notes: z.array(z.string()).optional(),
 });

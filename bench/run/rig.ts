@@ -14,6 +14,7 @@ import { openStalled, stallable, type Stalled } from './faults/stalled.ts';
 import type { ProgressEvent } from './events.ts';
 import { openSubscribers, type Subscribers } from './subscribers.ts';
 import { sleep, withTimeout } from './wait.ts';
+import type { LoadProtocol } from '../clients/load/index.ts';
 
 /** The server, subscribers and tools of one plan, set up once and measured one or more times. */
 export interface Rig {
@@ -40,6 +41,15 @@ export interface RigOptions {
 /** Topic names of a run: `lobby` alone, or `room-1` … `room-N`. */
 export function topicNames(count: number): string[] {
   return count === 1 ? ['lobby'] : Array.from({ length: count }, (_, i) => `room-${i + 1}`);
+}
+
+/** What a plan's protocol and tabs ask of its subscribers (`SubscriberOptions`): none for plaintext HTTP/1.1 without tabs. */
+function subscriberProtocol(plan: RunPlan): { protocol?: LoadProtocol; oneBrowser?: boolean; readyWithinMs?: number } {
+  return {
+    ...(plan.protocol === undefined ? {} : { protocol: plan.protocol }),
+    // A tab that gets no connection (the 7th over HTTP/1.1) is what a tabs row measures: go on without it.
+    ...(plan.tabs === undefined ? {} : { oneBrowser: true, readyWithinMs: 3000 }),
+  };
 }
 
 /** Starts the server a plan measures: pushlab's, or the peer's own program; pinned to core 0. */
@@ -90,7 +100,8 @@ export async function openRig(
   const subscribers = await withTimeout(
     openSubscribers(
       {
-        baseUrl: proxy?.url ?? server.url,
+        // Under TLS the proxy passes the ciphertext through: only the scheme differs.
+        baseUrl: proxy === undefined ? server.url : server.url.startsWith('https:') ? proxy.url.replace(/^http:/, 'https:') : proxy.url,
         technique: plan.technique,
         ...(plan.peer === undefined ? {} : { peer: plan.peer }),
         clients: plan.clients,
@@ -100,6 +111,7 @@ export async function openRig(
         dropOne: options.dropOne,
         churnMeanMs: plan.faults?.churnMeanMs,
         recordArrivals: plan.faults?.restartAtMs !== undefined,
+        ...subscriberProtocol(plan),
       },
       (ready) => progress({ type: 'update', value: ready }),
     ),

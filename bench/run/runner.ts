@@ -24,6 +24,7 @@ import { checkNetwork, isDirect, type NetworkCheck } from '../network/index.ts';
 import { closeRig, openRig, startTarget, type Rig, type RigParts } from './rig.ts';
 import type { ProgressEvent } from './events.ts';
 import { measureWindow } from './window.ts';
+import { tlsFlags } from './protocol.ts';
 
 /** Options of `runPlan`, `runScenario` and `runBenchmark`. */
 export interface RunOptions {
@@ -38,7 +39,7 @@ export interface RunOptions {
 /** Performs one run (or, for a saturation plan, one series of steps) on a fresh server and returns its row. */
 export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<TechniqueResult> {
   const progress = options.onProgress ?? (() => {});
-  const flags: ServerFlags = { heartbeatMs: plan.heartbeatMs, pingMs: plan.pingMs };
+  const flags: ServerFlags = { heartbeatMs: plan.heartbeatMs, pingMs: plan.pingMs, ...tlsFlags(plan) };
   const parts: RigParts = { server: await startTarget(plan, flags) };
   let rig: Rig | undefined;
   try {

@@ -6,7 +6,7 @@
  */
 import { build, type Histogram } from 'hdr-histogram-js';
 import type { ClientHandlers, PushClient, TechniqueId } from '../clients/wire/index.ts';
-import { createLoadClient } from '../clients/load/index.ts';
+import { createBrowserLoadClient, createLoadClient, openLoadBrowser, type LoadBrowser, type LoadProtocol } from '../clients/load/index.ts';
 import { createPeerClient } from '../peers/clients/index.ts';
 import type { PeerId } from '../../registry/peers.ts';
 import { scheduledNsOf } from './publisher.ts';
@@ -39,6 +39,16 @@ export interface SubscriberOptions {
    * whose ids restart (a server restart): the id sequence check cannot span two servers.
    */
   recordArrivals?: boolean;
+  /**
+   * The protocol the subscribers speak: `h1-tls` and `h2` give each its own simulated browser
+   * (`bench/clients/load/browser.ts`: HTTP/1.1 over TLS, or one HTTP/2 session). Default `h1`
+   * (the plain lean clients, one connection each).
+   */
+  protocol?: LoadProtocol;
+  /** Tabs: every subscriber is a tab of ONE simulated browser, sharing its connections (6 per host over HTTP/1.1). Default false. */
+  oneBrowser?: boolean;
+  /** Wait at most this long for the subscribers to be ready, and go on with those that are (tabs a browser cannot connect). Default: wait for all. */
+  readyWithinMs?: number;
 }
 
 /** One subscriber: its topic, its client and its sequence check. */
@@ -71,6 +81,8 @@ export interface Subscribers {
   readonly foreign: number;
   /** Connections dropped by churn so far. */
   readonly drops: number;
+  /** Connections the simulated browsers opened so far; undefined for the plain lean clients. */
+  readonly browserConnections: number | undefined;
   /** Sets the window from which deliveries are measured. */
   measure(window: Window): void;
   close(): void;
@@ -92,6 +104,14 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
   let toDrop = options.dropOne ?? 0;
   const batch = options.batch ?? 50;
   let ready = 0;
+  const browsers: LoadBrowser[] = [];
+  const browserOf = (protocol: LoadProtocol): LoadBrowser => {
+    const shared = options.oneBrowser === true ? browsers[0] : undefined;
+    if (shared !== undefined) return shared;
+    const browser = openLoadBrowser(protocol, options.baseUrl);
+    browsers.push(browser);
+    return browser;
+  };
 
   for (let start = 0; start < options.clients; start += batch) {
     const waits: Promise<void>[] = [];
@@ -144,10 +164,13 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
       };
       // Socket.IO's websocket peer is driven by the lean client (its wire protocol on a bare
       // ws socket): socket.io-client's own objects would make the load generator the limit.
+      const protocol = options.protocol ?? 'h1';
       const client =
-        options.peer === undefined
-          ? createLoadClient(options.technique, clientOptions, handlers)
-          : createPeerClient(options.peer, clientOptions, handlers, { socketio: 'lean' });
+        options.peer !== undefined
+          ? createPeerClient(options.peer, clientOptions, handlers, { socketio: 'lean' })
+          : protocol === 'h1' && options.oneBrowser !== true
+            ? createLoadClient(options.technique, clientOptions, handlers)
+            : createBrowserLoadClient(options.technique, { ...clientOptions, browser: browserOf(protocol) }, handlers);
       list.push(arrivals === undefined ? { topic, client, checker } : { topic, client, checker, arrivals, gapsAt });
       waits.push(
         client.ready.then(() => {
@@ -156,7 +179,13 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
         }),
       );
     }
-    await Promise.all(waits);
+    const readyWithinMs = options.readyWithinMs;
+    if (readyWithinMs === undefined) await Promise.all(waits);
+    else {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(waits), new Promise<void>((resolve) => (timer = setTimeout(resolve, readyWithinMs)))]);
+      clearTimeout(timer);
+    }
   }
 
   const churn: NodeJS.Timeout[] = [];
@@ -182,6 +211,9 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
     get drops() {
       return list.reduce((sum, { client }) => sum + client.drops, 0);
     },
+    get browserConnections() {
+      return browsers.length === 0 ? undefined : browsers.reduce((sum, browser) => sum + browser.opened, 0);
+    },
     get gaps() {
       return gaps;
     },
@@ -197,6 +229,7 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
     close() {
       for (const timer of churn) clearTimeout(timer);
       for (const subscriber of list) subscriber.client.close();
+      for (const browser of browsers) browser.close();
     },
   };
 }

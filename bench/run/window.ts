@@ -19,6 +19,7 @@ import { startPublisher, type Published } from './publisher.ts';
 import { labelOf, type Rig } from './rig.ts';
 import { createLatencyHistogram, type Subscriber, type Subscribers } from './subscribers.ts';
 import { sleep, waitUntil } from './wait.ts';
+import { protocolFields } from './protocol.ts';
 
 /** When a window starts and ends, and where its quiet points lie. */
 export interface WindowSchedule {
@@ -382,6 +383,7 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
     ratePerSecond: rate,
     payloadBytes: plan.payloadBytes,
     burst: plan.burst,
+    ...(rig.server.control === undefined ? {} : { control: rig.server.control }),
   });
   const schedule = scheduleOf(plan, publisher.startNs);
   const { startNs, endNs, edgeNs } = schedule;
@@ -435,6 +437,7 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
   if (deliveries.lost > 0 && process.hrtime.bigint() >= drainEndNs)
     notes.push(`still missing after the ${plan.drainMs} ms drain: counted as lost`);
   const { extra, notes: extraNotes } = extrasOf(rig, plan, deliveries, before, after, serverSamples);
+  Object.assign(extra, protocolFields(rig, messages.ids, deliveries.delivered, before.server, after.server));
   notes.push(...extraNotes);
 
   const row = aggregate({

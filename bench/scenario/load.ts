@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { suiteScenarios } from '../../registry/scenarios.ts';
 import type { TechniqueId } from '../clients/wire/index.ts';
 import type { PeerId } from '../../registry/peers.ts';
+import type { LoadProtocol } from '../clients/load/index.ts';
 import { parseScenario, ScenarioError, type Scenario } from './schema.ts';
 
 /** Where the stock scenarios live. */
@@ -45,6 +46,8 @@ export interface Overrides {
   network?: string[];
   /** Peers (`--peers`), replacing the scenario's. */
   peers?: 'all' | PeerId[];
+  /** Protocols (`--protocol`), replacing the scenario's. */
+  protocol?: LoadProtocol[];
 }
 
 /** Applies command-line overrides and validates the result again. */

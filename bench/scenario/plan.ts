@@ -3,6 +3,7 @@ import type { TechniqueId } from '../clients/wire/index.ts';
 import { isDirect, type NetworkProfile } from '../network/profiles.ts';
 import { peerIds, peers as peerInfo, type PeerId } from '../../registry/peers.ts';
 import type { Scenario, Variant } from './schema.ts';
+import type { LoadProtocol } from '../clients/load/index.ts';
 
 /** One run: a technique under one setting of the knobs, on its own fresh server. */
 export interface RunPlan {
@@ -31,9 +32,19 @@ export interface RunPlan {
   /** The profile's name when the row should carry it (any scenario with a non-loopback profile). */
   networkName?: string;
   saturation?: Scenario['saturation'];
+  /** The protocol the subscribers speak, when the scenario names any but plaintext HTTP/1.1 alone (`h1` otherwise). */
+  protocol?: LoadProtocol;
+  /** Tabs: the subscribers are this many tabs of one simulated browser (`Variant.tabs`); `clients` equals it. */
+  tabs?: number;
 }
 
-const units: Record<Exclude<keyof Variant, 'stalledShare'>, string> = { intervalMs: 'ms', holdMs: 'ms', payloadBytes: 'B', clients: 'c' };
+const units: Record<Exclude<keyof Variant, 'stalledShare'>, string> = {
+  intervalMs: 'ms',
+  holdMs: 'ms',
+  payloadBytes: 'B',
+  clients: 'c',
+  tabs: 'tabs',
+};
 
 /** `250ms`, `1024B`, `100c`, `20%stalled`, or several joined by `,`. */
 export function variantLabel(variant: Variant): string {
@@ -44,16 +55,33 @@ export function variantLabel(variant: Variant): string {
   return labels.join(',');
 }
 
-/** The runs of `scenario`, in order: per network profile, each technique (and each sweep variant where it applies), then the peers. */
+/**
+ * The runs of `scenario`, in order: per network profile and protocol, each technique (and
+ * each sweep variant where it applies), then the peers (plaintext HTTP/1.1 only: the peers'
+ * servers speak no TLS). A protocol other than `h1` alone is named in every key (`sse@h2`).
+ */
 export function expandScenario(scenario: Scenario): RunPlan[] {
+  const protocols = scenario.protocol ?? ['h1'];
+  const keyed = protocols.some((protocol) => protocol !== 'h1');
+  return protocols.flatMap((protocol) =>
+    expandOnProtocol(scenario, protocol === 'h1' ? undefined : protocol, keyed ? protocol : undefined).map((plan) => ({
+      ...plan,
+      ...(keyed ? { protocol } : {}),
+      ...(plan.variant?.tabs === undefined ? {} : { tabs: plan.variant.tabs, clients: plan.variant.tabs }),
+    })),
+  );
+}
+
+/** The runs of `scenario` on one protocol (`protocolLabel` appended to each key); peers only on plaintext HTTP/1.1. */
+function expandOnProtocol(scenario: Scenario, tls: LoadProtocol | undefined, protocolLabel: string | undefined): RunPlan[] {
   const plans: RunPlan[] = [];
   const networks: (NetworkProfile | undefined)[] = scenario.network ?? [undefined];
   const named = networks.some((network) => network !== undefined && !isDirect(network));
   const several = networks.length > 1;
-  const peers: PeerId[] = scenario.peers === 'all' ? [...peerIds] : (scenario.peers ?? []);
+  const peers: PeerId[] = tls !== undefined ? [] : scenario.peers === 'all' ? [...peerIds] : (scenario.peers ?? []);
   for (const network of networks) {
     const suffix = (label: string | undefined): string => {
-      const parts = [label, several ? network?.name : undefined].filter((part) => part !== undefined && part !== '');
+      const parts = [label, several ? network?.name : undefined, protocolLabel].filter((part) => part !== undefined && part !== '');
       return parts.length > 0 ? `@${parts.join(',')}` : '';
     };
     const onNetwork = {

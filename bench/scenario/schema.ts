@@ -8,6 +8,7 @@ import { techniqueIds } from '../../registry/techniques.ts';
 import { techniqueIdSchema } from '../results/schema.ts';
 import { networkSchema } from '../network/profiles.ts';
 import { peerIds } from '../../registry/peers.ts';
+import { loadProtocols } from '../clients/load/index.ts';
 
 const positiveInt = z.number().int().positive();
 
@@ -23,9 +24,15 @@ export const variantSchema = z
     holdMs: positiveInt.optional(),
     /** Slow consumers: the share of extra, stalled subscribers (0 for none), as `faults.stalledShare`. */
     stalledShare: z.number().min(0).max(1).optional(),
+    /**
+     * Tabs: the row's subscribers are this many tabs of ONE simulated browser, sharing its
+     * connections (HTTP/1.1: a pool of 6 per host, as browsers keep; HTTP/2: one session);
+     * `clients` is then this. A tab that never gets a connection is counted, not waited for.
+     */
+    tabs: positiveInt.max(100).optional(),
   })
   .refine((variant) => Object.keys(variant).length > 0, {
-    message: 'a variant must set at least one of intervalMs, payloadBytes, clients, holdMs, stalledShare',
+    message: 'a variant must set at least one of intervalMs, payloadBytes, clients, holdMs, stalledShare, tabs',
   });
 
 /** One sweep point: the knobs it sets. */
@@ -54,6 +61,12 @@ export const scenarioSchema = z
     durationMs: positiveInt.max(600_000),
     /** Publishing before the measured window, excluded from the figures. Default 1000 ms. */
     warmupMs: z.number().int().nonnegative().default(1000),
+    /**
+     * Protocols the subscribers speak, each a row per technique (`sse@h2`): `h1` (plaintext
+     * HTTP/1.1), `h1-tls` (HTTP/1.1 over TLS), `h2` (HTTP/2 over TLS; WebSocket stays an
+     * HTTP/1.1 upgrade, `wss:`). A TLS row's server runs with `--tls`. Default `["h1"]`.
+     */
+    protocol: z.array(z.enum(loadProtocols)).min(1).default(['h1']),
     /** Techniques to run, in order; default all six. */
     techniques: z
       .array(techniqueIdSchema)
@@ -146,6 +159,10 @@ export const scenarioSchema = z
   .refine((scenario) => scenario.peers === undefined || scenario.faults === undefined, {
     message: 'peers cannot run with faults: their clients neither resume from a cursor nor stall on purpose; run the faults without peers',
     path: ['peers'],
+  })
+  .refine((scenario) => scenario.faults?.stalledShare === undefined || scenario.protocol.every((protocol) => protocol === 'h1'), {
+    message: 'the slow-consumer fault opens plaintext HTTP/1.1 connections: run it with protocol ["h1"]',
+    path: ['protocol'],
   })
   .refine((scenario) => scenario.saturation === undefined || (scenario.faults === undefined && scenario.sweep === undefined), {
     message: 'a saturation scenario sweeps the rate itself: it takes no faults and no sweep',

@@ -28,7 +28,12 @@ export class LeanSseClient extends BaseClient {
     const resume = this.lastEventId ?? this.cursor;
     if (resume !== undefined) headers['Last-Event-ID'] = resume;
     const url = new URL(`/api/sse?${new URLSearchParams({ topic: this.topic })}`, this.options.baseUrl);
-    return streamGet(url, headers, (text) => this.feed(text));
+    return this.openStream(url, headers, (text) => this.feed(text));
+  }
+
+  /** The stream's transport: its own plain socket here; the TLS and HTTP/2 clients (`browser-clients.ts`) give theirs. */
+  protected openStream(url: URL, headers: Record<string, string>, onText: (text: string) => void): Attempt {
+    return streamGet(url, headers, onText);
   }
 
   /** Splits events on a blank line; fields per the EventSource spec, for the `\n` line ends this server sends. */
@@ -76,7 +81,12 @@ export class LeanIframeClient extends BaseClient {
 
   protected connect(): Attempt {
     this.buffer = '';
-    return streamGet(new URL(`/api/iframe?${this.query()}`, this.options.baseUrl), {}, (text) => this.feed(text));
+    return this.openStream(new URL(`/api/iframe?${this.query()}`, this.options.baseUrl), {}, (text) => this.feed(text));
+  }
+
+  /** The stream's transport: its own plain socket here; the TLS and HTTP/2 clients (`browser-clients.ts`) give theirs. */
+  protected openStream(url: URL, headers: Record<string, string>, onText: (text: string) => void): Attempt {
+    return streamGet(url, headers, onText);
   }
 
   private feed(text: string): void {
@@ -114,13 +124,18 @@ abstract class LeanPollClient extends BaseClient {
   protected abstract parse(text: string): PollBody;
 
   protected connect(): Attempt {
-    const attempt = this.connection.get(this.path());
+    const attempt = this.request(this.path());
     return {
       done: attempt.done.then((text) => {
         if (!this.closed) this.receivePoll(this.parse(text));
       }),
       abort: attempt.abort,
     };
+  }
+
+  /** The poll's transport: one kept-alive plain socket here; the TLS and HTTP/2 clients (`browser-clients.ts`) give theirs. */
+  protected request(path: string): { done: Promise<string>; abort(): void } {
+    return this.connection.get(path);
   }
 
   override close(): void {

@@ -18,3 +18,6 @@ export function createLoadClient(technique: TechniqueId, options: ClientOptions,
   if (Client === undefined) throw new RangeError(`unknown technique "${technique}"`);
   return new Client(options, handlers).start();
 }
+
+export { createBrowserLoadClient } from './browser-clients.ts';
+export { loadProtocols, openLoadBrowser, type LoadBrowser, type LoadProtocol } from './browser.ts';

@@ -4,6 +4,11 @@
  * socket, and a keep-alive connection for polls.
  */
 import { connect, type Socket } from 'node:net';
+
+/** Opens the TCP (or TLS) socket a request goes over; plain `node:net` by default. */
+export type OpenSocket = (url: URL) => Socket;
+
+const openPlain: OpenSocket = (url) => connect(Number(url.port), url.hostname);
 import { StringDecoder } from 'node:string_decoder';
 import type { Attempt } from '../base.ts';
 
@@ -122,7 +127,12 @@ export class ResponseDecoder {
  * when the server ends the body, rejects on any other status, an error, or a close before
  * the end; `abort` closes it and resolves `done`.
  */
-export function streamGet(url: URL, headers: Record<string, string>, onText: (text: string) => void): Attempt {
+export function streamGet(
+  url: URL,
+  headers: Record<string, string>,
+  onText: (text: string) => void,
+  openSocket: OpenSocket = openPlain,
+): Attempt {
   let socket: Socket | undefined;
   let abort = (): void => {};
   const done = new Promise<void>((resolve, reject) => {
@@ -140,7 +150,8 @@ export function streamGet(url: URL, headers: Record<string, string>, onText: (te
       if (decoder.status === 200) onText(text);
       else errorBody += text;
     });
-    socket = connect(Number(url.port), url.hostname, () => {
+    socket = openSocket(url);
+    socket.once('connect', () => {
       let request = `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n`;
       for (const [name, value] of Object.entries(headers)) request += `${name}: ${value}\r\n`;
       socket?.write(`${request}\r\n`);
@@ -170,7 +181,10 @@ export function streamGet(url: URL, headers: Record<string, string>, onText: (te
 export class KeepAliveConnection {
   private socket: Socket | undefined;
 
-  constructor(private readonly baseUrl: URL) {}
+  constructor(
+    private readonly baseUrl: URL,
+    private readonly openSocket: OpenSocket = openPlain,
+  ) {}
 
   /** GETs `path`; `done` resolves with the body of a 200 and rejects on anything else. */
   get(path: string): { done: Promise<string>; abort(): void } {
@@ -218,7 +232,7 @@ export class KeepAliveConnection {
   }
 
   private open(): Socket {
-    const socket = connect(Number(this.baseUrl.port), this.baseUrl.hostname);
+    const socket = this.openSocket(this.baseUrl);
     socket.setNoDelay(true);
     // Writes before the connection is up are buffered by the socket.
     socket.once('close', () => {

@@ -7,7 +7,7 @@
  * `test/bench/clients/load-clients.test.ts` checks it against the real server and against `ws`.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { BaseClient, type Attempt, type Control, type Envelope } from '../base.ts';
 import { ResponseDecoder } from './raw-http.ts';
 
@@ -67,6 +67,11 @@ export function readFrames(buffer: Buffer): { frames: Frame[]; rest: Buffer } {
 export class LeanWebSocketClient extends BaseClient {
   readonly technique = 'websocket';
 
+  /** The upgrade's socket: plain `node:net` here; `wss:` (`browser-clients.ts`) gives a TLS one. */
+  protected openSocket(url: URL): Socket {
+    return connect(Number(url.port), url.hostname);
+  }
+
   protected override isStream(): boolean {
     return true;
   }
@@ -77,7 +82,7 @@ export class LeanWebSocketClient extends BaseClient {
     const accept = createHash('sha1')
       .update(key + guid)
       .digest('base64');
-    const socket = connect(Number(url.port), url.hostname);
+    const socket = this.openSocket(url);
     socket.setNoDelay(true);
     let abort = (): void => {};
     const done = new Promise<void>((resolve, reject) => {
