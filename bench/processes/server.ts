@@ -37,6 +37,10 @@ export interface ServerFlags {
   pingMs?: number;
   /** The port to listen on; default 0 (a free one). A restart reuses the port it had. */
   port?: number;
+  /** `--hub`: a Redis URL for a process of a scale-out topology; default the in-memory hub. */
+  hub?: string;
+  /** `--trust-proxy` (one hop): the process sits behind the topology's nginx. Default off. */
+  trustProxy?: boolean;
 }
 
 /** A running server process. */
@@ -61,15 +65,22 @@ export interface SpawnOptions {
   name: string;
   /** Pin to this core with `taskset` where it can; undefined for no pinning. */
   core?: number;
+  /** Environment variables added to this process's own; default none. */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** Starts a server program and resolves once it has printed the URL it listens on. */
 export async function spawnServer(options: SpawnOptions): Promise<ServerProcess> {
   const args = ['--import', 'tsx', options.script, ...options.args];
   const pinned = options.core !== undefined && canPin();
+  const spawnOptions = {
+    cwd: projectRoot,
+    stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  };
   const child: ChildProcess = pinned
-    ? spawn('taskset', ['-c', String(options.core), process.execPath, ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    ? spawn('taskset', ['-c', String(options.core), process.execPath, ...args], spawnOptions)
+    : spawn(process.execPath, args, spawnOptions);
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
@@ -135,6 +146,8 @@ export function startServerProcess(flags: ServerFlags = {}, core = 0): Promise<S
   ];
   if (flags.heartbeatMs !== undefined) args.push('--heartbeat', String(flags.heartbeatMs));
   if (flags.pingMs !== undefined) args.push('--ping', String(flags.pingMs));
+  if (flags.hub !== undefined) args.push('--hub', flags.hub);
+  if (flags.trustProxy === true) args.push('--trust-proxy');
   return spawnServer({ script: resolve(projectRoot, 'server/main.ts'), args, name: 'pushlab', core });
 }
 
