@@ -9,6 +9,7 @@ import { startProxyProcess, type ProxyProcess } from '../network/index.ts';
 import { startPeerProcess } from '../peers/process.ts';
 import type { MetricsSnapshot } from '../processes/prometheus.ts';
 import { startServerProcess, type ServerFlags, type ServerProcess } from '../processes/server.ts';
+import { startScaleOut, type ScaleOut } from '../processes/scale-out.ts';
 import type { RunPlan } from '../scenario/plan.ts';
 import { openStalled, stallable, type Stalled } from './faults/stalled.ts';
 import type { ProgressEvent } from './events.ts';
@@ -26,6 +27,8 @@ export interface Rig {
   serverIdle: MetricsSnapshot;
   serverConnected: MetricsSnapshot;
   stalled?: Stalled;
+  /** Scale-out: the topology behind `server` (redis-server, the processes, nginx); undefined for one process. */
+  topology?: ScaleOut;
   /** Notes every window of this rig carries (a fault that does not apply). */
   notes: string[];
   progress: (event: ProgressEvent) => void;
@@ -44,6 +47,10 @@ export function topicNames(count: number): string[] {
 
 /** Starts the server a plan measures: pushlab's, or the peer's own program; pinned to core 0. */
 export function startTarget(plan: RunPlan, flags: ServerFlags): Promise<ServerProcess> {
+  if (plan.processes !== undefined) {
+    if (plan.peer !== undefined && plan.peer !== 'socketio-websocket') throw new RangeError(`${plan.peer} has no scale-out variant`);
+    return startScaleOut({ processes: plan.processes, target: plan.peer === undefined ? 'pushlab' : 'socketio', flags });
+  }
   if (plan.peer === undefined) return startServerProcess(flags);
   return startPeerProcess(peers[plan.peer].server, { core: 0, heartbeatMs: flags.heartbeatMs, pingMs: flags.pingMs });
 }
@@ -99,6 +106,8 @@ export async function openRig(
         dropOne: options.dropOne,
         churnMeanMs: plan.faults?.churnMeanMs,
         recordArrivals: plan.faults?.restartAtMs !== undefined,
+        // Connection-state recovery lives in socket.io-client, not in the lean client.
+        ...(plan.processes === undefined ? {} : { socketioClient: 'official' as const }),
       },
       (ready) => progress({ type: 'update', value: ready }),
     ),
@@ -119,7 +128,11 @@ export async function openRig(
     }
   }
   const { stalled } = parts;
+  if (plan.faults?.failoverAtMs !== undefined && plan.processes === undefined)
+    notes.push('one process: the failover fault needs another to fail over to and does not apply');
+  const topology = plan.processes === undefined ? undefined : (server as ScaleOut);
   return {
+    ...(topology === undefined ? {} : { topology }),
     plan,
     server,
     topics,

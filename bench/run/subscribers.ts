@@ -39,6 +39,8 @@ export interface SubscriberOptions {
    * whose ids restart (a server restart): the id sequence check cannot span two servers.
    */
   recordArrivals?: boolean;
+  /** For the Socket.IO websocket peer: `socket.io-client` itself (its connection-state recovery) or the lean client. Default `lean`. */
+  socketioClient?: 'official' | 'lean';
 }
 
 /** One subscriber: its topic, its client and its sequence check. */
@@ -147,7 +149,7 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
       const client =
         options.peer === undefined
           ? createLoadClient(options.technique, clientOptions, handlers)
-          : createPeerClient(options.peer, clientOptions, handlers, { socketio: 'lean' });
+          : createPeerClient(options.peer, clientOptions, handlers, { socketio: options.socketioClient ?? 'lean' });
       list.push(arrivals === undefined ? { topic, client, checker } : { topic, client, checker, arrivals, gapsAt });
       waits.push(
         client.ready.then(() => {
