@@ -58,8 +58,9 @@ export function scaleOutExtras(
   if (failedOver !== undefined) {
     extra.failovers = 1;
     notes.push(
-      `process ${failedOver.victim + 1} of ${topology.members.length} was killed (SIGKILL) ${failoverAtMs} ms into the window with ${failedOver.openOnVictim} client connections open; ` +
-        'they reconnected through nginx to the others; its counters count up to the kill',
+      `process ${failedOver.victim + 1} of ${topology.members.length} was killed (SIGKILL) ${failoverAtMs} ms into the window` +
+        (failedOver.openOnVictim > 0 ? ` with ${failedOver.openOnVictim} client connections open on it` : '') +
+        '; its clients reconnected through nginx to the others; its counters count up to the kill',
     );
   }
   return { extra, notes };
