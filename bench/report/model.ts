@@ -13,6 +13,7 @@ import { networkFindings, networkSection } from './sections/networks.ts';
 import { peerPairs, peerSection, targetChecks, targetSummary } from './sections/peers.ts';
 import { compareRows, coreRows, networksOf, seriesKey } from './rows.ts';
 import { saturationSection } from './sections/saturation.ts';
+import { scaleOutSection } from './sections/scale-out.ts';
 import { environmentTable, scenarioTables } from './sections/tables.ts';
 import type { Chart, ReportModel, Row, ScenarioReport, Section } from './types.ts';
 
@@ -71,7 +72,7 @@ export function buildReport(runs: readonly RunResult[]): ReportModel {
     const rows = orderRows(run.techniques);
     const id = slug(scenario);
     const changes = previous === undefined ? [] : changesOf(rows, previous);
-    const sections = [networkSection(id, run, rows), peerSection(id, rows), saturationSection(id, rows)].filter(
+    const sections = [networkSection(id, run, rows), peerSection(id, rows), saturationSection(id, rows), scaleOutSection(id, rows)].filter(
       (x): x is Section => x !== undefined,
     );
     scenarios.push({
