@@ -73,4 +73,21 @@ describe.skipIf(skipRedis || skipNginx)('failover through nginx on two processes
     },
     60_000,
   );
+
+  it('the Socket.IO peer on its Redis Streams adapter runs the same failover, and what it missed is counted', async () => {
+    const row = await runPlan(
+      plan({
+        technique: 'websocket',
+        peer: 'socketio-websocket',
+        key: 'peer:socketio-websocket@scale-out',
+        faults: { failoverAtMs: 1000 },
+      }),
+    );
+    const context = JSON.stringify({ ...row, latencyCdf: undefined });
+    expect(row.peer, context).toBe('socketio-websocket');
+    expect(row.failovers, context).toBe(1);
+    expect(row.expected, context).toBeGreaterThan(0);
+    // Deliveries are counted from the clients (a broadcast from the other process passes no counter here).
+    expect(row.delivered + row.lost, context).toBe(row.expected);
+  }, 60_000);
 });
