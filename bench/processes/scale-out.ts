@@ -29,7 +29,7 @@ export interface ScaleOutOptions {
   processes: number;
   target: ScaleOutTarget;
   flags?: ServerFlags;
-  /** Core every server process is pinned to (as the single server is), where it can; default 0. */
+  /** Core every server process is pinned to (as the single server is), where it can; default 0. redis-server and nginx are not pinned. */
   core?: number;
 }
 

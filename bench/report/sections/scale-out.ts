@@ -21,7 +21,7 @@ export function scaleOutSection(slug: string, rows: readonly Row[]): Section | u
   const text: Text[] = [
     `These rows ran through nginx (\`deploy/nginx.conf\`: round robin, no sticky sessions) in front of ${processes} server processes sharing one \`redis-server\`. ` +
       'Server CPU and bytes are summed over the processes; bytes are counted at their sockets (between nginx and them), so the proxy’s own headers to the client are not in them; ' +
-      'redis-server’s and nginx’s CPU is shown beside. On a 2-core machine the processes share one core: this shows what the topology costs, not what it gains.',
+      'redis-server’s and nginx’s CPU is shown beside. The processes are pinned to the one core a single server has (redis-server and nginx are not pinned): this shows what the topology costs, not what it gains.',
   ];
   const tables: Table[] = [];
   const pairs = scaledRows
