@@ -104,7 +104,8 @@ export const scenarioSchema = z
      * Scale-out: each row runs through nginx (deploy/nginx.conf, round robin) in front of
      * `processes` server processes sharing one redis-server; with `compare` (the default),
      * each also runs first on one process with the in-memory hub (`<key>@single` beside
-     * `<key>@scale-out`). Peers: only `socketio-websocket`, on its Redis Streams adapter.
+     * `<key>@scale-out`). Peers: only Socket.IO's, on its Redis Streams adapter (its `polling`
+     * transport to show that it cannot run without sticky sessions).
      */
     scaleOut: z
       .strictObject({
@@ -172,8 +173,11 @@ export const scenarioSchema = z
     (scenario) =>
       scenario.scaleOut === undefined ||
       scenario.peers === undefined ||
-      (scenario.peers !== 'all' && scenario.peers.every((peer) => peer === 'socketio-websocket')),
-    { message: 'a scale-out runs only the socketio-websocket peer (the one with a Redis adapter and no sticky sessions)', path: ['peers'] },
+      (scenario.peers !== 'all' && scenario.peers.every((peer) => peer === 'socketio-websocket' || peer === 'socketio-polling')),
+    {
+      message: 'a scale-out runs only the Socket.IO peers, socketio-websocket and socketio-polling (the ones with a Redis adapter)',
+      path: ['peers'],
+    },
   )
   .refine((scenario) => scenario.scaleOut === undefined || (scenario.network === undefined && scenario.saturation === undefined), {
     message: 'a scale-out takes no emulated network and no saturation',

@@ -5,7 +5,8 @@
  * old process had the chance to save its session. Ids are per topic across the processes
  * (`INCR` in Redis), so the benchmark counts what was lost, repeated or reordered.
  * Only its `websocket` transport works without sticky sessions: `polling` needs every
- * request of a session on the process that opened it.
+ * request of a session on the process that opened it (behind round robin every other
+ * request gets `400 {"code":1,"message":"Session ID unknown"}`).
  *
  * `REDIS_URL=redis://127.0.0.1:6379 node --import tsx bench/peers/servers/socketio-redis-server.ts --port 0`
  */

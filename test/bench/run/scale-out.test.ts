@@ -52,7 +52,7 @@ describe('a scale-out scenario', () => {
   it('refuses a failover without several processes, and peers without a Redis variant', () => {
     expect(() => parseScenario({ clients: 1, ratePerSecond: 1, durationMs: 2000, faults: { failoverAtMs: 1000 } })).toThrow(/scaleOut/);
     expect(() => parseScenario({ clients: 1, ratePerSecond: 1, durationMs: 2000, scaleOut: {}, peers: ['sockjs-websocket'] })).toThrow(
-      /socketio-websocket/,
+      /Socket\.IO peers/,
     );
   });
 });
