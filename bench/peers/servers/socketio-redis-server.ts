@@ -3,7 +3,10 @@
  * the Redis Streams adapter (`@socket.io/redis-streams-adapter`), with connection-state
  * recovery on, so a client that reconnects (to any process) gets what it missed — when its
  * old process had the chance to save its session. Ids are per topic across the processes
- * (`INCR` in Redis), so the benchmark counts what was lost, repeated or reordered.
+ * (`INCR` in Redis), so the benchmark counts what was lost, repeated or reordered. The
+ * process that takes a publish delivers it to its own clients at once and to the others'
+ * through the stream, so two publishes taken at once by two processes reach their clients
+ * in different orders: disorder the rows count, Socket.IO's own, not this program's.
  * Only its `websocket` transport works without sticky sessions: `polling` needs every
  * request of a session on the process that opened it (behind round robin every other
  * request gets `400 {"code":1,"message":"Session ID unknown"}`).
