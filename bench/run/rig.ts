@@ -94,6 +94,9 @@ export async function openRig(
   const serverIdle = await server.metrics();
 
   progress({ type: 'phase', run: plan.key, phase: 'connect', total: plan.clients, unit: 'clients' });
+  // Clients that never subscribe (a peer that needs sticky sessions behind round robin) are
+  // closed when the wait gives up, or they would go on reconnecting after the row failed.
+  const connecting = new AbortController();
   const subscribers = await withTimeout(
     openSubscribers(
       {
@@ -109,12 +112,16 @@ export async function openRig(
         recordArrivals: plan.faults?.restartAtMs !== undefined,
         // Connection-state recovery lives in socket.io-client, not in the lean client.
         ...(plan.processes === undefined ? {} : { socketioClient: 'official' as const }),
+        signal: connecting.signal,
       },
       (ready) => progress({ type: 'update', value: ready }),
     ),
     15_000 + 20 * plan.clients + 4 * (plan.network?.rttMs ?? 0) * Math.ceil(plan.clients / 50),
     `waiting for ${plan.clients} ${plan.key} clients to subscribe`,
-  );
+  ).catch((error: unknown) => {
+    connecting.abort();
+    throw error;
+  });
   parts.subscribers = subscribers;
   progress({ type: 'phase-end' });
   // Let the server settle before reading its memory with every client connected and idle.

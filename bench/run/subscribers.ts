@@ -41,6 +41,8 @@ export interface SubscriberOptions {
   recordArrivals?: boolean;
   /** For the Socket.IO websocket peer: `socket.io-client` itself (its connection-state recovery) or the lean client. Default `lean`. */
   socketioClient?: 'official' | 'lean';
+  /** Aborted when the caller gave up waiting: every client opened so far is closed, so none goes on reconnecting. */
+  signal?: AbortSignal;
 }
 
 /** One subscriber: its topic, its client and its sequence check. */
@@ -95,7 +97,11 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
   const batch = options.batch ?? 50;
   let ready = 0;
 
+  options.signal?.addEventListener('abort', () => {
+    for (const subscriber of list) subscriber.client.close();
+  });
   for (let start = 0; start < options.clients; start += batch) {
+    if (options.signal?.aborted === true) throw new Error('stopped opening subscribers');
     const waits: Promise<void>[] = [];
     for (let i = start; i < Math.min(options.clients, start + batch); i++) {
       const topic = options.topics[i % options.topics.length] as string;
