@@ -43,6 +43,10 @@ export interface ServerFlags {
    * requests (`/metrics`, publishing) then go over this TLS protocol. Default off (plain HTTP/1.1).
    */
   tls?: ControlProtocol;
+  /** `--hub`: a Redis URL for a process of a scale-out topology; default the in-memory hub. */
+  hub?: string;
+  /** `--trust-proxy` (one hop): the process sits behind the topology's nginx. Default off. */
+  trustProxy?: boolean;
 }
 
 /** A running server process. */
@@ -76,6 +80,8 @@ export interface SpawnOptions {
   core?: number;
   /** The server speaks TLS (`https://`): read `/metrics` over this protocol. Default plain HTTP. */
   control?: ControlProtocol;
+  /** Environment variables added to this process's own; default none. */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** Starts a server program and resolves once it has printed the URL it listens on. */
@@ -83,9 +89,14 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
   // --expose-gc: memory is read after a full collection (`collectGarbage`), for every server alike.
   const args = ['--expose-gc', '--import', 'tsx', options.script, ...options.args];
   const pinned = options.core !== undefined && canPin();
+  const spawnOptions = {
+    cwd: projectRoot,
+    stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  };
   const child: ChildProcess = pinned
-    ? spawn('taskset', ['-c', String(options.core), process.execPath, ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    ? spawn('taskset', ['-c', String(options.core), process.execPath, ...args], spawnOptions)
+    : spawn(process.execPath, args, spawnOptions);
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
@@ -163,6 +174,8 @@ export function startServerProcess(flags: ServerFlags = {}, core = 0): Promise<S
   if (flags.heartbeatMs !== undefined) args.push('--heartbeat', String(flags.heartbeatMs));
   if (flags.pingMs !== undefined) args.push('--ping', String(flags.pingMs));
   if (flags.tls !== undefined) args.push('--tls');
+  if (flags.hub !== undefined) args.push('--hub', flags.hub);
+  if (flags.trustProxy === true) args.push('--trust-proxy');
   return spawnServer({
     script: resolve(projectRoot, 'server/main.ts'),
     args,

@@ -14,6 +14,7 @@ import { peerPairs, peerSection, targetChecks, targetSummary } from './sections/
 import { compareRows, coreRows, networksOf, seriesKey } from './rows.ts';
 import { saturationSection } from './sections/saturation.ts';
 import { protocolSection } from './sections/protocols.ts';
+import { scaleOutSection } from './sections/scale-out.ts';
 import { environmentTable, scenarioTables } from './sections/tables.ts';
 import type { Chart, ReportModel, Row, ScenarioReport, Section } from './types.ts';
 
@@ -72,9 +73,13 @@ export function buildReport(runs: readonly RunResult[]): ReportModel {
     const rows = orderRows(run.techniques);
     const id = slug(scenario);
     const changes = previous === undefined ? [] : changesOf(rows, previous);
-    const sections = [networkSection(id, run, rows), peerSection(id, rows), saturationSection(id, rows), protocolSection(id, rows)].filter(
-      (x): x is Section => x !== undefined,
-    );
+    const sections = [
+      networkSection(id, run, rows),
+      peerSection(id, rows),
+      saturationSection(id, rows),
+      protocolSection(id, rows),
+      scaleOutSection(id, rows),
+    ].filter((x): x is Section => x !== undefined);
     scenarios.push({
       scenario,
       slug: id,

@@ -157,6 +157,16 @@ export const techniqueResultSchema = z.object({
   tabs: z.number().int().positive().optional(),
   tabsLive: z.number().int().nonnegative().optional(),
   browserConnections: z.number().int().nonnegative().optional(),
+  /**
+   * Scale-out: the server processes behind nginx on one Redis (absent: one process on the
+   * in-memory hub), and the CPU redis-server and nginx used in the window, in ms (the server
+   * figures are the sum over the processes).
+   */
+  processes: z.number().int().positive().optional(),
+  redisCpuMs: z.number().nonnegative().optional(),
+  nginxCpuMs: z.number().nonnegative().optional(),
+  /** Failover: server processes killed in the window (SIGKILL), and how many subscribers were connected to them when it came. */
+  failovers: z.number().int().nonnegative().optional(),
   /** Anything the harness wants a reader to know about this row. */
   notes: z.array(z.string()).optional(),
 });

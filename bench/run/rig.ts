@@ -9,6 +9,7 @@ import { startProxyProcess, type ProxyProcess } from '../network/index.ts';
 import { startPeerProcess } from '../peers/process.ts';
 import type { MetricsSnapshot } from '../processes/prometheus.ts';
 import { startServerProcess, type ServerFlags, type ServerProcess } from '../processes/server.ts';
+import { startScaleOut, type ScaleOut } from '../processes/scale-out.ts';
 import type { RunPlan } from '../scenario/plan.ts';
 import { openStalled, stallable, type Stalled } from './faults/stalled.ts';
 import type { ProgressEvent } from './events.ts';
@@ -27,6 +28,8 @@ export interface Rig {
   serverIdle: MetricsSnapshot;
   serverConnected: MetricsSnapshot;
   stalled?: Stalled;
+  /** Scale-out: the topology behind `server` (redis-server, the processes, nginx); undefined for one process. */
+  topology?: ScaleOut;
   /** Notes every window of this rig carries (a fault that does not apply). */
   notes: string[];
   progress: (event: ProgressEvent) => void;
@@ -54,6 +57,11 @@ function subscriberProtocol(plan: RunPlan): { protocol?: LoadProtocol; oneBrowse
 
 /** Starts the server a plan measures: pushlab's, or the peer's own program; pinned to core 0. */
 export function startTarget(plan: RunPlan, flags: ServerFlags): Promise<ServerProcess> {
+  if (plan.processes !== undefined) {
+    // Socket.IO's two transports on its Redis adapter; polling shows what no sticky sessions do to it.
+    if (plan.peer !== undefined && !plan.peer.startsWith('socketio-')) throw new RangeError(`${plan.peer} has no scale-out variant`);
+    return startScaleOut({ processes: plan.processes, target: plan.peer === undefined ? 'pushlab' : 'socketio', flags });
+  }
   if (plan.peer === undefined) return startServerProcess(flags);
   return startPeerProcess(peers[plan.peer].server, { core: 0, heartbeatMs: flags.heartbeatMs, pingMs: flags.pingMs });
 }
@@ -97,6 +105,9 @@ export async function openRig(
   const serverIdle = await server.metrics();
 
   progress({ type: 'phase', run: plan.key, phase: 'connect', total: plan.clients, unit: 'clients' });
+  // Clients that never subscribe (a peer that needs sticky sessions behind round robin) are
+  // closed when the wait gives up, or they would go on reconnecting after the row failed.
+  const connecting = new AbortController();
   const subscribers = await withTimeout(
     openSubscribers(
       {
@@ -112,12 +123,18 @@ export async function openRig(
         churnMeanMs: plan.faults?.churnMeanMs,
         recordArrivals: plan.faults?.restartAtMs !== undefined,
         ...subscriberProtocol(plan),
+        // Connection-state recovery lives in socket.io-client, not in the lean client.
+        ...(plan.processes === undefined ? {} : { socketioClient: 'official' as const }),
+        signal: connecting.signal,
       },
       (ready) => progress({ type: 'update', value: ready }),
     ),
     15_000 + 20 * plan.clients + 4 * (plan.network?.rttMs ?? 0) * Math.ceil(plan.clients / 50),
     `waiting for ${plan.clients} ${plan.key} clients to subscribe`,
-  );
+  ).catch((error: unknown) => {
+    connecting.abort();
+    throw error;
+  });
   parts.subscribers = subscribers;
   progress({ type: 'phase-end' });
   // Let the server settle before reading its memory with every client connected and idle,
@@ -134,7 +151,11 @@ export async function openRig(
     }
   }
   const { stalled } = parts;
+  if (plan.faults?.failoverAtMs !== undefined && plan.processes === undefined)
+    notes.push('one process: the failover fault needs another to fail over to and does not apply');
+  const topology = plan.processes === undefined ? undefined : (server as ScaleOut);
   return {
+    ...(topology === undefined ? {} : { topology }),
     plan,
     server,
     topics,

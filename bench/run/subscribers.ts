@@ -49,6 +49,10 @@ export interface SubscriberOptions {
   oneBrowser?: boolean;
   /** Wait at most this long for the subscribers to be ready, and go on with those that are (tabs a browser cannot connect). Default: wait for all. */
   readyWithinMs?: number;
+  /** For the Socket.IO websocket peer: `socket.io-client` itself (its connection-state recovery) or the lean client. Default `lean`. */
+  socketioClient?: 'official' | 'lean';
+  /** Aborted when the caller gave up waiting: every client opened so far is closed, so none goes on reconnecting. */
+  signal?: AbortSignal;
 }
 
 /** One subscriber: its topic, its client and its sequence check. */
@@ -113,7 +117,11 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
     return browser;
   };
 
+  options.signal?.addEventListener('abort', () => {
+    for (const subscriber of list) subscriber.client.close();
+  });
   for (let start = 0; start < options.clients; start += batch) {
+    if (options.signal?.aborted === true) throw new Error('stopped opening subscribers');
     const waits: Promise<void>[] = [];
     for (let i = start; i < Math.min(options.clients, start + batch); i++) {
       const topic = options.topics[i % options.topics.length] as string;
@@ -167,7 +175,7 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
       const protocol = options.protocol ?? 'h1';
       const client =
         options.peer !== undefined
-          ? createPeerClient(options.peer, clientOptions, handlers, { socketio: 'lean' })
+          ? createPeerClient(options.peer, clientOptions, handlers, { socketio: options.socketioClient ?? 'lean' })
           : protocol === 'h1' && options.oneBrowser !== true
             ? createLoadClient(options.technique, clientOptions, handlers)
             : createBrowserLoadClient(options.technique, { ...clientOptions, browser: browserOf(protocol) }, handlers);

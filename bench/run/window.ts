@@ -15,6 +15,7 @@ import { readSchedstat, waitShare, type Schedstat } from '../processes/schedstat
 import { startServerProcess, type ServerFlags, type ServerProcess } from '../processes/server.ts';
 import type { RunPlan } from '../scenario/plan.ts';
 import { countRestart, reportedRestart, type RestartCounts } from './faults/restart.ts';
+import { failoverAt, scaleOutExtras } from './faults/failover.ts';
 import { startPublisher, type Published } from './publisher.ts';
 import { labelOf, type Rig } from './rig.ts';
 import { createLatencyHistogram, type Subscriber, type Subscribers } from './subscribers.ts';
@@ -400,11 +401,16 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
   const sampling =
     plan.faults?.sampleMs === undefined ? undefined : sampleServer(rig.server, plan.faults.sampleMs, before.server.at, endNs);
   const restarting = restartAtMs === undefined ? undefined : restartAt(rig, flags, plan, publisher.published, schedule, restartAtMs);
+  const sideBefore = rig.topology?.sideCpuMs();
+  const failoverAtMs = plan.faults?.failoverAtMs;
+  const failingOver =
+    failoverAtMs === undefined || rig.topology === undefined ? undefined : failoverAt(rig.topology, labelOf(plan), startNs, failoverAtMs);
   await waitUntil(startNs, publisher.startNs, tick);
   progress({ type: 'phase-end' });
   progress({ type: 'phase', run: plan.key, phase: 'measure', total: plan.durationMs, unit: 'ms' });
   await waitUntil(endNs, startNs, tick);
   const restarted = await restarting;
+  const failedOver = await failingOver;
   if (restarted !== undefined) {
     before.server = restarted.server;
     before.serverSched = restarted.serverSched;
@@ -417,6 +423,7 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
   const drainEndNs = await drain(rig, plan, messages, publisher.published, restarted?.killedNs);
   await sleep(schedule.settleMs);
   const after = await readAfter(rig, before);
+  const sideAfter = rig.topology?.sideCpuMs();
 
   const deliveries = countDeliveries(subs, marks, messages, publisher.published, schedule, restarted?.killedNs);
   const notes = [...rig.notes];
@@ -439,6 +446,11 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
   const { extra, notes: extraNotes } = extrasOf(rig, plan, deliveries, before, after, serverSamples);
   Object.assign(extra, protocolFields(rig, messages.ids, deliveries.delivered, before.server, after.server));
   notes.push(...extraNotes);
+  if (rig.topology !== undefined) {
+    const scaled = scaleOutExtras(rig.topology, sideBefore, sideAfter, failedOver, failoverAtMs);
+    Object.assign(extra, scaled.extra);
+    notes.push(...scaled.notes);
+  }
 
   const row = aggregate({
     plan,

@@ -36,6 +36,8 @@ export interface RunPlan {
   protocol?: LoadProtocol;
   /** Tabs: the subscribers are this many tabs of one simulated browser (`Variant.tabs`); `clients` equals it. */
   tabs?: number;
+  /** Scale-out: this many server processes on one Redis behind nginx; undefined for one process on the in-memory hub. */
+  processes?: number;
 }
 
 const units: Record<Exclude<keyof Variant, 'stalledShare'>, string> = {
@@ -127,5 +129,25 @@ function expandOnProtocol(scenario: Scenario, tls: LoadProtocol | undefined, pro
       plans.push({ ...plan, key: `peer:${peer}${suffix(undefined)}`, peer });
     }
   }
-  return plans;
+  return scenario.scaleOut === undefined ? plans : withTopologies(plans, scenario.scaleOut);
+}
+
+/**
+ * A scale-out's plans: each row through nginx on `processes` processes (`<key>@scale-out`),
+ * preceded with `compare` by the same row on one in-memory process (`<key>@single`), which
+ * takes no failover (there is no other process to fail over to).
+ */
+export function withTopologies(plans: readonly RunPlan[], scaleOut: NonNullable<Scenario['scaleOut']>): RunPlan[] {
+  const tag = (key: string, topology: string): string => `${key}${key.includes('@') ? ',' : '@'}${topology}`;
+  return plans.flatMap((plan) => {
+    const scaled: RunPlan = { ...plan, key: tag(plan.key, 'scale-out'), processes: scaleOut.processes };
+    if (!scaleOut.compare) return [scaled];
+    const { failoverAtMs: _, ...otherFaults } = plan.faults ?? {};
+    const single: RunPlan = {
+      ...plan,
+      key: tag(plan.key, 'single'),
+      faults: Object.keys(otherFaults).length > 0 ? otherFaults : undefined,
+    };
+    return [single, scaled];
+  });
 }

@@ -106,6 +106,24 @@ export const scenarioSchema = z
          * cursor the new ids have passed. Default: all reconnect by themselves at once.
          */
         reconnectDelayMs: positiveInt.optional(),
+        /**
+         * With `scaleOut`: kill one of the server processes (SIGKILL) this many ms into the
+         * window; its clients reconnect through nginx to another and resume from their cursors.
+         */
+        failoverAtMs: positiveInt.optional(),
+      })
+      .optional(),
+    /**
+     * Scale-out: each row runs through nginx (deploy/nginx.conf, round robin) in front of
+     * `processes` server processes sharing one redis-server; with `compare` (the default),
+     * each also runs first on one process with the in-memory hub (`<key>@single` beside
+     * `<key>@scale-out`). Peers: only Socket.IO's, on its Redis Streams adapter (its `polling`
+     * transport to show that it cannot run without sticky sessions).
+     */
+    scaleOut: z
+      .strictObject({
+        processes: z.number().int().min(2).max(8).default(2),
+        compare: z.boolean().default(true),
       })
       .optional(),
     /**
@@ -156,7 +174,30 @@ export const scenarioSchema = z
     message: 'a reconnect delay needs a restart (faults.restartAtMs)',
     path: ['faults', 'reconnectDelayMs'],
   })
-  .refine((scenario) => scenario.peers === undefined || scenario.faults === undefined, {
+  .refine((scenario) => scenario.faults?.failoverAtMs === undefined || scenario.scaleOut !== undefined, {
+    message: 'a failover needs several processes (scaleOut)',
+    path: ['faults', 'failoverAtMs'],
+  })
+  .refine((scenario) => scenario.faults?.failoverAtMs === undefined || scenario.faults.failoverAtMs < scenario.durationMs, {
+    message: 'must fall inside the measured window (less than durationMs)',
+    path: ['faults', 'failoverAtMs'],
+  })
+  .refine(
+    (scenario) =>
+      scenario.scaleOut === undefined ||
+      scenario.peers === undefined ||
+      (scenario.peers !== 'all' && scenario.peers.every((peer) => peer === 'socketio-websocket' || peer === 'socketio-polling')),
+    {
+      message: 'a scale-out runs only the Socket.IO peers, socketio-websocket and socketio-polling (the ones with a Redis adapter)',
+      path: ['peers'],
+    },
+  )
+  .refine((scenario) => scenario.scaleOut === undefined || (scenario.network === undefined && scenario.saturation === undefined), {
+    message: 'a scale-out takes no emulated network and no saturation',
+    path: ['scaleOut'],
+  })
+  // A failover is the one fault a peer's clients can meet as pushlab's do: they reconnect.
+  .refine((scenario) => scenario.peers === undefined || scenario.faults === undefined || onlyFailover(scenario.faults), {
     message: 'peers cannot run with faults: their clients neither resume from a cursor nor stall on purpose; run the faults without peers',
     path: ['peers'],
   })
@@ -168,6 +209,10 @@ export const scenarioSchema = z
     message: 'a saturation scenario sweeps the rate itself: it takes no faults and no sweep',
     path: ['saturation'],
   });
+
+function onlyFailover(faults: object): boolean {
+  return Object.entries(faults).every(([name, value]) => name === 'failoverAtMs' || value === undefined);
+}
 
 /** A validated scenario with defaults filled in and its name set. */
 export type Scenario = z.infer<typeof scenarioSchema> & { name: string };

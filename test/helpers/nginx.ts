@@ -1,11 +1,13 @@
 /**
  * Debian nginx for a test, run from the repo's deploy/nginx.conf with only what a test must
- * change: its listen port, the upstream servers, and a prefix directory of its own.
+ * change (bench/processes/nginx.ts's `nginxConfig`): its listen port, the upstream servers,
+ * and a prefix directory of its own.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nginxConfig } from '../../bench/processes/nginx.ts';
 import { freePort, redisRequired } from './redis.ts';
 
 const nginxBinary = ['/usr/sbin/nginx', 'nginx'].find((candidate) => spawnSync(candidate, ['-v'], { stdio: 'ignore' }).status === 0);
@@ -26,19 +28,8 @@ export async function startNginx(backends: string[]): Promise<TestNginx> {
   await mkdir(join(prefix, 'logs'));
   const port = await freePort();
   const deployed = await readFile(new URL('../../deploy/nginx.conf', import.meta.url), 'utf8');
-  const upstreams = deployed.match(/^\s*server 127\.0\.0\.1:\d+;$/gm) ?? [];
-  if (upstreams.length === 0 || !/listen 8080;/.test(deployed))
-    throw new Error('deploy/nginx.conf no longer has the upstream servers and listen port this test replaces');
-  const config = [
-    'daemon off;',
-    `pid ${join(prefix, 'nginx.pid')};`,
-    `error_log ${join(prefix, 'logs', 'error.log')} warn;`,
-    deployed
-      .replace(/^\s*server 127\.0\.0\.1:\d+;$\n?/gm, '')
-      .replace('upstream pushlab {', `upstream pushlab {\n${backends.map((backend) => `    server ${backend};`).join('\n')}`)
-      .replace('listen 8080;', `listen 127.0.0.1:${port};`)
-      .replace('worker_processes auto;', 'worker_processes 1;'),
-  ].join('\n');
+  // The benchmark's generator: what a test changes in the deployed file is what a run changes.
+  const config = nginxConfig(deployed, { backends, port, prefix });
   const file = join(prefix, 'nginx.conf');
   await writeFile(file, config);
   const child: ChildProcess = spawn(nginxBinary, ['-c', file, '-p', `${prefix}/`], { stdio: ['ignore', 'ignore', 'pipe'] });

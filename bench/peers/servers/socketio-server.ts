@@ -10,11 +10,22 @@
  */
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { Server, type Socket } from 'socket.io';
+import { Server, type ServerOptions, type Socket } from 'socket.io';
 import { closeServer, listenOn, runPeerMain, trackSockets, type PeerServer, type PeerServerFlags } from './command-line.ts';
 import { socketioPath } from '../mounts.ts';
 import { countLabels, createPeerMetrics, meterRequests } from './metrics.ts';
-import { Sequences, createSurface, defaultTopic, surfaceLabel, topicPattern, topicRule } from './surface.ts';
+import {
+  PublishError,
+  Sequences,
+  createSurface,
+  defaultTopic,
+  parsePublish,
+  send,
+  surfaceLabel,
+  topicPattern,
+  topicRule,
+  type PeerEnvelope,
+} from './surface.ts';
 
 const labels = ['socketio-websocket', 'socketio-polling'] as const;
 type Label = (typeof labels)[number];
@@ -29,8 +40,19 @@ function requestLabel(req: IncomingMessage): string {
   return labelOf(new URLSearchParams(url.slice(url.indexOf('?') + 1)).get('transport') ?? 'polling');
 }
 
-/** Creates the Socket.IO peer (not yet listening). */
-export function createSocketioServer(flags: PeerServerFlags = {}): PeerServer {
+/**
+ * What the Redis variant (`socketio-redis-server.ts`) puts in: its adapter and recovery
+ * options, and ids and cursors shared by every process (each publish takes the next id of
+ * its topic from Redis; a new subscriber's cursor is read there).
+ */
+export interface SocketioShared {
+  serverOptions: Partial<ServerOptions>;
+  nextId(topic: string): Promise<number>;
+  wireCursor(topic: string): Promise<string>;
+}
+
+/** Creates the Socket.IO peer (not yet listening); with `shared`, one of several processes on a Redis adapter. */
+export function createSocketioServer(flags: PeerServerFlags = {}, shared?: SocketioShared): PeerServer {
   const sequences = new Sequences();
   /** Members of each room by transport, kept as they join, upgrade and leave, so a publish counts its deliveries without a loop. */
   const rooms = new Map<string, Record<Label, number>>();
@@ -41,19 +63,39 @@ export function createSocketioServer(flags: PeerServerFlags = {}): PeerServer {
     openConnections: () => countLabels(Array.from(io?.of('/').sockets.values() ?? [], (socket) => labelOf(socket.conn.transport.name))),
   });
 
+  const surface = createSurface(sequences, metrics, (topic, envelope) => {
+    const counts = rooms.get(topic);
+    if (counts === undefined || io === undefined) return;
+    io.to(topic).emit('message', envelope);
+    for (const label of labels) if (counts[label] > 0) metrics.delivered(label, counts[label]);
+  });
   const http = createHttpServer(
     { keepAliveTimeout: 65_000 },
-    createSurface(sequences, metrics, (topic, envelope) => {
-      const counts = rooms.get(topic);
-      if (counts === undefined || io === undefined) return;
-      io.to(topic).emit('message', envelope);
-      for (const label of labels) if (counts[label] > 0) metrics.delivered(label, counts[label]);
-    }),
+    shared === undefined
+      ? surface
+      : (req, res) => {
+          if (req.method !== 'POST' || (req.url ?? '/').split('?')[0] !== '/api/publish') return surface(req, res);
+          // Broadcast to every process through the adapter, even when this one has no member
+          // of the room. Deliveries are not counted here: a broadcast from another process
+          // reaches this one's sockets without passing by, so the row counts its clients' receipts.
+          parsePublish(req)
+            .then(async ({ topic, data }) => {
+              const envelope: PeerEnvelope = { id: await shared.nextId(topic), topic, data, t: performance.timeOrigin + performance.now() };
+              metrics.published();
+              io?.to(topic).emit('message', envelope);
+              send(res, 202, 'application/json', JSON.stringify({ id: envelope.id, topic }));
+            })
+            .catch((error: unknown) => {
+              const status = error instanceof PublishError ? error.status : 500;
+              send(res, status, 'application/json', JSON.stringify({ error: error instanceof Error ? error.message : String(error) }));
+            });
+        },
   );
   io = new Server(http, {
     serveClient: false,
     transports: ['polling', 'websocket'],
     ...((flags.pingMs ?? flags.heartbeatMs) === undefined ? {} : { pingInterval: flags.pingMs ?? flags.heartbeatMs }),
+    ...shared?.serverOptions,
   });
 
   // Registered after Socket.IO wrapped the request listeners, so they see its requests too.
@@ -85,7 +127,12 @@ export function createSocketioServer(flags: PeerServerFlags = {}): PeerServer {
     socket.once('disconnect', () => {
       room[label]--;
     });
-    socket.emit('message', { type: 'cursor', cursor: sequences.wireCursor(topic) });
+    if (shared === undefined) socket.emit('message', { type: 'cursor', cursor: sequences.wireCursor(topic) });
+    else
+      shared.wireCursor(topic).then(
+        (cursor) => socket.emit('message', { type: 'cursor', cursor }),
+        () => socket.disconnect(true),
+      );
   });
 
   return {

@@ -61,7 +61,8 @@ export function cursorJson(cursor: string): string {
   return `{"type":"cursor","cursor":${JSON.stringify(cursor)}}`;
 }
 
-class PublishError extends Error {
+/** A refused publish, with the status it is answered with. */
+export class PublishError extends Error {
   constructor(
     readonly status: number,
     message: string,
@@ -88,7 +89,8 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-async function parsePublish(req: IncomingMessage): Promise<{ topic: string; data: unknown }> {
+/** Reads and checks a publish body: `{"topic"?, "data"}`; rejects with the status to answer. */
+export async function parsePublish(req: IncomingMessage): Promise<{ topic: string; data: unknown }> {
   if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
     throw new PublishError(415, 'the body must be JSON (Content-Type: application/json)');
   }
@@ -107,7 +109,8 @@ async function parsePublish(req: IncomingMessage): Promise<{ topic: string; data
   return { topic, data };
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string): void {
+/** Answers with `body`, its length, and `Cache-Control: no-store`. */
+export function send(res: ServerResponse, status: number, type: string, body: string): void {
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
   res.end(body);
 }
