@@ -1,0 +1,63 @@
+/**
+ * Thresholds through the real CLI: a `smoke` run judged by `--threshold`, as a CI job runs it.
+ * A threshold that must fail exits with the documented code (3), distinct from a usage error (2);
+ * thresholds that pass exit 0; each is listed in the summary as passed or failed.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { thresholdFailedExitCode } from '../../bench/results/thresholds.ts';
+
+let out = '';
+
+async function bench(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/cli.ts', '--scenario', 'smoke', '-t', 'sse,websocket', '--no-report', '--out', out, ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, stdout, stderr };
+}
+
+beforeAll(async () => {
+  out = await mkdtemp(join(tmpdir(), 'pushlab-thresholds-'));
+});
+afterAll(async () => {
+  await rm(out, { recursive: true, force: true });
+});
+
+describe('npm run bench -- --threshold', () => {
+  it('exits 3 when a threshold fails, and says which on stdout and stderr', async () => {
+    // No delivery arrives in under a microsecond: this one must fail.
+    const run = await bench('--threshold', 'p50<0.001', '--threshold', 'websocket:lost==0');
+    expect(thresholdFailedExitCode).toBe(3);
+    expect(run.code, run.stderr).toBe(thresholdFailedExitCode);
+    expect(run.stdout).toContain('Thresholds: 1 of 4 FAILED');
+    expect(run.stdout).toMatch(/✗ p50<0\.001 {2}FAILED on 2 of 2: sse \S+, websocket \S+/);
+    expect(run.stdout).toMatch(/✓ websocket:lost==0 {2}passed \(1 row\)/);
+    expect(run.stdout).toMatch(/✓ lost==0 {2}passed \(2 rows\)/);
+    expect(run.stderr).toContain('bench: 1 threshold failed: p50<0.001');
+  }, 90_000);
+
+  it('exits 0 when every threshold passes, and lists them', async () => {
+    const run = await bench('--threshold', 'p99<60000', '--threshold', 'sse:requestsPerMessage==0');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Thresholds: all passed');
+    expect(run.stdout).toMatch(/✓ sse:requestsPerMessage==0 {2}passed \(1 row\)/);
+    for (const line of run.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(100);
+  }, 90_000);
+
+  it('refuses a threshold that does not parse as a usage error (2), before running anything', async () => {
+    const run = await bench('--threshold', 'p99<<5');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("error: option '--threshold <expr>' argument 'p99<<5' is invalid. threshold \"p99<<5\" is not");
+    expect(run.stdout).toBe('');
+  }, 30_000);
+});
