@@ -142,6 +142,26 @@ export const techniqueResultSchema = z.object({
   proxyCpuShare: z.number().optional(),
   /** Saturation: the publish rate raised step by step on the same subscribers until this row could not keep up. */
   saturation: saturationSchema.optional(),
+  /**
+   * `--repeat N`: the row was measured N times on fresh servers; its figures are the medians,
+   * and `runs` holds each run's own, for the spread. Absent for a single run.
+   */
+  repeats: z
+    .object({
+      runs: z.array(
+        z.object({
+          latencyMs: latencySchema,
+          lost: z.number().int().nonnegative(),
+          duplicated: z.number().int().nonnegative(),
+          requestsPerMessage: z.number(),
+          bytesPerMessage: z.number(),
+          serverCpuMsPer1kMessages: z.number(),
+          serverRssBytesPerConnection: z.number(),
+          deliveredPerSecond: z.number().optional(),
+        }),
+      ),
+    })
+    .optional(),
   /** Anything the harness wants a reader to know about this row. */
   notes: z.array(z.string()).optional(),
 });
