@@ -134,6 +134,12 @@ const program = new Command('bench')
       "ops < <= > >= ==; repeatable; added to the scenario's thresholds and the default lost==0 and duplicated==0",
     thresholdList,
   )
+  .option(
+    '--repeat <n>',
+    'measure each row n times, each on a fresh server; the results hold the medians and every run, and the report their spread (the reference run uses 3 or more)',
+    positiveInteger,
+    1,
+  )
   .option('--wide', 'print every column of the summary (default: the columns that fit 100 characters)', false)
   .option('--json', 'print the results JSON to stdout instead of the summary table (progress still goes to stderr)', false)
   .option('--no-report', 'do not write report.md and report.html into --out after the run')
@@ -159,6 +165,7 @@ const flags = program.parse().opts<{
   json: boolean;
   report: boolean;
   threshold?: string[];
+  repeat: number;
   wide: boolean;
 }>();
 
@@ -197,7 +204,13 @@ const loadPinned = pinSelf(1);
 if (!loadPinned)
   console.error('bench: taskset is not available (or one core only): server and load are not pinned, and the results say so');
 
-const { results, files } = await runBenchmark({ scenarios, outDir: flags.out, loadPinned, onProgress: createProgress() });
+const { results, files } = await runBenchmark({
+  scenarios,
+  outDir: flags.out,
+  loadPinned,
+  repeat: flags.repeat,
+  onProgress: createProgress(),
+});
 for (const file of files) console.error(`bench: wrote ${file}`);
 if (flags.report) {
   // Every run in --out, not only this one, so the report can show the change against the last.

@@ -4,10 +4,11 @@
  * thresholds that pass exit 0; each is listed in the summary as passed or failed.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runResultSchema } from '../../bench/results/schema.ts';
 import { thresholdFailedExitCode } from '../../bench/results/thresholds.ts';
 
 let out = '';
@@ -15,7 +16,19 @@ let out = '';
 async function bench(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'bench/cli.ts', '--scenario', 'smoke', '-t', 'sse,websocket', '--no-report', '--out', out, ...args],
+    [
+      '--import',
+      'tsx',
+      'bench/cli.ts',
+      '--scenario',
+      'smoke',
+      '-t',
+      'sse,websocket',
+      '--no-report',
+      '--out',
+      join(out, args.join(' ').replace(/[^a-z0-9]+/gi, '-')),
+      ...args,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
@@ -46,9 +59,13 @@ describe('npm run bench -- --threshold', () => {
     expect(run.stderr).toContain('bench: 1 threshold failed: p50<0.001');
   }, 90_000);
 
-  it('exits 0 when every threshold passes, and lists them', async () => {
-    const run = await bench('--threshold', 'p99<60000', '--threshold', 'sse:requestsPerMessage==0');
+  it('exits 0 when every threshold passes, and lists them; --repeat 2 records both runs of each row', async () => {
+    const run = await bench('--threshold', 'p99<60000', '--threshold', 'sse:requestsPerMessage==0', '--repeat', '2');
     expect(run.code, run.stderr).toBe(0);
+    const dir = join(out, (await readdir(out)).find((name) => name.includes('repeat')) ?? '');
+    const [file] = (await readdir(dir)).filter((name) => name.endsWith('.json'));
+    const result = runResultSchema.parse(JSON.parse(await readFile(join(dir, file ?? ''), 'utf8')));
+    for (const [key, row] of Object.entries(result.techniques)) expect(row.repeats?.runs, key).toHaveLength(2);
     expect(run.stdout).toContain('Thresholds: all passed');
     expect(run.stdout).toMatch(/✓ sse:requestsPerMessage==0 {2}passed \(1 row\)/);
     for (const line of run.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(100);

@@ -114,20 +114,26 @@ export function verdictTable(scenarios: readonly ScenarioReport[]): Table | unde
           );
         }
       }
+      // A repeated row shows its median with the spread of its runs: `20.4 (19.9–21)`.
+      const cell = (value: (x: TechniqueResult) => number, format: (v: number) => string): string => {
+        const spread = spreadOf(r, value);
+        return spread === undefined ? format(value(r)) : `${format(value(r))} (${format(spread[0])}–${format(spread[1])})`;
+      };
       return [
         techniqueName(id),
-        formatNumber(r.latencyMs.p50),
-        formatNumber(r.latencyMs.p99),
+        cell((x) => x.latencyMs.p50, formatNumber),
+        cell((x) => x.latencyMs.p99, formatNumber),
         formatBytes(r.bytesPerMessage),
         formatNumber(r.requestsPerMessage),
-        formatNumber(r.serverCpuMsPer1kMessages),
+        cell((x) => x.serverCpuMsPer1kMessages, formatNumber),
         memoryCell,
         ceilingCell,
         formatCount(lostOf(scenarios, id)),
       ];
     });
+  const repeats = Math.min(...[...headline.rows.values()].map((row) => row.result.repeats?.runs.length ?? 1));
   const from = [
-    `latency, bytes, requests and CPU from \`${headline.scenario.scenario}\``,
+    `${repeats > 1 ? `medians of ${repeats} runs, their range in brackets; ` : ''}latency, bytes, requests and CPU from \`${headline.scenario.scenario}\``,
     memory === undefined ? `no run had ${memoryMinClients}+ clients for memory` : `memory from \`${memory.scenario.scenario}\``,
     ceiling === undefined || bound === undefined
       ? 'no saturation run'

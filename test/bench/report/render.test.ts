@@ -308,3 +308,31 @@ describe('noise-aware winners', () => {
     ).toEqual(['a', 'b']);
   });
 });
+
+describe('repeated runs in the report', () => {
+  it('show medians with their range, and call overlapping ranges noise', async () => {
+    const [ticker] = await fixtureRuns();
+    if (ticker === undefined) throw new Error('no fixture');
+    const repeated = Object.fromEntries(
+      Object.entries(ticker.techniques).map(([key, row]) => {
+        const runs = [0.9, 1, 1.1].map((f) => ({
+          latencyMs: { ...row.latencyMs, p50: row.latencyMs.p50 * f },
+          lost: 0,
+          duplicated: 0,
+          requestsPerMessage: row.requestsPerMessage,
+          bytesPerMessage: row.bytesPerMessage,
+          serverCpuMsPer1kMessages: row.serverCpuMsPer1kMessages,
+          serverRssBytesPerConnection: row.serverRssBytesPerConnection,
+        }));
+        // SSE's runs reach down into WebSocket's: the two are within noise of each other.
+        if (key === 'sse') runs[0]!.latencyMs.p50 = (ticker.techniques.websocket?.latencyMs.p50 ?? 0) * 1.05;
+        return [key, { ...row, repeats: { runs } }];
+      }),
+    );
+    const report = buildReport([{ ...ticker, techniques: repeated }]);
+    expect(report.verdict?.caption).toContain('medians of 3 runs, their range in brackets');
+    const websocket = report.verdict?.rows.find((row) => row[0] === 'WebSocket');
+    expect(websocket?.[1]).toBe('1.6 (1.44–1.76)');
+    expect(report.headline[0]).toMatch(/^\*\*Lowest median latency\*\*: WebSocket and SSE are within noise of each other/);
+  });
+});
