@@ -336,3 +336,17 @@ describe('repeated runs in the report', () => {
     expect(report.headline[0]).toMatch(/^\*\*Lowest median latency\*\*: WebSocket and SSE are within noise of each other/);
   });
 });
+
+describe('the trade-off chart', () => {
+  it('draws every series its legend lists: a stream with no request sits at the left edge', async () => {
+    const sweep = (await fixtureRuns()).find((run) => run.scenario === 'poll-interval-sweep');
+    if (sweep === undefined) throw new Error('no fixture');
+    const sse = sweep.techniques.sse;
+    if (sse === undefined) throw new Error('no sse row');
+    const run = { ...sweep, techniques: { ...sweep.techniques, sse: { ...sse, requestsPerMessage: 0 } } };
+    const chart = buildReport([run]).scenarios[0]?.charts.find((c) => c.id.endsWith('trade-off'));
+    expect(chart?.svg).toContain('>SSE (0 requests)</text>');
+    expect(chart?.svg).toContain('>SSE</text>'); // the legend entry, drawn
+    expect(chart?.caption).toContain('sits at the left edge');
+  });
+});
