@@ -6,6 +6,7 @@
 import { scenarioOrder } from '../../registry/scenarios.ts';
 import type { RunResult } from '../results/schema.ts';
 import { buildCharts } from './charts/scenario-charts.ts';
+import { timelineCharts } from './charts/timeline.ts';
 import { explainMeasurement, explainReading } from './sections/explain.ts';
 import { alertsOf, changesOf, expectedOf, expectedOutcomes, findingsOf, groupAlerts, type Alert } from './sections/findings.ts';
 import { headlineFindings, verdictTable, whatWasRun } from './sections/verdict.ts';
@@ -41,8 +42,8 @@ export function chartsFor(slug: string, run: RunResult, rows: readonly Row[], ch
     .filter((kind) => ['trade-off', 'scaling-p99', 'scaling-cpu', 'payload-share'].includes(kind));
   let wanted: string[];
   if (run.params.saturation !== undefined || networksOf(rows).length > 1) wanted = [];
-  else if (faults?.sampleMs !== undefined) wanted = ['latency', ...memory];
-  else if (faults !== undefined) wanted = ['latency'];
+  else if (faults?.sampleMs !== undefined) wanted = ['timeline-delivered', 'latency', ...memory];
+  else if (faults !== undefined) wanted = ['timeline-delivered', 'timeline-p99', 'latency'];
   else if (rows.every((row) => row.result.delivered === 0) || run.scenario === 'idle') wanted = [...memory, 'bytes'];
   else if (sweeps.length > 0) wanted = [...sweeps, 'latency'];
   else wanted = ['latency', 'bytes', 'cpu', 'requests', 'cdf', ...memory];
@@ -124,7 +125,7 @@ export function buildReport(runs: readonly RunResult[]): ReportModel {
       changes,
       measured: explainMeasurement(run, rows),
       sections,
-      charts: chartsFor(id, run, rows, buildCharts(id, rows)),
+      charts: chartsFor(id, run, rows, [...buildCharts(id, rows), ...timelineCharts(id, rows)]),
       tables: scenarioTables(id, run, rows, changes, previous, !sections.some((section) => section.id === `${id}-networks`)),
     });
   }

@@ -162,6 +162,17 @@ export const techniqueResultSchema = z.object({
       ),
     })
     .optional(),
+  /**
+   * The window over time: deliveries and latency per `bucketMs` bucket of receipt time,
+   * `[ms into the window, deliveries, p50 ms, p99 ms]`, and fault events `[ms, what]`.
+   */
+  timeline: z
+    .object({
+      bucketMs: z.number().positive(),
+      buckets: z.array(z.tuple([z.number(), z.number().int().nonnegative(), z.number(), z.number()])),
+      events: z.array(z.tuple([z.number(), z.string()])).optional(),
+    })
+    .optional(),
   /** Anything the harness wants a reader to know about this row. */
   notes: z.array(z.string()).optional(),
 });

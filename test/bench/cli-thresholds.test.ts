@@ -57,6 +57,18 @@ describe('npm run bench -- --threshold', () => {
     expect(run.stdout).toMatch(/✓ websocket:lost==0 {2}passed \(1 row\)/);
     expect(run.stdout).toMatch(/✓ lost==0 {2}passed \(2 rows\)/);
     expect(run.stderr).toContain('bench: 1 threshold failed: p50<0.001');
+    // Each row records its window over time: every first delivery lands in a 100 ms bucket.
+    const dir = join(out, (await readdir(out)).find((name) => name.includes('0-001')) ?? '');
+    const [file] = (await readdir(dir)).filter((name) => name.endsWith('.json'));
+    const result = runResultSchema.parse(JSON.parse(await readFile(join(dir, file ?? ''), 'utf8')));
+    for (const [key, row] of Object.entries(result.techniques)) {
+      const buckets = row.timeline?.buckets ?? [];
+      expect(row.timeline?.bucketMs, key).toBe(100);
+      expect(buckets.length, key).toBeGreaterThanOrEqual(8); // a 1 s window
+      const counted = buckets.reduce((sum, [, count]) => sum + count, 0);
+      expect(counted, key).toBeGreaterThanOrEqual(row.delivered * 0.9);
+      expect(counted, key).toBeLessThanOrEqual(row.delivered);
+    }
   }, 90_000);
 
   it('exits 0 when every threshold passes, and lists them; --repeat 2 records both runs of each row', async () => {

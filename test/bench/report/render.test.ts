@@ -350,3 +350,21 @@ describe('the trade-off chart', () => {
     expect(chart?.caption).toContain('sits at the left edge');
   });
 });
+
+describe('a restart drawn over time', () => {
+  it('leads with deliveries over the window, the kill marked', async () => {
+    const [ticker] = await fixtureRuns();
+    if (ticker === undefined) throw new Error('no fixture');
+    const timeline = {
+      bucketMs: 100,
+      buckets: Array.from({ length: 50 }, (_, i): [number, number, number, number] => [i * 100, i >= 30 && i < 36 ? 0 : 10, 2, 5]),
+      events: [[3000, 'server killed']] as [number, string][],
+    };
+    const techniques = Object.fromEntries(Object.entries(ticker.techniques).map(([key, row]) => [key, { ...row, timeline }]));
+    const restart = { ...ticker, scenario: 'restart', params: { ...ticker.params, faults: { restartAtMs: 3000 } }, techniques };
+    const [s] = buildReport([restart]).scenarios;
+    expect(s?.charts.map((c) => c.id)).toEqual(['restart-timeline-delivered', 'restart-timeline-p99', 'restart-latency']);
+    expect(s?.charts[0]?.svg).toContain('>server killed</text>');
+    expect(s?.charts[0]?.svg).toContain('seconds into the window');
+  });
+});
