@@ -31,12 +31,14 @@ export interface Alert {
 export interface Expected {
   /** The server is restarted in the window: subscribers are told of gaps on purpose. */
   gaps: boolean;
+  /** Subscribers drop their connections on purpose and resume with their cursor. Default false. */
+  churn?: boolean;
 }
 
 /** Whether the run's scenario injects the fault that causes `kind`. */
 export function expectedOf(run: RunResult): Expected {
-  const faults = run.params.faults as { restartAtMs?: number } | undefined;
-  return { gaps: faults?.restartAtMs !== undefined };
+  const faults = run.params.faults as { restartAtMs?: number; churnMeanMs?: number } | undefined;
+  return { gaps: faults?.restartAtMs !== undefined, churn: faults?.churnMeanMs !== undefined };
 }
 
 /** Loss, duplicates, disorder, unexpected gaps and load-generator bottlenecks, one alert each. */
@@ -96,6 +98,15 @@ export function groupAlerts(alerts: readonly Alert[], rowCount: number): Text | 
 
 /** A restart's gaps, as the result they are: how many subscribers were told, and what they had missed. */
 export function expectedOutcomes(rows: readonly Row[], expected: Expected): Text[] {
+  if (expected.churn === true) {
+    const drops = rows.reduce((sum, row) => sum + (row.result.drops ?? 0), 0);
+    const lost = rows.reduce((sum, row) => sum + row.result.lost + row.result.duplicated, 0);
+    const dropped = rows.filter((row) => (row.result.drops ?? 0) > 0).length;
+    return [
+      `As intended, subscribers dropped their connections and resumed with their cursor: ${formatCount(drops)} drops over ${dropped} of ${rows.length} rows, ` +
+        (lost === 0 ? '**0 lost and 0 duplicated**.' : `and **${formatCount(lost)}** messages lost or duplicated (see the warning).`),
+    ];
+  }
   if (!expected.gaps) return [];
   const restarted = rows.filter((row) => (row.result.restarts ?? 0) > 0);
   if (restarted.length === 0) return [];

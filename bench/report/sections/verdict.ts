@@ -95,6 +95,7 @@ export function verdictTable(scenarios: readonly ScenarioReport[]): Table | unde
   if (headline === undefined) return undefined;
   const bound = ceiling === undefined ? undefined : commonBoundMs([...ceiling.rows.values()]);
   const ownBounds: Text[] = [];
+  let loadBoundRows = 0;
   const rows = techniqueIds
     .filter((id) => headline.rows.has(id))
     .map((id) => {
@@ -119,9 +120,12 @@ export function verdictTable(scenarios: readonly ScenarioReport[]): Table | unde
         const spread = spreadOf(r, value);
         return spread === undefined ? format(value(r)) : `${format(value(r))} (${format(spread[0])}–${format(spread[1])})`;
       };
+      // A load-bound row's latency is the load generator's as much as the server's: marked, not hidden.
+      const loadBound = r.bottleneck === 'load' ? ' ‡' : '';
+      if (loadBound !== '') loadBoundRows++;
       return [
         techniqueName(id),
-        cell((x) => x.latencyMs.p50, formatNumber),
+        cell((x) => x.latencyMs.p50, formatNumber) + loadBound,
         cell((x) => x.latencyMs.p99, formatNumber),
         formatBytes(r.bytesPerMessage),
         formatNumber(r.requestsPerMessage),
@@ -141,7 +145,12 @@ export function verdictTable(scenarios: readonly ScenarioReport[]): Table | unde
   ];
   return {
     id: 'verdict',
-    caption: `The six techniques at a glance (${from.join('; ')}; lost over every run)${ownBounds.length > 0 ? `. ${ownBounds.join('; ')}` : ''}`,
+    caption:
+      `The six techniques at a glance (${from.join('; ')}; lost over every run)` +
+      (ownBounds.length > 0 ? `. ${ownBounds.join('; ')}` : '') +
+      (loadBoundRows > 0
+        ? '. ‡ the load generator was the bottleneck of this row: its latency describes the clients as much as the server'
+        : ''),
     columns: [
       { header: 'technique', align: 'left' },
       { header: 'p50 ms' },

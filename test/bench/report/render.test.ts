@@ -269,6 +269,9 @@ describe('the first screen', () => {
     expect(jsonp).toEqual(['JSONP', '3.32', '36.2', '470 B', expect.any(String), '29.2', expect.stringMatching(/KiB$/), '–', '37']);
     // Short polling holds no connection between polls.
     expect(verdict?.rows[0]?.[6]).toBe('none held');
+    // Long polling was load-bound: its latency is marked, and the caption says what the mark means.
+    expect(verdict?.rows[1]?.[1]).toMatch(/ ‡$/);
+    expect(verdict?.caption).toContain('‡ the load generator was the bottleneck of this row');
     const first = html.slice(0, html.indexOf('<nav'));
     expect(first).toContain('<table id="table-verdict">');
     expect(markdown.indexOf('## Verdict')).toBeLessThan(markdown.indexOf('## How to read this'));
@@ -366,5 +369,18 @@ describe('a restart drawn over time', () => {
     expect(s?.charts.map((c) => c.id)).toEqual(['restart-timeline-delivered', 'restart-timeline-p99', 'restart-latency']);
     expect(s?.charts[0]?.svg).toContain('>server killed</text>');
     expect(s?.charts[0]?.svg).toContain('seconds into the window');
+  });
+});
+
+describe('churn', () => {
+  it('states its drops and resumes with loss 0 as the result', async () => {
+    const [ticker] = await fixtureRuns();
+    if (ticker === undefined) throw new Error('no fixture');
+    const techniques = Object.fromEntries(Object.entries(ticker.techniques).map(([key, row]) => [key, { ...row, lost: 0, drops: 40 }]));
+    const churn = { ...ticker, scenario: 'churn', params: { ...ticker.params, faults: { churnMeanMs: 1500 } }, techniques };
+    const [s] = buildReport([churn]).scenarios;
+    expect(s?.findings[0]).toBe(
+      'As intended, subscribers dropped their connections and resumed with their cursor: 240 drops over 6 of 6 rows, **0 lost and 0 duplicated**.',
+    );
   });
 });
