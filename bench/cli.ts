@@ -18,8 +18,19 @@ import { pinSelf } from './processes/server.ts';
 import { renderSummary } from './results/summary.ts';
 import { listResultsFiles, readRunResults, writeReport } from './report/index.ts';
 import { loadProtocols, type LoadProtocol } from './clients/load/index.ts';
+import {
+  judgeThresholds,
+  parseThreshold,
+  renderThresholds,
+  thresholdFailedExitCode,
+  thresholdsOf,
+  ThresholdError,
+} from './results/thresholds.ts';
 
 const positiveInteger = integerOption(1);
+
+/** The exit code of a usage or scenario error. */
+const usageErrorExitCode = 2;
 
 function rate(value: string): number {
   const number = Number(value);
@@ -57,6 +68,17 @@ const techniqueList = (value: string): TechniqueId[] => idList(value, techniqueI
 const networkList = (value: string): string[] => idList(value, profileNames, 'network profile');
 const peerList = (value: string): 'all' | PeerId[] => (value === 'all' ? 'all' : idList(value, peerIds, 'peer (or all)'));
 const protocolList = (value: string): LoadProtocol[] => idList(value, loadProtocols, 'protocol');
+
+/** `--threshold`, repeatable: each one checked as it is read, so a typo is a usage error before any run. */
+function thresholdList(value: string, previous: string[] = []): string[] {
+  try {
+    parseThreshold(value);
+  } catch (error) {
+    if (error instanceof ThresholdError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
+  return [...previous, value];
+}
 
 /** The stock scenarios: `scenarios/*.json`. */
 function scenarioNames(): string[] {
@@ -112,14 +134,30 @@ const program = new Command('bench')
     protocolList,
   )
   .option('-o, --out <dir>', 'directory for the results JSON files (one per scenario)', 'results')
+  .option(
+    '--threshold <expr>',
+    'fail the run (exit code 3) unless every row it applies to passes: <metric><op><number>, optionally <technique>: first; ' +
+      'metrics p50 p90 p99 max (ms), lost duplicated outOfOrder bytesPerMessage requestsPerMessage serverCpuMsPer1k deliveredPerSecond; ' +
+      "ops < <= > >= ==; repeatable; added to the scenario's thresholds and the default lost==0 and duplicated==0",
+    thresholdList,
+  )
+  .option(
+    '--repeat <n>',
+    'measure each row n times, each on a fresh server; the results hold the medians and every run, and the report their spread (the reference run uses 3 or more)',
+    positiveInteger,
+    1,
+  )
+  .option('--wide', 'print every column of the summary (default: the columns that fit 100 characters)', false)
   .option('--json', 'print the results JSON to stdout instead of the summary table (progress still goes to stderr)', false)
   .option('--no-report', 'do not write report.md and report.html into --out after the run')
   .addHelpText(
     'after',
-    '\nExamples:\n  npm run bench                                   # the standard suite\n  npm run bench -- --scenario smoke\n  npm run bench -- -s ticker -t sse,websocket -c 200 -d 5000\n  npm run bench -- -s scenarios/my.json --json > run.json\n  npm run bench -- -s chat -n loopback,broadband,mobile-3g   # compare networks\n  npm run bench -- -s ticker --peers                          # beside Socket.IO, SockJS and the raw baseline\n  npm run bench -- -s saturation -t websocket --peers baseline\n  npm run bench -- -s smoke --protocol h1,h1-tls,h2                # HTTP/1.1, TLS, HTTP/2\n  npm run bench -- -s tabs                                      # K tabs of one browser: where HTTP/1.1 stalls',
+    '\nExamples:\n  npm run bench                                   # the standard suite\n  npm run bench -- --scenario smoke\n  npm run bench -- -s ticker -t sse,websocket -c 200 -d 5000\n  npm run bench -- -s scenarios/my.json --json > run.json\n  npm run bench -- -s chat -n loopback,broadband,mobile-3g   # compare networks\n  npm run bench -- -s ticker --peers                          # beside Socket.IO, SockJS and the raw baseline\n  npm run bench -- -s saturation -t websocket --peers baseline\n  npm run bench -- -s smoke --protocol h1,h1-tls,h2                # HTTP/1.1, TLS, HTTP/2\n  npm run bench -- -s tabs                                      # K tabs of one browser: where HTTP/1.1 stalls\n  npm run bench -- -s smoke --threshold "p99<50" --threshold "websocket:p99<20"   # exit 3 if one fails\n\nExit codes: 0 done and every threshold passed; 1 the harness failed; 2 a usage or scenario error; 3 a threshold failed.',
   )
   // One line of error and one of hint: the full help would bury the error.
-  .showHelpAfterError("bench: run 'npm run bench -- --help' for every flag and example");
+  .showHelpAfterError("bench: run 'npm run bench -- --help' for every flag and example")
+  // A bad flag exits 2, as a bad scenario does, so a CI can tell it from a failed threshold (3).
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : usageErrorExitCode));
 
 const flags = program.parse().opts<{
   scenario?: string;
@@ -134,6 +172,9 @@ const flags = program.parse().opts<{
   out: string;
   json: boolean;
   report: boolean;
+  threshold?: string[];
+  repeat: number;
+  wide: boolean;
 }>();
 
 const overrides: Overrides = {
@@ -154,7 +195,7 @@ if (scenarioFlag !== undefined && !scenarioFlag.includes('/') && !scenarioFlag.e
   console.error(
     `bench: no scenario named "${scenarioFlag}"; the scenarios are ${stock.join(', ')} (or give a path to a scenario JSON file)`,
   );
-  process.exit(2);
+  process.exit(usageErrorExitCode);
 }
 
 let scenarios: Scenario[];
@@ -165,22 +206,37 @@ try {
 } catch (error) {
   if (!(error instanceof ScenarioError)) throw error;
   console.error(`bench: ${error.message}`);
-  process.exit(2);
+  process.exit(usageErrorExitCode);
 }
 
 const loadPinned = pinSelf(1);
 if (!loadPinned)
   console.error('bench: taskset is not available (or one core only): server and load are not pinned, and the results say so');
 
-const { results, files } = await runBenchmark({ scenarios, outDir: flags.out, loadPinned, onProgress: createProgress() });
+const { results, files } = await runBenchmark({
+  scenarios,
+  outDir: flags.out,
+  loadPinned,
+  repeat: flags.repeat,
+  onProgress: createProgress(),
+});
 for (const file of files) console.error(`bench: wrote ${file}`);
 if (flags.report) {
   // Every run in --out, not only this one, so the report can show the change against the last.
   const report = await writeReport({ runs: await readRunResults(await listResultsFiles(flags.out)), outDir: flags.out });
   console.error(`bench: wrote ${report.markdownPath} and ${report.htmlPath}`);
 }
+const verdicts = results.map((result, i) => judgeThresholds(result, thresholdsOf(scenarios[i]?.thresholds, flags.threshold)));
 if (flags.json) {
   process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
+  // The thresholds still say what they judged, on stderr beside the progress.
+  for (const verdict of verdicts) if (verdict.length > 0) console.error(renderThresholds(verdict));
 } else {
-  process.stdout.write(results.map(renderSummary).join('\n'));
+  process.stdout.write(results.map((result, i) => renderSummary(result, { wide: flags.wide, thresholds: verdicts[i] })).join('\n'));
+}
+const failedThresholds = verdicts.flat().filter((verdict) => !verdict.passed);
+if (failedThresholds.length > 0) {
+  const texts = failedThresholds.map((verdict) => verdict.threshold.text).join(', ');
+  console.error(`bench: ${failedThresholds.length} threshold${failedThresholds.length === 1 ? '' : 's'} failed: ${texts}`);
+  process.exitCode = thresholdFailedExitCode;
 }

@@ -6,12 +6,15 @@
 import { scenarioOrder } from '../../registry/scenarios.ts';
 import type { RunResult } from '../results/schema.ts';
 import { buildCharts } from './charts/scenario-charts.ts';
+import { timelineCharts } from './charts/timeline.ts';
 import { explainMeasurement, explainReading } from './sections/explain.ts';
-import { alertsOf, changesOf, findingsOf } from './sections/findings.ts';
+import { alertsOf, changesOf, expectedOf, expectedOutcomes, findingsOf, groupAlerts, type Alert } from './sections/findings.ts';
+import { headlineFindings, verdictTable, whatWasRun } from './sections/verdict.ts';
 import { networkOf, rowName, slug } from './format.ts';
 import { networkFindings, networkSection } from './sections/networks.ts';
 import { peerPairs, peerSection, targetChecks, targetSummary } from './sections/peers.ts';
 import { compareRows, coreRows, networksOf, seriesKey } from './rows.ts';
+import { memoryMinClients } from './sections/verdict.ts';
 import { saturationSection } from './sections/saturation.ts';
 import { protocolSection } from './sections/protocols.ts';
 import { scaleOutSection } from './sections/scale-out.ts';
@@ -26,6 +29,29 @@ export function chartsOf(s: ScenarioReport): Chart[] {
 function startedAtMs(run: RunResult): number {
   const ms = Date.parse(run.startedAt);
   return Number.isNaN(ms) ? 0 : ms;
+}
+
+/**
+ * The charts that answer what a scenario is for, the one that answers it first: a fault's
+ * latency (not its memory or CPU); an idle run's memory; a sweep's trade-off; a saturation or
+ * network run only its section's charts. Memory per connection only with enough clients to measure it.
+ */
+export function chartsFor(slug: string, run: RunResult, rows: readonly Row[], charts: readonly Chart[]): Chart[] {
+  const faults = run.params.faults as Record<string, unknown> | undefined;
+  const memory = rows.some((row) => row.result.clients >= memoryMinClients) ? ['memory'] : [];
+  const sweeps = charts
+    .map((chart) => chart.id.slice(slug.length + 1))
+    .filter((kind) => ['trade-off', 'scaling-p99', 'scaling-cpu', 'payload-share'].includes(kind));
+  let wanted: string[];
+  if (run.params.saturation !== undefined || networksOf(rows).length > 1) wanted = [];
+  else if (faults?.sampleMs !== undefined) wanted = ['timeline-delivered', 'latency', ...memory];
+  else if (faults !== undefined) wanted = ['timeline-delivered', 'timeline-p99', 'latency'];
+  else if (rows.every((row) => row.result.delivered === 0) || run.scenario === 'idle') wanted = [...memory, 'bytes'];
+  else if (sweeps.length > 0) wanted = [...sweeps, 'latency'];
+  else wanted = ['latency', 'bytes', 'cpu', 'requests', 'cdf', ...memory];
+  return wanted
+    .map((kind) => charts.find((chart) => chart.id === `${slug}-${kind}`))
+    .filter((chart): chart is Chart => chart !== undefined);
 }
 
 /** Groups runs by scenario, newest first within each group, groups in reading order. */
@@ -80,14 +106,24 @@ export function buildReport(runs: readonly RunResult[]): ReportModel {
       protocolSection(id, rows),
       scaleOutSection(id, rows),
     ].filter((x): x is Section => x !== undefined);
+    const expected = expectedOf(run);
+    const alerts: Alert[] = [
+      ...Object.entries(run.failed ?? {}).map(
+        ([key, error]): Alert => ({ kind: 'failed', key, text: `\`${key}\` was **not measured**: ${error}.` }),
+      ),
+      ...alertsOf(rows, expected),
+    ];
+    const warning = groupAlerts(alerts, rows.length + Object.keys(run.failed ?? {}).length);
     scenarios.push({
       scenario,
       slug: id,
       run,
       ...(previous === undefined ? {} : { previous }),
       rows,
-      alerts: [...Object.entries(run.failed ?? {}).map(([key, error]) => `\`${key}\` was **not measured**: ${error}.`), ...alertsOf(rows)],
+      alerts: alerts.map((alert) => alert.text),
+      ...(warning === undefined ? {} : { warning }),
       findings: [
+        ...expectedOutcomes(rows, expected),
         ...findingsOf(compared(rows), changes, previous),
         ...networkFindings(run, rows),
         ...targetSummary(targetChecks(rows, peerPairs(rows))),
@@ -95,17 +131,23 @@ export function buildReport(runs: readonly RunResult[]): ReportModel {
       changes,
       measured: explainMeasurement(run, rows),
       sections,
-      charts: buildCharts(id, rows),
+      charts: chartsFor(id, run, rows, [...buildCharts(id, rows), ...timelineCharts(id, rows)]),
       tables: scenarioTables(id, run, rows, changes, previous, !sections.some((section) => section.id === `${id}-networks`)),
     });
   }
+  const verdict = verdictTable(scenarios);
   const newest = scenarios.reduce((a, b) => (startedAtMs(b.run) > startedAtMs(a.run) ? b : a));
   return {
     title: 'pushlab benchmark report',
     newestStartedAt: newest.run.startedAt,
     runsRead: runs.length,
     scenarios,
-    alerts: scenarios.flatMap((s) => s.alerts.map((alert) => `**${s.scenario}**: ${alert}`)),
+    ran: whatWasRun(scenarios),
+    ...(verdict === undefined ? {} : { verdict }),
+    headline: headlineFindings(scenarios),
+    warnings: scenarios.flatMap((s) =>
+      s.warning === undefined ? [] : [{ scenario: s.scenario, slug: s.slug, line: s.warning, alerts: s.alerts }],
+    ),
     reading: explainReading(scenarios),
     environment: environmentTable(scenarios.map((s) => s.run)),
   };

@@ -45,8 +45,10 @@ export interface ScenarioReport {
   /** The run of the same scenario before `run`, when there is one. */
   previous?: RunResult;
   rows: Row[];
-  /** Loss, duplicates, disorder, gaps, load-generator bottlenecks: shown at the top, loudly. */
+  /** Loss, duplicates, disorder, unexpected gaps, load-generator bottlenecks, one per row and kind; folded under `warning`. */
   alerts: Text[];
+  /** The alerts in one line (`load-bound: 12 of 15 rows — …`); undefined when there are none. */
+  warning?: Text;
   findings: Text[];
   /** Figures that changed against `previous`, one per row present in both. */
   changes: Change[];
@@ -99,8 +101,14 @@ export interface ReportModel {
   /** How many runs were read, including older ones only used for comparison or not at all. */
   runsRead: number;
   scenarios: ScenarioReport[];
-  /** Every scenario's alerts, each prefixed with its scenario. */
-  alerts: Text[];
+  /** One line: what was run (scenarios, machine, date). */
+  ran: Text;
+  /** The six techniques at a glance, from the headline scenarios; undefined when no run has them. */
+  verdict?: Table;
+  /** At most five findings for the first screen, each linked to its evidence. */
+  headline: Text[];
+  /** One warning line per scenario that has any, with its alerts to fold beneath it. */
+  warnings: { scenario: string; slug: string; line: Text; alerts: Text[] }[];
   /** "How to read this", with numbers from the runs. */
   reading: Text[];
   environment: Table;

@@ -167,6 +167,37 @@ export const techniqueResultSchema = z.object({
   nginxCpuMs: z.number().nonnegative().optional(),
   /** Failover: server processes killed in the window (SIGKILL), and how many subscribers were connected to them when it came. */
   failovers: z.number().int().nonnegative().optional(),
+  /**
+   * `--repeat N`: the row was measured N times on fresh servers; its figures are the medians,
+   * and `runs` holds each run's own, for the spread. Absent for a single run.
+   */
+  repeats: z
+    .object({
+      runs: z.array(
+        z.object({
+          latencyMs: latencySchema,
+          lost: z.number().int().nonnegative(),
+          duplicated: z.number().int().nonnegative(),
+          requestsPerMessage: z.number(),
+          bytesPerMessage: z.number(),
+          serverCpuMsPer1kMessages: z.number(),
+          serverRssBytesPerConnection: z.number(),
+          deliveredPerSecond: z.number().optional(),
+        }),
+      ),
+    })
+    .optional(),
+  /**
+   * The window over time: deliveries and latency per `bucketMs` bucket of receipt time,
+   * `[ms into the window, deliveries, p50 ms, p99 ms]`, and fault events `[ms, what]`.
+   */
+  timeline: z
+    .object({
+      bucketMs: z.number().positive(),
+      buckets: z.array(z.tuple([z.number(), z.number().int().nonnegative(), z.number(), z.number()])),
+      events: z.array(z.tuple([z.number(), z.string()])).optional(),
+    })
+    .optional(),
   /** Anything the harness wants a reader to know about this row. */
   notes: z.array(z.string()).optional(),
 });

@@ -5,6 +5,40 @@
 import { formatChecks } from '../network/check-table.ts';
 import { formatBytes } from './format.ts';
 import type { RunResult, TechniqueResult } from './schema.ts';
+import { renderThresholds, type ThresholdVerdict } from './thresholds.ts';
+
+/** The width the default summary fits, as autocannon's table does; `wide` prints every column. */
+export const summaryColumns = 100;
+
+/** Options of `renderSummary`. */
+export interface SummaryOptions {
+  /** Every column, in two tables, however wide; default false (one table that fits `summaryColumns`). */
+  wide?: boolean;
+  /** The run's thresholds, judged; listed each as passed or failed. Default none listed. */
+  thresholds?: readonly ThresholdVerdict[];
+}
+
+/** Wraps prose at `width`, continuation lines indented by `indent` spaces. */
+export function wrapText(text: string, width = summaryColumns, indent = 2): string {
+  if (text.length <= width) return text;
+  const lead = /^ */.exec(text)?.[0] ?? '';
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.slice(lead.length).split(' ')) {
+    const prefix = lines.length === 0 ? lead : ' '.repeat(indent);
+    if (line !== '' && prefix.length + line.length + 1 + word.length > width) {
+      lines.push(prefix + line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  lines.push((lines.length === 0 ? lead : ' '.repeat(indent)) + line);
+  return lines.join('\n');
+}
+
+/** Cuts a table line to `width`, marking the cut with `…`. */
+function fitLine(line: string, width = summaryColumns): string {
+  return line.length <= width ? line : `${line.slice(0, width - 1)}…`;
+}
 
 /** Lays out `rows` under `headers`: the first column left-aligned, the others right-aligned. */
 export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -82,6 +116,34 @@ const costHeaders = [
   'bottleneck',
 ];
 
+/** The narrow table: what a reader needs of each row in one line of at most `summaryColumns`. */
+function narrowRow(key: string, r: TechniqueResult): string[] {
+  return [
+    key,
+    `${r.lost}/${r.duplicated}`,
+    formatMs(r.latencyMs.p50),
+    formatMs(r.latencyMs.p99),
+    formatBytes(r.bytesPerMessage),
+    r.requestsPerMessage.toFixed(2),
+    r.serverCpuMsPer1kMessages.toFixed(0),
+    formatBytes(r.serverRssBytesPerConnection),
+    r.bottleneck ?? '-',
+  ];
+}
+
+const narrowHeaders = ['run', 'lost/dup', 'p50 ms', 'p99 ms', 'bytes/msg', 'req/msg', 'cpu/1k', 'RSS/conn', 'limit'];
+
+/** The first column cut so every line of the table fits `summaryColumns`. */
+function narrowTable(rows: readonly (readonly string[])[]): string {
+  const others = narrowHeaders.slice(1).map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i + 1] ?? '').length)));
+  const room = summaryColumns - others.reduce((sum, width) => sum + width + 2, 0);
+  const cut = (key: string): string => (key.length <= room ? key : `${key.slice(0, Math.max(3, room - 1))}…`);
+  return renderTable(
+    narrowHeaders,
+    rows.map(([key = '', ...rest]) => [cut(key), ...rest]),
+  );
+}
+
 /** One sentence per row on which side limited it, or one saying neither did. */
 export function describeBottlenecks(result: RunResult): string[] {
   const rows = Object.entries(result.techniques);
@@ -101,8 +163,12 @@ export function describeBottlenecks(result: RunResult): string[] {
   );
 }
 
-/** The whole summary: scenario line, environment, the table, bottlenecks, notes, capacity. */
-export function renderSummary(result: RunResult): string {
+/**
+ * The whole summary: scenario line, environment, the table (by default one that fits 100
+ * columns; `wide` for every column), bottlenecks, notes, capacity, thresholds.
+ */
+export function renderSummary(result: RunResult, options: SummaryOptions = {}): string {
+  const wide = options.wide ?? false;
   const p = result.params as {
     clients?: number;
     topics?: number;
@@ -112,22 +178,31 @@ export function renderSummary(result: RunResult): string {
     warmupMs?: number;
   };
   const env = result.environment;
+  const rows = Object.entries(result.techniques);
+  const tables = wide
+    ? [
+        renderTable(
+          deliveryHeaders,
+          rows.map(([key, r]) => deliveryRow(key, r)),
+        ),
+        '',
+        renderTable(
+          costHeaders,
+          rows.map(([key, r]) => costRow(key, r)),
+        ),
+        '(wait: share of the window the process waited for its core while others used it; ELU: event-loop utilisation)',
+      ]
+    : [
+        narrowTable(rows.map(([key, r]) => narrowRow(key, r))),
+        '(lost/dup: messages lost / duplicated; cpu/1k: server CPU ms per 1,000 deliveries; limit: the saturated side; --wide for all)',
+      ];
   const out: string[] = [
     `${result.scenario}: ${p.clients} clients, ${p.topics} topic(s), ${p.ratePerSecond} msg/s, ${p.payloadBytes} B payload, ` +
       `${p.durationMs} ms measured after ${p.warmupMs} ms warm-up (started ${result.startedAt})`,
     `node ${env.node}, ${env.cpu}, ${env.cores} cores, commit ${env.commit}, ${env.pinned ? 'server and load pinned to their own cores' : 'NOT pinned (server and load share cores)'}` +
       (env.loadAverage === undefined ? '' : `, load average ${env.loadAverage} at start`),
     '',
-    renderTable(
-      deliveryHeaders,
-      Object.entries(result.techniques).map(([key, r]) => deliveryRow(key, r)),
-    ),
-    '',
-    renderTable(
-      costHeaders,
-      Object.entries(result.techniques).map(([key, r]) => costRow(key, r)),
-    ),
-    '(wait: share of the window the process waited for its core while others used it; ELU: event-loop utilisation)',
+    ...tables,
     '',
     ...describeBottlenecks(result),
   ];
@@ -137,16 +212,17 @@ export function renderSummary(result: RunResult): string {
       '',
       'Saturation (the rate each row sustained on the same subscribers, and why the next step failed):',
       renderTable(
-        ['run', 'sustained msg/s', 'deliveries/s', 'steps', 'next step'],
+        ['run', 'sustained msg/s', 'deliveries/s', 'steps', wide ? 'next step' : 'failed at msg/s'],
         saturated.map(([key, r]) => {
           const s = r.saturation as NonNullable<typeof r.saturation>;
           const last = s.steps.at(-1);
+          const next = wide ? `${last?.ratePerSecond}: ${last?.reason}` : String(last?.ratePerSecond);
           return [
             key,
             `${s.ceilingAbove ? '≥ ' : ''}${s.sustainedRatePerSecond}`,
             String(Math.round(s.sustainedDeliveredPerSecond)),
             String(s.steps.length),
-            s.ceilingAbove ? '(none failed)' : `${last?.ratePerSecond}: ${last?.reason}`,
+            s.ceilingAbove ? '(none failed)' : next,
           ];
         }),
       ),
@@ -184,5 +260,15 @@ export function renderSummary(result: RunResult): string {
       ),
     );
   }
-  return `${out.join('\n')}\n`;
+  if (options.thresholds !== undefined && options.thresholds.length > 0) out.push('', renderThresholds(options.thresholds));
+  if (wide) return `${out.join('\n')}\n`;
+  // Prose wraps; a table line (cells apart by two spaces) is cut; a list item wraps under its text.
+  const fitted = out
+    .flatMap((block) => block.split('\n'))
+    .map((line) => {
+      if (line.length <= summaryColumns) return line;
+      if (/^ {2}[-✓✗] /.test(line)) return wrapText(line, summaryColumns, 4);
+      return /\S {2,}\S/.test(line) ? fitLine(line) : wrapText(line);
+    });
+  return `${fitted.join('\n')}\n`;
 }

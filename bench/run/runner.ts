@@ -17,6 +17,7 @@ import { capacityEndpoints, measureCapacity } from './capacity.ts';
 import { describeEnvironment } from '../processes/environment.ts';
 import { runResultSchema, type RunResult, type TechniqueResult } from '../results/schema.ts';
 import { saturate } from './saturate.ts';
+import { mergeRepeats } from '../results/repeats.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { expandScenario, type RunPlan } from '../scenario/plan.ts';
 import { canPin, startServerProcess, type ServerFlags } from '../processes/server.ts';
@@ -34,6 +35,15 @@ export interface RunOptions {
   loadPinned?: boolean;
   /** Fault injection for the harness's own tests: see `SubscriberOptions.dropOne`. Default 0. */
   dropOne?: number;
+  /** `--repeat N`: measure each row this many times, each on a fresh server, and record the medians and each run (`mergeRepeats`). Default 1. */
+  repeat?: number;
+}
+
+/** Runs `plan` `options.repeat` times (default once) and merges the rows into medians with their spread. */
+export async function runRepeated(plan: RunPlan, options: RunOptions = {}): Promise<TechniqueResult> {
+  const rows: TechniqueResult[] = [];
+  for (let i = 0; i < Math.max(1, options.repeat ?? 1); i++) rows.push(await runPlan(plan, options));
+  return mergeRepeats(rows);
 }
 
 /** Performs one run (or, for a saturation plan, one series of steps) on a fresh server and returns its row. */
@@ -78,7 +88,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     // One row that cannot run (a server that does not start, clients that never subscribe)
     // must not cost the rows already measured: it is recorded, and the run goes on.
     try {
-      techniques[plan.key] = await runPlan(plan, options);
+      techniques[plan.key] = await runRepeated(plan, options);
     } catch (error) {
       const message = (error as Error).message.split('\n')[0] ?? String(error);
       failed[plan.key] = message;

@@ -70,6 +70,8 @@ export interface Subscriber {
 export interface Window {
   startNs: bigint;
   endNs: bigint;
+  /** Called with each first delivery of an in-window message: its latency (µs) and receipt time (the time series). Default none. */
+  onMeasured?: (latencyMicros: number, receivedNs: bigint) => void;
 }
 
 /** The subscribers of one run and what they recorded. */
@@ -161,7 +163,9 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
             first = checker.receive(message.id);
           }
           if (first && measured) {
-            histogram.recordValue(Math.max(1, Math.round(Number(receivedNs - scheduledNs) / 1000)));
+            const micros = Math.max(1, Math.round(Number(receivedNs - scheduledNs) / 1000));
+            histogram.recordValue(micros);
+            window?.onMeasured?.(micros, receivedNs);
           }
         },
         onGap: () => {

@@ -5,6 +5,7 @@
  * delivery accounting, the notes, and the fault, peer and network extras; `aggregate` turns
  * them into a row. A saturation plan measures several windows on one rig (`saturate.ts`).
  */
+import { createTimeline } from '../results/timeline.ts';
 import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import type { Histogram } from 'hdr-histogram-js';
 import { aggregate } from '../results/aggregate.ts';
@@ -388,7 +389,8 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
   });
   const schedule = scheduleOf(plan, publisher.startNs);
   const { startNs, endNs, edgeNs } = schedule;
-  subs.measure({ startNs, endNs });
+  const timeline = createTimeline(startNs);
+  subs.measure({ startNs, endNs, onMeasured: timeline.record });
   const published = publisher.stopAt(endNs);
 
   // Progress shows the warm-up and the window as the scenario names them; the quiet point
@@ -425,6 +427,7 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
   const after = await readAfter(rig, before);
   const sideAfter = rig.topology?.sideCpuMs();
 
+  if (restarted !== undefined) timeline.event(restarted.killedNs, 'server killed');
   const deliveries = countDeliveries(subs, marks, messages, publisher.published, schedule, restarted?.killedNs);
   const notes = [...rig.notes];
   if (deliveries.restart !== undefined) {
@@ -476,5 +479,5 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
     // The proxy runs on the load generator's core: what it takes counts in the load's demand.
     ...(extra.proxyCpuShare === undefined ? {} : { loadCoreExtraShare: extra.proxyCpuShare }),
   });
-  return { ...row, ...extra };
+  return { ...row, ...extra, timeline: timeline.result() };
 }

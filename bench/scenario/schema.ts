@@ -9,6 +9,7 @@ import { techniqueIdSchema } from '../results/schema.ts';
 import { networkSchema } from '../network/profiles.ts';
 import { peerIds } from '../../registry/peers.ts';
 import { loadProtocols } from '../clients/load/index.ts';
+import { parseThreshold } from '../results/thresholds.ts';
 
 const positiveInt = z.number().int().positive();
 
@@ -156,6 +157,22 @@ export const scenarioSchema = z
         /** The p99 publish lag (scheduled time to the server's 202) a step may reach. Default 250 ms. */
         publishLagBoundMs: z.number().positive().default(250),
       })
+      .optional(),
+    /**
+     * Thresholds the run must pass, as `--threshold` takes them (`p99<50`, `websocket:lost==0`);
+     * one on `lost` or `duplicated` replaces the default `lost==0` / `duplicated==0` (a scenario that
+     * expects losses says how many). Default none besides those two.
+     */
+    thresholds: z
+      .array(
+        z.string().superRefine((text, ctx) => {
+          try {
+            parseThreshold(text);
+          } catch (error) {
+            ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          }
+        }),
+      )
       .optional(),
     /** Several settings of one or more knobs; each is a row (and a fresh server) per technique it applies to. */
     sweep: z

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listResultsFiles } from '../../bench/report/index.ts';
@@ -39,11 +40,12 @@ describe('npm run report', () => {
     const markdown = await readFile(join(outDir, 'report.md'), 'utf8');
     const html = await readFile(join(outDir, 'report.html'), 'utf8');
     const svgs = (await readdir(join(outDir, 'charts'))).sort();
-    expect(svgs).toHaveLength(21);
-    expect(stdout).toContain('21 charts');
+    expect(svgs).toHaveLength(11);
+    expect(stdout).toContain('11 charts');
+    expect(stdout).toContain(`open ${pathToFileURL(join(outDir, 'report.html')).href}\n`);
     const linked = [...markdown.matchAll(/!\[[^\]]*\]\((charts\/[^)]+\.svg)\)/g)].map((m) => m[1]?.slice('charts/'.length)).sort();
     expect(linked).toEqual(svgs);
-    expect(html.match(/<figure class="chart"/g)).toHaveLength(21);
+    expect(html.match(/<figure class="chart"/g)).toHaveLength(11);
     for (const name of svgs) {
       const svg = await readFile(join(outDir, 'charts', name), 'utf8');
       expect(svg).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?>\n<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" /);
@@ -55,7 +57,7 @@ describe('npm run report', () => {
     const { code } = await report([join(fixtureDir, 'poll-interval-sweep-2025-11-21T09-40-00Z.json'), '--out', outDir]);
     expect(code).toBe(0);
     const svgs = await readdir(join(outDir, 'charts'));
-    expect(svgs).toHaveLength(7);
+    expect(svgs).toHaveLength(2);
     expect(svgs.every((name) => name.startsWith('poll-interval-sweep-'))).toBe(true);
   });
 
@@ -70,6 +72,29 @@ describe('npm run report', () => {
     expect(code).toBe(1);
     expect(stderr).toContain(`report: ${bad}: not a pushlab results file: techniques.sse.latencyMs.p50:`);
     expect(stderr).not.toContain('    at '); // a message, not a stack trace
+  });
+
+  it('compares two runs: a regression table per row, changes inside the noise marked, printed and written', async () => {
+    const older = join(fixtureDir, 'ticker-2025-11-20T10-00-00Z.json');
+    const newer = join(fixtureDir, 'ticker-2025-11-21T09-30-00Z.json');
+    const { stdout, stderr, code } = await report(['--compare', older, newer, '--out', outDir]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^ticker: 2025-11-20T10:00:00.000Z \(commit 07ac4d4\) → 2025-11-21T09:30:00.000Z \(commit a6d84f3\)$/m);
+    expect(stdout).toMatch(/^row +p50 ms +p99 ms +bytes\/msg +CPU ms\/1k +memory\/conn$/m);
+    // jsonp: p50 3.1 → 3.32 is +7.2 %, inside 10 %; its CPU 26.1 → 29.2 is +12 %, a regression.
+    expect(stdout).toMatch(/^jsonp +3\.1 → 3\.32 \(\+7\.2 %, noise\) .* 26\.1 → 29\.2 \(\+12\.0 % ▲ worse\)/m);
+    expect(stdout).toContain(`open ${pathToFileURL(join(outDir, 'compare.html')).href}`);
+    expect(await readFile(join(outDir, 'compare.md'), 'utf8')).toContain('| `jsonp` | 3.1 → 3.32 (+7.2 %, noise) |');
+    // A directory stands for every results file in it: the newest run per scenario is compared.
+    const both = await report(['--compare', older, fixtureDir, '--out', outDir]);
+    expect(both.stdout).toContain('→ 2025-11-21T09:30:00.000Z');
+  });
+
+  it('refuses a compare with one path', async () => {
+    const { stderr, code } = await report(['--compare', fixtureDir, '--out', outDir]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('report: --compare takes two paths, <old> <new>');
   });
 
   it('documents its flags', async () => {

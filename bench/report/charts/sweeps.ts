@@ -66,8 +66,16 @@ function tradeOffChart(slug: string, rows: readonly Row[]): ChartSpec | undefine
     color,
   });
   const pollPoints = polls.map((row) => toPoint(row, formatDuration(row.result.variant?.intervalMs ?? 0), pollColor));
-  const pushPoints = push.map((row) => toPoint(row, row.name, techniqueColor(row.result.technique)));
+  // A stream opened before the window made no request in it: 0 has no place on a log axis, so
+  // it sits at the left edge, half the fewest requests drawn, and its label says so.
+  const positive = [...pollPoints, ...push.map((row) => toPoint(row, row.name, ''))].map((p) => p.x).filter((v) => v > 0);
+  const edge = positive.length > 0 ? Math.min(...positive) / 2 : 0.001;
+  const pushPoints = push.map((row) => {
+    const point = toPoint(row, row.name, techniqueColor(row.result.technique));
+    return point.x > 0 ? point : { ...point, x: edge, label: `${row.name} (0 requests)` };
+  });
   const all = [...pollPoints, ...pushPoints].filter((p) => p.x > 0 && p.y > 0);
+  const drawn = push.filter((_, i) => all.includes(pushPoints[i] as Point));
   const x = fixedAxis(
     'x',
     all.map((p) => p.x),
@@ -85,10 +93,12 @@ function tradeOffChart(slug: string, rows: readonly Row[]): ChartSpec | undefine
     title: 'Poll interval trade-off: median latency against requests per message',
     caption:
       'Each blue point is short polling at one interval (labelled); shorter intervals buy lower latency with more requests. ' +
-      'The other points are the push techniques: the closer to the bottom left, the better on both counts.',
+      'The other points are the push techniques: the closer to the bottom left, the better on both counts; ' +
+      'a stream that made no request in the window sits at the left edge.',
     legend: [
       { label: 'short polling, by interval', color: pollColor, shape: 'line' },
-      ...push.map((row) => ({ label: row.name, color: techniqueColor(row.result.technique), shape: 'dot' as const })),
+      // Only what is drawn: a legend entry without its point misleads.
+      ...drawn.map((row) => ({ label: row.name, color: techniqueColor(row.result.technique), shape: 'dot' as const })),
     ],
     plot: {
       ...frame,

@@ -9,7 +9,39 @@ import { escapeXml } from '../charts/svg.ts';
 export function inlineHtml(text: Text): string {
   return escapeXml(text)
     .replace(/`([^`]+)`/g, '<code>$1</code>')
-    .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>');
+    .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
+    .replace(/\[([^\]]+)\]\((#[A-Za-z0-9_-]+)\)/g, '<a href="$2">$1</a>');
+}
+
+/** Open findings per scenario before the rest are folded. */
+const openFindings = 3;
+
+/** Content folded under a one-line summary: tables, secondary charts, the method. */
+function folded(summary: string, body: string): string {
+  return body === '' ? '' : `<details><summary>${summary}</summary>\n${body}\n</details>`;
+}
+
+function charts(list: readonly Chart[]): string {
+  return list.length === 0 ? '' : `<div class="charts">${list.map(figure).join('\n')}</div>`;
+}
+
+/** The first chart shown, the others folded: each scenario leads with the chart that answers its question. */
+function chartsLeading(list: readonly Chart[]): string {
+  const [first, ...rest] = list;
+  if (first === undefined) return '';
+  return charts([first]) + folded(`${rest.length} more chart${rest.length === 1 ? '' : 's'}`, charts(rest));
+}
+
+function tables(list: readonly Table[]): string {
+  return folded(
+    `${list.length === 1 ? 'Table' : `${list.length} tables`}: ${list.map((t) => escapeXml(t.caption.replace(/[*`]/g, ''))).join('; ')}`,
+    list.map(htmlTable).join('\n'),
+  );
+}
+
+/** A scenario's or the report's warning: one line, the row alerts folded beneath it. */
+function warningLine(line: Text, alerts: readonly Text[], label?: string): string {
+  return `<details class="warning"><summary>⚠ ${inlineHtml(label === undefined ? line : `${label}: ${line}`)}</summary>${list(alerts)}</details>`;
 }
 
 /** A table with a caption, column headers and row headers (the first column). */
@@ -37,18 +69,15 @@ function list(items: readonly Text[]): string {
   return `<ul>${items.map((item) => `<li>${inlineHtml(item)}</li>`).join('\n')}</ul>`;
 }
 
-function callout(heading: string, alerts: readonly Text[]): string {
-  return `<aside class="callout" aria-label="${escapeXml(heading)}"><p class="callout-title">⚠ ${escapeXml(heading)}</p>${list(alerts.map((a) => `⚠ ${a}`))}</aside>`;
-}
-
 /** A section of a scenario (networks, peers, saturation): its text, charts, then tables. */
 function section(part: Section): string {
   return [
     `<section id="${part.id}" aria-labelledby="${part.id}-heading">`,
     `<h3 id="${part.id}-heading">${escapeXml(part.title)}</h3>`,
-    list(part.text),
-    part.charts.length > 0 ? `<div class="charts">${part.charts.map(figure).join('\n')}</div>` : '',
-    ...part.tables.map(htmlTable),
+    list(part.text.slice(0, openFindings)),
+    folded(`${part.text.length - openFindings} more lines`, part.text.length > openFindings ? list(part.text.slice(openFindings)) : ''),
+    chartsLeading(part.charts),
+    tables(part.tables),
     '</section>',
   ].join('\n');
 }
@@ -57,15 +86,16 @@ function scenarioSection(s: ScenarioReport): string {
   return [
     `<section id="${s.slug}" aria-labelledby="${s.slug}-heading">`,
     `<h2 id="${s.slug}-heading">${escapeXml(s.scenario)}</h2>`,
-    s.alerts.length > 0
-      ? callout(s.alerts.length === 1 ? 'A problem in this run' : `${s.alerts.length} problems in this run`, s.alerts)
-      : '',
-    '<h3>How it was measured</h3>',
-    list(s.measured),
+    s.warning === undefined ? '' : warningLine(s.warning, s.alerts),
+    list(s.findings.length > 0 ? s.findings.slice(0, openFindings) : ['Nothing was delivered in this run.']),
+    folded(
+      `${s.findings.length - openFindings} more findings`,
+      s.findings.length > openFindings ? list(s.findings.slice(openFindings)) : '',
+    ),
+    chartsLeading(s.charts),
+    folded('How it was measured', list(s.measured)),
     ...s.sections.map(section),
-    s.charts.length > 0 ? `<h3>Charts</h3>\n<div class="charts">${s.charts.map(figure).join('\n')}</div>` : '',
-    '<h3>Tables</h3>',
-    ...s.tables.map(htmlTable),
+    tables(s.tables),
     '</section>',
   ].join('\n');
 }
@@ -75,15 +105,19 @@ const css = `
 * { box-sizing: border-box; }
 body { margin: 0 auto; max-width: 1100px; padding: 1.5rem 1.25rem 4rem; font: 15px/1.5 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: var(--ink); background: white; }
 h1 { font-size: 1.8rem; margin: 0 0 .25rem; }
+h2.first { margin-top: 1rem; }
 h2 { font-size: 1.4rem; margin: 2.5rem 0 .5rem; padding-top: .5rem; border-top: 2px solid var(--line); }
 h3 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
 .lede, figcaption, caption { color: var(--muted); }
 nav ul { display: flex; flex-wrap: wrap; gap: .25rem 1rem; padding: 0; list-style: none; }
 a { color: #1d4ed8; }
 code { font: .9em ui-monospace, SFMono-Regular, Menlo, monospace; background: #f3f4f6; padding: 0 .2em; border-radius: 3px; }
-.callout { border: 2px solid var(--warn); background: var(--warn-bg); border-radius: 6px; padding: .5rem 1rem; margin: 1rem 0; }
-.callout-title { color: var(--warn); font-weight: 700; margin: .25rem 0; }
-.callout ul { margin: .25rem 0; padding-left: 1.25rem; }
+.warning { border-left: 3px solid var(--warn); background: var(--warn-bg); padding: .2rem .75rem; margin: .35rem 0; }
+.warning summary { color: var(--warn); }
+details { margin: .5rem 0; }
+summary { cursor: pointer; color: var(--muted); }
+#verdict table { font-size: .9rem; }
+.headline li { margin: .2rem 0; }
 .charts { display: grid; grid-template-columns: minmax(0, 780px); gap: 1.25rem; }
 figure.chart { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: .5rem; background: white; }
 figure.chart svg { display: block; width: 100%; height: auto; }
@@ -94,7 +128,7 @@ caption { text-align: left; font-weight: 600; padding-bottom: .35rem; }
 th, td { border-bottom: 1px solid var(--line); padding: .3rem .6rem; text-align: left; vertical-align: top; }
 thead th { border-bottom: 2px solid var(--ink); vertical-align: bottom; min-width: 4.5em; }
 tbody th { font-weight: normal; white-space: nowrap; }
-.num { text-align: right; }
+.num { text-align: right; white-space: nowrap; }
 td strong { color: var(--warn); }
 @media print {
   @page { margin: 14mm; }
@@ -102,7 +136,7 @@ td strong { color: var(--warn); }
   nav { display: none; }
   h2 { break-before: page; border-top: none; }
   h2, h3 { break-after: avoid; }
-  figure.chart, table, .callout { break-inside: avoid; }
+  figure.chart, table, .warning { break-inside: avoid; }
   .charts { display: block; }
   figure.chart { margin-bottom: 8mm; border: none; }
   .table-wrap { overflow: visible; }
@@ -112,20 +146,9 @@ td strong { color: var(--warn); }
 
 /** The whole report as one HTML document. */
 export function renderHtml(model: ReportModel): string {
-  const nav = [
-    ['findings', 'Findings'],
-    ['how-to-read-this', 'How to read this'],
-    ['environment', 'Environment'],
-    ...model.scenarios.map((s) => [s.slug, s.scenario]),
-  ]
+  const nav = [['verdict', 'Verdict'], ['how-to-read-this', 'How to read this'], ...model.scenarios.map((s) => [s.slug, s.scenario])]
     .map(([id, label]) => `<li><a href="#${escapeXml(id ?? '')}">${escapeXml(label ?? '')}</a></li>`)
     .join('');
-  const findings = model.scenarios
-    .map(
-      (s) =>
-        `<h3><a href="#${s.slug}"><code>${escapeXml(s.scenario)}</code></a></h3>${list(s.findings.length > 0 ? s.findings : ['Nothing was delivered in this run.'])}`,
-    )
-    .join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -137,19 +160,18 @@ export function renderHtml(model: ReportModel): string {
 <body>
 <header>
 <h1>${escapeXml(model.title)}</h1>
-<p class="lede">Generated from ${model.runsRead} results file${model.runsRead === 1 ? '' : 's'}: the newest run of each scenario (newest started ${escapeXml(model.newestStartedAt)}), compared with the run before it where there is one. Every figure and finding is computed from the results JSON.</p>
+<p class="lede">${inlineHtml(model.ran)}</p>
 </header>
-<nav aria-label="Contents"><ul>${nav}</ul></nav>
 <main>
-${model.alerts.length > 0 ? callout('Read with care: problems in these runs', model.alerts) : ''}
-<section id="findings" aria-labelledby="findings-heading"><h2 id="findings-heading">Findings</h2>
-${findings}
+<section id="verdict" aria-labelledby="verdict-heading"><h2 id="verdict-heading" class="first">Verdict</h2>
+${model.verdict === undefined ? '' : htmlTable(model.verdict)}
+<ul class="headline">${model.headline.map((item) => `<li>${inlineHtml(item)}</li>`).join('\n')}</ul>
+${model.warnings.length > 0 ? `<div id="warnings">${model.warnings.map((w) => warningLine(w.line, w.alerts, `[${w.scenario}](#${w.slug})`)).join('\n')}</div>` : ''}
 </section>
+<nav aria-label="Contents"><ul>${nav}</ul></nav>
 <section id="how-to-read-this" aria-labelledby="how-to-read-heading"><h2 id="how-to-read-heading">How to read this</h2>
-${list(model.reading)}
-</section>
-<section id="environment" aria-labelledby="environment-heading"><h2 id="environment-heading">Environment</h2>
-${htmlTable(model.environment)}
+${folded('What each figure means', list(model.reading))}
+${folded(`Environment (generated from ${model.runsRead} results file${model.runsRead === 1 ? '' : 's'}, newest started ${escapeXml(model.newestStartedAt)})`, htmlTable(model.environment))}
 </section>
 ${model.scenarios.map(scenarioSection).join('\n')}
 </main>

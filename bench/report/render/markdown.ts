@@ -18,6 +18,11 @@ function list(items: readonly Text[]): string {
   return items.map((item) => `- ${item}`).join('\n');
 }
 
+/** One warning line, its row alerts folded beneath it (GitHub renders `<details>`). */
+function warning(line: Text, alerts: readonly Text[]): string[] {
+  return ['<details><summary>', '', line, '', '</summary>', '', list(alerts), '', '</details>', ''];
+}
+
 /** A section of a scenario (networks, peers, saturation): its text, charts, then tables. */
 function section(part: Section): string[] {
   const lines = [`### ${part.title}`, '', list(part.text), ''];
@@ -28,13 +33,8 @@ function section(part: Section): string[] {
 
 function scenarioSection(s: ScenarioReport): string {
   const parts = [`## ${s.scenario}`, ''];
-  if (s.alerts.length > 0)
-    parts.push(
-      `> **⚠ ${s.alerts.length === 1 ? 'A problem' : `${s.alerts.length} problems`} in this run**`,
-      '>',
-      ...s.alerts.map((a) => `> - ⚠ ${a}`),
-      '',
-    );
+  if (s.warning !== undefined) parts.push(...warning(`⚠ ${s.warning}`, s.alerts));
+  parts.push(list(s.findings.length > 0 ? s.findings : ['Nothing was delivered in this run.']), '');
   parts.push('### How it was measured', '', list(s.measured), '');
   for (const part of s.sections) parts.push(...section(part));
   if (s.charts.length > 0) {
@@ -51,26 +51,21 @@ export function renderMarkdown(model: ReportModel): string {
   const parts = [
     `# ${model.title}`,
     '',
+    model.ran,
+    '',
     `Generated from ${model.runsRead} results file${model.runsRead === 1 ? '' : 's'}: the newest run of each scenario` +
       ` (newest started ${model.newestStartedAt}), compared with the run before it where there is one. ` +
       'Every figure and finding below is computed from the results JSON.',
     '',
   ];
-  if (model.alerts.length > 0) {
-    parts.push('> **⚠ Read with care: problems in these runs**', '>', ...model.alerts.map((a) => `> - ⚠ ${a}`), '');
-  }
+  parts.push('## Verdict', '');
+  if (model.verdict !== undefined) parts.push(markdownTable(model.verdict), '');
+  parts.push(list(model.headline), '');
+  for (const w of model.warnings) parts.push(...warning(`⚠ [${w.scenario}](#${w.slug}): ${w.line}`, w.alerts));
   parts.push(
-    `Contents: ${['[Findings](#findings)', '[How to read this](#how-to-read-this)', '[Environment](#environment)', ...model.scenarios.map((s) => `[${s.scenario}](#${s.slug})`)].join(' · ')}`,
+    `Contents: ${['[Verdict](#verdict)', '[How to read this](#how-to-read-this)', '[Environment](#environment)', ...model.scenarios.map((s) => `[${s.scenario}](#${s.slug})`)].join(' · ')}`,
     '',
   );
-  parts.push('## Findings', '');
-  for (const s of model.scenarios)
-    parts.push(
-      `**[\`${s.scenario}\`](#${s.slug})**`,
-      '',
-      list(s.findings.length > 0 ? s.findings : ['Nothing was delivered in this run.']),
-      '',
-    );
   parts.push('## How to read this', '', list(model.reading), '');
   parts.push('## Environment', '', markdownTable(model.environment), '');
   for (const s of model.scenarios) parts.push(scenarioSection(s));

@@ -28,6 +28,13 @@ const names = {
   hold: ['holdMs'],
 };
 
+/** `one request per message`, `one request per 12.5 messages`, `1.5 requests per message`. */
+export function perRequest(requestsPerMessage: number): string {
+  if (requestsPerMessage > 1.05) return `${formatNumber(requestsPerMessage)} requests per message`;
+  if (requestsPerMessage >= 0.95) return 'one request per message';
+  return `one request per ${formatNumber(1 / requestsPerMessage)} messages`;
+}
+
 function range(values: readonly number[], format: (v: number) => string): string {
   const [low, high] = [Math.min(...values), Math.max(...values)];
   return low === high ? format(low) : `${format(low)} to ${format(high)}`;
@@ -74,7 +81,15 @@ export function explainMeasurement(run: RunResult, rows: readonly Row[]): Text[]
     durationMs === undefined ? '' : `for ${formatDuration(durationMs)}`,
     warmupMs === undefined ? '' : `after ${formatDuration(warmupMs)} of warm-up that is not measured`,
   ].filter((s) => s !== '');
-  if (rows.length > 0) {
+  const saturation = run.params.saturation as { rates?: number[]; stepMs?: number } | undefined;
+  if (rows.length > 0 && saturation?.rates !== undefined && saturation.rates.length > 0) {
+    // The rate was stepped: the scenario's one rate and each row's total would both mislead.
+    lines.push(
+      `The publisher stepped the rate up from ${range(saturation.rates, (v) => `${formatNumber(v)} messages/s`)}, ` +
+        `holding each step for ${formatDuration(saturation.stepMs ?? durationMs ?? 0)}` +
+        `${payloadBytes === undefined ? '' : ` with ${formatBytes(payloadBytes)} payloads`}, until a row could not keep up; each message stamped with a monotonic timestamp.`,
+    );
+  } else if (rows.length > 0) {
     lines.push(
       `The publisher sent ${range(published, formatCount)} messages per row${publish.length > 0 ? ` ${publish.join(', ')}` : ''}, each stamped with a monotonic timestamp.`,
     );
@@ -139,9 +154,7 @@ export function explainReading(scenarios: readonly ScenarioReport[]): Text[] {
         : ` ${where}${e.row.name}'s p99 of ${formatNumber(r.latencyMs.p99)} ms means 1 message in 100 took longer than that.`),
     `**Requests per message** counts the HTTP requests (or connections) the clients made per delivered message: above 1, clients asked more often than messages came; ` +
       `far below 1, one request carried many messages (a stream, or a poll that collected a batch).` +
-      (r === undefined || r.requestsPerMessage <= 0
-        ? ''
-        : ` ${where}${e?.row.name} made one request per ${formatNumber(1 / r.requestsPerMessage)} messages.`),
+      (r === undefined || r.requestsPerMessage <= 0 ? '' : ` ${where}${e?.row.name} made ${perRequest(r.requestsPerMessage)}.`),
     `**Bytes per message** (B) is everything on the wire in both directions, headers, framing and padding included, per delivered message; ` +
       `**payload share** (%) is the part of it that was the message's payload.` +
       (r === undefined

@@ -2,6 +2,9 @@
 import type { RunResult, TechniqueResult } from '../../results/schema.ts';
 import { capitalize, formatBytes, formatCount, formatDelta, formatDuration, formatNumber, formatRatio } from '../format.ts';
 import type { Change, Row, Text } from '../types.ts';
+import { perRequest } from './explain.ts';
+import { leaders } from './noise.ts';
+import { memoryMinClients } from './verdict.ts';
 
 /** Changes of at least this many percent are called out in the findings. */
 export const notableChangePercent = 10;
@@ -13,20 +16,50 @@ const compared: { label: string; unit: string; value: (r: TechniqueResult) => nu
   { label: 'server CPU per 1,000 messages', unit: 'ms', value: (r) => r.serverCpuMsPer1kMessages },
 ];
 
-/** Loss, duplicates, disorder, gaps and load-generator bottlenecks, one line each. */
-export function alertsOf(rows: readonly Row[]): Text[] {
-  const alerts: Text[] = [];
-  for (const { name, result: r } of rows) {
+/** What kind of problem an alert is, for the one line per scenario that groups them. */
+export type AlertKind = 'failed' | 'lost' | 'duplicated' | 'outOfOrder' | 'gaps' | 'load';
+
+/** One problem of one row. */
+export interface Alert {
+  kind: AlertKind;
+  /** The row's key; the scenario's name for a whole-run alert. */
+  key: string;
+  text: Text;
+}
+
+/** What a scenario means to happen, so its outcome is a result, not a warning: a restart's gaps. */
+export interface Expected {
+  /** The server is restarted in the window: subscribers are told of gaps on purpose. */
+  gaps: boolean;
+  /** Subscribers drop their connections on purpose and resume with their cursor. Default false. */
+  churn?: boolean;
+}
+
+/** Whether the run's scenario injects the fault that causes `kind`. */
+export function expectedOf(run: RunResult): Expected {
+  const faults = run.params.faults as { restartAtMs?: number; churnMeanMs?: number } | undefined;
+  return { gaps: faults?.restartAtMs !== undefined, churn: faults?.churnMeanMs !== undefined };
+}
+
+/** Loss, duplicates, disorder, unexpected gaps and load-generator bottlenecks, one alert each. */
+export function alertsOf(rows: readonly Row[], expected: Expected = { gaps: false }): Alert[] {
+  const alerts: Alert[] = [];
+  for (const { key, name, result: r } of rows) {
     const who = capitalize(name);
+    const add = (kind: AlertKind, text: Text): void => {
+      alerts.push({ kind, key, text });
+    };
     if (r.lost > 0)
-      alerts.push(
+      add(
+        'lost',
         `${who} lost **${formatCount(r.lost)}** of ${formatCount(r.expected)} expected messages (${formatNumber((r.lost / Math.max(1, r.expected)) * 100)} %).`,
       );
-    if (r.duplicated > 0) alerts.push(`${who} delivered **${formatCount(r.duplicated)}** duplicate messages.`);
-    if (r.outOfOrder > 0) alerts.push(`${who} delivered **${formatCount(r.outOfOrder)}** messages out of order.`);
-    if ((r.gaps ?? 0) > 0)
-      alerts.push(
-        `${who} was told of **${formatCount(r.gaps ?? 0)}** gap${r.gaps === 1 ? '' : 's'}: a cursor fell out of the server's replay buffer.`,
+    if (r.duplicated > 0) add('duplicated', `${who} delivered **${formatCount(r.duplicated)}** duplicate messages.`);
+    if (r.outOfOrder > 0) add('outOfOrder', `${who} delivered **${formatCount(r.outOfOrder)}** messages out of order.`);
+    if ((r.gaps ?? 0) > 0 && !expected.gaps)
+      add(
+        'gaps',
+        `${who} was told of **${formatCount(r.gaps ?? 0)}** gap${r.gaps === 1 ? '' : 's'}: messages a subscriber asked for were no longer in the server's replay buffer.`,
       );
     if (r.bottleneck === 'load') {
       const shares = [
@@ -35,12 +68,61 @@ export function alertsOf(rows: readonly Row[]): Text[] {
         r.serverCpuShare === undefined ? '' : `server at ${formatNumber(r.serverCpuShare * 100)} %`,
       ].filter((s) => s !== '');
       const why = shares.length > 0 ? ` (${shares.join(', ')})` : '';
-      alerts.push(
-        `For ${name} the **load generator, not the server, was the bottleneck**${why}: its latency and throughput describe the load generator as much as the server.`,
-      );
+      add('load', `${who}: the load generator, not the server, was the bottleneck${why}.`);
     }
   }
   return alerts;
+}
+
+const kindWords: Record<AlertKind, string> = {
+  failed: 'not measured',
+  lost: 'lost messages',
+  duplicated: 'duplicates',
+  outOfOrder: 'out of order',
+  gaps: 'unexpected gaps',
+  load: 'load-bound',
+};
+
+/** One line for a scenario's alerts: `load-bound: 12 of 15 rows — their latency describes the load generator`. */
+export function groupAlerts(alerts: readonly Alert[], rowCount: number): Text | undefined {
+  if (alerts.length === 0) return undefined;
+  // Worst first: rows not measured, then losses, then what only qualifies the figures.
+  const kinds = (Object.keys(kindWords) as AlertKind[]).filter((kind) => alerts.some((a) => a.kind === kind));
+  const parts = kinds.map((kind) => {
+    const rows = new Set(alerts.filter((a) => a.kind === kind).map((a) => a.key)).size;
+    const part = `${kindWords[kind]}: ${formatCount(rows)} of ${formatCount(rowCount)} row${rowCount === 1 ? '' : 's'}`;
+    return kind === 'load' ? `${part} — their latency and throughput describe the load generator as much as the server` : part;
+  });
+  return parts.join('; ');
+}
+
+/** A restart's gaps, as the result they are: how many subscribers were told, and what they had missed. */
+export function expectedOutcomes(rows: readonly Row[], expected: Expected): Text[] {
+  if (expected.churn === true) {
+    const drops = rows.reduce((sum, row) => sum + (row.result.drops ?? 0), 0);
+    const lost = rows.reduce((sum, row) => sum + row.result.lost + row.result.duplicated, 0);
+    const dropped = rows.filter((row) => (row.result.drops ?? 0) > 0).length;
+    return [
+      `As intended, subscribers dropped their connections and resumed with their cursor: ${formatCount(drops)} drops over ${dropped} of ${rows.length} rows, ` +
+        (lost === 0 ? '**0 lost and 0 duplicated**.' : `and **${formatCount(lost)}** messages lost or duplicated (see the warning).`),
+    ];
+  }
+  if (!expected.gaps) return [];
+  const restarted = rows.filter((row) => (row.result.restarts ?? 0) > 0);
+  if (restarted.length === 0) return [];
+  const told = restarted.filter((row) => (row.result.subscribersWithGap ?? 0) >= row.result.clients).map((row) => row.name);
+  const lines: Text[] = [
+    `As intended, the restart was reported: ${told.length === restarted.length ? 'in every row' : `in ${told.length} of ${restarted.length} rows`}, ` +
+      `every subscriber was told of a gap (the new server cannot replay the old one’s ids)${restarted.every((row) => row.result.lost === 0) ? ', and nothing was lost unreported' : ''}.`,
+  ];
+  const reported = restarted.filter((row) => (row.result.reportedLost ?? 0) > 0);
+  if (reported.length > 0)
+    lines.push(
+      `Messages sent by the old server but missed, and reported as a gap: ${reported
+        .map((row) => `${row.name} ${formatCount(row.result.reportedLost ?? 0)}`)
+        .join(', ')}${reported.length < restarted.length ? '; the other rows missed none' : ''}.`,
+    );
+  return lines;
 }
 
 /** The change of every figure of `compared`, for the rows present in both runs. */
@@ -168,14 +250,18 @@ function changeFindings(changes: readonly Change[], previous: RunResult): Text[]
 export function findingsOf(rows: readonly Row[], changes: readonly Change[], previous?: RunResult): Text[] {
   const live = rows.filter((row) => row.result.delivered > 0);
   const findings: Text[] = [];
-  const p50 = extremes(live, (r) => r.latencyMs.p50);
-  const p99 = extremes(live, (r) => r.latencyMs.p99);
-  if (p50 !== undefined && p99 !== undefined) {
-    const { name, result } = p50.low;
-    const alsoP99 = p99.low === p50.low ? '' : `; the lowest p99 was ${p99.low.name}'s (${formatNumber(p99.low.result.latencyMs.p99)} ms)`;
-    findings.push(
-      `**Lowest latency**: ${name}, median ${formatNumber(result.latencyMs.p50)} ms and p99 ${formatNumber(result.latencyMs.p99)} ms${alsoP99}.`,
-    );
+  // A winner only where the gap exceeds the noise, and the median and the tail judged apart.
+  const lead = (value: (r: TechniqueResult) => number): string => {
+    const top = leaders(live.map((row) => ({ name: row.name, value: value(row.result) })));
+    const [first] = top;
+    if (first === undefined) return '';
+    if (top.length === 1) return `${first.name}, ${formatNumber(first.value)} ms`;
+    const values = top.map((m) => m.value);
+    const shown = top.length > 3 ? `${top.length} rows` : top.map((m) => m.name).join(', ');
+    return `${shown} within noise of each other, ${formatNumber(Math.min(...values))}–${formatNumber(Math.max(...values))} ms`;
+  };
+  if (live.length > 0) {
+    findings.push(`**Lowest median latency**: ${lead((r) => r.latencyMs.p50)}; **lowest p99**: ${lead((r) => r.latencyMs.p99)}.`);
   }
   const bytes = extremes(live, (r) => r.bytesPerMessage);
   if (bytes !== undefined) {
@@ -197,15 +283,19 @@ export function findingsOf(rows: readonly Row[], changes: readonly Change[], pre
   if (requests !== undefined && requests.low.result.requestsPerMessage > 0) {
     const { low, high } = requests;
     findings.push(
-      `**Fewest requests per message**: ${low.name}, ${formatNumber(low.result.requestsPerMessage)} (one request per ${formatNumber(1 / low.result.requestsPerMessage)} messages)` +
+      `**Fewest requests per message**: ${low.name}, ${formatNumber(low.result.requestsPerMessage)} (${perRequest(low.result.requestsPerMessage)})` +
         `${most(low, high, (r) => r.requestsPerMessage, '')}.`,
     );
   }
-  const memory = extremes(rows, (r) => r.serverRssBytesPerConnection);
+  // Too few clients and RSS per connection is the process's noise; short polling holds no connection.
+  const memory = extremes(
+    rows.filter((row) => row.result.clients >= memoryMinClients && row.result.technique !== 'short-poll'),
+    (r) => r.serverRssBytesPerConnection,
+  );
   if (memory !== undefined) {
     const { low, high } = memory;
     findings.push(
-      `**Least server memory per connection**: ${low.name}, ${formatBytes(low.result.serverRssBytesPerConnection)}` +
+      `**Least server memory per held connection**: ${low.name}, ${formatBytes(low.result.serverRssBytesPerConnection)}` +
         (formatBytes(low.result.serverRssBytesPerConnection) === formatBytes(high.result.serverRssBytesPerConnection)
           ? ' (every row the same).'
           : `; the most: ${high.name}, ${formatBytes(high.result.serverRssBytesPerConnection)}.`),

@@ -163,9 +163,10 @@ function roundTripText(run: RunResult, series: readonly Series[], networks: read
     .map((s) => {
       const p50 = at(s)?.latencyMs.p50 ?? 0;
       const extra = p50 - streamResult.latencyMs.p50;
-      const trips = formatNumber(Math.abs(extra) / (rtt ?? 0));
-      const inTrips =
-        rtt === undefined || rtt <= 0 ? '' : `, about ${trips} round trip${trips === '1' ? '' : 's'} of the ${formatNumber(rtt)} ms RTT`;
+      // Rounded to a tenth: "about 0.526 round trips" claims a precision the network does not have.
+      const tenths = Math.round((Math.abs(extra) / (rtt ?? 1)) * 10) / 10;
+      const trips = tenths === 0.5 ? 'half a round trip' : `${tenths} round trip${tenths === 1 ? '' : 's'}`;
+      const inTrips = rtt === undefined || rtt <= 0 ? '' : `, about ${trips} of the ${formatNumber(rtt)} ms RTT`;
       return (
         `Over ${slowest}, the median latency of ${s.name} was **${formatNumber(p50)} ms** against ${formatNumber(streamResult.latencyMs.p50)} ms for ${stream.name}: ` +
         `${formatNumber(Math.abs(extra))} ms ${extra >= 0 ? 'more' : 'less'}${inTrips}.`

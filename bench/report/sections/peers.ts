@@ -188,7 +188,8 @@ export function targetChecks(rows: readonly Row[], pairs: readonly PeerPair[]): 
     const socketio = socketioBeside(ours);
     if (socketio !== undefined) checks.push(rateTarget({ ours, theirs: socketio }, 5));
   }
-  for (const ours of own) {
+  // Short polling holds no connection between polls: its RSS per client is no connection's cost.
+  for (const ours of own.filter((row) => row.result.technique !== 'short-poll')) {
     const socketio = socketioBeside(ours);
     if (socketio !== undefined) checks.push(memoryTarget(ours, socketio));
   }

@@ -5,7 +5,8 @@
  */
 import * as Plot from '@observablehq/plot';
 import type { Saturation, SaturationStep } from '../../results/schema.ts';
-import { axisScale, rowColors } from '../charts/kit.ts';
+import { axisScale, rowColors, rowLabelMarginPx } from '../charts/kit.ts';
+import { ceilingAt, commonBoundMs } from './verdict.ts';
 import { capitalize, formatCount, formatNumber } from '../format.ts';
 import type { Row, Section, Text } from '../types.ts';
 import { chartWidthPx, peerDash, renderChart, type Chart } from '../charts/svg.ts';
@@ -193,22 +194,86 @@ function stepChart(
   });
 }
 
+/** Which side limited a row at the step it failed, in words for a bar label. */
+function limitOf(row: Row, boundMs: number): string {
+  // The first step past the row's ceiling at this bound: not sustained, or its p99 over the bound.
+  const failed = row.result.saturation?.steps.find((step) => !step.sustained || step.latencyMs.p99 > boundMs);
+  if (failed?.bottleneck === 'load') return 'load-bound';
+  if (failed?.bottleneck === 'server') return 'server-bound';
+  return failed === undefined ? 'not reached' : 'neither side saturated';
+}
+
+/**
+ * Sustained deliveries/s per row as bars, every row judged by the same p99 bound (the one most
+ * rows were held to); a row with its own bound gives that figure beside its bar. Load-bound rows
+ * are pale: their ceiling is the load generator's.
+ */
+function ceilingChart(slug: string, rows: readonly Row[]): Chart | undefined {
+  const bound = commonBoundMs(rows);
+  if (bound === undefined || rows.every((row) => (row.result.saturation?.steps.length ?? 0) === 0)) return undefined;
+  const colors = rowColors(rows);
+  const bars = rows.map((row) => {
+    const own = row.result.saturation?.p99BoundMs;
+    const value = ceilingAt(row.result, bound).deliveredPerSecond;
+    const ownText =
+      own !== undefined && own !== bound
+        ? ` (${formatCount(Math.round(row.result.saturation?.sustainedDeliveredPerSecond ?? 0))} at its own ${formatNumber(own)} ms)`
+        : '';
+    return {
+      row: row.key,
+      value,
+      color: colors.get(row.key) ?? 'grey',
+      opacity: limitOf(row, bound) === 'load-bound' ? 0.4 : 1,
+      label: `${formatCount(Math.round(value))} · ${limitOf(row, bound)}${ownText}`,
+    };
+  });
+  const x = axisScale(
+    'x',
+    bars.map((b) => b.value),
+    'sustained deliveries',
+    'msg/s',
+  );
+  return renderChart({
+    id: `${slug}-saturation-ceiling`,
+    title: `Saturation: sustained deliveries per second, every row at p99 ≤ ${formatNumber(bound)} ms`,
+    caption:
+      `The deliveries per second of each row's highest step that was sustained with p99 within ${formatNumber(bound)} ms. ` +
+      'Beside each bar: which side was saturated at the step that failed; a pale bar is load-bound, so its ceiling is the load generator’s, not the server’s.',
+    plot: {
+      width: chartWidthPx,
+      height: rows.length * 22 + 60,
+      marginLeft: rowLabelMarginPx(rows),
+      marginRight: 230,
+      x: { ...x.scale, labelAnchor: 'center', ...(x.log ? {} : { domain: [0, Math.max(1, ...bars.map((b) => b.value))] }) },
+      y: { domain: rows.map((r) => r.key), label: null },
+      color: { type: 'identity' },
+      marks: [
+        ...x.marks,
+        Plot.barX(
+          bars.filter((b) => !x.log || b.value > 0),
+          { y: 'row', x: 'value', fill: 'color', fillOpacity: 'opacity', insetTop: 3, insetBottom: 3 },
+        ),
+        Plot.text(bars, {
+          y: 'row',
+          x: (b: { value: number }) => (x.log ? Math.max(b.value, 1) : b.value),
+          text: 'label',
+          dx: 5,
+          textAnchor: 'start',
+          fill: '#1b1e23',
+        }),
+      ],
+    },
+  });
+}
+
 /** The Saturation section, or undefined when no row has a saturation run. */
 export function saturationSection(slug: string, rows: readonly Row[]): Section | undefined {
   const saturated = rows.filter((row) => row.result.saturation !== undefined);
   if (saturated.length === 0) return undefined;
   const bounds = [...new Set(saturated.map((row) => row.result.saturation?.p99BoundMs ?? 0))];
+  // The bars answer the question; deliveries against rate drew every keeping-up row on one diagonal.
   const charts = [
-    stepChart(slug, saturated, {
-      id: 'saturation-delivered',
-      title: 'Saturation: deliveries per second against the publish rate',
-      caption:
-        'Each step held one publish rate; a dot is a sustained step, a × the step that failed. A row keeping up rises along its subscriber count; ' +
-        'where its line flattens or stops, it could not.',
-      what: 'deliveries',
-      unit: 'msg/s',
-      value: (step) => step.deliveredPerSecond,
-    }),
+    ceilingChart(slug, saturated),
     stepChart(slug, saturated, {
       id: 'saturation-p99',
       title: 'Saturation: p99 latency against the publish rate',

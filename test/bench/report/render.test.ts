@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildReport, renderHtml, renderMarkdown, type ReportModel } from '../../../bench/report/index.ts';
 import { fixtureRuns } from '../../helpers/results-fixtures.ts';
+import { leaders } from '../../../bench/report/sections/noise.ts';
 
 let model: ReportModel;
 let markdown: string;
@@ -62,7 +63,7 @@ describe('findings', () => {
 
   it('names the cheapest and fastest rows of each scenario', () => {
     const ticker = scenario('ticker').findings.join('\n');
-    expect(ticker).toContain('**Lowest latency**: WebSocket, median 1.18 ms and p99 8.15 ms.');
+    expect(ticker).toContain('**Lowest median latency**: WebSocket, 1.18 ms; **lowest p99**: WebSocket, 8.15 ms.');
     expect(ticker).toContain(
       '**Fewest bytes per message**: WebSocket, 194 B on the wire (65.9 % of it payload); the most: JSONP, 470 B, 2.42× as much.',
     );
@@ -71,16 +72,42 @@ describe('findings', () => {
     expect(sweep).toContain('At no interval tested (100 ms to 5 s) did short polling use as few bytes per message as WebSocket (204 B)');
   });
 
-  it('flags loss, gaps and a load-generator bottleneck loudly at the top, and nothing in clean runs', () => {
+  it('groups warnings into one line per scenario on the first screen, the row alerts folded beneath, nothing for clean runs', () => {
     expect(scenario('ticker').alerts).toHaveLength(3);
     expect(scenario('poll-interval-sweep').alerts).toEqual([]);
-    const top = markdown.slice(0, markdown.indexOf('## Findings'));
-    expect(top).toContain('> **⚠ Read with care: problems in these runs**');
-    expect(top).toContain('> - ⚠ **ticker**: JSONP lost **37** of 2,000,000 expected messages (0.00185 %).');
-    expect(top).toContain("> - ⚠ **ticker**: JSONP was told of **1** gap: a cursor fell out of the server's replay buffer.");
-    expect(top).toContain('For long polling the **load generator, not the server, was the bottleneck** (load process at 97 % of a core');
-    const callout = html.slice(html.indexOf('<aside class="callout"'), html.indexOf('</aside>'));
-    expect(callout).toContain('JSONP lost <strong>37</strong>');
+    expect(model.warnings.map((w) => `${w.scenario}: ${w.line}`)).toEqual([
+      'ticker: lost messages: 1 of 6 rows; unexpected gaps: 1 of 6 rows; load-bound: 1 of 6 rows — their latency and throughput describe the load generator as much as the server',
+    ]);
+    const top = markdown.slice(0, markdown.indexOf('## How to read this'));
+    expect(top).toContain('⚠ [ticker](#ticker): lost messages: 1 of 6 rows; unexpected gaps: 1 of 6 rows; load-bound: 1 of 6 rows');
+    expect(top).toContain('- JSONP lost **37** of 2,000,000 expected messages (0.00185 %).');
+    expect(top).toContain("- JSONP was told of **1** gap: messages a subscriber asked for were no longer in the server's replay buffer.");
+    expect(top).toContain('- Long polling: the load generator, not the server, was the bottleneck (load process at 97 % of a core');
+    const first = html.slice(0, html.indexOf('<nav'));
+    expect(first.match(/<details class="warning">/g)).toHaveLength(1);
+    expect(first).toContain('<summary>⚠ <a href="#ticker">ticker</a>: lost messages: 1 of 6 rows');
+    expect(first).toContain('JSONP lost <strong>37</strong>');
+  });
+
+  it('treats a restart’s gaps as its result, not a warning', async () => {
+    const [ticker] = await fixtureRuns();
+    if (ticker === undefined) throw new Error('no fixture');
+    const gapped = Object.fromEntries(
+      Object.entries(ticker.techniques).map(([key, row]) => [
+        key,
+        { ...row, lost: 0, bottleneck: 'none' as const, gaps: row.clients, restarts: 1, subscribersWithGap: row.clients },
+      ]),
+    );
+    const restart = { ...ticker, scenario: 'restart', params: { ...ticker.params, faults: { restartAtMs: 5000 } }, techniques: gapped };
+    const [s] = buildReport([restart]).scenarios;
+    expect(s?.alerts).toEqual([]);
+    expect(s?.warning).toBeUndefined();
+    expect(s?.findings[0]).toBe(
+      'As intended, the restart was reported: in every row, every subscriber was told of a gap (the new server cannot replay the old one’s ids), and nothing was lost unreported.',
+    );
+    // The same gaps without a restart are a warning.
+    const [plain] = buildReport([{ ...restart, params: ticker.params }]).scenarios;
+    expect(plain?.warning).toBe('unexpected gaps: 6 of 6 rows');
   });
 
   it('compares with the earlier run of the same scenario', () => {
@@ -127,9 +154,10 @@ describe('tables', () => {
 describe('charts', () => {
   it('draws one standalone, labelled SVG per chart', () => {
     const ids = (name: string): string[] => scenario(name).charts.map((c) => c.id.slice(name.length + 1));
-    expect(ids('ticker')).toEqual(['latency', 'cdf', 'requests', 'bytes', 'cpu', 'memory']);
-    expect(ids('poll-interval-sweep')).toEqual(['latency', 'cdf', 'trade-off', 'requests', 'bytes', 'cpu', 'memory']);
-    expect(ids('fan-out-scaling')).toEqual(['latency', 'cdf', 'scaling-p99', 'scaling-cpu', 'requests', 'bytes', 'cpu', 'memory']);
+    // Each scenario leads with the chart that answers it; the rest fold in the HTML.
+    expect(ids('ticker')).toEqual(['latency', 'bytes', 'cpu', 'requests', 'cdf', 'memory']);
+    expect(ids('poll-interval-sweep')).toEqual(['trade-off', 'latency']);
+    expect(ids('fan-out-scaling')).toEqual(['scaling-p99', 'scaling-cpu', 'latency']);
     for (const chart of model.scenarios.flatMap((s) => s.charts)) {
       expect(chart.svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'), chart.id).toBe(true);
       expect(chart.svg).toContain('role="img"');
@@ -193,7 +221,10 @@ describe('a run with nothing delivered (idle connections)', () => {
     ]);
     const [s] = idle.scenarios;
     expect(s?.charts.map((c) => c.id)).toEqual(['idle-memory']);
-    expect(s?.findings).toEqual(['**Least server memory per connection**: short polling, 1.86 KiB; the most: iframe streaming, 14.7 KiB.']);
+    // Short polling holds no connection between polls: it is not in the memory finding.
+    expect(s?.findings).toEqual([
+      '**Least server memory per held connection**: long polling, 5.66 KiB; the most: iframe streaming, 14.7 KiB.',
+    ]);
     expect(s?.alerts).toEqual([]);
     expect(s?.measured.join('\n')).toContain('The server was **not pinned** to a core');
     expect(renderMarkdown(idle)).toContain('| `websocket` | 5,000 | 0 | 0 | 0 | 0 | 0 | 0 |');
@@ -212,5 +243,144 @@ describe('a run with a row that failed', () => {
     expect(model.scenarios[0]?.alerts[0]).toBe(alert);
     expect(renderMarkdown(model)).toContain('was **not measured**: timed out after 17200 ms');
     expect(renderHtml(model)).toContain('was <strong>not measured</strong>: timed out after 17200 ms');
+  });
+});
+
+describe('the first screen', () => {
+  it('says what was run in one line, then the verdict table of the six techniques', () => {
+    expect(model.ran).toMatch(
+      /^3 scenarios \(\[ticker\]\(#ticker\), .*\) on AMD EPYC 7B13, 2 cores, Node v20\.20\.0, .*; run 2025-11-21\.$/,
+    );
+    const verdict = model.verdict;
+    expect(verdict?.caption).toContain('latency, bytes, requests and CPU from `ticker`; memory from `ticker`; no saturation run');
+    expect(verdict?.columns.map((c) => c.header)).toEqual([
+      'technique',
+      'p50 ms',
+      'p99 ms',
+      'bytes/msg',
+      'requests/msg',
+      'CPU ms/1k',
+      'memory/conn',
+      'ceiling deliveries/s',
+      'lost',
+    ]);
+    expect(verdict?.rows.map((row) => row[0])).toEqual(['short polling', 'long polling', 'JSONP', 'iframe streaming', 'SSE', 'WebSocket']);
+    const jsonp = verdict?.rows.find((row) => row[0] === 'JSONP');
+    expect(jsonp).toEqual(['JSONP', '3.32', '36.2', '470 B', expect.any(String), '29.2', expect.stringMatching(/KiB$/), '–', '37']);
+    // Short polling holds no connection between polls.
+    expect(verdict?.rows[0]?.[6]).toBe('none held');
+    // Long polling was load-bound: its latency is marked, and the caption says what the mark means.
+    expect(verdict?.rows[1]?.[1]).toMatch(/ ‡$/);
+    expect(verdict?.caption).toContain('‡ the load generator was the bottleneck of this row');
+    const first = html.slice(0, html.indexOf('<nav'));
+    expect(first).toContain('<table id="table-verdict">');
+    expect(markdown.indexOf('## Verdict')).toBeLessThan(markdown.indexOf('## How to read this'));
+  });
+
+  it('gives at most five findings, each linked to its evidence, and names no winner inside the noise', () => {
+    expect(model.headline.length).toBeGreaterThan(0);
+    expect(model.headline.length).toBeLessThanOrEqual(5);
+    for (const finding of model.headline) expect(finding).toMatch(/\[→ [a-z-]+\]\(#[a-z-]+\)$/);
+    expect(model.headline[0]).toBe('**Lowest median latency**: WebSocket, 1.18 ms; **lowest p99**: WebSocket, 8.15 ms [→ ticker](#ticker)');
+    expect(html).toContain('<a href="#ticker">→ ticker</a>');
+  });
+});
+
+describe('noise-aware winners', () => {
+  it('names one leader only when the gap exceeds the noise', () => {
+    const three = [
+      { name: 'SSE', value: 3.35 },
+      { name: 'WebSocket', value: 3.37 },
+      { name: 'iframe streaming', value: 3.4 },
+      { name: 'long polling', value: 9 },
+    ];
+    expect(leaders(three).map((m) => m.name)).toEqual(['SSE', 'WebSocket', 'iframe streaming']);
+    expect(leaders([three[0]!, three[3]!]).map((m) => m.name)).toEqual(['SSE']);
+    // With repeats, the spreads decide: overlapping spreads are a tie, apart they are not.
+    expect(
+      leaders([
+        { name: 'a', value: 3, spread: [2.9, 3.1] },
+        { name: 'b', value: 3.2, spread: [3.15, 3.3] },
+      ]).map((m) => m.name),
+    ).toEqual(['a']);
+    expect(
+      leaders([
+        { name: 'a', value: 3, spread: [2.9, 3.5] },
+        { name: 'b', value: 3.6, spread: [3.4, 3.9] },
+      ]).map((m) => m.name),
+    ).toEqual(['a', 'b']);
+  });
+});
+
+describe('repeated runs in the report', () => {
+  it('show medians with their range, and call overlapping ranges noise', async () => {
+    const [ticker] = await fixtureRuns();
+    if (ticker === undefined) throw new Error('no fixture');
+    const repeated = Object.fromEntries(
+      Object.entries(ticker.techniques).map(([key, row]) => {
+        const runs = [0.9, 1, 1.1].map((f) => ({
+          latencyMs: { ...row.latencyMs, p50: row.latencyMs.p50 * f },
+          lost: 0,
+          duplicated: 0,
+          requestsPerMessage: row.requestsPerMessage,
+          bytesPerMessage: row.bytesPerMessage,
+          serverCpuMsPer1kMessages: row.serverCpuMsPer1kMessages,
+          serverRssBytesPerConnection: row.serverRssBytesPerConnection,
+        }));
+        // SSE's runs reach down into WebSocket's: the two are within noise of each other.
+        if (key === 'sse') runs[0]!.latencyMs.p50 = (ticker.techniques.websocket?.latencyMs.p50 ?? 0) * 1.05;
+        return [key, { ...row, repeats: { runs } }];
+      }),
+    );
+    const report = buildReport([{ ...ticker, techniques: repeated }]);
+    expect(report.verdict?.caption).toContain('medians of 3 runs, their range in brackets');
+    const websocket = report.verdict?.rows.find((row) => row[0] === 'WebSocket');
+    expect(websocket?.[1]).toBe('1.6 (1.44–1.76)');
+    expect(report.headline[0]).toMatch(/^\*\*Lowest median latency\*\*: WebSocket and SSE are within noise of each other/);
+  });
+});
+
+describe('the trade-off chart', () => {
+  it('draws every series its legend lists: a stream with no request sits at the left edge', async () => {
+    const sweep = (await fixtureRuns()).find((run) => run.scenario === 'poll-interval-sweep');
+    if (sweep === undefined) throw new Error('no fixture');
+    const sse = sweep.techniques.sse;
+    if (sse === undefined) throw new Error('no sse row');
+    const run = { ...sweep, techniques: { ...sweep.techniques, sse: { ...sse, requestsPerMessage: 0 } } };
+    const chart = buildReport([run]).scenarios[0]?.charts.find((c) => c.id.endsWith('trade-off'));
+    expect(chart?.svg).toContain('>SSE (0 requests)</text>');
+    expect(chart?.svg).toContain('>SSE</text>'); // the legend entry, drawn
+    expect(chart?.caption).toContain('sits at the left edge');
+  });
+});
+
+describe('a restart drawn over time', () => {
+  it('leads with deliveries over the window, the kill marked', async () => {
+    const [ticker] = await fixtureRuns();
+    if (ticker === undefined) throw new Error('no fixture');
+    const timeline = {
+      bucketMs: 100,
+      buckets: Array.from({ length: 50 }, (_, i): [number, number, number, number] => [i * 100, i >= 30 && i < 36 ? 0 : 10, 2, 5]),
+      events: [[3000, 'server killed']] as [number, string][],
+    };
+    const techniques = Object.fromEntries(Object.entries(ticker.techniques).map(([key, row]) => [key, { ...row, timeline }]));
+    const restart = { ...ticker, scenario: 'restart', params: { ...ticker.params, faults: { restartAtMs: 3000 } }, techniques };
+    const [s] = buildReport([restart]).scenarios;
+    expect(s?.charts.map((c) => c.id)).toEqual(['restart-timeline-delivered', 'restart-timeline-p99', 'restart-latency']);
+    expect(s?.charts[0]?.svg).toContain('>server killed</text>');
+    expect(s?.charts[0]?.svg).toContain('seconds into the window');
+  });
+});
+
+describe('churn', () => {
+  it('states its drops and resumes with loss 0 as the result', async () => {
+    const [ticker] = await fixtureRuns();
+    if (ticker === undefined) throw new Error('no fixture');
+    const techniques = Object.fromEntries(Object.entries(ticker.techniques).map(([key, row]) => [key, { ...row, lost: 0, drops: 40 }]));
+    const churn = { ...ticker, scenario: 'churn', params: { ...ticker.params, faults: { churnMeanMs: 1500 } }, techniques };
+    const [s] = buildReport([churn]).scenarios;
+    expect(s?.findings[0]).toBe(
+      'As intended, subscribers dropped their connections and resumed with their cursor: 240 drops over 6 of 6 rows, **0 lost and 0 duplicated**.',
+    );
   });
 });

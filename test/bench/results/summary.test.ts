@@ -3,13 +3,45 @@ import { describe, expect, it } from 'vitest';
 import { judgeBottleneck } from '../../../bench/results/aggregate.ts';
 import { runResultSchema } from '../../../bench/results/schema.ts';
 import { formatBytes } from '../../../bench/results/format.ts';
-import { describeBottlenecks, renderSummary, renderTable } from '../../../bench/results/summary.ts';
+import { describeBottlenecks, renderSummary, renderTable, summaryColumns } from '../../../bench/results/summary.ts';
+import { judgeThresholds, thresholdsOf } from '../../../bench/results/thresholds.ts';
 
 const fixture = runResultSchema.parse(JSON.parse(await readFile(new URL('../../fixtures/bench-result.json', import.meta.url), 'utf8')));
 
 describe('the summary printer', () => {
-  it('renders a stored result as the stored text', async () => {
-    await expect(renderSummary(fixture)).toMatchFileSnapshot('../../fixtures/bench-summary.txt');
+  it('renders a stored result as the stored text, fitting 100 columns', async () => {
+    const text = renderSummary(fixture);
+    await expect(text).toMatchFileSnapshot('../../fixtures/bench-summary.txt');
+    for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(summaryColumns);
+  });
+
+  it('prints every column with wide, however wide', async () => {
+    const text = renderSummary(fixture, { wide: true });
+    await expect(text).toMatchFileSnapshot('../../fixtures/bench-summary-wide.txt');
+    expect(Math.max(...text.split('\n').map((line) => line.length))).toBeGreaterThan(summaryColumns);
+    expect(text).toContain('srv wait');
+  });
+
+  it('fits 100 columns with long row keys and long notes: keys cut with …, prose wrapped', () => {
+    const sse = fixture.techniques.sse!;
+    const long = 'peer:sockjs-xhr-streaming@mobile-3g,with-a-very-long-variant-name';
+    const text = renderSummary({
+      ...fixture,
+      techniques: { [long]: { ...sse, notes: ['a note '.repeat(40).trim()] } },
+    });
+    for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(summaryColumns);
+    expect(text).toMatch(/^peer:sockjs-xhr-streaming@mo… +0\/0/m);
+    expect(text).toMatch(/^ {4}note a note/m);
+  });
+
+  it('lists each threshold as passed or failed, with the rows that failed it', () => {
+    const verdicts = judgeThresholds(fixture, thresholdsOf([], ['p99<50', 'websocket:p99<10', 'short-poll:p50<=10']));
+    const text = renderSummary(fixture, { thresholds: verdicts });
+    expect(text).toContain('Thresholds: 2 of 5 FAILED');
+    expect(text).toMatch(/✓ lost==0 {2}passed \(6 rows\)/);
+    expect(text).toMatch(/✗ p99<50 {2}FAILED on 1 of 6: short-poll 105/);
+    expect(text).toMatch(/✓ websocket:p99<10 {2}passed \(1 row\)/);
+    expect(text).toMatch(/✗ short-poll:p50<=10 {2}FAILED on 1 of 1: short-poll 51.3/);
   });
 
   it('has one row per technique and says plainly which side was the bottleneck', () => {
@@ -66,7 +98,7 @@ describe('the summary printer', () => {
         },
       },
     };
-    const text = renderSummary(runResultSchema.parse(run));
+    const text = renderSummary(runResultSchema.parse(run), { wide: true });
     expect(text).toMatch(/^sse\s+100\s+100000\s+2\s+200: p99 latency 1500 ms, past the 1000 ms bound$/m);
     // The network checks as `npm run network:check` prints them.
     expect(text).toMatch(/^broadband\s+30\.0\s+30\.4\s+31\.0\s+1\.012\s/m);

@@ -31,7 +31,7 @@ describe('network rows', () => {
   });
 
   it('leave the general findings to the fastest network', () => {
-    expect(s.findings[0]).toBe('**Lowest latency**: SSE over loopback, median 0.9 ms and p99 1.8 ms.');
+    expect(s.findings[0]).toBe('**Lowest median latency**: SSE over loopback, 0.9 ms; **lowest p99**: SSE over loopback, 1.8 ms.');
     expect(s.findings.join('\n')).not.toMatch(/\*\*(Lowest|Fewest|Least)[^\n]*over (broadband|mobile-3g)/);
   });
 });
@@ -157,7 +157,7 @@ describe('a run of network rows only, without loopback', () => {
     ];
     const s = only(runs);
     expect(s.sections.map((part) => part.id)).toEqual(['far-networks']);
-    expect(s.findings[0]).toBe('**Lowest latency**: SSE over broadband, median 2 ms and p99 8 ms.');
+    expect(s.findings[0]).toBe('**Lowest median latency**: SSE over broadband, 2 ms; **lowest p99**: SSE over broadband, 8 ms.');
     expect(renderHtml(buildReport(runs))).toContain('<h3 id="far-networks-heading">Networks</h3>');
   });
 });

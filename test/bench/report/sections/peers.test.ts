@@ -40,7 +40,7 @@ describe('peer rows', () => {
   it('are left out of the general findings, which compare pushlab rows only', () => {
     const findings = s.findings.join('\n');
     expect(findings).toContain('**Least server CPU per 1,000 messages**: WebSocket, 5 ms; the most: long polling, 10 ms');
-    expect(findings).toContain('**Least server memory per connection**: long polling, 5.86 KiB; the most: SSE, 14.6 KiB.');
+    expect(findings).toContain('**Least server memory per held connection**: long polling, 5.86 KiB; the most: SSE, 14.6 KiB.');
     expect(findings.replace(/\*\*Against the targets.*$/m, '')).not.toMatch(/Socket\.IO|SockJS|baseline/);
     expect(s.findings.at(-1)).toBe('**Against the peer targets**: 3 met, 3 short, 1 not settled by this run (see Peers below).');
   });

@@ -1,4 +1,5 @@
 /** Saturation rows: the sustained rate of each row, where and why it stopped, in both formats. */
+import { ceilingAt, commonBoundMs } from '../../../../bench/report/sections/verdict.ts';
 import { describe, expect, it } from 'vitest';
 import { buildReport, renderHtml, renderMarkdown } from '../../../../bench/report/index.ts';
 import { only, peersRun, row, run, saturation } from '../../../helpers/report-runs.ts';
@@ -46,12 +47,16 @@ describe('the Saturation section', () => {
     );
   });
 
-  it('draws deliveries and p99 against the publish rate, failed steps as ×, peers dashed', () => {
-    expect(part?.charts.map((c) => c.id)).toEqual(['peers-saturation-delivered', 'peers-saturation-p99']);
-    const delivered = part?.charts[0]?.svg ?? '';
-    expect(delivered).toContain('publish rate (msg/s');
-    expect(delivered).toContain('stroke-dasharray="5,3"');
-    expect(part?.charts[1]?.svg).toContain('stroke-dasharray="2,3"'); // the p99 bound
+  it('draws the sustained deliveries per row as bars, each row at one bound, and p99 against the publish rate, peers dashed', () => {
+    expect(part?.charts.map((c) => c.id)).toEqual(['peers-saturation-ceiling', 'peers-saturation-p99']);
+    const ceiling = part?.charts[0]?.svg ?? '';
+    expect(ceiling).toContain('sustained deliveries (msg/s');
+    expect(ceiling).toMatch(/every row at p99 ≤ [\d,]+ ms/);
+    expect(ceiling).toMatch(/>[\d,]+ · (load-bound|server-bound|neither side saturated|not reached)/);
+    const p99 = part?.charts[1]?.svg ?? '';
+    expect(p99).toContain('publish rate (msg/s');
+    expect(p99).toContain('stroke-dasharray="5,3"');
+    expect(p99).toContain('stroke-dasharray="2,3"'); // the p99 bound
   });
 
   it('is rendered in both formats', () => {
@@ -95,5 +100,46 @@ describe('a saturation row that sustained no step', () => {
     const s = only([run('empty', { sse: row('sse', { saturation: empty }) })]);
     expect(s.sections[0]?.text[1]).toBe('SSE has a saturation run with no steps.');
     expect(s.sections[0]?.charts).toEqual([]);
+  });
+});
+
+describe('the ceiling at one bound', () => {
+  it('judges a row with a looser bound of its own by the bound most rows had, and says so beside its number', () => {
+    const step = (rate: number, p99: number) => ({
+      ratePerSecond: rate,
+      deliveredPerSecond: rate * 1000,
+      expected: rate,
+      delivered: rate,
+      lost: 0,
+      latencyMs: { p50: p99 / 2, p99 },
+      publishLagMs: { p50: 1, p99: 1 },
+      sustained: true,
+      bottleneck: 'none' as const,
+    });
+    const loose = {
+      p99BoundMs: 2000,
+      publishLagBoundMs: 250,
+      steps: [step(100, 990), step(200, 1004), step(600, 1900)],
+      sustainedRatePerSecond: 600,
+      sustainedDeliveredPerSecond: 600_000,
+      ceilingAbove: true,
+    };
+    const tight = {
+      ...loose,
+      p99BoundMs: 1000,
+      steps: [step(100, 50), step(200, 80)],
+      sustainedRatePerSecond: 200,
+      sustainedDeliveredPerSecond: 200_000,
+    };
+    const rows = {
+      'short-poll': row('short-poll', { saturation: loose }),
+      sse: row('sse', { saturation: tight }),
+      websocket: row('websocket', { saturation: tight }),
+    };
+    const s = only([run('bounds', rows)]);
+    expect(commonBoundMs(s.rows)).toBe(1000);
+    expect(ceilingAt(rows['short-poll'], 1000).deliveredPerSecond).toBe(100_000);
+    const chart = s.sections[0]?.charts[0]?.svg ?? '';
+    expect(chart).toContain('100,000 · neither side saturated (600,000 at its own 2,000 ms)');
   });
 });

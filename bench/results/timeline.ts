@@ -1,0 +1,73 @@
+/**
+ * The time series of one window: deliveries and latency percentiles per 100 ms bucket of
+ * receipt time, and the fault events (a restart's kill), so restart, churn and soak can be
+ * drawn over time. Each bucket keeps a packed HDR histogram (sparse, small at any rate).
+ */
+import { build, type Histogram } from 'hdr-histogram-js';
+
+/** The bucket width of every row's time series. */
+export const timelineBucketMs = 100;
+
+/** As the results JSON holds it: `buckets` are [ms into the window, deliveries, p50 ms, p99 ms]. */
+export interface TimelineData {
+  bucketMs: number;
+  buckets: [number, number, number, number][];
+  /** [ms into the window, what happened]: `server killed`. */
+  events?: [number, string][];
+}
+
+/** A timeline being recorded. */
+export interface Timeline {
+  /** One first delivery of an in-window message, its latency in microseconds, received at `receivedNs`. */
+  record(latencyMicros: number, receivedNs: bigint): void;
+  /** A fault event at `atNs`. */
+  event(atNs: bigint, text: string): void;
+  /** The buckets from the window's start to its last delivery, empty ones included. */
+  result(): TimelineData;
+}
+
+const round = (value: number): number => Math.round(value * 1000) / 1000;
+
+/** A timeline whose time 0 is `startNs` (the window's start, in hrtime). */
+export function createTimeline(startNs: bigint, bucketMs = timelineBucketMs): Timeline {
+  const buckets: Histogram[] = [];
+  const events: [number, string][] = [];
+  const msOf = (ns: bigint): number => Number(ns - startNs) / 1e6;
+  return {
+    record(latencyMicros, receivedNs) {
+      const index = Math.floor(msOf(receivedNs) / bucketMs);
+      if (index < 0) return;
+      let bucket = buckets[index];
+      if (bucket === undefined) {
+        bucket = build({
+          bitBucketSize: 'packed',
+          lowestDiscernibleValue: 1,
+          highestTrackableValue: 3_600_000_000,
+          numberOfSignificantValueDigits: 2,
+        });
+        buckets[index] = bucket;
+      }
+      bucket.recordValue(Math.max(1, Math.round(latencyMicros)));
+    },
+    event(atNs, text) {
+      events.push([Math.round(msOf(atNs)), text]);
+    },
+    result() {
+      const rows: [number, number, number, number][] = [];
+      for (let i = 0; i < buckets.length; i++) {
+        const bucket = buckets[i];
+        const at = i * bucketMs;
+        if (bucket === undefined || bucket.totalCount === 0) rows.push([at, 0, 0, 0]);
+        else
+          rows.push([
+            at,
+            bucket.totalCount,
+            round(Math.min(bucket.getValueAtPercentile(50), bucket.maxValue) / 1000),
+            round(Math.min(bucket.getValueAtPercentile(99), bucket.maxValue) / 1000),
+          ]);
+      }
+      for (const bucket of buckets) bucket?.destroy();
+      return { bucketMs, buckets: rows, ...(events.length > 0 ? { events } : {}) };
+    },
+  };
+}
