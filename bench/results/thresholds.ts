@@ -1,7 +1,7 @@
 /**
  * Thresholds, as k6 has them: `p99<20`, `websocket:p99<=20`, `lost==0`. A threshold is checked
- * against every row of a run it applies to (all rows, or the rows of one technique or one row
- * key); a run with a failed threshold makes `npm run bench` exit with `thresholdFailedExitCode`.
+ * against every row of a run it applies to (all rows, the rows of one technique, one row key,
+ * one peer, or `pushlab`: every row of pushlab's own, no peer); a run with a failed threshold makes `npm run bench` exit with `thresholdFailedExitCode`.
  * Lost and duplicated messages fail a run by default (`lost==0`, `duplicated==0`) unless the
  * scenario states its own threshold on that metric, which then replaces the default.
  * Pure: parsing and judging only; the CLI prints and exits.
@@ -100,8 +100,13 @@ export interface ThresholdVerdict {
   failures: { key: string; value: number }[];
 }
 
+/** The scope of pushlab's own rows: every row but the peers' (`pushlab:lost==0` beside a peer that may lose). */
+const pushlabScope = 'pushlab';
+
 function applies(threshold: Threshold, key: string, row: TechniqueResult): boolean {
-  return threshold.scope === undefined || threshold.scope === row.technique || threshold.scope === key || threshold.scope === row.peer;
+  const { scope } = threshold;
+  if (scope === pushlabScope) return row.peer === undefined;
+  return scope === undefined || scope === row.technique || scope === key || scope === row.peer;
 }
 
 /** Judges every threshold against every row it applies to; a threshold that applies to no row fails (it checks nothing). */

@@ -54,6 +54,19 @@ describe('thresholds', () => {
     ]);
   });
 
+  it("take `pushlab` for every row but the peers'", () => {
+    const withPeer = {
+      ...fixture,
+      techniques: {
+        ...fixture.techniques,
+        'peer:socketio-websocket': { ...fixture.techniques.websocket!, peer: 'socketio-websocket' as const, lost: 19 },
+      },
+    };
+    const [own, all] = judgeThresholds(withPeer, ['pushlab:lost==0', 'lost==0'].map(parseThreshold));
+    expect(own).toMatchObject({ passed: true, checked: 6 });
+    expect(all).toMatchObject({ passed: false, checked: 7, failures: [{ key: 'peer:socketio-websocket', value: 19 }] });
+  });
+
   it('are a scenario field, checked when the scenario is read', () => {
     const base = { clients: 1, ratePerSecond: 1, durationMs: 1000 };
     expect(parseScenario({ ...base, thresholds: ['p99<20', 'sse:lost==0'] }).thresholds).toEqual(['p99<20', 'sse:lost==0']);
