@@ -137,6 +137,8 @@ export const techniqueResultSchema = z.object({
   peer: z.string().optional(),
   /** Network profile the subscribers went through; absent on loopback-only runs. */
   network: z.string().optional(),
+  /** How the row's bursts were published: `batch` (one request per burst) or `separate` (one per message); absent without bursts. */
+  publishMode: z.enum(['batch', 'separate']).optional(),
   /** CPU the delay proxy itself used during the window, in ms, and as a share of one core (it runs on the load generator's core). */
   proxyCpuMs: z.number().optional(),
   proxyCpuShare: z.number().optional(),

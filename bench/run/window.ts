@@ -352,6 +352,7 @@ function extrasOf(
   }
   if (plan.peer !== undefined) extra.peer = plan.peer;
   if (plan.networkName !== undefined) extra.network = plan.networkName;
+  if (plan.burst !== undefined && plan.burst > 1) extra.publishMode = plan.publish ?? 'batch';
   if (before.proxy !== undefined && after.proxy !== undefined) {
     extra.proxyCpuMs = Math.round(after.proxy.processCpuMs - before.proxy.processCpuMs);
     extra.proxyCpuShare = Number(((after.proxy.processCpuMs - before.proxy.processCpuMs) / (after.wallNs / 1e6)).toFixed(4));
@@ -383,6 +384,7 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
     payloadBytes: plan.payloadBytes,
     burst: plan.burst,
   });
+    ...(plan.publish === undefined ? {} : { mode: plan.publish }),
   const schedule = scheduleOf(plan, publisher.startNs);
   const { startNs, endNs, edgeNs } = schedule;
   subs.measure({ startNs, endNs });
