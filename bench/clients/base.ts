@@ -9,6 +9,7 @@
  */
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { joinCursor, splitCursor, type ClientStatus, type Envelope, type TechniqueId } from '../../client/lib/types.ts';
+import type { DeliverySink } from './load/scan.ts';
 
 export { techniqueIds } from '../../client/lib/types.ts';
 export type { ClientStatus, Envelope, TechniqueId } from '../../client/lib/types.ts';
@@ -28,6 +29,13 @@ export interface ClientHandlers {
   onStatus?(status: ClientStatus): void;
   /** A failed request or connection; the client reconnects unless `reconnect` is false. */
   onError?(error: Error): void;
+  /**
+   * The load generator's fast path (`load/scan.ts`): a lean client that has one hands it the
+   * deliveries it scanned instead of calling `onMessage` with a parsed envelope (a sampled,
+   * foreign or control frame still goes through the handlers above). Clients without a fast
+   * path ignore it.
+   */
+  sink?: DeliverySink;
 }
 
 export interface ClientOptions {
@@ -197,6 +205,12 @@ export abstract class BaseClient implements PushClient {
     this.lastId = message.id;
     this.markReady();
     this.handlers.onMessage(message);
+  }
+
+  /** A delivery the fast path scanned (`load/scan.ts`): the cursor moves to `id`; the sink has it. */
+  protected deliverScanned(id: number): void {
+    this.lastId = id;
+    this.markReady();
   }
 
   protected gap(cursor: string | number): void {

@@ -7,6 +7,7 @@
 import { build, type Histogram } from 'hdr-histogram-js';
 import type { ClientHandlers, PushClient, TechniqueId } from '../clients/wire/index.ts';
 import { createLoadClient } from '../clients/load/index.ts';
+import type { DeliverySink } from '../clients/load/scan.ts';
 import { createPeerClient } from '../peers/clients/index.ts';
 import type { PeerId } from '../../registry/peers.ts';
 import { scheduledNsOf } from './publisher.ts';
@@ -39,6 +40,11 @@ export interface SubscriberOptions {
    * whose ids restart (a server restart): the id sequence check cannot span two servers.
    */
   recordArrivals?: boolean;
+  /**
+   * Read deliveries on the fast path (`bench/clients/load/scan.ts`) where the client has one.
+   * Default true; false parses every frame (the before of `bench/clients/load/cost.ts`).
+   */
+  fastPath?: boolean;
 }
 
 /** One subscriber: its topic, its client and its sequence check. */
@@ -71,6 +77,10 @@ export interface Subscribers {
   readonly foreign: number;
   /** Connections dropped by churn so far. */
   readonly drops: number;
+  /** Frames that failed the content check (a sampled parse that disagreed with the scan, or damage). */
+  readonly corrupt: number;
+  /** The first few reasons of `corrupt`, for the row's notes. */
+  readonly corruptReasons: readonly string[];
   /** Sets the window from which deliveries are measured. */
   measure(window: Window): void;
   close(): void;
@@ -89,6 +99,10 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
   let gaps = 0;
   let errors = 0;
   let foreign = 0;
+  let corrupt = 0;
+  const corruptReasons: string[] = [];
+  // The window in seconds and nanoseconds, as the fast path reads a payload's scheduled time.
+  const edges = { startS: 0, startN: 0, endS: 0, endN: 0 };
   let toDrop = options.dropOne ?? 0;
   const batch = options.batch ?? 50;
   let ready = 0;
@@ -112,6 +126,8 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
         maxReconnectMs: 2000,
       };
       const handlers: ClientHandlers = {
+        // The fast path records no arrivals: a restart's accounting by schedule reads every envelope.
+        ...(arrivals === undefined && options.fastPath !== false ? { sink: fastSink() } : {}),
         onMessage(message) {
           const receivedNs = process.hrtime.bigint();
           const scheduledNs = scheduledNsOf(message.data);
@@ -142,6 +158,50 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
         },
         onError: () => errors++,
       };
+      /**
+       * This subscriber's sink for scanned deliveries: the same checks as `onMessage`, with one
+       * receipt time per read chunk and latency recorded once per scheduled time with a count.
+       */
+      function fastSink(): DeliverySink {
+        let receivedS = 0;
+        let receivedN = 0;
+        let groupS = 0;
+        let groupN = 0;
+        let groupCount = 0;
+        const flush = (): void => {
+          if (groupCount === 0) return;
+          const micros = ((receivedS - groupS) * 1e9 + (receivedN - groupN)) / 1000;
+          histogram.recordValueWithCount(Math.max(1, Math.round(micros)), groupCount);
+          groupCount = 0;
+        };
+        return {
+          chunkStart() {
+            const [seconds, nanos] = process.hrtime();
+            receivedS = seconds;
+            receivedN = nanos;
+          },
+          delivery(id, seconds, nanos) {
+            const measured =
+              window !== undefined &&
+              (seconds > edges.startS || (seconds === edges.startS && nanos >= edges.startN)) &&
+              (seconds < edges.endS || (seconds === edges.endS && nanos < edges.endN));
+            if (measured && dropping) {
+              dropping = false;
+              return;
+            }
+            if (!checker.receive(id) || !measured) return;
+            if (groupCount > 0 && (seconds !== groupS || nanos !== groupN)) flush();
+            groupS = seconds;
+            groupN = nanos;
+            groupCount++;
+          },
+          chunkEnd: flush,
+          corrupt(reason) {
+            corrupt++;
+            if (corruptReasons.length < 3) corruptReasons.push(reason);
+          },
+        };
+      }
       // Socket.IO's websocket peer is driven by the lean client (its wire protocol on a bare
       // ws socket): socket.io-client's own objects would make the load generator the limit.
       const client =
@@ -191,8 +251,16 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
     get foreign() {
       return foreign;
     },
+    get corrupt() {
+      return corrupt;
+    },
+    corruptReasons,
     measure(w) {
       window = w;
+      edges.startS = Number(w.startNs / 1_000_000_000n);
+      edges.startN = Number(w.startNs % 1_000_000_000n);
+      edges.endS = Number(w.endNs / 1_000_000_000n);
+      edges.endN = Number(w.endNs % 1_000_000_000n);
     },
     close() {
       for (const timer of churn) clearTimeout(timer);

@@ -375,6 +375,7 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
   const marks: SequenceMarks = subs.list.map((s) => ({ duplicated: s.checker.duplicated, outOfOrder: s.checker.outOfOrder }));
   const gapsBefore = subs.gaps;
   const errorsBefore = subs.errors;
+  const corruptBefore = subs.corrupt;
   subs.histogram.reset();
 
   const publisher = startPublisher({
@@ -383,8 +384,8 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
     ratePerSecond: rate,
     payloadBytes: plan.payloadBytes,
     burst: plan.burst,
-  });
     ...(plan.publish === undefined ? {} : { mode: plan.publish }),
+  });
   const schedule = scheduleOf(plan, publisher.startNs);
   const { startNs, endNs, edgeNs } = schedule;
   subs.measure({ startNs, endNs });
@@ -434,6 +435,8 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
   if (publisher.errors > 0) notes.push(`${publisher.errors} publishes failed (not counted as expected)`);
   if (subs.errors > errorsBefore) notes.push(`${subs.errors - errorsBefore} client requests or connections failed and were retried`);
   if (subs.foreign > 0) notes.push(`${subs.foreign} deliveries were not benchmark payloads`);
+  const corrupt = subs.corrupt - corruptBefore;
+  if (corrupt > 0) notes.push(`${corrupt} frames failed the load generator's content check (${subs.corruptReasons.join('; ')})`);
   if (deliveries.lost > 0 && process.hrtime.bigint() >= drainEndNs)
     notes.push(`still missing after the ${plan.drainMs} ms drain: counted as lost`);
   const { extra, notes: extraNotes } = extrasOf(rig, plan, deliveries, before, after, serverSamples);
@@ -463,5 +466,5 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
     // The proxy runs on the load generator's core: what it takes counts in the load's demand.
     ...(extra.proxyCpuShare === undefined ? {} : { loadCoreExtraShare: extra.proxyCpuShare }),
   });
-  return { ...row, ...extra };
+  return { ...row, ...extra, ...(corrupt > 0 ? { corrupt } : {}) };
 }
