@@ -139,6 +139,11 @@ export const techniqueResultSchema = z.object({
   network: z.string().optional(),
   /** How the row's bursts were published: `batch` (one request per burst) or `separate` (one per message); absent without bursts. */
   publishMode: z.enum(['batch', 'separate']).optional(),
+  /**
+   * The row's latency histogram (µs, publish to delivery), HDR's compressed base64 encoding
+   * (`bench/run/histograms.ts`): runs and load processes can be merged and re-plotted from it.
+   */
+  latencyHistogram: z.string().optional(),
   /** Frames that failed the load generator's content check (its sampled full parse, or damage the scan met); absent when none. */
   corrupt: z.number().int().nonnegative().optional(),
   /** CPU the delay proxy itself used during the window, in ms, and as a share of one core (it runs on the load generator's core). */

@@ -15,6 +15,7 @@ import { readSchedstat, waitShare, type Schedstat } from '../processes/schedstat
 import { startServerProcess, type ServerFlags, type ServerProcess } from '../processes/server.ts';
 import type { RunPlan } from '../scenario/plan.ts';
 import { countRestart, reportedRestart, type RestartCounts } from './faults/restart.ts';
+import { encodeHistogram } from './histograms.ts';
 import { startPublisher, type Published } from './publisher.ts';
 import { labelOf, type Rig } from './rig.ts';
 import { createLatencyHistogram, type Subscriber, type Subscribers } from './subscribers.ts';
@@ -466,5 +467,5 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
     // The proxy runs on the load generator's core: what it takes counts in the load's demand.
     ...(extra.proxyCpuShare === undefined ? {} : { loadCoreExtraShare: extra.proxyCpuShare }),
   });
-  return { ...row, ...extra, ...(corrupt > 0 ? { corrupt } : {}) };
+  return { ...row, ...extra, latencyHistogram: encodeHistogram(subs.histogram), ...(corrupt > 0 ? { corrupt } : {}) };
 }
