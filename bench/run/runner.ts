@@ -15,8 +15,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { capacityEndpoints, measureCapacity } from './capacity.ts';
 import { describeEnvironment } from '../processes/environment.ts';
-import { runResultSchema, type RunResult, type TechniqueResult } from '../results/schema.ts';
-import { saturate } from './saturate.ts';
+import { runResultSchema, type Calibration, type RunResult, type TechniqueResult } from '../results/schema.ts';
+import { calibrationOf, calibrationPlan, labelLoadBound, saturate } from './saturate.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { expandScenario, type RunPlan } from '../scenario/plan.ts';
 import { canPin, startServerProcess, type ServerFlags } from '../processes/server.ts';
@@ -61,7 +61,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const progress = options.onProgress ?? (() => {});
   const startedAt = new Date().toISOString();
   const plans = expandScenario(scenario);
-  progress({ type: 'scenario', scenario: scenario.name, runs: plans.length });
+  // A saturation run first measures the load generator's own ceiling against the baseline.
+  const calibrating = scenario.saturation !== undefined && plans[0] !== undefined ? calibrationPlan(plans[0]) : undefined;
+  progress({ type: 'scenario', scenario: scenario.name, runs: plans.length + (calibrating === undefined ? 0 : 1) });
   // Check each emulated network first: the round trip and rates it promises, measured through the proxy.
   const networks: Record<string, NetworkCheck> = {};
   for (const network of scenario.network ?? []) {
@@ -73,11 +75,21 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   }
   const techniques: Record<string, TechniqueResult> = {};
   const failed: Record<string, string> = {};
+  let calibration: Calibration | undefined;
+  if (calibrating !== undefined) {
+    try {
+      calibration = calibrationOf(await runPlan(calibrating, options));
+    } catch (error) {
+      const message = (error as Error).message.split('\n')[0] ?? String(error);
+      failed[calibrating.key] = message;
+      progress({ type: 'run-failed', run: calibrating.key, error: message });
+    }
+  }
   for (const plan of plans) {
     // One row that cannot run (a server that does not start, clients that never subscribe)
     // must not cost the rows already measured: it is recorded, and the run goes on.
     try {
-      techniques[plan.key] = await runPlan(plan, options);
+      techniques[plan.key] = labelLoadBound(await runPlan(plan, options), calibration);
     } catch (error) {
       const message = (error as Error).message.split('\n')[0] ?? String(error);
       failed[plan.key] = message;
@@ -117,6 +129,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     ...(Object.keys(networks).length > 0 ? { networks } : {}),
     techniques,
     ...(Object.keys(failed).length > 0 ? { failed } : {}),
+    ...(calibration === undefined ? {} : { calibration }),
     ...(capacity === undefined ? {} : { capacity }),
   });
 }
