@@ -15,6 +15,7 @@ import { ScenarioError, scenarioSchema, type Scenario } from './scenario/schema.
 import { applyOverrides, loadScenario, loadSuite, scenariosDir, type Overrides } from './scenario/load.ts';
 import { integerOption } from './cli-options.ts';
 import { pinSelf } from './processes/server.ts';
+import { defaultLoadWorkers } from './run/load-workers.ts';
 import { renderSummary } from './results/summary.ts';
 import { listResultsFiles, readRunResults, writeReport } from './report/index.ts';
 
@@ -107,6 +108,11 @@ const program = new Command('bench')
   .option('-o, --out <dir>', 'directory for the results JSON files (one per scenario)', 'results')
   .option('--json', 'print the results JSON to stdout instead of the summary table (progress still goes to stderr)', false)
   .option('--no-report', 'do not write report.md and report.html into --out after the run')
+  .option(
+    '--load-workers <n>',
+    `load processes the subscribers are spread over, latency merged from their histograms; 0 keeps them in this process (default: the cores not given to the server, ${defaultLoadWorkers()} here)`,
+    integerOption(0, 64),
+  )
   .addHelpText(
     'after',
     '\nExamples:\n  npm run bench                                   # the standard suite\n  npm run bench -- --scenario smoke\n  npm run bench -- -s ticker -t sse,websocket -c 200 -d 5000\n  npm run bench -- -s scenarios/my.json --json > run.json\n  npm run bench -- -s chat -n loopback,broadband,mobile-3g   # compare networks\n  npm run bench -- -s ticker --peers                          # beside Socket.IO, SockJS and the raw baseline\n  npm run bench -- -s saturation -t websocket --peers baseline',
@@ -126,6 +132,7 @@ const flags = program.parse().opts<{
   out: string;
   json: boolean;
   report: boolean;
+  loadWorkers?: number;
 }>();
 
 const overrides: Overrides = {
@@ -163,7 +170,13 @@ const loadPinned = pinSelf(1);
 if (!loadPinned)
   console.error('bench: taskset is not available (or one core only): server and load are not pinned, and the results say so');
 
-const { results, files } = await runBenchmark({ scenarios, outDir: flags.out, loadPinned, onProgress: createProgress() });
+const { results, files } = await runBenchmark({
+  scenarios,
+  outDir: flags.out,
+  loadPinned,
+  loadWorkers: flags.loadWorkers ?? defaultLoadWorkers(),
+  onProgress: createProgress(),
+});
 for (const file of files) console.error(`bench: wrote ${file}`);
 if (flags.report) {
   // Every run in --out, not only this one, so the report can show the change against the last.

@@ -191,6 +191,8 @@ export const runResultSchema = z.object({
     loadAverage: z.number().optional(),
     /** What the network was: `loopback` unless a profile was emulated. */
     network: z.string().optional(),
+    /** `--load-workers`: load processes the subscribers were spread over; absent when they ran in the CLI's process. */
+    loadWorkers: z.number().int().positive().optional(),
   }),
   params: z.record(z.string(), z.unknown()),
   /** The check of each emulated network profile of the run (RTT and rate measured through the proxy), by profile name. */

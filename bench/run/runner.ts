@@ -33,6 +33,8 @@ export interface RunOptions {
   loadPinned?: boolean;
   /** Fault injection for the harness's own tests: see `SubscriberOptions.dropOne`. Default 0. */
   dropOne?: number;
+  /** `--load-workers`: load processes the subscribers are spread over; 0 or undefined keeps them in this process. */
+  loadWorkers?: number;
 }
 
 /** Performs one run (or, for a saturation plan, one series of steps) on a fresh server and returns its row. */
@@ -42,7 +44,7 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
   const parts: RigParts = { server: await startTarget(plan, flags) };
   let rig: Rig | undefined;
   try {
-    const built = await openRig(plan, parts, progress, { dropOne: options.dropOne });
+    const built = await openRig(plan, parts, progress, { dropOne: options.dropOne, loadWorkers: options.loadWorkers });
     rig = built;
     const { saturation } = plan;
     const result =
@@ -121,6 +123,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const { name, ...params } = scenario;
   const environment = describeEnvironment(canPin() && options.loadPinned === true);
   if (scenario.network !== undefined) environment.network = scenario.network.map((network) => network.name).join(', ');
+  if ((options.loadWorkers ?? 0) > 0) environment.loadWorkers = options.loadWorkers;
   return runResultSchema.parse({
     scenario: name,
     startedAt,

@@ -11,6 +11,7 @@ import type { DeliverySink } from '../clients/load/scan.ts';
 import { createPeerClient } from '../peers/clients/index.ts';
 import type { PeerId } from '../../registry/peers.ts';
 import { scheduledNsOf } from './publisher.ts';
+import { openWorkerSubscribers } from './load-workers.ts';
 import { SequenceChecker } from './sequence.ts';
 
 /** What `openSubscribers` opens. */
@@ -45,6 +46,13 @@ export interface SubscriberOptions {
    * Default true; false parses every frame (the before of `bench/clients/load/cost.ts`).
    */
   fastPath?: boolean;
+  /** The index of the first subscriber here among the run's (its topic is `topics[index % topics.length]`); a load worker's share. Default 0. */
+  firstIndex?: number;
+  /**
+   * Spread the subscribers over this many load processes (`load-workers.ts`); 0 or undefined
+   * keeps them in this process. Churn and arrivals (a restart) need them here.
+   */
+  workers?: number;
 }
 
 /** One subscriber: its topic, its client and its sequence check. */
@@ -93,6 +101,8 @@ export function createLatencyHistogram(): Histogram {
 
 /** Opens the subscribers in batches and resolves once each is subscribed (has a cursor). */
 export async function openSubscribers(options: SubscriberOptions, onReady?: (ready: number) => void): Promise<Subscribers> {
+  if ((options.workers ?? 0) > 0 && options.churnMeanMs === undefined && options.recordArrivals !== true)
+    return openWorkerSubscribers(options, options.workers ?? 0, onReady);
   const histogram = createLatencyHistogram();
   const list: Subscriber[] = [];
   let window: Window | undefined;
@@ -110,7 +120,7 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
   for (let start = 0; start < options.clients; start += batch) {
     const waits: Promise<void>[] = [];
     for (let i = start; i < Math.min(options.clients, start + batch); i++) {
-      const topic = options.topics[i % options.topics.length] as string;
+      const topic = options.topics[((options.firstIndex ?? 0) + i) % options.topics.length] as string;
       const checker = new SequenceChecker();
       const arrivals: { scheduledNs: bigint; id: number }[] | undefined = options.recordArrivals === true ? [] : undefined;
       const seen = new Set<bigint>();
