@@ -41,10 +41,10 @@ const scheduled = process.hrtime.bigint();
 const line = (id: number, at = scheduled, payload = makePayload(at, 64)): string =>
   `${JSON.stringify({ id, topic: 'lobby', data: payload, t: Date.now() })}\n`;
 
-async function subscribe(url: string, peer?: 'baseline'): Promise<Subscribers> {
+async function subscribe(url: string, peer?: 'baseline', technique: 'websocket' | 'sse' = 'websocket'): Promise<Subscribers> {
   const subs = await openSubscribers({
     baseUrl: url,
-    technique: 'websocket',
+    technique,
     ...(peer === undefined ? {} : { peer }),
     clients: 1,
     topics: ['lobby'],
@@ -122,20 +122,40 @@ describe('the fast path', () => {
     server = undefined;
   });
 
-  it('the lean WebSocket client delivers every message of batches from the real server, once and in order', async () => {
+  it.each(['websocket', 'sse'] as const)(
+    'the lean %s client delivers every message of batches from the real server, once and in order',
+    async (technique) => {
+      server = await startServer({ publishRatePerSecond: 0 });
+      const subs = await subscribe(server.url, undefined, technique);
+      const publisher = startPublisher({ baseUrl: server.url, topics: ['lobby'], ratePerSecond: 1000, payloadBytes: 256, burst: 10 });
+      await publisher.stopAt(publisher.startNs + 300_000_000n);
+      expect(publisher.errors).toBe(0);
+      const ids = publisher.published.map((m) => m.id);
+      expect(ids.length).toBe(300);
+      const { checker } = subs.list[0] ?? expect.fail('one subscriber');
+      await until(() => checker.has(300), 'the last message');
+      expect(checker.count(ids)).toEqual({ delivered: 300, lost: 0 });
+      expect(checker.duplicated + checker.outOfOrder).toBe(0);
+      expect(subs.histogram.totalCount).toBe(300);
+      expect(subs.corrupt).toBe(0);
+      expect(subs.foreign).toBe(0);
+    },
+  );
+
+  it('the lean SSE client resumes from the cursor its fast path kept, losing nothing and repeating nothing', async () => {
     server = await startServer({ publishRatePerSecond: 0 });
-    const subs = await subscribe(server.url);
-    const publisher = startPublisher({ baseUrl: server.url, topics: ['lobby'], ratePerSecond: 1000, payloadBytes: 256, burst: 10 });
-    await publisher.stopAt(publisher.startNs + 300_000_000n);
-    expect(publisher.errors).toBe(0);
-    const ids = publisher.published.map((m) => m.id);
-    expect(ids.length).toBe(300);
-    const { checker } = subs.list[0] ?? expect.fail('one subscriber');
-    await until(() => checker.has(300), 'the last message');
-    expect(checker.count(ids)).toEqual({ delivered: 300, lost: 0 });
+    const sockets = new Set<Socket>();
+    server.push.server.on('connection', (socket: Socket) => sockets.add(socket));
+    const subs = await subscribe(server.url, undefined, 'sse');
+    const { checker, client } = subs.list[0] ?? expect.fail('one subscriber');
+    for (let i = 0; i < 30; i++) await server.publish(makePayload(process.hrtime.bigint(), 64));
+    await until(() => checker.has(30), 'the first 30');
+    expect(client.cursor).toMatch(/^[a-z0-9]+:30$/);
+    for (const socket of sockets) socket.destroy();
+    for (let i = 0; i < 30; i++) await server.publish(makePayload(process.hrtime.bigint(), 64));
+    await until(() => checker.has(60), 'all 60 after the reconnect');
+    expect(checker.count(Array.from({ length: 60 }, (_, i) => i + 1))).toEqual({ delivered: 60, lost: 0 });
     expect(checker.duplicated + checker.outOfOrder).toBe(0);
-    expect(subs.histogram.totalCount).toBe(300);
-    expect(subs.corrupt).toBe(0);
-    expect(subs.foreign).toBe(0);
+    expect(subs.gaps).toBe(0);
   });
 });
