@@ -97,6 +97,7 @@ export abstract class BaseClient implements PushClient {
   protected readonly topic: string;
   protected closed = false;
   private markReady!: () => void;
+  private readyMarked = false;
   private current: Attempt | undefined;
   private failures = 0;
   private dropping = false;
@@ -210,7 +211,11 @@ export abstract class BaseClient implements PushClient {
   /** A delivery the fast path scanned (`load/scan.ts`): the cursor moves to `id`; the sink has it. */
   protected deliverScanned(id: number): void {
     this.lastId = id;
-    this.markReady();
+    // Resolving a settled promise again costs a call per delivery on the hot path: once is enough.
+    if (!this.readyMarked) {
+      this.readyMarked = true;
+      this.markReady();
+    }
   }
 
   protected gap(cursor: string | number): void {
