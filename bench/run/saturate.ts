@@ -45,7 +45,7 @@ export function labelLoadBound(row: TechniqueResult, calibration: Calibration | 
   const share = calibration?.loadBoundShare ?? loadBoundShare;
   if (ceiling > 0 && saturation.sustainedDeliveredPerSecond >= share * ceiling)
     reasons.push(
-      `its ${Math.round(saturation.sustainedDeliveredPerSecond)} deliveries/s are within ${Math.round(100 * share)} % of the load generator's calibrated ceiling (${Math.round(ceiling)}/s)`,
+      `its ${Math.round(saturation.sustainedDeliveredPerSecond)} deliveries/s reach ${Math.round(100 * share)} % or more of the load generator's calibrated ceiling (${Math.round(ceiling)}/s)`,
     );
   if (reasons.length === 0) return row;
   return {

@@ -29,7 +29,7 @@ function row(sustainedDeliveredPerSecond: number, bottleneck: 'server' | 'load' 
 describe('calibration', () => {
   it('labels a row within 80 % of the calibrated ceiling, or stopped by its load side, load-bound', () => {
     expect(labelLoadBound(row(85_000), calibration).loadBound).toBe(true);
-    expect(labelLoadBound(row(85_000), calibration).notes?.join()).toMatch(/within 80 % .*not the server's ceiling/);
+    expect(labelLoadBound(row(85_000), calibration).notes?.join()).toMatch(/reach 80 % or more .*not the server's ceiling/);
     expect(labelLoadBound(row(79_000), calibration).loadBound).toBeUndefined();
     expect(labelLoadBound(row(10_000, 'load'), calibration).loadBound).toBe(true);
     expect(labelLoadBound(row(10_000, 'load'), undefined).loadBound).toBe(true);
