@@ -212,8 +212,9 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
           },
         };
       }
-      // Socket.IO's websocket peer is driven by the lean client (its wire protocol on a bare
-      // ws socket): socket.io-client's own objects would make the load generator the limit.
+      // Socket.IO's websocket peer is driven by the lean client (its wire protocol on the load
+      // generator's node:net WebSocket, fast path included): socket.io-client's own objects
+      // would make the load generator the limit.
       const client =
         options.peer === undefined
           ? createLoadClient(options.technique, clientOptions, handlers)

@@ -67,7 +67,17 @@ export function readFrames(buffer: Buffer): { frames: Frame[]; rest: Buffer } {
   return { frames, rest: at === buffer.length ? Buffer.alloc(0) : buffer.subarray(at) };
 }
 
-/** `GET /api/ws` (Upgrade), receiving envelopes and control frames as `WebSocketClient` does. */
+/** What a subclass's text handlers may do with the connection: send a (short) text message, end it. */
+export interface WebSocketLink {
+  send(text: string): void;
+  /** Ends the attempt: cleanly, or with an error (the client reconnects). */
+  end(error?: Error): void;
+}
+
+/**
+ * `GET /api/ws` (Upgrade), receiving envelopes and control frames as `WebSocketClient` does.
+ * A protocol on top of WebSocket (Socket.IO's) overrides `wsPath`, `onText` and `onFastText`.
+ */
 export class LeanWebSocketClient extends BaseClient {
   readonly technique = 'websocket';
 
@@ -75,8 +85,24 @@ export class LeanWebSocketClient extends BaseClient {
     return true;
   }
 
+  /** The upgrade's path and query. */
+  protected wsPath(): string {
+    return `/api/ws?${this.query()}`;
+  }
+
+  /** A whole text message, parsed: an envelope, or a control frame (acks are dropped). */
+  protected onText(text: string, _link: WebSocketLink): void {
+    const value = JSON.parse(text) as Envelope | Control | { type: 'ack' };
+    if (!('type' in value) || value.type === 'cursor' || value.type === 'gap') this.receive(value as Envelope | Control);
+  }
+
+  /** A whole unfragmented text message on the fast path: by default the frame is the envelope's JSON. */
+  protected onFastText(reader: FrameReader, buf: Buffer, start: number, end: number, _link: WebSocketLink): void {
+    reader.frame(buf, start, end);
+  }
+
   protected connect(): Attempt {
-    const url = new URL(`/api/ws?${this.query()}`, this.options.baseUrl);
+    const url = new URL(this.wsPath(), this.options.baseUrl);
     const key = randomBytes(16).toString('base64');
     const accept = createHash('sha1')
       .update(key + guid)
@@ -94,6 +120,10 @@ export class LeanWebSocketClient extends BaseClient {
         else reject(error);
       };
       abort = () => finish();
+      const link: WebSocketLink = {
+        send: (text) => socket.write(clientFrame(0x1, Buffer.from(text))),
+        end: (error) => finish(error),
+      };
       let upgraded = false;
       let pending: Buffer = Buffer.alloc(0);
       let fragments: Buffer[] = [];
@@ -136,7 +166,7 @@ export class LeanWebSocketClient extends BaseClient {
           }
           if (buf.length - at < header + length) break;
           const start = at + header;
-          if (first === 0x81 && fragments.length === 0) reader.frame(buf, start, start + length);
+          if (first === 0x81 && fragments.length === 0) this.onFastText(reader, buf, start, start + length, link);
           else onFrame({ fin: (first & 0x80) !== 0, opcode: first & 0x0f, payload: buf.subarray(start, start + length) });
           at = start + length;
           if (settled) break;
@@ -152,8 +182,7 @@ export class LeanWebSocketClient extends BaseClient {
             if (!frame.fin) return;
             const text = (fragments.length === 1 ? (fragments[0] as Buffer) : Buffer.concat(fragments)).toString('utf8');
             fragments = [];
-            const value = JSON.parse(text) as Envelope | Control | { type: 'ack' };
-            if (!('type' in value) || value.type === 'cursor' || value.type === 'gap') this.receive(value as Envelope | Control);
+            this.onText(text, link);
             return;
           }
           case 0x8: {

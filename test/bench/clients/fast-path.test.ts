@@ -8,6 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makePayload, startPublisher } from '../../../bench/run/publisher.ts';
 import { openSubscribers, type Subscribers } from '../../../bench/run/subscribers.ts';
+import { startPeerProcess } from '../../../bench/peers/process.ts';
 import { startServer, until, type TestServer } from '../../helpers/server.ts';
 
 const closers: (() => void | Promise<void>)[] = [];
@@ -41,7 +42,11 @@ const scheduled = process.hrtime.bigint();
 const line = (id: number, at = scheduled, payload = makePayload(at, 64)): string =>
   `${JSON.stringify({ id, topic: 'lobby', data: payload, t: Date.now() })}\n`;
 
-async function subscribe(url: string, peer?: 'baseline', technique: 'websocket' | 'sse' = 'websocket'): Promise<Subscribers> {
+async function subscribe(
+  url: string,
+  peer?: 'baseline' | 'socketio-websocket',
+  technique: 'websocket' | 'sse' = 'websocket',
+): Promise<Subscribers> {
   const subs = await openSubscribers({
     baseUrl: url,
     technique,
@@ -141,6 +146,25 @@ describe('the fast path', () => {
       expect(subs.foreign).toBe(0);
     },
   );
+
+  it("the lean Socket.IO client reads the peer's events on the same fast path, every message once and in order", {
+    timeout: 30_000,
+  }, async () => {
+    const peer = await startPeerProcess('socketio');
+    closers.push(async () => {
+      await peer.stop();
+    });
+    const subs = await subscribe(peer.url, 'socketio-websocket');
+    const publisher = startPublisher({ baseUrl: peer.url, topics: ['lobby'], ratePerSecond: 1000, payloadBytes: 256, burst: 10 });
+    await publisher.stopAt(publisher.startNs + 200_000_000n);
+    expect(publisher.errors).toBe(0);
+    const ids = publisher.published.map((m) => m.id);
+    const { checker } = subs.list[0] ?? expect.fail('one subscriber');
+    await until(() => checker.count(ids).lost === 0, 'every message');
+    expect(checker.duplicated + checker.outOfOrder).toBe(0);
+    expect(subs.histogram.totalCount).toBe(ids.length);
+    expect(subs.corrupt + subs.foreign).toBe(0);
+  });
 
   it('the lean SSE client resumes from the cursor its fast path kept, losing nothing and repeating nothing', async () => {
     server = await startServer({ publishRatePerSecond: 0 });
