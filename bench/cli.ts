@@ -15,6 +15,7 @@ import { ScenarioError, scenarioSchema, type Scenario } from './scenario/schema.
 import { applyOverrides, loadScenario, loadSuite, scenariosDir, type Overrides } from './scenario/load.ts';
 import { integerOption } from './cli-options.ts';
 import { pinSelf } from './processes/server.ts';
+import { defaultLoadWorkers } from './run/load-workers.ts';
 import { renderSummary } from './results/summary.ts';
 import { listResultsFiles, readRunResults, writeReport } from './report/index.ts';
 import { loadProtocols, type LoadProtocol } from './clients/load/index.ts';
@@ -150,6 +151,11 @@ const program = new Command('bench')
   .option('--wide', 'print every column of the summary (default: the columns that fit 100 characters)', false)
   .option('--json', 'print the results JSON to stdout instead of the summary table (progress still goes to stderr)', false)
   .option('--no-report', 'do not write report.md and report.html into --out after the run')
+  .option(
+    '--load-workers <n>',
+    `load processes the subscribers are spread over, latency merged from their histograms; 0 keeps them in this process (default: the cores not given to the server, ${defaultLoadWorkers()} here)`,
+    integerOption(0, 64),
+  )
   .addHelpText(
     'after',
     '\nExamples:\n  npm run bench                                   # the standard suite\n  npm run bench -- --scenario smoke\n  npm run bench -- -s ticker -t sse,websocket -c 200 -d 5000\n  npm run bench -- -s scenarios/my.json --json > run.json\n  npm run bench -- -s chat -n loopback,broadband,mobile-3g   # compare networks\n  npm run bench -- -s ticker --peers                          # beside Socket.IO, SockJS and the raw baseline\n  npm run bench -- -s saturation -t websocket --peers baseline\n  npm run bench -- -s smoke --protocol h1,h1-tls,h2                # HTTP/1.1, TLS, HTTP/2\n  npm run bench -- -s tabs                                      # K tabs of one browser: where HTTP/1.1 stalls\n  npm run bench -- -s smoke --threshold "p99<50" --threshold "websocket:p99<20"   # exit 3 if one fails\n\nExit codes: 0 done and every threshold passed; 1 the harness failed; 2 a usage or scenario error; 3 a threshold failed.',
@@ -175,6 +181,7 @@ const flags = program.parse().opts<{
   threshold?: string[];
   repeat: number;
   wide: boolean;
+  loadWorkers?: number;
 }>();
 
 const overrides: Overrides = {
@@ -218,6 +225,7 @@ const { results, files } = await runBenchmark({
   outDir: flags.out,
   loadPinned,
   repeat: flags.repeat,
+  loadWorkers: flags.loadWorkers ?? defaultLoadWorkers(),
   onProgress: createProgress(),
 });
 for (const file of files) console.error(`bench: wrote ${file}`);

@@ -11,6 +11,7 @@ import { Agent, request, type IncomingMessage } from 'node:http';
 import { techniques } from '../../registry/techniques.ts';
 import type { ClientStatus, TechniqueId } from '../../client/lib/types.ts';
 import { joinCursor, splitCursor, type Envelope, type PollBody, type StreamValue } from '../../client/lib/wire.ts';
+import type { DeliverySink } from './load/scan.ts';
 
 export { techniqueIds } from '../../client/lib/types.ts';
 export type { ClientStatus, TechniqueId } from '../../client/lib/types.ts';
@@ -26,6 +27,13 @@ export interface ClientHandlers {
   onStatus?(status: ClientStatus): void;
   /** A failed request or connection; the client reconnects unless `reconnect` is false. */
   onError?(error: Error): void;
+  /**
+   * The load generator's fast path (`load/scan.ts`): a lean client that has one hands it the
+   * deliveries it scanned instead of calling `onMessage` with a parsed envelope (a sampled,
+   * foreign or control frame still goes through the handlers above). Clients without a fast
+   * path ignore it.
+   */
+  sink?: DeliverySink;
 }
 
 export interface ClientOptions {
@@ -87,6 +95,7 @@ export abstract class BaseClient implements PushClient {
   protected readonly topic: string;
   protected closed = false;
   private markReady!: () => void;
+  private readyMarked = false;
   private current: Attempt | undefined;
   private failures = 0;
   private dropping = false;
@@ -195,6 +204,16 @@ export abstract class BaseClient implements PushClient {
     this.lastId = message.id;
     this.markReady();
     this.handlers.onMessage(message);
+  }
+
+  /** A delivery the fast path scanned (`load/scan.ts`): the cursor moves to `id`; the sink has it. */
+  protected deliverScanned(id: number): void {
+    this.lastId = id;
+    // Resolving a settled promise again costs a call per delivery on the hot path: once is enough.
+    if (!this.readyMarked) {
+      this.readyMarked = true;
+      this.markReady();
+    }
   }
 
   protected gap(cursor: string | number): void {

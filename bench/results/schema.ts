@@ -138,6 +138,21 @@ export const techniqueResultSchema = z.object({
   peer: z.string().optional(),
   /** Network profile the subscribers went through; absent on loopback-only runs. */
   network: z.string().optional(),
+  /** How the row's bursts were published: `batch` (one request per burst) or `separate` (one per message); absent without bursts. */
+  publishMode: z.enum(['batch', 'separate']).optional(),
+  /**
+   * The row's latency histogram (µs, publish to delivery), HDR's compressed base64 encoding
+   * (`bench/run/histograms.ts`): runs and load processes can be merged and re-plotted from it.
+   */
+  latencyHistogram: z.string().optional(),
+  /**
+   * Saturation: this row's sustained deliveries/s came within 80 % of the run's calibrated
+   * load ceiling, or its load side was the bottleneck, so it measures the load generator and
+   * is never the server's ceiling. Absent when not.
+   */
+  loadBound: z.boolean().optional(),
+  /** Frames that failed the load generator's content check (its sampled full parse, or damage the scan met); absent when none. */
+  corrupt: z.number().int().nonnegative().optional(),
   /** CPU the delay proxy itself used during the window, in ms, and as a share of one core (it runs on the load generator's core). */
   proxyCpuMs: z.number().optional(),
   proxyCpuShare: z.number().optional(),
@@ -202,6 +217,22 @@ export const techniqueResultSchema = z.object({
   notes: z.array(z.string()).optional(),
 });
 
+/**
+ * A saturation run's calibration: the load generator driven against the raw-TCP baseline at
+ * rising rates, before the rows, on the same subscribers count and framing of bursts.
+ */
+export const calibrationSchema = z.object({
+  /** The highest deliveries/s sustained against the baseline: the instrument's ceiling in this run. */
+  ceilingDeliveredPerSecond: z.number(),
+  /** Which side stopped the calibration (`load`: the load generator itself; `server`: the baseline). */
+  bottleneck: z.enum(['server', 'load', 'none']).optional(),
+  /** Whether every rate tried was sustained (the ceiling is higher than measured). */
+  ceilingAbove: z.boolean(),
+  /** A row at or above this share of the ceiling is load-bound. */
+  loadBoundShare: z.number(),
+  steps: z.array(saturationStepSchema),
+});
+
 export const runResultSchema = z.object({
   scenario: z.string(),
   startedAt: z.string(),
@@ -216,6 +247,8 @@ export const runResultSchema = z.object({
     loadAverage: z.number().optional(),
     /** What the network was: `loopback` unless a profile was emulated. */
     network: z.string().optional(),
+    /** `--load-workers`: load processes the subscribers were spread over; absent when they ran in the CLI's process. */
+    loadWorkers: z.number().int().positive().optional(),
   }),
   params: z.record(z.string(), z.unknown()),
   /** The check of each emulated network profile of the run (RTT and rate measured through the proxy), by profile name. */
@@ -223,6 +256,8 @@ export const runResultSchema = z.object({
   techniques: z.record(z.string(), techniqueResultSchema),
   /** Rows that could not be measured (their server or clients failed), by key, with the error: the other rows still ran. */
   failed: z.record(z.string(), z.string()).optional(),
+  /** Saturation runs: the load generator's own ceiling, measured against the baseline first. */
+  calibration: calibrationSchema.optional(),
   /** autocannon request/response capacity of the polling endpoints and publish. */
   capacity: z
     .record(
@@ -236,3 +271,4 @@ export type TechniqueResult = z.infer<typeof techniqueResultSchema>;
 export type SaturationStep = z.infer<typeof saturationStepSchema>;
 export type Saturation = z.infer<typeof saturationSchema>;
 export type RunResult = z.infer<typeof runResultSchema>;
+export type Calibration = z.infer<typeof calibrationSchema>;

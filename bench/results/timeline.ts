@@ -18,8 +18,8 @@ export interface TimelineData {
 
 /** A timeline being recorded. */
 export interface Timeline {
-  /** One first delivery of an in-window message, its latency in microseconds, received at `receivedNs`. */
-  record(latencyMicros: number, receivedNs: bigint): void;
+  /** First deliveries of in-window messages (`count`, default 1, sharing one latency), in microseconds, received at `receivedNs`. */
+  record(latencyMicros: number, receivedNs: bigint, count?: number): void;
   /** A fault event at `atNs`. */
   event(atNs: bigint, text: string): void;
   /** The buckets from the window's start to its last delivery, empty ones included. */
@@ -34,7 +34,7 @@ export function createTimeline(startNs: bigint, bucketMs = timelineBucketMs): Ti
   const events: [number, string][] = [];
   const msOf = (ns: bigint): number => Number(ns - startNs) / 1e6;
   return {
-    record(latencyMicros, receivedNs) {
+    record(latencyMicros, receivedNs, count = 1) {
       const index = Math.floor(msOf(receivedNs) / bucketMs);
       if (index < 0) return;
       let bucket = buckets[index];
@@ -47,7 +47,7 @@ export function createTimeline(startNs: bigint, bucketMs = timelineBucketMs): Ti
         });
         buckets[index] = bucket;
       }
-      bucket.recordValue(Math.max(1, Math.round(latencyMicros)));
+      bucket.recordValueWithCount(Math.max(1, Math.round(latencyMicros)), count);
     },
     event(atNs, text) {
       events.push([Math.round(msOf(atNs)), text]);

@@ -39,6 +39,8 @@ export interface Rig {
 export interface RigOptions {
   /** Fault injection for the harness's own tests: see `SubscriberOptions.dropOne`. Default 0. */
   dropOne?: number;
+  /** Load processes the subscribers are spread over (`SubscriberOptions.workers`); default 0, this process. */
+  loadWorkers?: number;
 }
 
 /** Topic names of a run: `lobby` alone, or `room-1` … `room-N`. */
@@ -120,6 +122,7 @@ export async function openRig(
         intervalMs: plan.intervalMs,
         holdMs: plan.holdMs,
         dropOne: options.dropOne,
+        ...(options.loadWorkers === undefined ? {} : { workers: options.loadWorkers }),
         churnMeanMs: plan.faults?.churnMeanMs,
         recordArrivals: plan.faults?.restartAtMs !== undefined,
         ...subscriberProtocol(plan),
@@ -136,6 +139,10 @@ export async function openRig(
     throw error;
   });
   parts.subscribers = subscribers;
+  if ((options.loadWorkers ?? 0) > 0 && plan.faults?.churnMeanMs === undefined && plan.faults?.restartAtMs === undefined)
+    notes.push(
+      `the subscribers ran in ${options.loadWorkers} load worker processes: the load CPU share and event-loop figures are the main process's (publisher, bookkeeping) only`,
+    );
   progress({ type: 'phase-end' });
   // Let the server settle before reading its memory with every client connected and idle,
   // after a full collection: what the connections hold, not the garbage connecting made.

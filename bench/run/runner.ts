@@ -15,8 +15,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { capacityEndpoints, measureCapacity } from './capacity.ts';
 import { describeEnvironment } from '../processes/environment.ts';
-import { runResultSchema, type RunResult, type TechniqueResult } from '../results/schema.ts';
-import { saturate } from './saturate.ts';
+import { runResultSchema, type Calibration, type RunResult, type TechniqueResult } from '../results/schema.ts';
+import { calibrationOf, calibrationPlan, labelLoadBound, saturate } from './saturate.ts';
 import { mergeRepeats } from '../results/repeats.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { expandScenario, type RunPlan } from '../scenario/plan.ts';
@@ -35,6 +35,8 @@ export interface RunOptions {
   loadPinned?: boolean;
   /** Fault injection for the harness's own tests: see `SubscriberOptions.dropOne`. Default 0. */
   dropOne?: number;
+  /** `--load-workers`: load processes the subscribers are spread over; 0 or undefined keeps them in this process. */
+  loadWorkers?: number;
   /** `--repeat N`: measure each row this many times, each on a fresh server, and record the medians and each run (`mergeRepeats`). Default 1. */
   repeat?: number;
 }
@@ -53,7 +55,7 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
   const parts: RigParts = { server: await startTarget(plan, flags) };
   let rig: Rig | undefined;
   try {
-    const built = await openRig(plan, parts, progress, { dropOne: options.dropOne });
+    const built = await openRig(plan, parts, progress, { dropOne: options.dropOne, loadWorkers: options.loadWorkers });
     rig = built;
     const { saturation } = plan;
     const result =
@@ -72,7 +74,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const progress = options.onProgress ?? (() => {});
   const startedAt = new Date().toISOString();
   const plans = expandScenario(scenario);
-  progress({ type: 'scenario', scenario: scenario.name, runs: plans.length });
+  // A saturation run first measures the load generator's own ceiling against the baseline.
+  const calibrating = scenario.saturation !== undefined && plans[0] !== undefined ? calibrationPlan(plans[0]) : undefined;
+  progress({ type: 'scenario', scenario: scenario.name, runs: plans.length + (calibrating === undefined ? 0 : 1) });
   // Check each emulated network first: the round trip and rates it promises, measured through the proxy.
   const networks: Record<string, NetworkCheck> = {};
   for (const network of scenario.network ?? []) {
@@ -84,11 +88,21 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   }
   const techniques: Record<string, TechniqueResult> = {};
   const failed: Record<string, string> = {};
+  let calibration: Calibration | undefined;
+  if (calibrating !== undefined) {
+    try {
+      calibration = calibrationOf(await runPlan(calibrating, options));
+    } catch (error) {
+      const message = (error as Error).message.split('\n')[0] ?? String(error);
+      failed[calibrating.key] = message;
+      progress({ type: 'run-failed', run: calibrating.key, error: message });
+    }
+  }
   for (const plan of plans) {
     // One row that cannot run (a server that does not start, clients that never subscribe)
     // must not cost the rows already measured: it is recorded, and the run goes on.
     try {
-      techniques[plan.key] = await runRepeated(plan, options);
+      techniques[plan.key] = labelLoadBound(await runRepeated(plan, options), calibration);
     } catch (error) {
       const message = (error as Error).message.split('\n')[0] ?? String(error);
       failed[plan.key] = message;
@@ -120,6 +134,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const { name, ...params } = scenario;
   const environment = describeEnvironment(canPin() && options.loadPinned === true);
   if (scenario.network !== undefined) environment.network = scenario.network.map((network) => network.name).join(', ');
+  if ((options.loadWorkers ?? 0) > 0) environment.loadWorkers = options.loadWorkers;
   return runResultSchema.parse({
     scenario: name,
     startedAt,
@@ -128,6 +143,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     ...(Object.keys(networks).length > 0 ? { networks } : {}),
     techniques,
     ...(Object.keys(failed).length > 0 ? { failed } : {}),
+    ...(calibration === undefined ? {} : { calibration }),
     ...(capacity === undefined ? {} : { capacity }),
   });
 }

@@ -3,8 +3,57 @@
  * a step is not sustained — something lost, p99 past the bound, or the publisher behind its
  * schedule. Every step is kept; the row is the highest sustained step's.
  */
-import type { Saturation, SaturationStep, TechniqueResult } from '../results/schema.ts';
+import type { Calibration, Saturation, SaturationStep, TechniqueResult } from '../results/schema.ts';
 import type { RunPlan } from '../scenario/plan.ts';
+
+/** A row within this share of the calibrated ceiling is load-bound. */
+export const loadBoundShare = 0.8;
+
+/**
+ * The calibration plan of a saturation scenario: its first row's settings (subscribers,
+ * topics, bursts, publish mode, steps) against the raw-TCP baseline, the cheapest server there is.
+ */
+export function calibrationPlan(first: RunPlan): RunPlan {
+  return { ...first, key: 'calibration', technique: 'websocket', peer: 'baseline', variant: undefined };
+}
+
+/** The calibration as results record it, from the baseline's saturation row. */
+export function calibrationOf(row: TechniqueResult): Calibration {
+  const saturation = row.saturation;
+  const last = saturation?.steps.at(-1);
+  return {
+    ceilingDeliveredPerSecond: saturation?.sustainedDeliveredPerSecond ?? 0,
+    ...(last?.bottleneck === undefined ? {} : { bottleneck: last.bottleneck }),
+    ceilingAbove: saturation?.ceilingAbove ?? false,
+    loadBoundShare,
+    steps: saturation?.steps ?? [],
+  };
+}
+
+/**
+ * Labels a saturation row load-bound when its sustained deliveries/s reach `loadBoundShare`
+ * of the calibrated ceiling, or its load side was the bottleneck at the step that ended it:
+ * such a row measures the load generator, never the server's ceiling.
+ */
+export function labelLoadBound(row: TechniqueResult, calibration: Calibration | undefined): TechniqueResult {
+  const saturation = row.saturation;
+  if (saturation === undefined) return row;
+  const last = saturation.steps.at(-1);
+  const reasons: string[] = [];
+  if (last?.bottleneck === 'load' || row.bottleneck === 'load') reasons.push('its load side was the bottleneck');
+  const ceiling = calibration?.ceilingDeliveredPerSecond ?? 0;
+  const share = calibration?.loadBoundShare ?? loadBoundShare;
+  if (ceiling > 0 && saturation.sustainedDeliveredPerSecond >= share * ceiling)
+    reasons.push(
+      `its ${Math.round(saturation.sustainedDeliveredPerSecond)} deliveries/s reach ${Math.round(100 * share)} % or more of the load generator's calibrated ceiling (${Math.round(ceiling)}/s)`,
+    );
+  if (reasons.length === 0) return row;
+  return {
+    ...row,
+    loadBound: true,
+    notes: [...(row.notes ?? []), `load-bound: ${reasons.join(' and ')}; this is not the server's ceiling`],
+  };
+}
 
 /** Whether a saturation step kept up, and why not. */
 export function judgeStep(
@@ -12,6 +61,7 @@ export function judgeStep(
   bounds: { p99BoundMs: number; publishLagBoundMs: number },
 ): { sustained: boolean; reason?: string } {
   if (row.lost > 0) return { sustained: false, reason: `${row.lost} deliveries still missing after the drain` };
+  if ((row.corrupt ?? 0) > 0) return { sustained: false, reason: `${row.corrupt} frames failed the content check` };
   if (row.latencyMs.p99 > bounds.p99BoundMs)
     return { sustained: false, reason: `p99 latency ${Math.round(row.latencyMs.p99)} ms, past the ${bounds.p99BoundMs} ms bound` };
   const lag = row.publishLagMs?.p99 ?? 0;

@@ -11,6 +11,15 @@ export interface SequenceCounts {
   lost: number;
 }
 
+/** A checker's state in plain data (`SequenceChecker.state`). */
+export interface SequenceState {
+  highest: number;
+  missing: number[];
+  duplicated: number;
+  outOfOrder: number;
+  received: number;
+}
+
 /**
  * Follows one topic as seen by one subscriber. An id above the highest seen marks the ids in
  * between as missing; a missing id arriving later counts as out of order (and is no longer
@@ -45,6 +54,27 @@ export class SequenceChecker {
     }
     this.duplicated++;
     return false;
+  }
+
+  /** The checker's whole state, as a load worker sends it to the main process. */
+  state(): SequenceState {
+    return {
+      highest: this.highest,
+      missing: [...this.missing],
+      duplicated: this.duplicated,
+      outOfOrder: this.outOfOrder,
+      received: this.received,
+    };
+  }
+
+  /** Takes over `state` (a load worker's checker), replacing this one's. */
+  restore(state: SequenceState): void {
+    this.highest = state.highest;
+    this.missing.clear();
+    for (const id of state.missing) this.missing.add(id);
+    this.duplicated = state.duplicated;
+    this.outOfOrder = state.outOfOrder;
+    this.received = state.received;
   }
 
   /** Whether `id` arrived (at least once). */

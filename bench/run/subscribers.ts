@@ -7,9 +7,11 @@
 import { build, type Histogram } from 'hdr-histogram-js';
 import type { ClientHandlers, PushClient, TechniqueId } from '../clients/wire/index.ts';
 import { createBrowserLoadClient, createLoadClient, openLoadBrowser, type LoadBrowser, type LoadProtocol } from '../clients/load/index.ts';
+import type { DeliverySink } from '../clients/load/scan.ts';
 import { createPeerClient } from '../peers/clients/index.ts';
 import type { PeerId } from '../../registry/peers.ts';
 import { scheduledNsOf } from './publisher.ts';
+import { openWorkerSubscribers } from './load-workers.ts';
 import { SequenceChecker } from './sequence.ts';
 
 /** What `openSubscribers` opens. */
@@ -39,6 +41,18 @@ export interface SubscriberOptions {
    * whose ids restart (a server restart): the id sequence check cannot span two servers.
    */
   recordArrivals?: boolean;
+  /**
+   * Read deliveries on the fast path (`bench/clients/load/scan.ts`) where the client has one.
+   * Default true; false parses every frame (the before of `bench/clients/load/cost.ts`).
+   */
+  fastPath?: boolean;
+  /** The index of the first subscriber here among the run's (its topic is `topics[index % topics.length]`); a load worker's share. Default 0. */
+  firstIndex?: number;
+  /**
+   * Spread the subscribers over this many load processes (`load-workers.ts`); 0 or undefined
+   * keeps them in this process. Churn and arrivals (a restart) need them here.
+   */
+  workers?: number;
   /**
    * The protocol the subscribers speak: `h1-tls` and `h2` give each its own simulated browser
    * (`bench/clients/load/browser.ts`: HTTP/1.1 over TLS, or one HTTP/2 session). Default `h1`
@@ -71,7 +85,7 @@ export interface Window {
   startNs: bigint;
   endNs: bigint;
   /** Called with each first delivery of an in-window message: its latency (µs) and receipt time (the time series). Default none. */
-  onMeasured?: (latencyMicros: number, receivedNs: bigint) => void;
+  onMeasured?: (latencyMicros: number, receivedNs: bigint, count?: number) => void;
 }
 
 /** The subscribers of one run and what they recorded. */
@@ -87,6 +101,10 @@ export interface Subscribers {
   readonly foreign: number;
   /** Connections dropped by churn so far. */
   readonly drops: number;
+  /** Frames that failed the content check (a sampled parse that disagreed with the scan, or damage). */
+  readonly corrupt: number;
+  /** The first few reasons of `corrupt`, for the row's notes. */
+  readonly corruptReasons: readonly string[];
   /** Connections the simulated browsers opened so far; undefined for the plain lean clients. */
   readonly browserConnections: number | undefined;
   /** Sets the window from which deliveries are measured. */
@@ -101,12 +119,25 @@ export function createLatencyHistogram(): Histogram {
 
 /** Opens the subscribers in batches and resolves once each is subscribed (has a cursor). */
 export async function openSubscribers(options: SubscriberOptions, onReady?: (ready: number) => void): Promise<Subscribers> {
+  // Load workers run the plain lean clients: churn, arrivals (a restart), a simulated browser's
+  // TLS, HTTP/2 or tabs, and socket.io-client stay in this process.
+  const plain =
+    options.churnMeanMs === undefined &&
+    options.recordArrivals !== true &&
+    (options.protocol ?? 'h1') === 'h1' &&
+    options.oneBrowser !== true &&
+    options.socketioClient !== 'official';
+  if ((options.workers ?? 0) > 0 && plain) return openWorkerSubscribers(options, options.workers ?? 0, onReady);
   const histogram = createLatencyHistogram();
   const list: Subscriber[] = [];
   let window: Window | undefined;
   let gaps = 0;
   let errors = 0;
   let foreign = 0;
+  let corrupt = 0;
+  const corruptReasons: string[] = [];
+  // The window in seconds and nanoseconds, as the fast path reads a payload's scheduled time.
+  const edges = { startS: 0, startN: 0, endS: 0, endN: 0 };
   let toDrop = options.dropOne ?? 0;
   const batch = options.batch ?? 50;
   let ready = 0;
@@ -126,7 +157,7 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
     if (options.signal?.aborted === true) throw new Error('stopped opening subscribers');
     const waits: Promise<void>[] = [];
     for (let i = start; i < Math.min(options.clients, start + batch); i++) {
-      const topic = options.topics[i % options.topics.length] as string;
+      const topic = options.topics[((options.firstIndex ?? 0) + i) % options.topics.length] as string;
       const checker = new SequenceChecker();
       const arrivals: { scheduledNs: bigint; id: number }[] | undefined = options.recordArrivals === true ? [] : undefined;
       const seen = new Set<bigint>();
@@ -142,6 +173,8 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
         maxReconnectMs: 2000,
       };
       const handlers: ClientHandlers = {
+        // The fast path records no arrivals: a restart's accounting by schedule reads every envelope.
+        ...(arrivals === undefined && options.fastPath !== false ? { sink: fastSink() } : {}),
         onMessage(message) {
           const receivedNs = process.hrtime.bigint();
           const scheduledNs = scheduledNsOf(message.data);
@@ -174,8 +207,54 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
         },
         onError: () => errors++,
       };
-      // Socket.IO's websocket peer is driven by the lean client (its wire protocol on a bare
-      // ws socket): socket.io-client's own objects would make the load generator the limit.
+      /**
+       * This subscriber's sink for scanned deliveries: the same checks as `onMessage`, with one
+       * receipt time per read chunk and latency recorded once per scheduled time with a count.
+       */
+      function fastSink(): DeliverySink {
+        let receivedS = 0;
+        let receivedN = 0;
+        let groupS = 0;
+        let groupN = 0;
+        let groupCount = 0;
+        const flush = (): void => {
+          if (groupCount === 0) return;
+          const micros = Math.max(1, Math.round(((receivedS - groupS) * 1e9 + (receivedN - groupN)) / 1000));
+          histogram.recordValueWithCount(micros, groupCount);
+          window?.onMeasured?.(micros, BigInt(receivedS) * 1_000_000_000n + BigInt(receivedN), groupCount);
+          groupCount = 0;
+        };
+        return {
+          chunkStart() {
+            const [seconds, nanos] = process.hrtime();
+            receivedS = seconds;
+            receivedN = nanos;
+          },
+          delivery(id, seconds, nanos) {
+            const measured =
+              window !== undefined &&
+              (seconds > edges.startS || (seconds === edges.startS && nanos >= edges.startN)) &&
+              (seconds < edges.endS || (seconds === edges.endS && nanos < edges.endN));
+            if (measured && dropping) {
+              dropping = false;
+              return;
+            }
+            if (!checker.receive(id) || !measured) return;
+            if (groupCount > 0 && (seconds !== groupS || nanos !== groupN)) flush();
+            groupS = seconds;
+            groupN = nanos;
+            groupCount++;
+          },
+          chunkEnd: flush,
+          corrupt(reason) {
+            corrupt++;
+            if (corruptReasons.length < 3) corruptReasons.push(reason);
+          },
+        };
+      }
+      // Socket.IO's websocket peer is driven by the lean client (its wire protocol on the load
+      // generator's node:net WebSocket, fast path included): socket.io-client's own objects
+      // would make the load generator the limit.
       const protocol = options.protocol ?? 'h1';
       const client =
         options.peer !== undefined
@@ -235,8 +314,16 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
     get foreign() {
       return foreign;
     },
+    get corrupt() {
+      return corrupt;
+    },
+    corruptReasons,
     measure(w) {
       window = w;
+      edges.startS = Number(w.startNs / 1_000_000_000n);
+      edges.startN = Number(w.startNs % 1_000_000_000n);
+      edges.endS = Number(w.endNs / 1_000_000_000n);
+      edges.endN = Number(w.endNs % 1_000_000_000n);
     },
     close() {
       for (const timer of churn) clearTimeout(timer);

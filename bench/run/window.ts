@@ -17,6 +17,7 @@ import { startServerProcess, type ServerFlags, type ServerProcess } from '../pro
 import type { RunPlan } from '../scenario/plan.ts';
 import { countRestart, reportedRestart, type RestartCounts } from './faults/restart.ts';
 import { failoverAt, scaleOutExtras } from './faults/failover.ts';
+import { encodeHistogram } from './histograms.ts';
 import { startPublisher, type Published } from './publisher.ts';
 import { labelOf, type Rig } from './rig.ts';
 import { createLatencyHistogram, type Subscriber, type Subscribers } from './subscribers.ts';
@@ -355,6 +356,7 @@ function extrasOf(
   }
   if (plan.peer !== undefined) extra.peer = plan.peer;
   if (plan.networkName !== undefined) extra.network = plan.networkName;
+  if (plan.burst !== undefined && plan.burst > 1) extra.publishMode = plan.publish ?? 'batch';
   if (before.proxy !== undefined && after.proxy !== undefined) {
     extra.proxyCpuMs = Math.round(after.proxy.processCpuMs - before.proxy.processCpuMs);
     extra.proxyCpuShare = Number(((after.proxy.processCpuMs - before.proxy.processCpuMs) / (after.wallNs / 1e6)).toFixed(4));
@@ -377,6 +379,7 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
   const marks: SequenceMarks = subs.list.map((s) => ({ duplicated: s.checker.duplicated, outOfOrder: s.checker.outOfOrder }));
   const gapsBefore = subs.gaps;
   const errorsBefore = subs.errors;
+  const corruptBefore = subs.corrupt;
   subs.histogram.reset();
 
   const publisher = startPublisher({
@@ -386,6 +389,7 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
     payloadBytes: plan.payloadBytes,
     burst: plan.burst,
     ...(rig.server.control === undefined ? {} : { control: rig.server.control }),
+    ...(plan.publish === undefined ? {} : { mode: plan.publish }),
   });
   const schedule = scheduleOf(plan, publisher.startNs);
   const { startNs, endNs, edgeNs } = schedule;
@@ -444,6 +448,8 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
   if (publisher.errors > 0) notes.push(`${publisher.errors} publishes failed (not counted as expected)`);
   if (subs.errors > errorsBefore) notes.push(`${subs.errors - errorsBefore} client requests or connections failed and were retried`);
   if (subs.foreign > 0) notes.push(`${subs.foreign} deliveries were not benchmark payloads`);
+  const corrupt = subs.corrupt - corruptBefore;
+  if (corrupt > 0) notes.push(`${corrupt} frames failed the load generator's content check (${subs.corruptReasons.join('; ')})`);
   if (deliveries.lost > 0 && process.hrtime.bigint() >= drainEndNs)
     notes.push(`still missing after the ${plan.drainMs} ms drain: counted as lost`);
   const { extra, notes: extraNotes } = extrasOf(rig, plan, deliveries, before, after, serverSamples);
@@ -479,5 +485,11 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
     // The proxy runs on the load generator's core: what it takes counts in the load's demand.
     ...(extra.proxyCpuShare === undefined ? {} : { loadCoreExtraShare: extra.proxyCpuShare }),
   });
-  return { ...row, ...extra, timeline: timeline.result() };
+  return {
+    ...row,
+    ...extra,
+    timeline: timeline.result(),
+    latencyHistogram: encodeHistogram(subs.histogram),
+    ...(corrupt > 0 ? { corrupt } : {}),
+  };
 }

@@ -16,6 +16,8 @@ export interface RunPlan {
   ratePerSecond: number;
   /** Messages per burst (1: evenly spaced). Default 1. */
   burst?: number;
+  /** How a burst is published (`batch`: one request; `separate`: one per message). Default batch. */
+  publish?: 'batch' | 'separate';
   payloadBytes: number;
   durationMs: number;
   warmupMs: number;
@@ -96,7 +98,7 @@ function expandOnProtocol(scenario: Scenario, tls: LoadProtocol | undefined, pro
       clients: scenario.clients,
       topics: scenario.topics,
       ratePerSecond: scenario.ratePerSecond,
-      ...(scenario.burst > 1 ? { burst: scenario.burst } : {}),
+      ...(scenario.burst > 1 ? { burst: scenario.burst, publish: scenario.publish } : {}),
       payloadBytes: scenario.payloadBytes,
       durationMs: scenario.durationMs,
       warmupMs: scenario.warmupMs,

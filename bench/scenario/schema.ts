@@ -56,6 +56,12 @@ export const scenarioSchema = z
     ratePerSecond: z.number().nonnegative().max(100_000),
     /** Messages published together at one scheduled time: a burst of this many every burst/rate seconds. Default 1 (evenly spaced). */
     burst: positiveInt.max(1000).default(1),
+    /**
+     * How a burst is published: `batch` (default) sends it as one `POST /api/publish`
+     * `{"messages":[...]}`, so each connection gets it in one write; `separate` sends one
+     * publish per message, as a chatty app does. Evenly spaced messages (burst 1) are one publish either way.
+     */
+    publish: z.enum(['batch', 'separate']).default('batch'),
     /** Bytes of each message's `data` JSON: the timestamp plus padding. Default 256. */
     payloadBytes: z.number().int().min(64).max(60_000).default(256),
     /** The measured window. */

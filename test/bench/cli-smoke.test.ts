@@ -102,7 +102,14 @@ describe('npm run bench -- --scenario smoke --json', () => {
 
   it('measures request/response capacity of the polling endpoints and publish', () => {
     const result = runResultSchema.parse(JSON.parse(stdout));
-    expect(Object.keys(result.capacity ?? {})).toEqual(['short-poll', 'long-poll', 'jsonp', 'publish']);
+    expect(Object.keys(result.capacity ?? {})).toEqual([
+      'short-poll',
+      'long-poll',
+      'jsonp',
+      'baseline-node-http',
+      'baseline-koa',
+      'publish',
+    ]);
     for (const [name, capacity] of Object.entries(result.capacity ?? {})) {
       expect(capacity.requestsPerSecond, name).toBeGreaterThan(0);
       expect(capacity.errors, name).toBe(0);

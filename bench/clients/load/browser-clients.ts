@@ -26,6 +26,9 @@ class BrowserSseClient extends LeanSseClient {
   ) {
     super(options, handlers);
   }
+  protected override streamsBytes(): boolean {
+    return false;
+  }
   protected override openStream(url: URL, headers: Record<string, string>, onText: (text: string) => void): Attempt {
     return this.browser.stream(url, headers, onText);
   }

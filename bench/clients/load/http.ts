@@ -11,12 +11,24 @@
  */
 import { BaseClient, type Attempt, type Control, type Envelope, type PollBody } from '../base.ts';
 import { KeepAliveConnection, streamGet } from './raw-http.ts';
+import { FrameReader } from './scan.ts';
 
-/** SSE over `streamGet`: the same requests and resume rules as `SseClient` (`Last-Event-ID`). */
+const blankLine = Buffer.from('\n\n');
+const dataField = Buffer.from('data: ');
+const empty: Buffer = Buffer.alloc(0);
+
+/**
+ * SSE over `streamGet`: the same requests and resume rules as `SseClient` (`Last-Event-ID`).
+ * With a sink in its handlers, events are read as bytes: an `id:` + one `data:` line event
+ * goes to the fast path of `scan.ts` (its cursor is then the envelope's id in the stream's
+ * epoch); any other event (cursor, gap, heartbeat comment) is decoded and dispatched as text.
+ */
 export class LeanSseClient extends BaseClient {
   readonly technique = 'sse';
   private lastEventId: string | undefined;
   private buffer = '';
+  private pending: Buffer = empty;
+  private reader: FrameReader | undefined;
 
   protected override isStream(): boolean {
     return true;
@@ -28,12 +40,68 @@ export class LeanSseClient extends BaseClient {
     const resume = this.lastEventId ?? this.cursor;
     if (resume !== undefined) headers['Last-Event-ID'] = resume;
     const url = new URL(`/api/sse?${new URLSearchParams({ topic: this.topic })}`, this.options.baseUrl);
-    return this.openStream(url, headers, (text) => this.feed(text));
+    const { sink } = this.handlers;
+    if (sink === undefined || !this.streamsBytes()) return this.openStream(url, headers, (text) => this.feed(text));
+    this.pending = empty;
+    this.reader ??= new FrameReader(
+      {
+        topic: this.topic,
+        scannedDelivery: (id) => this.deliverScanned(id),
+        parsed: (value) => this.receive(value as Envelope | Control),
+      },
+      sink,
+    );
+    return streamGet(url, headers, () => {}, undefined, {
+      onBytes: (bytes) => this.feedBytes(bytes),
+      readStart: () => sink.chunkStart(),
+      readEnd: () => sink.chunkEnd(),
+    });
   }
 
   /** The stream's transport: its own plain socket here; the TLS and HTTP/2 clients (`browser-clients.ts`) give theirs. */
   protected openStream(url: URL, headers: Record<string, string>, onText: (text: string) => void): Attempt {
     return streamGet(url, headers, onText);
+  }
+
+  /**
+   * Whether this client's transport hands the body over as bytes, for the fast path: its own
+   * plain socket does; a simulated browser's TLS or HTTP/2 stream (`browser-clients.ts`) gives text.
+   */
+  protected streamsBytes(): boolean {
+    return true;
+  }
+
+  /** The fast path: complete events in place, the start of an incomplete one kept for the next piece. */
+  private feedBytes(piece: Buffer): void {
+    const buf = this.pending.length === 0 ? piece : Buffer.concat([this.pending, piece]);
+    let start = 0;
+    let end = buf.indexOf(blankLine, start);
+    while (end !== -1) {
+      this.event(buf, start, end);
+      start = end + 2;
+      end = buf.indexOf(blankLine, start);
+    }
+    this.pending = start === buf.length ? empty : buf.subarray(start);
+  }
+
+  /** One event at `buf[start, end)`: `id: …\ndata: <envelope>` on the fast path, anything else as text. */
+  private event(buf: Buffer, start: number, end: number): void {
+    if (buf[start] === 0x69 && buf[start + 1] === 0x64 && buf[start + 2] === 0x3a) {
+      const newline = buf.indexOf(10, start);
+      const dataStart = newline + 1 + dataField.length;
+      if (
+        newline !== -1 &&
+        dataStart < end &&
+        buf.indexOf(10, dataStart) === end &&
+        buf.compare(dataField, 0, dataField.length, newline + 1, dataStart) === 0
+      ) {
+        // The envelope's id is the event's; the epoch is the stream's, named by its cursor event.
+        this.lastEventId = undefined;
+        this.reader?.frame(buf, dataStart, end);
+        return;
+      }
+    }
+    this.dispatch(buf.toString('utf8', start, end));
   }
 
   /** Splits events on a blank line; fields per the EventSource spec, for the `\n` line ends this server sends. */

@@ -19,7 +19,7 @@ export interface PeerClient extends PushClient {
 export interface PeerClientChoice {
   /**
    * For `socketio-websocket`: `official` is `socket.io-client` itself; `lean` speaks the
-   * same wire protocol on a bare `ws` socket (fewer objects per client; see socketio-lean.ts).
+   * same wire protocol on the load generator's node:net WebSocket, fast path included (see socketio-lean.ts).
    * Default `official`.
    */
   socketio?: 'official' | 'lean';

@@ -79,11 +79,21 @@ export function createSocketioServer(flags: PeerServerFlags = {}, shared?: Socke
           // of the room. Deliveries are not counted here: a broadcast from another process
           // reaches this one's sockets without passing by, so the row counts its clients' receipts.
           parsePublish(req)
-            .then(async ({ topic, data }) => {
-              const envelope: PeerEnvelope = { id: await shared.nextId(topic), topic, data, t: performance.timeOrigin + performance.now() };
-              metrics.published();
-              io?.to(topic).emit('message', envelope);
-              send(res, 202, 'application/json', JSON.stringify({ id: envelope.id, topic }));
+            .then(async ({ entries, batch }) => {
+              const ids: number[] = [];
+              for (const { topic, data } of entries) {
+                const envelope: PeerEnvelope = {
+                  id: await shared.nextId(topic),
+                  topic,
+                  data,
+                  t: performance.timeOrigin + performance.now(),
+                };
+                metrics.published();
+                io?.to(topic).emit('message', envelope);
+                ids.push(envelope.id);
+              }
+              const topics = entries.map(({ topic }) => topic);
+              send(res, 202, 'application/json', JSON.stringify(batch ? { ids, topics } : { id: ids[0], topic: topics[0] }));
             })
             .catch((error: unknown) => {
               const status = error instanceof PublishError ? error.status : 500;

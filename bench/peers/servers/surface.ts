@@ -1,6 +1,7 @@
 /**
  * The publish surface every peer server shares, so the benchmark drives each one as it
- * drives pushlab: `POST /api/publish` with `{"topic"?, "data"}` → `202 {"id","topic"}`,
+ * drives pushlab: `POST /api/publish` with `{"topic"?, "data"}` → `202 {"id","topic"}`, or a
+ * batch `{"messages":[{"topic"?, "data"}, …]}` (1–1,000, all or nothing) → `202 {"ids","topics"}`,
  * `GET /metrics` (see `metrics.ts`), `GET /healthz`. Ids are per topic, 1, 2, 3 …; the
  * envelope is `{"id","topic","data","t"}`, encoded once per message.
  */
@@ -89,8 +90,18 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-/** Reads and checks a publish body: `{"topic"?, "data"}`; rejects with the status to answer. */
-export async function parsePublish(req: IncomingMessage): Promise<{ topic: string; data: unknown }> {
+/** One publish entry `{"topic"?, "data"}`; `where` names it in an error (`messages[3]: `). */
+function entryOf(value: unknown, where: string): { topic: string; data: unknown } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !('data' in value)) {
+    throw new PublishError(400, `${where === '' ? 'the body ' : where}must be an object with a "data" field`);
+  }
+  const { topic = defaultTopic, data } = value as { topic?: unknown; data: unknown };
+  if (typeof topic !== 'string' || !topicPattern.test(topic)) throw new PublishError(400, `${where}${topicRule}`);
+  return { topic, data };
+}
+
+/** Reads and checks a publish body: one message, or a batch (`messages`, 1–1,000 entries, every one valid); rejects with the status to answer. */
+export async function parsePublish(req: IncomingMessage): Promise<{ entries: { topic: string; data: unknown }[]; batch: boolean }> {
   if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
     throw new PublishError(415, 'the body must be JSON (Content-Type: application/json)');
   }
@@ -101,12 +112,13 @@ export async function parsePublish(req: IncomingMessage): Promise<{ topic: strin
     if (error instanceof PublishError) throw error;
     throw new PublishError(400, 'the body is not valid JSON');
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || !('data' in body)) {
-    throw new PublishError(400, 'the body must be an object with a "data" field');
+  const messages = (body as { messages?: unknown } | null)?.messages;
+  if (typeof body === 'object' && body !== null && !Array.isArray(body) && messages !== undefined) {
+    if (!Array.isArray(messages) || messages.length < 1 || messages.length > 1000)
+      throw new PublishError(400, 'messages must be an array of 1-1000 entries');
+    return { entries: messages.map((entry, index) => entryOf(entry, `messages[${index}]: `)), batch: true };
   }
-  const { topic = defaultTopic, data } = body as { topic?: unknown; data: unknown };
-  if (typeof topic !== 'string' || !topicPattern.test(topic)) throw new PublishError(400, topicRule);
-  return { topic, data };
+  return { entries: [entryOf(body, '')], batch: false };
 }
 
 /** Answers with `body`, its length, and `Cache-Control: no-store`. */
@@ -128,11 +140,18 @@ export function createSurface(
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'POST' && path === '/api/publish') {
       parsePublish(req).then(
-        ({ topic, data }) => {
-          const envelope: PeerEnvelope = { id: sequences.next(topic), topic, data, t: performance.timeOrigin + performance.now() };
-          metrics.published();
-          fanout(topic, envelope, JSON.stringify(envelope));
-          send(res, 202, 'application/json', JSON.stringify({ id: envelope.id, topic }));
+        ({ entries, batch }) => {
+          // A batch is fanned out in one turn, so the coalescing peers write it to each socket at once.
+          const ids: number[] = [];
+          for (const { topic, data } of entries) {
+            const envelope: PeerEnvelope = { id: sequences.next(topic), topic, data, t: performance.timeOrigin + performance.now() };
+            metrics.published();
+            fanout(topic, envelope, JSON.stringify(envelope));
+            ids.push(envelope.id);
+          }
+          const topics = entries.map(({ topic }) => topic);
+          const answer = batch ? { ids, topics } : { id: ids[0], topic: topics[0] };
+          send(res, 202, 'application/json', JSON.stringify(answer));
         },
         (error: unknown) => {
           const status = error instanceof PublishError ? error.status : 500;

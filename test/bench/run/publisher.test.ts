@@ -1,23 +1,29 @@
 /** The publisher's schedule, against a real server: evenly spaced, or in bursts sharing one due time. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPushServer, type PushServer } from '../../../server/app.ts';
-import { startPublisher } from '../../../bench/run/publisher.ts';
+import { batchBodies, startPublisher } from '../../../bench/run/publisher.ts';
 
 let server: PushServer;
 let url: string;
 beforeAll(async () => {
-  server = createPushServer({ publishRatePerSecond: 0 });
+  server = createPushServer({ publishRatePerSecond: 0, metricsCacheMs: 0 });
   url = await server.listen(0);
 });
+/** Publish requests the server has answered so far (its own counter). */
+async function publishRequests(): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^pushlab_requests_total\{technique="publish"\} (\d+)/m.exec(text)?.[1] ?? 0);
+}
 afterAll(() => server.close());
 
-async function schedule(burst: number | undefined): Promise<bigint[]> {
+async function schedule(burst: number | undefined, mode?: 'batch' | 'separate'): Promise<bigint[]> {
   const publisher = startPublisher({
     baseUrl: url,
-    topics: ['lobby'],
+    topics: ['lobby', 'other'],
     ratePerSecond: 100,
     payloadBytes: 64,
     ...(burst === undefined ? {} : { burst }),
+    ...(mode === undefined ? {} : { mode }),
   });
   await publisher.stopAt(publisher.startNs + 200_000_000n);
   expect(publisher.errors).toBe(0);
@@ -35,6 +41,30 @@ describe('the publisher', () => {
     const due = await schedule(5);
     expect(due).toHaveLength(20);
     expect(due.map((ns) => Number(ns / 1_000_000n))).toEqual(Array.from({ length: 20 }, (_, k) => Math.floor(k / 5) * 50));
+  });
+
+  it('sends each burst as one batch publish, and every message of it is acknowledged with its own id', async () => {
+    const before = await publishRequests();
+    const due = await schedule(5);
+    expect(due).toHaveLength(20);
+    expect((await publishRequests()) - before).toBe(4);
+  });
+
+  it('in the separate mode, sends one publish per message of a burst, at the same due times', async () => {
+    const before = await publishRequests();
+    const due = await schedule(5, 'separate');
+    expect(due.map((ns) => Number(ns / 1_000_000n))).toEqual(Array.from({ length: 20 }, (_, k) => Math.floor(k / 5) * 50));
+    expect((await publishRequests()) - before).toBe(20);
+  });
+
+  it('splits a burst whose body would pass the server limit, and never puts 1,001 entries in one', () => {
+    const entry = JSON.stringify({ topic: 'lobby', data: 'x'.repeat(1000) });
+    const bodies = batchBodies(Array.from({ length: 100 }, () => entry));
+    expect(bodies.reduce((sum, b) => sum + b.count, 0)).toBe(100);
+    expect(bodies.length).toBeGreaterThan(1);
+    for (const { body } of bodies) expect(Buffer.byteLength(body)).toBeLessThanOrEqual(60 * 1024);
+    const small = batchBodies(Array.from({ length: 1500 }, () => '{"data":1}'));
+    expect(small.map((b) => b.count)).toEqual([1000, 500]);
   });
 
   it('refuses a burst that is not a positive integer', () => {

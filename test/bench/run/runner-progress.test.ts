@@ -12,9 +12,15 @@ import { parseScenario } from '../../../bench/scenario/schema.ts';
 
 describe('runner: capacity and progress', () => {
   it('picks the polling endpoints of the techniques run, and publish', () => {
-    expect(capacityEndpoints()).toEqual(['short-poll', 'long-poll', 'jsonp', 'publish']);
+    expect(capacityEndpoints()).toEqual(['short-poll', 'long-poll', 'jsonp', 'baseline-node-http', 'baseline-koa', 'publish']);
     expect(capacityEndpoints(['sse', 'websocket'])).toEqual(['publish']);
-    expect(capacityEndpoints(['websocket', 'jsonp', 'short-poll'])).toEqual(['short-poll', 'jsonp', 'publish']);
+    expect(capacityEndpoints(['websocket', 'jsonp', 'short-poll'])).toEqual([
+      'short-poll',
+      'jsonp',
+      'baseline-node-http',
+      'baseline-koa',
+      'publish',
+    ]);
   });
 
   it('an SSE-only run measures publish capacity only, and progress matches the scenario', { timeout: 60_000 }, async () => {

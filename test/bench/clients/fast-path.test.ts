@@ -1,0 +1,185 @@
+/**
+ * The load generator's fast path (`bench/clients/load/scan.ts`) over the wire: deliveries
+ * scanned from the bytes, never parsed, are still counted exactly (a lost, duplicated or
+ * reordered message inside one read is seen), one in 64 is parsed in full and a damaged one
+ * is caught, and latency is recorded once per scheduled time with a count.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makePayload, startPublisher } from '../../../bench/run/publisher.ts';
+import { openSubscribers, type Subscribers } from '../../../bench/run/subscribers.ts';
+import { startPeerProcess } from '../../../bench/peers/process.ts';
+import { startServer, until, type TestServer } from '../../helpers/server.ts';
+
+const closers: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+/** A stand-in for the baseline server whose subscriber gets exactly the bytes a test writes. */
+async function lineServer(): Promise<{ url: string; socket: Promise<Socket> }> {
+  let got!: (socket: Socket) => void;
+  const socket = new Promise<Socket>((resolve) => (got = resolve));
+  const server: Server = createServer((s) => {
+    s.once('data', () => {
+      s.write('{"type":"cursor","cursor":"e1:0"}\n');
+      got(s);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address() as { port: number };
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        void socket.then((s) => s.destroy());
+      }),
+  );
+  return { url: `http://127.0.0.1:${address.port}`, socket };
+}
+
+const scheduled = process.hrtime.bigint();
+const line = (id: number, at = scheduled, payload = makePayload(at, 64)): string =>
+  `${JSON.stringify({ id, topic: 'lobby', data: payload, t: Date.now() })}\n`;
+
+async function subscribe(
+  url: string,
+  peer?: 'baseline' | 'socketio-websocket',
+  technique: 'websocket' | 'sse' = 'websocket',
+): Promise<Subscribers> {
+  const subs = await openSubscribers({
+    baseUrl: url,
+    technique,
+    ...(peer === undefined ? {} : { peer }),
+    clients: 1,
+    topics: ['lobby'],
+    intervalMs: 1000,
+    holdMs: 1000,
+  });
+  closers.push(() => subs.close());
+  subs.measure({ startNs: 0n, endNs: scheduled + 3_600_000_000_000n });
+  return subs;
+}
+
+describe('the fast path', () => {
+  it('counts a lost, a duplicated and a reordered message inside one read, and records latency once per scheduled time', async () => {
+    const fake = await lineServer();
+    const subs = await subscribe(fake.url, 'baseline');
+    const socket = await fake.socket;
+    const recorded: number[] = [];
+    const record = subs.histogram.recordValueWithCount.bind(subs.histogram);
+    subs.histogram.recordValueWithCount = (value: number, count: number) => {
+      recorded.push(count);
+      record(value, count);
+    };
+    const later = scheduled + 5_000_000n;
+    // One write, so one read: 1 2 3 5 4 4 7 (6 lost, 4 late, 4 twice); 1-3 share a scheduled time, 5 4 4 7 another.
+    socket.write([1, 2, 3].map((id) => line(id)).join('') + [5, 4, 4, 7].map((id) => line(id, later)).join(''));
+    const { checker } = subs.list[0] ?? expect.fail('one subscriber');
+    await until(() => checker.received === 7, 'seven arrivals');
+    expect(checker.duplicated).toBe(1);
+    expect(checker.outOfOrder).toBe(1);
+    expect(checker.count([1, 2, 3, 4, 5, 6, 7])).toEqual({ delivered: 6, lost: 1 });
+    expect(subs.list[0]?.client.cursor).toBe('e1:7');
+    // Six first arrivals, recorded as two groups of one scheduled time each.
+    expect(subs.histogram.totalCount).toBe(6);
+    expect(recorded).toEqual([3, 3]);
+    expect(subs.corrupt).toBe(0);
+  });
+
+  it('parses one delivery in 64 in full and catches a damaged one; a frame that is not JSON is caught too', async () => {
+    const fake = await lineServer();
+    const subs = await subscribe(fake.url, 'baseline');
+    const socket = await fake.socket;
+    const damaged = { ...makePayload(scheduled, 64) };
+    damaged.p = `${damaged.p.slice(0, -1)}y`;
+    let bytes = '';
+    for (let id = 1; id <= 63; id++) bytes += line(id);
+    bytes += line(64, scheduled, damaged); // the 64th scanned delivery: sampled
+    for (let id = 65; id <= 70; id++) bytes += line(id);
+    socket.write(bytes);
+    const { checker } = subs.list[0] ?? expect.fail('one subscriber');
+    await until(() => checker.received === 69, '69 arrivals');
+    expect(subs.corrupt).toBe(1);
+    expect(subs.corruptReasons[0]).toMatch(/padding/);
+    // The damaged frame is not delivered: it counts as lost.
+    expect(checker.count([64]).lost).toBe(1);
+    socket.write('{"id":71,"topic":"lobby","data":{"t":"12\n');
+    await until(() => subs.corrupt === 2, 'the broken frame caught');
+  });
+
+  it('a sampled frame whose id disagrees with the scan is caught', async () => {
+    const fake = await lineServer();
+    const subs = await subscribe(fake.url, 'baseline');
+    const socket = await fake.socket;
+    let bytes = '';
+    for (let id = 1; id <= 63; id++) bytes += line(id);
+    // The scan reads the first "id"; a duplicated key makes JSON.parse keep the last.
+    bytes += `{"id":64,"topic":"lobby","data":${JSON.stringify(makePayload(scheduled, 64))},"id":99}\n`;
+    socket.write(bytes);
+    await until(() => subs.corrupt === 1, 'the disagreement caught');
+    expect(subs.corruptReasons[0]).toMatch(/id 99 is not the 64 scanned/);
+  });
+
+  let server: TestServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it.each(['websocket', 'sse'] as const)(
+    'the lean %s client delivers every message of batches from the real server, once and in order',
+    async (technique) => {
+      server = await startServer({ publishRatePerSecond: 0 });
+      const subs = await subscribe(server.url, undefined, technique);
+      const publisher = startPublisher({ baseUrl: server.url, topics: ['lobby'], ratePerSecond: 1000, payloadBytes: 256, burst: 10 });
+      await publisher.stopAt(publisher.startNs + 300_000_000n);
+      expect(publisher.errors).toBe(0);
+      const ids = publisher.published.map((m) => m.id);
+      expect(ids.length).toBe(300);
+      const { checker } = subs.list[0] ?? expect.fail('one subscriber');
+      await until(() => checker.has(300), 'the last message');
+      expect(checker.count(ids)).toEqual({ delivered: 300, lost: 0 });
+      expect(checker.duplicated + checker.outOfOrder).toBe(0);
+      expect(subs.histogram.totalCount).toBe(300);
+      expect(subs.corrupt).toBe(0);
+      expect(subs.foreign).toBe(0);
+    },
+  );
+
+  it("the lean Socket.IO client reads the peer's events on the same fast path, every message once and in order", {
+    timeout: 30_000,
+  }, async () => {
+    const peer = await startPeerProcess('socketio');
+    closers.push(async () => {
+      await peer.stop();
+    });
+    const subs = await subscribe(peer.url, 'socketio-websocket');
+    const publisher = startPublisher({ baseUrl: peer.url, topics: ['lobby'], ratePerSecond: 1000, payloadBytes: 256, burst: 10 });
+    await publisher.stopAt(publisher.startNs + 200_000_000n);
+    expect(publisher.errors).toBe(0);
+    const ids = publisher.published.map((m) => m.id);
+    const { checker } = subs.list[0] ?? expect.fail('one subscriber');
+    await until(() => checker.count(ids).lost === 0, 'every message');
+    expect(checker.duplicated + checker.outOfOrder).toBe(0);
+    expect(subs.histogram.totalCount).toBe(ids.length);
+    expect(subs.corrupt + subs.foreign).toBe(0);
+  });
+
+  it('the lean SSE client resumes from the cursor its fast path kept, losing nothing and repeating nothing', async () => {
+    server = await startServer({ publishRatePerSecond: 0 });
+    const sockets = new Set<Socket>();
+    server.push.server.on('connection', (socket: Socket) => sockets.add(socket));
+    const subs = await subscribe(server.url, undefined, 'sse');
+    const { checker, client } = subs.list[0] ?? expect.fail('one subscriber');
+    for (let i = 0; i < 30; i++) await server.publish(makePayload(process.hrtime.bigint(), 64));
+    await until(() => checker.has(30), 'the first 30');
+    expect(client.cursor).toMatch(/^[a-z0-9]+:30$/);
+    for (const socket of sockets) socket.destroy();
+    for (let i = 0; i < 30; i++) await server.publish(makePayload(process.hrtime.bigint(), 64));
+    await until(() => checker.has(60), 'all 60 after the reconnect');
+    expect(checker.count(Array.from({ length: 60 }, (_, i) => i + 1))).toEqual({ delivered: 60, lost: 0 });
+    expect(checker.duplicated + checker.outOfOrder).toBe(0);
+    expect(subs.gaps).toBe(0);
+  });
+});

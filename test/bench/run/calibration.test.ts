@@ -1,0 +1,68 @@
+/**
+ * A saturation run knows its own ceiling: the load generator is first driven against the
+ * raw-TCP baseline at the scenario's rising rates, that is recorded, and a row near it (or
+ * whose load side gave out) is labelled load-bound, never the server's ceiling.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Calibration, TechniqueResult } from '../../../bench/results/schema.ts';
+import { runScenario } from '../../../bench/run/runner.ts';
+import { labelLoadBound } from '../../../bench/run/saturate.ts';
+import { parseScenario } from '../../../bench/scenario/schema.ts';
+
+const calibration: Calibration = { ceilingDeliveredPerSecond: 100_000, ceilingAbove: false, loadBoundShare: 0.8, steps: [] };
+
+function row(sustainedDeliveredPerSecond: number, bottleneck: 'server' | 'load' | 'none' = 'server'): TechniqueResult {
+  const step = { ratePerSecond: 1, deliveredPerSecond: 1, expected: 1, delivered: 1, lost: 0 };
+  const figures = { latencyMs: { p50: 1, p99: 1 }, publishLagMs: { p50: 1, p99: 1 } };
+  return {
+    saturation: {
+      p99BoundMs: 1000,
+      publishLagBoundMs: 250,
+      steps: [{ ...step, ...figures, sustained: false, bottleneck }],
+      sustainedRatePerSecond: 1,
+      sustainedDeliveredPerSecond,
+      ceilingAbove: false,
+    },
+  } as unknown as TechniqueResult;
+}
+
+describe('calibration', () => {
+  it('labels a row within 80 % of the calibrated ceiling, or stopped by its load side, load-bound', () => {
+    expect(labelLoadBound(row(85_000), calibration).loadBound).toBe(true);
+    expect(labelLoadBound(row(85_000), calibration).notes?.join()).toMatch(/reach 80 % or more .*not the server's ceiling/);
+    expect(labelLoadBound(row(79_000), calibration).loadBound).toBeUndefined();
+    expect(labelLoadBound(row(10_000, 'load'), calibration).loadBound).toBe(true);
+    expect(labelLoadBound(row(10_000, 'load'), undefined).loadBound).toBe(true);
+    expect(labelLoadBound(row(10_000), undefined).loadBound).toBeUndefined();
+  });
+
+  it('a saturation run measures the load generator against the baseline first, and records it', { timeout: 90_000 }, async () => {
+    const scenario = parseScenario(
+      {
+        clients: 4,
+        ratePerSecond: 10,
+        burst: 5,
+        durationMs: 400,
+        warmupMs: 200,
+        drainMs: 2000,
+        capacityMs: 0,
+        techniques: ['websocket'],
+        saturation: { rates: [50, 100], stepMs: 400, p99BoundMs: 5000, publishLagBoundMs: 5000 },
+      },
+      'test',
+      'calibrated',
+    );
+    const run = await runScenario(scenario);
+    expect(Object.keys(run.techniques)).toEqual(['websocket']);
+    const { calibration: measured } = run;
+    expect(measured?.steps.map((step) => step.ratePerSecond)).toEqual([50, 100]);
+    expect(measured?.steps.every((step) => step.sustained && step.lost === 0)).toBe(true);
+    expect(measured?.ceilingAbove).toBe(true);
+    // 100 msg/s to 4 subscribers, every one delivered.
+    expect(measured?.ceilingDeliveredPerSecond).toBeGreaterThan(300);
+    expect(run.techniques.websocket?.publishMode).toBe('batch');
+    expect(run.techniques.websocket?.latencyHistogram).toMatch(/^[A-Za-z0-9+/=]+$/);
+    // At such low rates pushlab reaches what the baseline did: within 80 % of the ceiling, so load-bound.
+    expect(run.techniques.websocket?.loadBound).toBe(true);
+  });
+});
