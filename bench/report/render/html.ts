@@ -103,7 +103,7 @@ function scenarioSection(s: ScenarioReport): string {
 const css = `
 :root { color-scheme: light; --ink: #1b1e23; --muted: #5b616b; --line: #d8dbe0; --warn: #b42318; --warn-bg: #fef3f2; }
 * { box-sizing: border-box; }
-body { margin: 0 auto; max-width: 1100px; padding: 1.5rem 1.25rem 4rem; font: 15px/1.5 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: var(--ink); background: white; }
+body { margin: 0 auto; max-width: 1320px; padding: 1.5rem 1.25rem 4rem; font: 15px/1.5 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: var(--ink); background: white; }
 h1 { font-size: 1.8rem; margin: 0 0 .25rem; }
 h2.first { margin-top: 1rem; }
 h2 { font-size: 1.4rem; margin: 2.5rem 0 .5rem; padding-top: .5rem; border-top: 2px solid var(--line); }

@@ -33,12 +33,21 @@ export interface Expected {
   gaps: boolean;
   /** Subscribers drop their connections on purpose and resume with their cursor. Default false. */
   churn?: boolean;
+  /**
+   * A process is killed in the window (failover): what a peer loses, repeats or reorders there
+   * is its result, shown in the Scale-out section, not a warning. pushlab's rows stay held to 0.
+   */
+  peerLoss?: boolean;
 }
 
 /** Whether the run's scenario injects the fault that causes `kind`. */
 export function expectedOf(run: RunResult): Expected {
-  const faults = run.params.faults as { restartAtMs?: number; churnMeanMs?: number } | undefined;
-  return { gaps: faults?.restartAtMs !== undefined, churn: faults?.churnMeanMs !== undefined };
+  const faults = run.params.faults as { restartAtMs?: number; churnMeanMs?: number; failoverAtMs?: number } | undefined;
+  return {
+    gaps: faults?.restartAtMs !== undefined,
+    churn: faults?.churnMeanMs !== undefined,
+    peerLoss: faults?.failoverAtMs !== undefined,
+  };
 }
 
 /** Loss, duplicates, disorder, unexpected gaps and load-generator bottlenecks, one alert each. */
@@ -49,13 +58,14 @@ export function alertsOf(rows: readonly Row[], expected: Expected = { gaps: fals
     const add = (kind: AlertKind, text: Text): void => {
       alerts.push({ kind, key, text });
     };
-    if (r.lost > 0)
+    const lossIsResult = expected.peerLoss === true && r.peer !== undefined;
+    if (r.lost > 0 && !lossIsResult)
       add(
         'lost',
         `${who} lost **${formatCount(r.lost)}** of ${formatCount(r.expected)} expected messages (${formatNumber((r.lost / Math.max(1, r.expected)) * 100)} %).`,
       );
-    if (r.duplicated > 0) add('duplicated', `${who} delivered **${formatCount(r.duplicated)}** duplicate messages.`);
-    if (r.outOfOrder > 0) add('outOfOrder', `${who} delivered **${formatCount(r.outOfOrder)}** messages out of order.`);
+    if (r.duplicated > 0 && !lossIsResult) add('duplicated', `${who} delivered **${formatCount(r.duplicated)}** duplicate messages.`);
+    if (r.outOfOrder > 0 && !lossIsResult) add('outOfOrder', `${who} delivered **${formatCount(r.outOfOrder)}** messages out of order.`);
     if ((r.gaps ?? 0) > 0 && !expected.gaps)
       add(
         'gaps',

@@ -108,6 +108,11 @@ export function verdictTable(scenarios: readonly ScenarioReport[]): Table | unde
       if (c?.saturation !== undefined && bound !== undefined) {
         const at = ceilingAt(c, bound);
         ceilingCell = formatCount(Math.round(at.deliveredPerSecond));
+        // A ceiling the load generator set is a floor of the server's, never its ceiling.
+        if (c.loadBound === true || c.bottleneck === 'load') {
+          ceilingCell += ' ‡';
+          loadBoundRows++;
+        }
         if (c.saturation.p99BoundMs !== bound) {
           ceilingCell += ' †';
           ownBounds.push(
@@ -149,7 +154,7 @@ export function verdictTable(scenarios: readonly ScenarioReport[]): Table | unde
       `The six techniques at a glance (${from.join('; ')}; lost over every run)` +
       (ownBounds.length > 0 ? `. ${ownBounds.join('; ')}` : '') +
       (loadBoundRows > 0
-        ? '. ‡ the load generator was the bottleneck of this row: its latency describes the clients as much as the server'
+        ? ". ‡ the load generator was the bottleneck of this row: its latency describes the clients as much as the server, and its ceiling is the load generator's (the server's is higher)"
         : ''),
     columns: [
       { header: 'technique', align: 'left' },
@@ -248,7 +253,12 @@ export function headlineFindings(scenarios: readonly ScenarioReport[]): Text[] {
         value: -ceilingAt(row.result, bound).deliveredPerSecond,
       }));
       const text = leaderText(items, `Highest ceiling at p99 ≤ ${ms(bound)}`, (v) => `${formatCount(Math.round(-v))} deliveries/s`);
-      if (text !== undefined) findings.push(`${text} ${link(ceiling.scenario)}`);
+      const loadBound = [...ceiling.rows.values()].filter((row) => row.result.loadBound === true || row.result.bottleneck === 'load');
+      const note =
+        loadBound.length === 0
+          ? ''
+          : ` (load-bound: ${loadBound.map((row) => techniqueName(row.result.technique)).join(', ')}; their server ceiling is higher than measured)`;
+      if (text !== undefined) findings.push(`${text}${note} ${link(ceiling.scenario)}`);
     }
   }
   return findings.slice(0, 5);
