@@ -29,7 +29,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-function launch(port: number): Promise<ChildProcess> {
+/** Starts `redis-server` on loopback `port`, persistence off; resolves once it accepts connections. The tests' helper uses it too. */
+export function launchRedisServer(port: number): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -64,7 +65,7 @@ export async function startRedisProcess(): Promise<RedisProcess> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     try {
-      const child = await launch(port);
+      const child = await launchRedisServer(port);
       const pid = child.pid ?? -1;
       return {
         url: `redis://127.0.0.1:${port}`,

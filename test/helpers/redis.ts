@@ -2,8 +2,9 @@
  * A throwaway Debian `redis-server` for a test: a free loopback port, persistence off
  * (`--save ''`, `--appendonly no`), stopped (and restartable on the same port) by the test.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { launchRedisServer } from '../../bench/processes/redis.ts';
 
 /** True when a missing `redis-server` must fail the run rather than skip it (CI, required browsers). */
 export const redisRequired = process.env.PUSHLAB_REQUIRE_BROWSER === '1' || process.env.CI === 'true';
@@ -41,41 +42,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function launch(port: number): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'redis-server',
-      ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--loglevel', 'notice'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    const timer = setTimeout(() => fail(new Error(`redis-server on port ${port} did not start within 5 s: ${output}`)), 5000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        child.stdout?.off('data', onData);
-        child.stdout?.resume();
-        child.stderr?.resume();
-        resolve(child);
-      }
-    };
-    function fail(error: Error): void {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(error);
-    }
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once('error', (error) => fail(new Error(`cannot run redis-server (install the Debian package redis-server): ${error.message}`)));
-    child.once('exit', (code) => fail(new Error(`redis-server exited with ${String(code)}: ${output}`)));
-  });
-}
-
 async function killed(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -90,14 +56,14 @@ export async function startRedis(): Promise<TestRedis> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     try {
-      let child = await launch(port);
+      let child = await launchRedisServer(port);
       return {
         port,
         url: `redis://127.0.0.1:${port}`,
         kill: () => killed(child, 'SIGKILL'),
         async restart() {
           await killed(child, 'SIGKILL');
-          child = await launch(port);
+          child = await launchRedisServer(port);
         },
         stop: () => killed(child, 'SIGTERM'),
       };
