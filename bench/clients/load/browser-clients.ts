@@ -18,84 +18,45 @@ export interface BrowserClientOptions extends ClientOptions {
   browser: LoadBrowser;
 }
 
+/** The simulated browser a client was made with (`createBrowserLoadClient` passes it in the options). */
+const browserOf = (options: ClientOptions): LoadBrowser => (options as BrowserClientOptions).browser;
+
 class BrowserSseClient extends LeanSseClient {
-  constructor(
-    options: BrowserClientOptions,
-    handlers: ClientHandlers,
-    private readonly browser = options.browser,
-  ) {
-    super(options, handlers);
-  }
   protected override streamsBytes(): boolean {
     return false;
   }
   protected override openStream(url: URL, headers: Record<string, string>, onText: (text: string) => void): Attempt {
-    return this.browser.stream(url, headers, onText);
+    return browserOf(this.options).stream(url, headers, onText);
   }
 }
 
 class BrowserIframeClient extends LeanIframeClient {
-  constructor(
-    options: BrowserClientOptions,
-    handlers: ClientHandlers,
-    private readonly browser = options.browser,
-  ) {
-    super(options, handlers);
-  }
   protected override openStream(url: URL, headers: Record<string, string>, onText: (text: string) => void): Attempt {
-    return this.browser.stream(url, headers, onText);
+    return browserOf(this.options).stream(url, headers, onText);
   }
 }
 
 class BrowserShortPollClient extends LeanShortPollClient {
-  constructor(
-    options: BrowserClientOptions,
-    handlers: ClientHandlers,
-    private readonly browser = options.browser,
-  ) {
-    super(options, handlers);
-  }
   protected override request(path: string): Fetch {
-    return this.browser.get(path);
+    return browserOf(this.options).get(path);
   }
 }
 
 class BrowserLongPollClient extends LeanLongPollClient {
-  constructor(
-    options: BrowserClientOptions,
-    handlers: ClientHandlers,
-    private readonly browser = options.browser,
-  ) {
-    super(options, handlers);
-  }
   protected override request(path: string): Fetch {
-    return this.browser.get(path);
+    return browserOf(this.options).get(path);
   }
 }
 
 class BrowserJsonpClient extends LeanJsonpClient {
-  constructor(
-    options: BrowserClientOptions,
-    handlers: ClientHandlers,
-    private readonly browser = options.browser,
-  ) {
-    super(options, handlers);
-  }
   protected override request(path: string): Fetch {
-    return this.browser.get(path);
+    return browserOf(this.options).get(path);
   }
 }
 
 class BrowserWebSocketClient extends LeanWebSocketClient {
-  constructor(
-    options: BrowserClientOptions,
-    handlers: ClientHandlers,
-    private readonly browser = options.browser,
-  ) {
-    super(options, handlers);
-  }
   protected override openSocket(url: URL): Socket {
-    return this.browser.webSocketSocket(url);
+    return browserOf(this.options).webSocketSocket(url);
   }
 }
 
