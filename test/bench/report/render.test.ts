@@ -110,6 +110,28 @@ describe('findings', () => {
     expect(plain?.warning).toBe('unexpected gaps: 6 of 6 rows');
   });
 
+  it('treats a peer’s losses in a failover as its result, and still warns of pushlab’s', async () => {
+    const [ticker] = await fixtureRuns();
+    const websocket = ticker === undefined ? undefined : Object.values(ticker.techniques)[0];
+    if (ticker === undefined || websocket === undefined) throw new Error('no fixture');
+    const clean = { ...websocket, lost: 0, duplicated: 0, outOfOrder: 0, bottleneck: 'none' as const };
+    const peer = { ...clean, peer: 'socketio-websocket' as const, lost: 24 };
+    const failover = {
+      ...ticker,
+      scenario: 'failover',
+      params: { ...ticker.params, faults: { failoverAtMs: 3000 } },
+      techniques: { websocket: clean, 'peer:socketio-websocket': peer },
+    };
+    const [s] = buildReport([failover]).scenarios;
+    expect(s?.warning).toBeUndefined();
+    // pushlab's own loss in the same failover is still a warning.
+    const [lossy] = buildReport([{ ...failover, techniques: { ...failover.techniques, websocket: { ...clean, lost: 3 } } }]).scenarios;
+    expect(lossy?.warning).toBe('lost messages: 1 of 2 rows');
+    // Without a failover the peer's loss is a warning too.
+    const [plain] = buildReport([{ ...failover, params: ticker.params }]).scenarios;
+    expect(plain?.warning).toBe('lost messages: 1 of 2 rows');
+  });
+
   it('compares with the earlier run of the same scenario', () => {
     const jsonp = scenario('ticker').changes.find((c) => c.key === 'jsonp');
     const cpu = jsonp?.deltas.find((d) => d.label === 'server CPU per 1,000 messages');
