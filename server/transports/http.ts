@@ -1,6 +1,6 @@
 /** Koa plumbing shared by the HTTP transports: client-gone detection and streaming bodies. */
 import type { Context } from 'koa';
-import type { ServerResponse } from 'node:http';
+import { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Replay } from '../hub.ts';
 import type { Technique } from '../metrics.ts';
@@ -8,7 +8,7 @@ import type { TransportContext } from './context.ts';
 import type { PollAnswer, PollFraming } from './shared.ts';
 import { hold, pollAnswer } from './shared.ts';
 import { parseSince, parseTimeout, parseTopic } from './query.ts';
-import type { StreamSink } from './push-stream.ts';
+import type { StreamSink, WireForm } from './push-stream.ts';
 
 /**
  * Admits a held or streaming request under the connection limits (a 503 with
@@ -106,8 +106,9 @@ export async function heldPoll(context: TransportContext, technique: Technique, 
  * Frames go straight to the `ServerResponse` (`ctx.respond = false`, which docs/STYLE.md
  * allows only here, for this reason), not through a `PassThrough` that Koa pipes: the pipe's streams, listeners and
  * abort signal cost about 10 KiB per idle connection, a third of what a stream held (the
- * `idle` scenario). `res.write` still frames each chunk for `Transfer-Encoding: chunked`,
- * so the bytes on the wire are the same.
+ * `idle` scenario). A batch's frames, prepared once as one chunk for every stream
+ * (`StreamSink.direct`), go straight to the socket: `res.write` would frame the chunk again
+ * for each client, in four socket writes. The bytes on the wire are the same.
  */
 export function openStream(ctx: Context, type: string, onClose: () => void): StreamSink {
   const { res } = ctx;
@@ -154,6 +155,23 @@ class ResponseSink implements StreamSink {
 
   write(chunk: Buffer | string): void {
     if (!this.res.writableEnded) this.res.write(chunk);
+  }
+
+  /**
+   * `chunked` while the response is an HTTP/1.1 chunked body that owns its socket with
+   * nothing of its own still buffered, so bytes written to the socket now follow what the
+   * response wrote; otherwise (HTTP/2's compatibility response, HTTP/1.0, a response still
+   * queued behind a pipelined one) frames go through `res.write`.
+   */
+  direct(): WireForm | undefined {
+    const { res, socket } = this;
+    if (!(res instanceof ServerResponse) || res.writableEnded || !res.headersSent || !res.chunkedEncoding || res.socket !== socket)
+      return undefined;
+    return res.writableLength === socket.writableLength ? 'chunked' : undefined;
+  }
+
+  writeDirect(bytes: Buffer): void {
+    if (!this.res.writableEnded) this.socket.write(bytes);
   }
 
   /** The response's own buffer and the socket's (`writableLength` adds the two). */

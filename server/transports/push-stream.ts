@@ -20,6 +20,32 @@ export interface StreamSink {
   end(): void;
   /** Drops the connection at once (a slow consumer). */
   destroy(): void;
+  /**
+   * How a prepared run of message frames may go straight to the socket now: `raw` as it is
+   * (WebSocket frames), `chunked` as one HTTP/1.1 chunk (a chunked response that owns its
+   * socket, with nothing of its own still buffered), or undefined when frames must go
+   * through `write` (HTTP/2, a response queued behind another, permessage-deflate).
+   */
+  direct(): WireForm | undefined;
+  /** Writes prepared bytes to the socket as they are; only after `direct()` named a form. */
+  writeDirect(bytes: Buffer): void;
+}
+
+/** How prepared bytes are wrapped for a sink's socket (see `StreamSink.direct`). */
+export type WireForm = 'raw' | 'chunked';
+
+/**
+ * The run `frames` (`bytes` long in all) as one buffer in `form`: joined, and for `chunked`
+ * wrapped as one HTTP/1.1 chunk (`<hex size>\r\n…\r\n`). Built once per run per transport.
+ */
+export function prepareRun(frames: readonly Buffer[], bytes: number, form: WireForm): Buffer {
+  if (form === 'raw') return frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames, bytes);
+  const head = `${bytes.toString(16)}\r\n`;
+  const out = Buffer.allocUnsafe(head.length + bytes + 2);
+  let at = out.write(head, 0, 'latin1');
+  for (const frame of frames) at += frame.copy(out, at);
+  out.write('\r\n', at, 'latin1');
+  return out;
 }
 
 /** How a transport frames what a stream carries. */
@@ -68,6 +94,10 @@ export class PushStream implements Closable, Beating {
   private topic = '';
   private catchingUp = true;
   private held: HubMessage[] = [];
+  /** The first and last message queued this turn; `pure` while the queue holds only their frames, in id order, as buffers. */
+  private runFirst: HubMessage | undefined;
+  private runLast: HubMessage | undefined;
+  private pure = false;
   private heldOverflow = false;
   private closed = false;
   private unsubscribe: (() => void) | undefined;
@@ -218,28 +248,55 @@ export class PushStream implements Closable, Beating {
     if (message.id <= this.lastId) return;
     this.lastId = message.id;
     const frame = frameOnce(message, this.technique, this.framing.message);
-    this.enqueue(frame, 1);
+    this.enqueue(frame, 1, message);
   }
 
-  private enqueue(frame: Buffer | string, messages: number): void {
+  private enqueue(frame: Buffer | string, messages: number, message?: HubMessage): void {
     if (this.closed) return;
+    // A queue of consecutive messages' frames is a run other streams of this transport share.
+    const isRun = message !== undefined && typeof frame !== 'string';
+    if (this.queue.length === 0) {
+      this.pure = isRun;
+      this.runFirst = message;
+    } else if (this.pure) this.pure = isRun && message.id === (this.runLast?.id ?? Number.NaN) + 1;
+    this.runLast = message;
     this.queue.push(frame);
     this.queuedBytes += frame.length;
     this.queuedMessages += messages;
     this.context.flusher.schedule(this);
   }
 
-  /** Writes what this turn queued in one corked batch; then enforces the bounds. */
+  /**
+   * Writes what this turn queued, then enforces the bounds. A run of messages (a batch) goes
+   * as bytes prepared once for every stream of this transport in this flush, in one socket
+   * write; anything else (control frames, a stream catching up alone) as one corked batch.
+   */
   flush(): void {
     if (this.closed || this.queue.length === 0) return;
-    const { socket } = this.sink;
-    socket.cork();
-    for (const frame of this.queue) {
-      this.sink.write(frame);
-      this.bytesSent += frame.length;
+    const form = this.pure ? this.sink.direct() : undefined;
+    const first = this.runFirst as HubMessage;
+    const last = this.runLast as HubMessage;
+    const frames = this.queue as Buffer[];
+    const bytes = this.queuedBytes;
+    const prepared =
+      form === undefined
+        ? undefined
+        : this.context.flusher.shared(this.technique, form, first, last, () => prepareRun(frames, bytes, form));
+    if (prepared !== undefined) {
+      this.sink.writeDirect(prepared);
+      this.bytesSent += bytes;
+    } else {
+      const { socket } = this.sink;
+      socket.cork();
+      for (const frame of this.queue) {
+        this.sink.write(frame);
+        this.bytesSent += frame.length;
+      }
+      socket.uncork();
     }
-    socket.uncork();
     this.queue.length = 0;
+    this.runFirst = undefined;
+    this.runLast = undefined;
     this.queuedBytes = 0;
     this.context.metrics.delivered(this.technique, this.queuedMessages);
     this.queuedMessages = 0;

@@ -172,6 +172,11 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
         else socket.write(chunk);
       },
       pending: () => ws.bufferedAmount,
+      // ws's own frames (pings, the close) go to the same socket whole, so prepared frames may too.
+      direct: () => (options.wsPerMessageDeflate || ws.readyState !== WebSocket.OPEN ? undefined : 'raw'),
+      writeDirect(bytes) {
+        if (ws.readyState === WebSocket.OPEN) socket.write(bytes);
+      },
       end: () => ws.close(1001, 'server going away'),
       destroy: () => ws.terminate(),
     };

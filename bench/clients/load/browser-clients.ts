@@ -31,6 +31,9 @@ class BrowserSseClient extends LeanSseClient {
 }
 
 class BrowserIframeClient extends LeanIframeClient {
+  protected override streamsBytes(): boolean {
+    return false;
+  }
   protected override openStream(url: URL, headers: Record<string, string>, onText: (text: string) => void): Attempt {
     return browserOf(this.options).stream(url, headers, onText);
   }

@@ -18,30 +18,21 @@ const dataField = Buffer.from('data: ');
 const empty: Buffer = Buffer.alloc(0);
 
 /**
- * SSE over `streamGet`: the same requests and resume rules as `SseClient` (`Last-Event-ID`).
- * With a sink in its handlers, events are read as bytes: an `id:` + one `data:` line event
- * goes to the fast path of `scan.ts` (its cursor is then the envelope's id in the stream's
- * epoch); any other event (cursor, gap, heartbeat comment) is decoded and dispatched as text.
+ * A stream over `streamGet` (SSE, the iframe), read as bytes on the fast path when the
+ * client has a sink in its handlers and its transport gives bytes, as text otherwise.
  */
-export class LeanSseClient extends BaseClient {
-  readonly technique = 'sse';
-  private lastEventId: string | undefined;
-  private buffer = '';
-  private pending: Buffer = empty;
-  private reader: FrameReader | undefined;
+abstract class LeanHttpStreamClient extends BaseClient {
+  protected reader: FrameReader | undefined;
+  protected pending: Buffer = empty;
 
   protected override isStream(): boolean {
     return true;
   }
 
-  protected connect(): Attempt {
-    this.buffer = '';
-    const headers: Record<string, string> = { Accept: 'text/event-stream' };
-    const resume = this.lastEventId ?? this.cursor;
-    if (resume !== undefined) headers['Last-Event-ID'] = resume;
-    const url = new URL(`/api/sse?${new URLSearchParams({ topic: this.topic })}`, this.options.baseUrl);
+  /** Opens `url`: its bytes to `onBytes` on the fast path, else its text to `onText`. */
+  protected open(url: URL, headers: Record<string, string>, onText: (text: string) => void, onBytes: (bytes: Buffer) => void): Attempt {
     const { sink } = this.handlers;
-    if (sink === undefined || !this.streamsBytes()) return this.openStream(url, headers, (text) => this.feed(text));
+    if (sink === undefined || !this.streamsBytes()) return this.openStream(url, headers, onText);
     this.pending = empty;
     this.reader ??= new FrameReader(
       {
@@ -52,7 +43,7 @@ export class LeanSseClient extends BaseClient {
       sink,
     );
     return streamGet(url, headers, () => {}, undefined, {
-      onBytes: (bytes) => this.feedBytes(bytes),
+      onBytes,
       readStart: () => sink.chunkStart(),
       readEnd: () => sink.chunkEnd(),
     });
@@ -69,6 +60,32 @@ export class LeanSseClient extends BaseClient {
    */
   protected streamsBytes(): boolean {
     return true;
+  }
+}
+
+/**
+ * SSE over `streamGet`: the same requests and resume rules as `SseClient` (`Last-Event-ID`).
+ * On the fast path an `id:` + one `data:` line event goes to the scan of `scan.ts` (its
+ * cursor is then the envelope's id in the stream's epoch); any other event (cursor, gap,
+ * heartbeat comment) is decoded and dispatched as text.
+ */
+export class LeanSseClient extends LeanHttpStreamClient {
+  readonly technique = 'sse';
+  private lastEventId: string | undefined;
+  private buffer = '';
+
+  protected connect(): Attempt {
+    this.buffer = '';
+    const headers: Record<string, string> = { Accept: 'text/event-stream' };
+    const resume = this.lastEventId ?? this.cursor;
+    if (resume !== undefined) headers['Last-Event-ID'] = resume;
+    const url = new URL(`/api/sse?${new URLSearchParams({ topic: this.topic })}`, this.options.baseUrl);
+    return this.open(
+      url,
+      headers,
+      (text) => this.feed(text),
+      (bytes) => this.feedBytes(bytes),
+    );
   }
 
   /** The fast path: complete events in place, the start of an incomplete one kept for the next piece. */
@@ -138,23 +155,23 @@ export class LeanSseClient extends BaseClient {
   }
 }
 
-/** The hidden-iframe stream over `streamGet`, parsed as `IframeClient` parses it. */
-export class LeanIframeClient extends BaseClient {
+/**
+ * The hidden-iframe stream over `streamGet`, parsed as `IframeClient` parses it. On the fast
+ * path each `<script>c(<json>)</script>` call's JSON goes to the scan of `scan.ts` as bytes
+ * (the server's script-safe JSON is still JSON); the preamble and heartbeats are skipped.
+ */
+export class LeanIframeClient extends LeanHttpStreamClient {
   readonly technique = 'iframe';
   private buffer = '';
 
-  protected override isStream(): boolean {
-    return true;
-  }
-
   protected connect(): Attempt {
     this.buffer = '';
-    return this.openStream(new URL(`/api/iframe?${this.query()}`, this.options.baseUrl), {}, (text) => this.feed(text));
-  }
-
-  /** The stream's transport: its own plain socket here; the TLS and HTTP/2 clients (`browser-clients.ts`) give theirs. */
-  protected openStream(url: URL, headers: Record<string, string>, onText: (text: string) => void): Attempt {
-    return streamGet(url, headers, onText);
+    return this.open(
+      new URL(`/api/iframe?${this.query()}`, this.options.baseUrl),
+      {},
+      (text) => this.feed(text),
+      (bytes) => this.feedBytes(bytes),
+    );
   }
 
   private feed(text: string): void {
@@ -162,10 +179,29 @@ export class LeanIframeClient extends BaseClient {
     this.buffer = rest;
     for (const value of values) this.receive(value);
   }
+
+  /** The fast path: complete calls in place; an incomplete one (or a tail that may begin one) kept for the next piece. */
+  private feedBytes(piece: Buffer): void {
+    const buf = this.pending.length === 0 ? piece : Buffer.concat([this.pending, piece]);
+    let start = buf.indexOf(callOpenBytes);
+    while (start !== -1) {
+      const end = buf.indexOf(callCloseBytes, start);
+      if (end === -1) {
+        this.pending = buf.subarray(start);
+        return;
+      }
+      this.reader?.frame(buf, start + callOpenBytes.length, end);
+      start = buf.indexOf(callOpenBytes, end + callCloseBytes.length);
+    }
+    const keep = Math.min(buf.length, callOpenBytes.length - 1);
+    this.pending = keep === 0 ? empty : Buffer.from(buf.subarray(buf.length - keep));
+  }
 }
 
 const callOpen = '<script>c(';
 const callClose = ')</script>';
+const callOpenBytes = Buffer.from(callOpen);
+const callCloseBytes = Buffer.from(callClose);
 
 /**
  * The `c(...)` calls complete in `buffer` (an iframe document so far), and what to keep for

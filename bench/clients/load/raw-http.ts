@@ -14,6 +14,14 @@ import type { Attempt } from '../base.ts';
 
 const crlfcrlf = Buffer.from('\r\n\r\n');
 
+/** The value of an ASCII hex digit, or -1. */
+function hexDigit(byte: number): number {
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
+  if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
+  return -1;
+}
+
 /**
  * Decodes an HTTP/1.1 response arriving in pieces: the head, then a chunked, Content-Length
  * or close-delimited body handed on as text. `feed` returns false once the body has ended.
@@ -28,7 +36,10 @@ export class ResponseDecoder {
   private remaining = -1;
   /** A chunk's trailing CRLF still to skip. */
   private skip = 0;
-  private sizeLine = '';
+  /** The chunk size read so far, its hex digits, and whether its digits have ended (`;`, CR). */
+  private size = 0;
+  private sizeDigits = 0;
+  private sizeDone = false;
   private ended = false;
   private readonly decoder = new StringDecoder('utf8');
 
@@ -72,16 +83,28 @@ export class ResponseDecoder {
         this.skip -= n;
         at += n;
       } else if (this.remaining === -1) {
+        // The chunk-size line, read as hex digits straight from the bytes (it may span reads);
+        // an extension after `;` and the CR are skipped to the line's end.
         const newline = body.indexOf(10, at);
-        if (newline === -1) {
-          this.sizeLine += body.subarray(at).toString('latin1');
-          break;
+        const lineEnd = newline === -1 ? body.length : newline;
+        for (; at < lineEnd; at++) {
+          const byte = body[at] as number;
+          if (this.sizeDone) continue;
+          const digit = hexDigit(byte);
+          if (digit !== -1) {
+            this.size = this.size * 16 + digit;
+            this.sizeDigits++;
+          } else if (byte === 0x3b || byte === 0x0d || byte === 0x20 || byte === 0x09) this.sizeDone = true;
+          else throw new Error('malformed chunk size');
         }
-        this.sizeLine += body.subarray(at, newline).toString('latin1');
+        if (newline === -1) break;
         at = newline + 1;
-        const size = Number.parseInt(this.sizeLine.trim().split(';')[0] ?? '', 16);
-        this.sizeLine = '';
-        if (!Number.isFinite(size) || size < 0) throw new Error('malformed chunk size');
+        const size = this.size;
+        const digits = this.sizeDigits;
+        this.size = 0;
+        this.sizeDigits = 0;
+        this.sizeDone = false;
+        if (digits === 0 || digits > 12) throw new Error('malformed chunk size');
         if (size === 0) {
           this.ended = true;
           return false;

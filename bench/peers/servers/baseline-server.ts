@@ -5,17 +5,17 @@
  *   then every envelope of its topic as one JSON line;
  * - anything else is HTTP, handed to a tiny `node:http` server: `POST /api/publish`,
  *   `GET /metrics`, `GET /healthz` (see `surface.ts`).
- * Each message is encoded once (one Buffer) and written to every subscriber of its topic;
- * writes to one socket within a turn are coalesced into one `writev` (`coalesce.ts`).
- * `baseline_socket_writes_total` and `baseline_socket_flushes_total` on `/metrics` count
- * `socket.write` calls and uncorks (syscalls), so the coalescing can be checked.
+ * Each message is encoded once (one Buffer); a turn's messages to a topic are joined once and
+ * that buffer written to every subscriber in one `socket.write` (`coalesce.ts`).
+ * `baseline_socket_writes_total` and `baseline_joins_total` on `/metrics` count the writes
+ * (syscalls) and the joined buffers, so the coalescing can be checked.
  *
  * `node --import tsx bench/peers/servers/baseline-server.ts --port 0`
  */
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { createCoalescer } from './coalesce.ts';
+import { createFanOut } from './coalesce.ts';
 import { listenOn, runPeerMain, type PeerServer } from './command-line.ts';
 import { createPeerMetrics } from './metrics.ts';
 import { Sequences, createSurface, cursorJson, surfaceLabel, topicErrorJson, topicPattern } from './surface.ts';
@@ -35,13 +35,18 @@ export function createBaselineServer(options: BaselineOptions = {}): PeerServer 
   const maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
   const topics = new Map<string, Set<Socket>>();
   const sockets = new Set<Socket>();
-  const coalescer = createCoalescer();
+  // A subscriber that stops reading would otherwise hold every message in memory.
+  const fanOut = createFanOut<Socket>((socket) => {
+    if (socket.writableLength <= maxBufferedBytes) return true;
+    socket.destroy();
+    return false;
+  });
   const sequences = new Sequences();
   let subscribers = 0;
   const metrics = createPeerMetrics({
     labels: ['baseline'],
     openConnections: () => new Map([['baseline', subscribers]]),
-    extra: () => ({ baseline_socket_writes_total: coalescer.writes, baseline_socket_flushes_total: coalescer.flushes }),
+    extra: () => ({ baseline_socket_writes_total: fanOut.writes, baseline_joins_total: fanOut.joins }),
   });
 
   const http = createHttpServer(
@@ -49,15 +54,7 @@ export function createBaselineServer(options: BaselineOptions = {}): PeerServer 
     createSurface(sequences, metrics, (topic, _envelope, json) => {
       const set = topics.get(topic);
       if (set === undefined || set.size === 0) return;
-      const line = Buffer.from(`${json}\n`);
-      for (const socket of set) {
-        if (socket.writableLength > maxBufferedBytes) {
-          // A subscriber that stops reading would otherwise hold every message in memory.
-          socket.destroy();
-          continue;
-        }
-        coalescer.write(socket, line);
-      }
+      fanOut.publish(set, Buffer.from(`${json}\n`));
       metrics.delivered('baseline', set.size);
     }),
   );

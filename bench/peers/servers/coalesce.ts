@@ -1,68 +1,68 @@
 /**
- * Coalesces the writes to one socket within one turn of the event loop: the first write of
- * a turn corks the socket, and one `setImmediate` for all sockets uncorks them on the next
- * turn, so every socket gets one `writev` (one syscall) per turn however many messages
- * went to it. This is the ceiling's trick: a tick's fan-out costs one syscall per socket,
- * not one per message per socket.
+ * The ceiling's fan-out: the lines published to a topic within one turn of the event loop
+ * are joined once, on the next turn (one `setImmediate` for all topics), and that one buffer
+ * is written to every subscriber of the topic: a tick's fan-out costs one `socket.write`
+ * (one syscall) per socket and one join per topic, not one write per message per socket.
  */
 
-/** What the coalescer needs of a socket (a `net.Socket` has it). */
-export interface Corkable {
-  cork(): void;
-  uncork(): void;
-  write(chunk: Uint8Array | string): boolean;
+/** What the fan-out needs of a socket (a `net.Socket` has it). */
+export interface Writable {
+  write(chunk: Uint8Array): boolean;
   readonly destroyed: boolean;
 }
 
-/** Writes coalesced per socket per turn, and their counts. */
-export interface Coalescer {
-  /** Writes `chunk` to `socket`, corking it first if this is its first write this turn. */
-  write(socket: Corkable, chunk: Uint8Array | string): void;
-  /** `socket.write` calls so far. */
+/** Per-turn, per-topic coalescing of published lines, and its counts. */
+export interface FanOut<S extends Writable> {
+  /** Queues `line` for every socket of `sockets` (a topic's subscribers), on the next turn. */
+  publish(sockets: Set<S>, line: Buffer): void;
+  /** `socket.write` calls so far: at most one per socket per turn. */
   readonly writes: number;
-  /** Uncorks so far: at most one per socket per turn, each one `writev` when it had data. */
-  readonly flushes: number;
+  /** Buffers joined so far: at most one per topic per turn. */
+  readonly joins: number;
 }
 
-/** Creates a coalescer; `schedule` defaults to `setImmediate` (the next turn, after I/O). */
-export function createCoalescer(schedule: (flush: () => void) => void = setImmediate): Coalescer {
-  let corked: Corkable[] = [];
-  const isCorked = new WeakSet<Corkable>();
-  let scheduled = false;
+/**
+ * Creates a fan-out; `admit` may refuse a socket at flush time (a subscriber that stopped
+ * reading: it is cut off there), `schedule` defaults to `setImmediate` (the next turn, after I/O).
+ */
+export function createFanOut<S extends Writable>(
+  admit: (socket: S) => boolean = () => true,
+  schedule: (flush: () => void) => void = setImmediate,
+): FanOut<S> {
+  /** This turn's lines by topic, with the subscribers the topic had at its first line (one that joins later gets none of them). */
+  let pending = new Map<Set<S>, { sockets: S[]; lines: Buffer[] }>();
   let writes = 0;
-  let flushes = 0;
+  let joins = 0;
 
   function flush(): void {
-    scheduled = false;
-    const list = corked;
-    corked = [];
-    for (const socket of list) {
-      isCorked.delete(socket);
-      if (socket.destroyed) continue;
-      socket.uncork();
-      flushes++;
+    const turn = pending;
+    pending = new Map();
+    for (const { sockets, lines } of turn.values()) {
+      const bytes = lines.length === 1 ? (lines[0] as Buffer) : Buffer.concat(lines);
+      if (lines.length > 1) joins++;
+      for (const socket of sockets) {
+        if (socket.destroyed || !admit(socket)) continue;
+        socket.write(bytes);
+        writes++;
+      }
     }
   }
 
   return {
-    write(socket, chunk) {
-      if (!isCorked.has(socket)) {
-        socket.cork();
-        isCorked.add(socket);
-        corked.push(socket);
-        if (!scheduled) {
-          scheduled = true;
-          schedule(flush);
-        }
+    publish(sockets, line) {
+      let queued = pending.get(sockets);
+      if (queued === undefined) {
+        if (pending.size === 0) schedule(flush);
+        queued = { sockets: [...sockets], lines: [] };
+        pending.set(sockets, queued);
       }
-      socket.write(chunk);
-      writes++;
+      queued.lines.push(line);
     },
     get writes() {
       return writes;
     },
-    get flushes() {
-      return flushes;
+    get joins() {
+      return joins;
     },
   };
 }

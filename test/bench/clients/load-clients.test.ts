@@ -240,7 +240,7 @@ describe('the response decoder', () => {
   const response =
     'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n' +
     '5\r\nhello\r\n' +
-    'c;ext=1\r\n é✓ world\r\n' +
+    '0C;ext=1\r\n é✓ world\r\n' +
     '0\r\n\r\n';
 
   it('decodes a chunked body fed in any split, even one byte at a time', () => {
@@ -262,6 +262,9 @@ describe('the response decoder', () => {
     decoder.feed(Buffer.from('HTTP/1.1 404 Not Found\r\nContent-Length: 5\r\n\r\nnope!'));
     expect([decoder.status, text]).toEqual([404, 'nope!']);
     expect(() => new ResponseDecoder(() => {}).feed(Buffer.from('SSH-2.0-OpenSSH\r\n\r\n'))).toThrow(/not an HTTP response/);
+    const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+    for (const size of ['zz', '', '-1', '1000000000000'])
+      expect(() => new ResponseDecoder(() => {}).feed(Buffer.from(`${head}${size}\r\nx\r\n`)), size).toThrow(/malformed chunk size/);
   });
 });
 

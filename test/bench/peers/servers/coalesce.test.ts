@@ -1,74 +1,65 @@
 /**
- * The baseline's write coalescing: within one turn, the first write to a socket corks it
- * and one scheduled flush uncorks every corked socket, so a burst of N messages to S
- * sockets costs S flushes (one `writev` each), not N × S. Checked on the pure coalescer
- * with fake sockets, then over the wire with a pipelined burst of publishes, counted by
- * the server's own `baseline_socket_writes_total` and `baseline_socket_flushes_total`.
+ * The baseline's fan-out: a turn's lines to a topic are joined once and written to each
+ * subscriber once, so a burst of N messages to S sockets costs S writes, not N × S. Checked
+ * on the pure fan-out with fake sockets, then over the wire with a pipelined burst of
+ * publishes, counted by the server's own `baseline_socket_writes_total` and `baseline_joins_total`.
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPeerClient } from '../../../../bench/peers/clients/index.ts';
-import { createCoalescer, type Corkable } from '../../../../bench/peers/servers/coalesce.ts';
+import { createFanOut, type Writable } from '../../../../bench/peers/servers/coalesce.ts';
 import { startPeerProcess, type PeerProcess } from '../../../../bench/peers/process.ts';
 import { metricValue } from '../../../../bench/processes/prometheus.ts';
 import { until } from '../../../helpers/server.ts';
 
-class FakeSocket implements Corkable {
-  corks = 0;
-  /** Each uncork's batch of chunks, as one writev would carry it. */
-  batches: string[][] = [];
-  private pending: string[] = [];
-  private corked = 0;
+class FakeSocket implements Writable {
+  writes: string[] = [];
   destroyed = false;
-  cork(): void {
-    this.corked++;
-    this.corks++;
-  }
-  uncork(): void {
-    this.corked--;
-    if (this.corked === 0 && this.pending.length > 0) {
-      this.batches.push(this.pending);
-      this.pending = [];
-    }
-  }
-  write(chunk: Uint8Array | string): boolean {
-    if (this.corked > 0) this.pending.push(String(chunk));
-    else this.batches.push([String(chunk)]);
+  write(chunk: Uint8Array): boolean {
+    this.writes.push(Buffer.from(chunk).toString());
     return true;
   }
 }
 
-describe('createCoalescer', () => {
-  it('corks each socket once per turn and flushes it once, in order', () => {
+describe('createFanOut', () => {
+  it("joins a turn's lines to a topic once and writes them to each of its sockets once, in order", () => {
     const flushes: (() => void)[] = [];
-    const coalescer = createCoalescer((flush) => flushes.push(flush));
-    const sockets = [new FakeSocket(), new FakeSocket(), new FakeSocket()];
-    for (let n = 0; n < 5; n++) for (const socket of sockets) coalescer.write(socket, `m${n}\n`);
+    const fanOut = createFanOut<FakeSocket>(undefined, (flush) => flushes.push(flush));
+    const lobby = new Set([new FakeSocket(), new FakeSocket(), new FakeSocket()]);
+    const other = new Set([new FakeSocket()]);
+    for (let n = 0; n < 5; n++) fanOut.publish(lobby, Buffer.from(`m${n}\n`));
+    fanOut.publish(other, Buffer.from('o\n'));
     expect(flushes).toHaveLength(1);
-    for (const socket of sockets) expect(socket.batches).toEqual([]);
+    for (const socket of lobby) expect(socket.writes).toEqual([]);
+    // One that subscribes after the turn's first line gets none of this turn's lines.
+    const late = new FakeSocket();
+    lobby.add(late);
     flushes[0]?.();
-    expect(coalescer.writes).toBe(15);
-    expect(coalescer.flushes).toBe(3);
-    for (const socket of sockets) {
-      expect(socket.corks).toBe(1);
-      expect(socket.batches).toEqual([['m0\n', 'm1\n', 'm2\n', 'm3\n', 'm4\n']]);
-    }
-    // The next turn starts over: one more cork and one more flush per socket written to.
-    coalescer.write(sockets[0] as FakeSocket, 'm5\n');
+    expect(fanOut.writes).toBe(4);
+    expect(fanOut.joins).toBe(1);
+    for (const socket of lobby) expect(socket.writes).toEqual(socket === late ? [] : ['m0\nm1\nm2\nm3\nm4\n']);
+    expect([...other][0]?.writes).toEqual(['o\n']);
+    // The next turn starts over.
+    fanOut.publish(lobby, Buffer.from('m5\n'));
     expect(flushes).toHaveLength(2);
     flushes[1]?.();
-    expect(coalescer.flushes).toBe(4);
-    expect((sockets[0] as FakeSocket).batches[1]).toEqual(['m5\n']);
+    expect(fanOut.writes).toBe(8);
+    expect(late.writes).toEqual(['m5\n']);
   });
 
-  it('skips a socket destroyed before its flush', () => {
+  it('skips a socket destroyed before its flush, and one the admission refuses', () => {
     const flushes: (() => void)[] = [];
-    const coalescer = createCoalescer((flush) => flushes.push(flush));
-    const socket = new FakeSocket();
-    coalescer.write(socket, 'x');
-    socket.destroyed = true;
+    const refused = new FakeSocket();
+    const fanOut = createFanOut<FakeSocket>(
+      (socket) => socket !== refused,
+      (flush) => flushes.push(flush),
+    );
+    const gone = new FakeSocket();
+    fanOut.publish(new Set([gone, refused]), Buffer.from('x'));
+    gone.destroyed = true;
     flushes[0]?.();
-    expect(coalescer.flushes).toBe(0);
+    expect(fanOut.writes).toBe(0);
+    expect(gone.writes.length + refused.writes.length).toBe(0);
   });
 });
 
@@ -81,7 +72,7 @@ describe('the baseline server', () => {
     await server.stop();
   });
 
-  it('coalesces a burst of publishes into one flush per subscriber per turn', async () => {
+  it('coalesces a burst of publishes into one write per subscriber per turn', async () => {
     const topic = 'burst';
     const received = [0, 0];
     const clients = received.map((_, i) =>
@@ -102,13 +93,13 @@ describe('the baseline server', () => {
       socket.destroy();
       await until(() => received.every((n) => n === 20), '20 messages at each subscriber');
       const after = await server.metricsText();
-      const writes = (metricValue(after, 'baseline_socket_writes_total') ?? 0) - (metricValue(before, 'baseline_socket_writes_total') ?? 0);
-      const flushes =
-        (metricValue(after, 'baseline_socket_flushes_total') ?? 0) - (metricValue(before, 'baseline_socket_flushes_total') ?? 0);
-      expect(writes).toBe(40);
-      // One flush per subscriber per turn: fewer than one per write, whatever the turns.
-      expect(flushes).toBeGreaterThanOrEqual(2);
-      expect(flushes).toBeLessThanOrEqual(writes / 2);
+      const count = (name: string): number => (metricValue(after, name) ?? 0) - (metricValue(before, name) ?? 0);
+      const writes = count('baseline_socket_writes_total');
+      // One write per subscriber per turn, of lines joined once per turn: fewer than one per message, whatever the turns.
+      expect(writes).toBeGreaterThanOrEqual(2);
+      expect(writes).toBeLessThan(40);
+      expect(writes % 2).toBe(0);
+      expect(count('baseline_joins_total')).toBeLessThanOrEqual(writes / 2);
     } finally {
       for (const c of clients) c.close();
     }
