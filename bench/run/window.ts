@@ -18,7 +18,8 @@ import type { RunPlan } from '../scenario/plan.ts';
 import { countRestart, reportedRestart, type RestartCounts } from './faults/restart.ts';
 import { failoverAt, scaleOutExtras } from './faults/failover.ts';
 import { encodeHistogram } from './histograms.ts';
-import { startPublisher, type Published } from './publisher.ts';
+import type { Published } from './publisher.ts';
+import { startPublisherThread } from './publisher-thread.ts';
 import { labelOf, type Rig } from './rig.ts';
 import { createLatencyHistogram, type Subscriber, type Subscribers } from './subscribers.ts';
 import { sleep, waitUntil } from './wait.ts';
@@ -382,7 +383,7 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
   const corruptBefore = subs.corrupt;
   subs.histogram.reset();
 
-  const publisher = startPublisher({
+  const publisher = await startPublisherThread({
     baseUrl: rig.server.url,
     topics,
     ratePerSecond: rate,

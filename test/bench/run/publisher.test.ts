@@ -1,7 +1,12 @@
-/** The publisher's schedule, against a real server: evenly spaced, or in bursts sharing one due time. */
+/**
+ * The publisher's schedule, against a real server: evenly spaced, or in bursts sharing one due
+ * time; on its own thread, kept while the run's thread is busy.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPushServer, type PushServer } from '../../../server/app.ts';
 import { batchBodies, startPublisher } from '../../../bench/run/publisher.ts';
+import { startPublisherThread } from '../../../bench/run/publisher-thread.ts';
+import { startPeerProcess, type PeerProcess } from '../../../bench/peers/process.ts';
 
 let server: PushServer;
 let url: string;
@@ -71,5 +76,42 @@ describe('the publisher', () => {
     expect(() => startPublisher({ baseUrl: url, topics: ['lobby'], ratePerSecond: 10, payloadBytes: 64, burst: 0 })).toThrow(
       /burst must be a positive integer/,
     );
+  });
+});
+
+describe('the publisher on its own thread', () => {
+  let peer: PeerProcess;
+  beforeAll(async () => {
+    peer = await startPeerProcess('baseline');
+  });
+  afterAll(() => peer.stop());
+
+  it("keeps its schedule and is acknowledged while the run's own thread is busy, and hands back every publish", async () => {
+    const publisher = await startPublisherThread({ baseUrl: peer.url, topics: ['lobby'], ratePerSecond: 200, payloadBytes: 64, burst: 2 });
+    // The run's thread blocked for 400 ms, as a saturated load generator's event loop is:
+    // an in-process publisher could neither send nor be acknowledged meanwhile.
+    const blockStart = process.hrtime.bigint();
+    while (process.hrtime.bigint() - blockStart < 400_000_000n) {
+      // busy
+    }
+    const blockEnd = process.hrtime.bigint();
+    await publisher.stopAt(publisher.startNs + 600_000_000n);
+    expect(publisher.errors).toBe(0);
+    expect(publisher.published).toHaveLength(120);
+    expect(publisher.published.some((m) => m.ackedNs > blockStart + 50_000_000n && m.ackedNs < blockEnd)).toBe(true);
+    // Ids as the server gave them, each once.
+    expect(new Set(publisher.published.map((m) => m.id)).size).toBe(120);
+  });
+
+  it('counts the publishes its thread could not make as errors', async () => {
+    const publisher = await startPublisherThread({
+      baseUrl: 'http://127.0.0.1:1',
+      topics: ['lobby'],
+      ratePerSecond: 100,
+      payloadBytes: 64,
+    });
+    await publisher.stopAt(publisher.startNs + 100_000_000n);
+    expect(publisher.published).toHaveLength(0);
+    expect(publisher.errors).toBeGreaterThan(0);
   });
 });
