@@ -58,8 +58,8 @@ class BrowserJsonpClient extends LeanJsonpClient {
 }
 
 class BrowserWebSocketClient extends LeanWebSocketClient {
-  protected override openSocket(url: URL): Socket {
-    return browserOf(this.options).webSocketSocket(url);
+  protected override openSocket(url: URL, onBytes: (bytes: Buffer) => void): Socket {
+    return browserOf(this.options).webSocketSocket(url).on('data', onBytes);
   }
 }
 

@@ -12,6 +12,7 @@
 import { BaseClient, type Attempt, type Control, type Envelope, type PollBody } from '../base.ts';
 import { KeepAliveConnection, streamGet } from './raw-http.ts';
 import { FrameReader } from './scan.ts';
+import { keep } from './reads.ts';
 
 const blankLine = Buffer.from('\n\n');
 const dataField = Buffer.from('data: ');
@@ -98,7 +99,7 @@ export class LeanSseClient extends LeanHttpStreamClient {
       start = end + 2;
       end = buf.indexOf(blankLine, start);
     }
-    this.pending = start === buf.length ? empty : buf.subarray(start);
+    this.pending = start === buf.length ? empty : keep(buf.subarray(start));
   }
 
   /** One event at `buf[start, end)`: `id: …\ndata: <envelope>` on the fast path, anything else as text. */
@@ -187,14 +188,14 @@ export class LeanIframeClient extends LeanHttpStreamClient {
     while (start !== -1) {
       const end = buf.indexOf(callCloseBytes, start);
       if (end === -1) {
-        this.pending = buf.subarray(start);
+        this.pending = keep(buf.subarray(start));
         return;
       }
       this.reader?.frame(buf, start + callOpenBytes.length, end);
       start = buf.indexOf(callOpenBytes, end + callCloseBytes.length);
     }
-    const keep = Math.min(buf.length, callOpenBytes.length - 1);
-    this.pending = keep === 0 ? empty : Buffer.from(buf.subarray(buf.length - keep));
+    const tail = Math.min(buf.length, callOpenBytes.length - 1);
+    this.pending = tail === 0 ? empty : Buffer.from(buf.subarray(buf.length - tail));
   }
 }
 

@@ -11,6 +11,7 @@ export type OpenSocket = (url: URL) => Socket;
 const openPlain: OpenSocket = (url) => connect(Number(url.port), url.hostname);
 import { StringDecoder } from 'node:string_decoder';
 import type { Attempt } from '../base.ts';
+import { connectReading, keep } from './reads.ts';
 
 const crlfcrlf = Buffer.from('\r\n\r\n');
 
@@ -58,7 +59,7 @@ export class ResponseDecoder {
       const end = buffered.indexOf(crlfcrlf);
       if (end === -1) {
         if (buffered.length > 64 * 1024) throw new Error('response head over 64 KiB');
-        this.head = buffered;
+        this.head = keep(buffered);
         return true;
       }
       this.parseHead(buffered.subarray(0, end).toString('latin1'));
@@ -191,14 +192,7 @@ export function streamGet(
       if (decoder.status === 200) onText(text);
       else errorBody += text;
     }, bytes?.onBytes);
-    socket = openSocket(url);
-    socket.once('connect', () => {
-      let request = `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n`;
-      for (const [name, value] of Object.entries(headers)) request += `${name}: ${value}\r\n`;
-      socket?.write(`${request}\r\n`);
-    });
-    socket.setNoDelay(true);
-    socket.on('data', (data: Buffer) => {
+    const onData = (data: Buffer): void => {
       if (settled) return;
       try {
         bytes?.readStart();
@@ -210,7 +204,17 @@ export function streamGet(
       } catch (error) {
         finish(error as Error);
       }
+    };
+    // The fast path on its own plain socket reads into the shared buffer (`reads.ts`).
+    const reading = bytes !== undefined && openSocket === openPlain;
+    socket = reading ? connectReading(Number(url.port), url.hostname, onData) : openSocket(url);
+    socket.once('connect', () => {
+      let request = `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n`;
+      for (const [name, value] of Object.entries(headers)) request += `${name}: ${value}\r\n`;
+      socket?.write(`${request}\r\n`);
     });
+    socket.setNoDelay(true);
+    if (!reading) socket.on('data', onData);
     socket.on('error', (error) => finish(error));
     socket.on('close', () => finish(new Error(`GET ${url.pathname}: the server closed the response early`)));
   });

@@ -9,10 +9,11 @@
  * `test/bench/clients/load-clients.test.ts` checks it against the real server and against `ws`.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { BaseClient, type Attempt, type Control, type Envelope } from '../base.ts';
 import { ResponseDecoder } from './raw-http.ts';
 import { FrameReader } from './scan.ts';
+import { connectReading, keep } from './reads.ts';
 
 const guid = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const crlfcrlf = Buffer.from('\r\n\r\n');
@@ -81,9 +82,12 @@ export interface WebSocketLink {
 export class LeanWebSocketClient extends BaseClient {
   readonly technique = 'websocket';
 
-  /** The upgrade's socket: plain `node:net` here; `wss:` (`browser-clients.ts`) gives a TLS one. */
-  protected openSocket(url: URL): Socket {
-    return connect(Number(url.port), url.hostname);
+  /**
+   * The upgrade's socket, its reads to `onBytes`: plain `node:net` reading into the shared
+   * buffer here (`reads.ts`); `wss:` (`browser-clients.ts`) gives a TLS one.
+   */
+  protected openSocket(url: URL, onBytes: (bytes: Buffer) => void): Socket {
+    return connectReading(Number(url.port), url.hostname, onBytes);
   }
 
   protected override isStream(): boolean {
@@ -112,7 +116,8 @@ export class LeanWebSocketClient extends BaseClient {
     const accept = createHash('sha1')
       .update(key + guid)
       .digest('base64');
-    const socket = this.openSocket(url);
+    let onBytes = (_bytes: Buffer): void => {};
+    const socket = this.openSocket(url, (bytes) => onBytes(bytes));
     socket.setNoDelay(true);
     let abort = (): void => {};
     const done = new Promise<void>((resolve, reject) => {
@@ -183,7 +188,7 @@ export class LeanWebSocketClient extends BaseClient {
         switch (frame.opcode) {
           case 0x0: // continuation
           case 0x1: {
-            fragments.push(frame.payload);
+            fragments.push(keep(frame.payload));
             if (!frame.fin) return;
             const text = (fragments.length === 1 ? (fragments[0] as Buffer) : Buffer.concat(fragments)).toString('utf8');
             fragments = [];
@@ -212,13 +217,16 @@ export class LeanWebSocketClient extends BaseClient {
             `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
         );
       });
-      socket.on('data', (data: Buffer) => {
+      onBytes = (data: Buffer): void => {
         if (settled) return;
         try {
           pending = pending.length === 0 ? data : Buffer.concat([pending, data]);
           if (!upgraded) {
             const end = pending.indexOf(crlfcrlf);
-            if (end === -1) return;
+            if (end === -1) {
+              pending = keep(pending);
+              return;
+            }
             const head = pending.subarray(0, end).toString('latin1');
             if (!/^HTTP\/1\.1 101 /.test(head)) {
               // A refused upgrade is an ordinary HTTP response; read it for the error message.
@@ -226,6 +234,7 @@ export class LeanWebSocketClient extends BaseClient {
               const decoder = new ResponseDecoder((text) => (refusal += text));
               decoder.feed(pending);
               if (decoder.complete || refusal !== '') finish(new Error(`GET ${url.pathname}: ${decoder.status} ${refusal}`));
+              pending = keep(pending);
               return;
             }
             const given = /\r\nsec-websocket-accept:\s*(\S+)/i.exec(head)?.[1];
@@ -238,16 +247,16 @@ export class LeanWebSocketClient extends BaseClient {
             const used = walk(pending, reader);
             sink.chunkEnd();
             // Only the start of a frame the next read completes is kept.
-            pending = used === pending.length ? empty : pending.subarray(used);
+            pending = used === pending.length ? empty : keep(pending.subarray(used));
             return;
           }
           const { frames, rest } = readFrames(pending);
-          pending = rest;
+          pending = keep(rest);
           for (const frame of frames) onFrame(frame);
         } catch (error) {
           finish(error as Error);
         }
-      });
+      };
       socket.on('error', (error) => finish(error));
       socket.on('close', () => finish(this.closed ? undefined : new Error('websocket closed without a close frame')));
     });

@@ -8,6 +8,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { BaseClient, type Attempt, type StreamValue } from '../../clients/base.ts';
 import { createLineSplitter } from '../../clients/stream-parsers.ts';
 import { FrameReader } from '../../clients/load/scan.ts';
+import { connectReading, keep } from '../../clients/load/reads.ts';
 
 const newline = 0x0a;
 const empty: Buffer = Buffer.alloc(0);
@@ -23,8 +24,13 @@ export class BaselineClient extends BaseClient {
 
   protected connect(): Attempt {
     const url = new URL(this.options.baseUrl);
-    const socket = connect({ host: url.hostname, port: Number(url.port), noDelay: true });
     const { sink } = this.handlers;
+    let onBytes = (_bytes: Buffer): void => {};
+    // The fast path reads into the load generator's shared buffer (`reads.ts`).
+    const socket =
+      sink === undefined
+        ? connect({ host: url.hostname, port: Number(url.port), noDelay: true })
+        : connectReading(Number(url.port), url.hostname, (bytes) => onBytes(bytes));
     const done = new Promise<void>((resolve, reject) => {
       socket.on('connect', () => socket.write(`SUB ${this.topic}\n`));
       if (sink !== undefined) {
@@ -37,7 +43,7 @@ export class BaselineClient extends BaseClient {
           sink,
         );
         let pending: Buffer = empty;
-        socket.on('data', (chunk: Buffer) => {
+        onBytes = (chunk) => {
           const buf = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
           sink.chunkStart();
           let start = 0;
@@ -48,8 +54,8 @@ export class BaselineClient extends BaseClient {
             end = buf.indexOf(newline, start);
           }
           sink.chunkEnd();
-          pending = start === buf.length ? empty : buf.subarray(start);
-        });
+          pending = start === buf.length ? empty : keep(buf.subarray(start));
+        };
       } else {
         const decoder = new StringDecoder('utf8');
         const feed = createLineSplitter((line) => this.receive(JSON.parse(line) as StreamValue));

@@ -121,11 +121,45 @@ describe('the fast path', () => {
     expect(subs.corruptReasons[0]).toMatch(/id 99 is not the 64 scanned/);
   });
 
+  it('reassembles a frame split across reads, though every read lands in the one shared buffer', async () => {
+    const fake = await lineServer();
+    const subs = await subscribe(fake.url, 'baseline');
+    const socket = await fake.socket;
+    const { checker } = subs.list[0] ?? expect.fail('one subscriber');
+    const first = line(1);
+    // Half a line, then (a read later, over the same bytes of the buffer) the rest and more.
+    socket.write(first.slice(0, 40));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.write(first.slice(40) + line(2) + line(3).slice(0, 30));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.write(line(3).slice(30));
+    await until(() => checker.received === 3, 'three arrivals');
+    expect(checker.count([1, 2, 3])).toEqual({ delivered: 3, lost: 0 });
+    expect(checker.duplicated + checker.outOfOrder).toBe(0);
+    expect(subs.corrupt).toBe(0);
+  });
+
   let server: TestServer | undefined;
   afterEach(async () => {
     await server?.close();
     server = undefined;
   });
+
+  it.each(['websocket', 'sse', 'iframe'] as const)(
+    'the lean %s client reads messages larger than a read whole, every one once and in order',
+    async (technique) => {
+      server = await startServer({ publishRatePerSecond: 0 });
+      const subs = await subscribe(server.url, undefined, technique);
+      const { checker } = subs.list[0] ?? expect.fail('one subscriber');
+      // 40 KB each, in one batch the server writes at once: reads of the 64 KiB shared buffer split them.
+      const at = process.hrtime.bigint();
+      await server.push.hub.publishBatch(Array.from({ length: 12 }, () => ({ topic: 'lobby', data: makePayload(at, 40_000) })));
+      await until(() => checker.has(12), 'the twelfth message');
+      expect(checker.count(Array.from({ length: 12 }, (_, i) => i + 1))).toEqual({ delivered: 12, lost: 0 });
+      expect(checker.duplicated + checker.outOfOrder).toBe(0);
+      expect(subs.corrupt + subs.foreign).toBe(0);
+    },
+  );
 
   it.each(['websocket', 'sse', 'iframe'] as const)(
     'the lean %s client delivers every message of batches from the real server, once and in order, on the fast path',
