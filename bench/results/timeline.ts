@@ -1,7 +1,10 @@
 /**
  * The time series of one window: deliveries and latency percentiles per 100 ms bucket of
  * receipt time, and the fault events (a restart's kill), so restart, churn and soak can be
- * drawn over time. Each bucket keeps a packed HDR histogram (sparse, small at any rate).
+ * drawn over time. Each bucket keeps a packed HDR histogram (sparse, small at any rate); the
+ * bucket receipts are arriving in is recorded into a plain one first (a packed histogram's
+ * recording cost the load generator several per cent of its core) and folded in when the
+ * next bucket begins.
  */
 import { build, type Histogram } from 'hdr-histogram-js';
 
@@ -33,26 +36,47 @@ export function createTimeline(startNs: bigint, bucketMs = timelineBucketMs): Ti
   const buckets: Histogram[] = [];
   const events: [number, string][] = [];
   const msOf = (ns: bigint): number => Number(ns - startNs) / 1e6;
+  const shape = { lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 2 } as const;
+  const bucketAt = (index: number): Histogram => {
+    let bucket = buckets[index];
+    if (bucket === undefined) {
+      bucket = build({ ...shape, bitBucketSize: 'packed' });
+      buckets[index] = bucket;
+    }
+    return bucket;
+  };
+  /** The bucket receipts are arriving in (they come in time order), recorded plainly until it is folded in. */
+  let current: Histogram | undefined;
+  let currentIndex = -1;
+  const fold = (): void => {
+    if (current === undefined || current.totalCount === 0) return;
+    bucketAt(currentIndex).add(current);
+    current.reset();
+  };
   return {
     record(latencyMicros, receivedNs, count = 1) {
       const index = Math.floor(msOf(receivedNs) / bucketMs);
       if (index < 0) return;
-      let bucket = buckets[index];
-      if (bucket === undefined) {
-        bucket = build({
-          bitBucketSize: 'packed',
-          lowestDiscernibleValue: 1,
-          highestTrackableValue: 3_600_000_000,
-          numberOfSignificantValueDigits: 2,
-        });
-        buckets[index] = bucket;
+      const value = Math.max(1, Math.round(latencyMicros));
+      if (index < currentIndex) {
+        // A receipt older than the current bucket (rare): straight into its packed bucket.
+        bucketAt(index).recordValueWithCount(value, count);
+        return;
       }
-      bucket.recordValueWithCount(Math.max(1, Math.round(latencyMicros)), count);
+      if (index > currentIndex) {
+        fold();
+        currentIndex = index;
+      }
+      current ??= build(shape);
+      current.recordValueWithCount(value, count);
     },
     event(atNs, text) {
       events.push([Math.round(msOf(atNs)), text]);
     },
     result() {
+      fold();
+      current?.destroy();
+      current = undefined;
       const rows: [number, number, number, number][] = [];
       for (let i = 0; i < buckets.length; i++) {
         const bucket = buckets[i];

@@ -121,6 +121,19 @@ describe('the fast path', () => {
     expect(subs.corruptReasons[0]).toMatch(/id 99 is not the 64 scanned/);
   });
 
+  it('reads an envelope whose fields come in another order, by searching for the scheduled time', async () => {
+    const fake = await lineServer();
+    const subs = await subscribe(fake.url, 'baseline');
+    const socket = await fake.socket;
+    const payload = makePayload(scheduled, 64);
+    socket.write(`${line(1)}{"id":2,"data":${JSON.stringify(payload)},"topic":"lobby","t":1}\n${line(3)}`);
+    const { checker } = subs.list[0] ?? expect.fail('one subscriber');
+    await until(() => checker.received === 3, 'three arrivals');
+    expect(checker.count([1, 2, 3])).toEqual({ delivered: 3, lost: 0 });
+    expect(subs.histogram.totalCount).toBe(3);
+    expect(subs.corrupt).toBe(0);
+  });
+
   it('reassembles a frame split across reads, though every read lands in the one shared buffer', async () => {
     const fake = await lineServer();
     const subs = await subscribe(fake.url, 'baseline');

@@ -23,4 +23,21 @@ describe('the time series of a window', () => {
     expect(data.buckets[2]?.[3]).toBeCloseTo(50, 0);
     expect(data.events).toEqual([[120, 'server killed']]);
   });
+
+  it('takes a receipt older than the bucket receipts are arriving in, and counts a group with its count', () => {
+    const start = 0n;
+    const ms = (value: number): bigint => BigInt(Math.round(value * 1e6));
+    const timeline = createTimeline(start);
+    timeline.record(2000, ms(50), 10);
+    timeline.record(3000, ms(150), 5);
+    timeline.record(9000, ms(60)); // late: the first bucket again
+    timeline.record(4000, ms(160));
+    const { buckets } = timeline.result();
+    expect(buckets.map(([at, count]) => [at, count])).toEqual([
+      [0, 11],
+      [100, 6],
+    ]);
+    expect(buckets[0]?.[3]).toBeCloseTo(9, 0);
+    expect(buckets[1]?.[2]).toBeCloseTo(3, 0);
+  });
 });
