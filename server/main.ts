@@ -84,7 +84,7 @@ const program = new Command('pushlab')
   )
   .option(
     '--iframe-max-bytes <bytes>',
-    'bytes per iframe response before the client must reconnect',
+    'bytes per iframe response at most before the client must reconnect (each ends between 75 % and 100 % of it)',
     integer(1),
     defaultOptions.iframeMaxBytes,
   )

@@ -39,7 +39,7 @@ export interface ServerOptions {
    * `maxBufferedBytes`; a client that stalls longer is cut off as a slow consumer. Default 30 s.
    */
   catchUpStallMs: number;
-  /** Bytes one iframe response may carry before the server ends it. Default 256 KiB. */
+  /** Bytes one iframe response may carry at most before the server ends it (each ends between 75 % and 100 % of it). Default 256 KiB. */
   iframeMaxBytes: number;
   /** SSE `retry:` the browser waits before reconnecting. Default 1000 ms. */
   sseRetryMs: number;

@@ -61,7 +61,11 @@ export interface StreamFraming {
   gap(cursor: string): Buffer | string;
   /** Keeps the stream alive through proxies; undefined for none (WebSocket pings instead). */
   heartbeat?: Buffer | string;
-  /** Ends the stream after this many bytes (iframe), so the client's document stays small. */
+  /**
+   * Ends the stream after at most this many bytes (iframe), so the client's document stays
+   * small; each stream ends between 75 % and 100 % of it, so clients that started together
+   * (and get the same bytes) do not all reconnect at the same moment.
+   */
   maxBytes?: number;
 }
 
@@ -69,6 +73,9 @@ export interface StreamFraming {
 export function logStartError(error: unknown): void {
   console.error('push stream: could not start', error);
 }
+
+/** The share of `StreamFraming.maxBytes` a stream's end may come early by, drawn per stream. */
+const maxBytesJitter = 0.25;
 
 /** Live messages a stream keeps aside while it catches up; past this it re-reads the hub instead. */
 const maxHeldWhileCatchingUp = 1024;
@@ -89,6 +96,8 @@ export class PushStream implements Closable, Beating {
   private queuedMessages = 0;
   private bytesSent = 0;
   private lastId = 0;
+  /** Where this stream ends (`StreamFraming.maxBytes`, drawn once per stream). */
+  private readonly maxBytes: number;
   /** The epoch of the stream this connection follows (it cannot change while subscribed). */
   private epoch = '';
   private topic = '';
@@ -109,6 +118,8 @@ export class PushStream implements Closable, Beating {
     private readonly sink: StreamSink,
     private readonly framing: StreamFraming,
   ) {
+    this.maxBytes =
+      framing.maxBytes === undefined ? Number.POSITIVE_INFINITY : Math.round(framing.maxBytes * (1 - maxBytesJitter * Math.random()));
     context.connections.add(this);
     context.metrics.open(technique, 1);
     if (framing.heartbeat !== undefined) context.heartbeat.add(this);
@@ -304,7 +315,7 @@ export class PushStream implements Closable, Beating {
       this.context.metrics.slowConsumer(this.technique);
       this.cleanup();
       this.sink.destroy();
-    } else if (this.framing.maxBytes !== undefined && this.bytesSent >= this.framing.maxBytes) {
+    } else if (this.bytesSent >= this.maxBytes) {
       this.shutdown();
     }
   }

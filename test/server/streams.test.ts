@@ -102,6 +102,45 @@ describe('iframe', () => {
   });
 });
 
+describe('iframe documents of clients that started together', () => {
+  it('end at different bytes, each between 75 % and 100 % of the limit', async () => {
+    const limit = 8192;
+    server = await startServer({ iframeMaxBytes: limit, heartbeatMs: 60_000 });
+    const { hostname, port } = new URL(server.url);
+    const bodies = Array.from({ length: 8 }, () => {
+      const socket = connect(Number(port), hostname);
+      const seen = { text: '', ended: false };
+      socket.on('data', (chunk: Buffer) => (seen.text += chunk.toString('latin1')));
+      socket.write(`GET /api/iframe?topic=together HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
+      return { socket, seen };
+    });
+    await until(() => bodies.every(({ seen }) => seen.text.includes('"cursor"')), 'eight documents');
+    const frame = 400;
+    for (let i = 0; i < 30 && !bodies.every(({ seen }) => seen.text.endsWith('\r\n0\r\n\r\n')); i++)
+      await server.publish({ i, pad: 'p'.repeat(frame - 100) }, 'together');
+    await until(() => bodies.every(({ seen }) => seen.text.endsWith('\r\n0\r\n\r\n')), 'every document ended');
+    // The document's bytes after its preamble (what the limit counts), the chunked framing taken off.
+    const sizes = bodies.map(({ seen }) => {
+      const body = seen.text.slice(seen.text.indexOf('\r\n\r\n') + 4);
+      let document = '';
+      for (let at = 0; ; ) {
+        const newline = body.indexOf('\r\n', at);
+        const size = Number.parseInt(body.slice(at, newline), 16);
+        if (size === 0) break;
+        document += body.slice(newline + 2, newline + 2 + size);
+        at = newline + 2 + size + 2;
+      }
+      return document.length - document.indexOf('<script>c(');
+    });
+    for (const size of sizes) {
+      expect(size).toBeGreaterThanOrEqual(0.75 * limit);
+      expect(size).toBeLessThan(limit + frame);
+    }
+    expect(new Set(sizes).size).toBeGreaterThan(1);
+    for (const { socket } of bodies) socket.destroy();
+  });
+});
+
 describe.each(['sse', 'iframe'] as const)('%s HEAD', (technique) => {
   it('answers with the headers only and keeps no stream open on a kept-alive socket', async () => {
     server = await startServer({ heartbeatMs: 20 });
