@@ -87,7 +87,9 @@ export interface SpawnOptions {
 /** Starts a server program and resolves once it has printed the URL it listens on. */
 export async function spawnServer(options: SpawnOptions): Promise<ServerProcess> {
   // --expose-gc: memory is read after a full collection (`collectGarbage`), for every server alike.
-  const args = ['--expose-gc', '--import', 'tsx', options.script, ...options.args];
+  // `PUSHLAB_SERVER_NODE_ARGS` adds Node flags to every server the harness starts (`--cpu-prof`, to profile one).
+  const extra = (process.env.PUSHLAB_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  const args = ['--expose-gc', ...extra, '--import', 'tsx', options.script, ...options.args];
   const pinned = options.core !== undefined && canPin();
   const spawnOptions = {
     cwd: projectRoot,

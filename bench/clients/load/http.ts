@@ -192,7 +192,9 @@ export class LeanIframeClient extends LeanHttpStreamClient {
         return;
       }
       this.reader?.frame(buf, start + callOpenBytes.length, end);
-      start = buf.indexOf(callOpenBytes, end + callCloseBytes.length);
+      // The next call mostly starts right after this one's line: looked at in place before searching.
+      const next = end + callCloseBytes.length + 1;
+      start = startsCall(buf, next) ? next : buf.indexOf(callOpenBytes, end + callCloseBytes.length);
     }
     const tail = Math.min(buf.length, callOpenBytes.length - 1);
     this.pending = tail === 0 ? empty : Buffer.from(buf.subarray(buf.length - tail));
@@ -203,6 +205,13 @@ const callOpen = '<script>c(';
 const callClose = ')</script>';
 const callOpenBytes = Buffer.from(callOpen);
 const callCloseBytes = Buffer.from(callClose);
+
+/** Whether a `<script>c(` call begins at `at` of `buf`. */
+function startsCall(buf: Buffer, at: number): boolean {
+  if (at + callOpenBytes.length > buf.length) return false;
+  for (let i = 0; i < callOpenBytes.length; i++) if (buf[at + i] !== callOpenBytes[i]) return false;
+  return true;
+}
 
 /**
  * The `c(...)` calls complete in `buffer` (an iframe document so far), and what to keep for
