@@ -219,7 +219,7 @@ export function peerSection(slug: string, allRows: readonly Row[]): Section | un
   const peers = [...new Set(rows.filter(isPeer).map((row) => row.name))];
   const text: Text[] = [
     `Beside pushlab's own rows, the same load was put on ${peers.length} peer row${peers.length === 1 ? '' : 's'}: ${peers.join(', ')}. ` +
-      'Each peer is its own server process, pinned and measured like pushlab; the baseline is a raw `node:net` fan-out server (messages pre-encoded, writes coalesced): ' +
+      'Each peer is its own server process, pinned and measured like pushlab; the baseline is a raw `node:net` fan-out server (messages pre-encoded, the messages of a turn to a topic joined once and written to each subscriber in one write): ' +
       'the ceiling of Node on this machine, beside every technique.',
   ];
   if (own.length === 0) text.push('This run measured peers only: there is no pushlab row to compare them with.');
