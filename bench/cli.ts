@@ -67,7 +67,8 @@ function idList<T extends string>(value: string, known: readonly T[], what: stri
 
 const techniqueList = (value: string): TechniqueId[] => idList(value, techniqueIds, 'technique');
 const networkList = (value: string): string[] => idList(value, profileNames, 'network profile');
-const peerList = (value: string): 'all' | PeerId[] => (value === 'all' ? 'all' : idList(value, peerIds, 'peer (or all)'));
+const peerList = (value: string): 'all' | PeerId[] =>
+  value === 'all' ? 'all' : value === 'none' ? [] : idList(value, peerIds, 'peer (or all, or none)');
 const protocolList = (value: string): LoadProtocol[] => idList(value, loadProtocols, 'protocol');
 
 /** `--threshold`, repeatable: each one checked as it is read, so a typo is a usage error before any run. */
@@ -126,7 +127,7 @@ const program = new Command('bench')
   )
   .option(
     '--peers [ids]',
-    `also run peer servers beside pushlab: all, or comma-separated from ${peerIds.join(',')}; default: the scenario's`,
+    `also run peer servers beside pushlab: all, none, or comma-separated from ${peerIds.join(',')}; default: the scenario's`,
     peerList,
   )
   .option(

@@ -44,7 +44,7 @@ export interface Overrides {
   payloadBytes?: number;
   /** Network profile names (`--network`), replacing the scenario's. */
   network?: string[];
-  /** Peers (`--peers`), replacing the scenario's. */
+  /** Peers (`--peers`), replacing the scenario's; empty for none. */
   peers?: 'all' | PeerId[];
   /** Protocols (`--protocol`), replacing the scenario's. */
   protocol?: LoadProtocol[];
@@ -55,6 +55,8 @@ export function applyOverrides(scenario: Scenario, overrides: Overrides): Scenar
   const { name, ...rest } = scenario;
   const merged: Record<string, unknown> = { ...rest, name };
   for (const [key, value] of Object.entries(overrides)) if (value !== undefined) merged[key] = value;
+  // No peers (`--peers none`): the scenario's are dropped.
+  if (overrides.peers?.length === 0) delete merged.peers;
   // A saturation's window is each step's: `--duration` sets the step.
   if (scenario.saturation !== undefined && overrides.durationMs !== undefined)
     merged.saturation = { ...scenario.saturation, stepMs: overrides.durationMs };

@@ -127,7 +127,7 @@ describe('saturation', () => {
       publishLagMs: { p50: 1, p99: 300, max: 300 },
     } as TechniqueResult;
     const bounds = { p99BoundMs: 100, publishLagBoundMs: 250 };
-    expect(judgeStep(row, bounds)).toMatchObject({ sustained: false, reason: expect.stringMatching(/publisher fell behind/) });
+    expect(judgeStep(row, bounds)).toMatchObject({ sustained: false, reason: expect.stringMatching(/publishes were acknowledged late/) });
     expect(judgeStep({ ...row, publishLagMs: { p50: 1, p99: 1, max: 1 } }, bounds)).toEqual({ sustained: true });
     expect(judgeStep({ ...row, latencyMs: { ...row.latencyMs, p99: 101 } }, bounds).reason).toMatch(/p99 latency 101 ms/);
     expect(judgeStep({ ...row, lost: 3 }, bounds).reason).toMatch(/3 deliveries still missing/);

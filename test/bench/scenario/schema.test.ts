@@ -94,5 +94,14 @@ describe('scenarios', () => {
     expect(() => applyOverrides(ticker, { payloadBytes: 10 })).toThrow(/payloadBytes/);
     const sweep = applyOverrides(await loadScenario('poll-interval-sweep'), { techniques: ['sse'] });
     expect(expandScenario(sweep).map((p) => p.key)).toEqual(['sse']);
+    // `--peers none` drops a scenario's peers.
+    const alone = applyOverrides(await loadScenario('saturation'), { techniques: ['websocket'], peers: [] });
+    expect(expandScenario(alone).map((p) => p.key)).toEqual(['websocket']);
+  });
+
+  it('takes --peers none on the command line', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/cli.ts', '-s', 'smoke', '--peers', 'nobody'], { encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/all, or none/);
   });
 });
