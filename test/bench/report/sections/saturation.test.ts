@@ -36,7 +36,7 @@ describe('the Saturation section', () => {
   it('says where each row stopped and why, from its steps', () => {
     const text = part?.text ?? [];
     expect(text[0]).toContain(
-      'on the same 1,000 subscribers. A step was sustained when nothing was lost, p99 stayed within 250 ms and the publisher kept within 50 ms',
+      'on the same 1,000 subscribers. A step was sustained when nothing was lost, p99 stayed within 250 ms and publishes were acknowledged within 50 ms',
     );
     expect(text).toContain(
       'WebSocket sustained 400 msg/s (400,000 deliveries/s) and failed at 800 msg/s: p99 420 ms over the 250 ms bound.',
