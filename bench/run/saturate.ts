@@ -60,7 +60,7 @@ export function judgeStep(
   row: TechniqueResult,
   bounds: { p99BoundMs: number; publishLagBoundMs: number },
 ): { sustained: boolean; reason?: string } {
-  if (row.lost > 0) return { sustained: false, reason: `${row.lost} deliveries still missing after the drain` };
+  if (row.lost > 0) return { sustained: false, reason: `${row.lost.toLocaleString('en-US')} deliveries still missing after the drain` };
   if ((row.corrupt ?? 0) > 0) return { sustained: false, reason: `${row.corrupt} frames failed the content check` };
   if (row.latencyMs.p99 > bounds.p99BoundMs)
     return { sustained: false, reason: `p99 latency ${Math.round(row.latencyMs.p99)} ms, past the ${bounds.p99BoundMs} ms bound` };

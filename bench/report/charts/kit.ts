@@ -115,9 +115,11 @@ export function project(value: number, domain: readonly [number, number], range:
   return range[0] + t * (range[1] - range[0]);
 }
 
-/** A tick label: `0.01`, `0.5`, `1`, `250`, `1,000`, `10,000` (never SI prefixes like `10m`, which read as units). */
+/** A tick label: `0.01`, `0.5`, `1`, `250`, `1,000`, `10,000`, `1.2M` (millions only; never prefixes like `10m`, which read as units). */
 export function formatTick(value: number): string {
   if (value === 0) return '0';
+  // Millions as `1.2M`: seven-digit labels 200,000 apart run into each other on a 760 px axis.
+  if (Math.abs(value) >= 1_000_000) return `${Number((value / 1_000_000).toPrecision(3))}M`;
   if (Math.abs(value) >= 1) return value.toLocaleString('en-US', { maximumFractionDigits: 2 });
   return String(Number(value.toPrecision(2)));
 }

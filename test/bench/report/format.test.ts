@@ -2,7 +2,23 @@
 import { describe, expect, it } from 'vitest';
 import { formatDelta, formatDuration, formatNumber, rowName } from '../../../bench/report/format.ts';
 import { parseRunResult, ResultsFileError } from '../../../bench/report/index.ts';
+import { formatTick } from '../../../bench/report/charts/kit.ts';
 import type { TechniqueResult } from '../../../bench/results/schema.ts';
+
+describe('formatTick', () => {
+  it('writes axis labels in full up to a million, then in millions, so they do not run into each other', () => {
+    expect([0, 0.5, 250, 10_000, 800_000, 1_000_000, 1_200_000, 1_650_000].map(formatTick)).toEqual([
+      '0',
+      '0.5',
+      '250',
+      '10,000',
+      '800,000',
+      '1M',
+      '1.2M',
+      '1.65M',
+    ]);
+  });
+});
 
 describe('formatNumber', () => {
   it('keeps 3 significant figures, with thousands separators', () => {

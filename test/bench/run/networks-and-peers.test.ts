@@ -131,6 +131,7 @@ describe('saturation', () => {
     expect(judgeStep({ ...row, publishLagMs: { p50: 1, p99: 1, max: 1 } }, bounds)).toEqual({ sustained: true });
     expect(judgeStep({ ...row, latencyMs: { ...row.latencyMs, p99: 101 } }, bounds).reason).toMatch(/p99 latency 101 ms/);
     expect(judgeStep({ ...row, lost: 3 }, bounds).reason).toMatch(/3 deliveries still missing/);
+    expect(judgeStep({ ...row, lost: 53_174 }, bounds).reason).toMatch(/53,174 deliveries still missing/);
   });
 });
 
