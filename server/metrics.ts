@@ -87,12 +87,30 @@ interface SessionMeter {
 export type HubStats = () => { topics: number; subscriptions: number; retainedMessages?: number; retainedBytes?: number };
 
 /**
+ * Adds `process_collected_hrtime_seconds`: the monotonic clock (`process.hrtime`, the same
+ * clock in every process of a machine) when the metrics were collected. A reader that puts
+ * two reads' CPU counters over it gets the process's true CPU share, even when a busy server
+ * answers late; its own clock would time the answer, not the sample.
+ */
+export function registerCollectedAt(registry: Registry): void {
+  new Gauge({
+    name: 'process_collected_hrtime_seconds',
+    help: 'process.hrtime when these metrics were collected, in seconds (the machine-wide monotonic clock)',
+    registers: [registry],
+    collect() {
+      this.set(Number(process.hrtime.bigint()) / 1e9);
+    },
+  });
+}
+
+/**
  * Creates the server's metrics. `cacheMs` (default 0: render every scrape) bounds how often
  * `/metrics` is rendered (~1.6 ms each): a flood of scrapes gets the same text.
  */
 export function createMetrics(hubStats: HubStats, cacheMs = 0): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  registerCollectedAt(registry);
 
   const tallies = new Map<MeterLabel, Tally>(labels.map((label) => [label, { delivered: 0, bytesRead: 0, bytesWritten: 0 }]));
   const meters = new WeakMap<Socket, SocketMeter>();

@@ -9,7 +9,12 @@ export interface MetricsSnapshot {
   readonly samples: ReadonlyMap<string, number>;
 }
 
-/** Parses Prometheus text: `name{labels} value` lines; comments skipped. */
+/**
+ * Parses Prometheus text: `name{labels} value` lines; comments skipped. The read is dated by
+ * the server's own `process_collected_hrtime_seconds` when it has one (when its counters were
+ * sampled: a saturated server answers late, and a saturated reader reads late, either of
+ * which put its CPU share of a window past one core), else by `at` (now).
+ */
 export function parseMetrics(text: string, at = process.hrtime.bigint()): MetricsSnapshot {
   const samples = new Map<string, number>();
   for (const line of text.split('\n')) {
@@ -18,7 +23,8 @@ export function parseMetrics(text: string, at = process.hrtime.bigint()): Metric
     if (space <= 0) continue;
     samples.set(line.slice(0, space), Number(line.slice(space + 1)));
   }
-  return { at, samples };
+  const collected = samples.get('process_collected_hrtime_seconds');
+  return { at: collected !== undefined && Number.isFinite(collected) ? BigInt(Math.round(collected * 1e9)) : at, samples };
 }
 
 /** A sample's value (`technique` adds the label); 0 when the server did not report it. */

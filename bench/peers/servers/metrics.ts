@@ -13,6 +13,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerCollectedAt } from '../../../server/metrics.ts';
 
 /** What a socket's bytes and requests are charged to: a peer id, `publish` or `other`. */
 export type PeerLabel = string;
@@ -82,6 +83,7 @@ export function meterRequests(http: Server, metrics: PeerMetrics, requestLabel: 
 export function createPeerMetrics(options: PeerMetricsOptions): PeerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  registerCollectedAt(registry);
   const labels = [...options.labels, 'publish', 'other'];
   const tallies = new Map<PeerLabel, Tally>();
   const meters = new Map<Socket, Meter>();
