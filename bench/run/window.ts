@@ -58,6 +58,8 @@ export interface CountersBefore {
   elu: EventLoopUtilization;
   serverSched: Schedstat | undefined;
   loadSched: Schedstat | undefined;
+  /** When this process read its own counters (its CPU, the schedstats, the proxy's): their window's start. */
+  at: bigint;
 }
 
 async function readBefore(rig: Rig): Promise<CountersBefore> {
@@ -66,6 +68,7 @@ async function readBefore(rig: Rig): Promise<CountersBefore> {
   return {
     server,
     proxy,
+    at: process.hrtime.bigint(),
     cpu: process.cpuUsage(),
     elu: performance.eventLoopUtilization(),
     serverSched: readSchedstat(rig.server.pid),
@@ -261,7 +264,9 @@ async function readAfter(rig: Rig, before: CountersBefore): Promise<CountersAfte
   const proxy = await rig.proxy?.stats();
   const loadCpu = process.cpuUsage(before.cpu);
   const loadElu = performance.eventLoopUtilization(before.elu).utilization;
-  const wallNs = Number(server.at - before.server.at);
+  // This process's own counters over its own clock: the server's are dated by the server
+  // (`process_collected_hrtime_seconds`), and a busy load generator reads them late.
+  const wallNs = Number(process.hrtime.bigint() - before.at);
   return {
     server,
     proxy,
@@ -480,6 +485,7 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
     serverAfter: after.server,
     loadCpuMicros: after.loadCpuMicros,
     loadElu: after.loadElu,
+    loadWindowNs: after.wallNs,
     serverWaitShare: after.serverWaitShare,
     loadWaitShare: after.loadWaitShare,
     notes,

@@ -68,6 +68,13 @@ function measurements(overrides: Partial<RunMeasurements> = {}): RunMeasurements
 }
 
 describe('aggregation', () => {
+  it("takes each side's CPU share over its own clock's window", () => {
+    // The server's reads are 10 s apart by its clock; the load process read its counters 6 s apart by its own.
+    const row = aggregate(measurements({ loadCpuMicros: 3_000_000, loadWindowNs: 6e9 }));
+    expect(row.serverCpuShare).toBeCloseTo(0.2, 4);
+    expect(row.loadCpuShare).toBeCloseTo(0.5, 4);
+  });
+
   it('divides the server counters of the window by its deliveries', () => {
     const row = aggregate(measurements());
     expect(row).toMatchObject({
