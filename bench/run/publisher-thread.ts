@@ -4,7 +4,8 @@
  * timers fire late and its acknowledgements wait, so the run reports "the publisher fell
  * behind" when it was the load generator that did. On its own thread (same core, same
  * clock: `process.hrtime` is the process's) its schedule is kept by the OS, and what is left
- * of its lag is the server's. The acknowledged publishes are sent back as they come, in
+ * of its lag is the server's, or a load core so full the OS has little time for the thread.
+ * The acknowledged publishes are sent back as they come, in
  * batches; `stopAt` resolves once all of them are in.
  *
  * A server under `--tls` is published to over the run's control client, which lives in this

@@ -68,7 +68,7 @@ export function judgeStep(
   if (lag > bounds.publishLagBoundMs)
     return {
       sustained: false,
-      reason: `publishes were acknowledged late (p99 lag ${Math.round(lag)} ms, bound ${bounds.publishLagBoundMs} ms): the server was slow to take them`,
+      reason: `publishes were acknowledged late (p99 lag ${Math.round(lag)} ms, bound ${bounds.publishLagBoundMs} ms)`,
     };
   return { sustained: true };
 }

@@ -100,7 +100,7 @@ function methodText(rows: readonly Row[]): Text {
   const clients = rows.filter((row) => row.result.saturation !== undefined).map((row) => row.result.clients);
   return (
     `Each of these rows raised the publish rate step by step on the same ${range(clients)} subscribers. A step was sustained when nothing was lost, ` +
-    `p99 stayed within ${range(runs.map((s) => s.p99BoundMs))} ms and publishes were acknowledged within ${range(runs.map((s) => s.publishLagBoundMs))} ms of their schedule (p99; the publisher has a thread of its own, so a late one means the server was slow to take them); ` +
+    `p99 stayed within ${range(runs.map((s) => s.p99BoundMs))} ms and publishes were acknowledged within ${range(runs.map((s) => s.publishLagBoundMs))} ms of their schedule (p99; the publisher has a thread of its own, so the load generator's busy event loop does not hold it up, though a full load core still can); ` +
     'the row’s other figures (latency, CPU, bytes) are those of its highest sustained step, or of its first step when none was sustained.'
   );
 }
