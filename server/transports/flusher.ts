@@ -5,6 +5,7 @@
  * that takes them as they are, so each such stream costs one `socket.write` of shared bytes.
  */
 import type { HubMessage } from '../hub.ts';
+import type { WireForm } from './push-stream.ts';
 
 /** What the flusher flushes: a stream that queued bytes this turn. */
 export interface Flushable {
@@ -16,18 +17,39 @@ export interface Flusher {
   schedule(stream: Flushable): void;
   cancel(stream: Flushable): void;
   /**
-   * The bytes of the run of messages `first` … `last` as `technique` frames them in `form`
-   * (how its sink wraps them), built by `build` once per flush and shared by every stream that asks for
-   * the same run in it. Undefined outside a flush (a stream catching up writes alone): then
-   * nothing is kept.
+   * The bytes of the run of messages `first` … `last` (their `frames`, `bytes` long in all) as
+   * `technique` frames them in `form` (how its sink wraps them): built once per flush and
+   * shared by every stream that asks for the same run in it. Undefined outside a flush (a
+   * stream catching up writes alone): then nothing is kept.
    */
-  shared(technique: string, form: string, first: HubMessage, last: HubMessage, build: () => Buffer): Buffer | undefined;
+  shared(
+    technique: string,
+    form: WireForm,
+    first: HubMessage,
+    last: HubMessage,
+    frames: readonly Buffer[],
+    bytes: number,
+  ): Buffer | undefined;
+}
+
+/**
+ * The run `frames` (`bytes` long in all) as one buffer in `form`: joined, and for `chunked`
+ * wrapped as one HTTP/1.1 chunk (`<hex size>\r\n…\r\n`).
+ */
+function prepareRun(frames: readonly Buffer[], bytes: number, form: WireForm): Buffer {
+  if (form === 'raw') return frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames, bytes);
+  const head = `${bytes.toString(16)}\r\n`;
+  const out = Buffer.allocUnsafe(head.length + bytes + 2);
+  let at = out.write(head, 0, 'latin1');
+  for (const frame of frames) at += frame.copy(out, at);
+  out.write('\r\n', at, 'latin1');
+  return out;
 }
 
 /** A run prepared in this flush. */
 interface SharedRun {
   readonly technique: string;
-  readonly form: string;
+  readonly form: WireForm;
   readonly last: HubMessage;
   readonly bytes: Buffer;
 }
@@ -62,18 +84,17 @@ export function createFlusher(): Flusher {
     cancel(stream) {
       dirty.delete(stream);
     },
-    shared(technique, form, first, last, build) {
+    shared(technique, form, first, last, frames, bytes) {
       if (!flushing) return undefined;
       let list = runs.get(first);
       if (list === undefined) {
         list = [];
         runs.set(first, list);
       }
-      for (const prepared of list)
-        if (prepared.technique === technique && prepared.form === form && prepared.last === last) return prepared.bytes;
-      const bytes = build();
-      list.push({ technique, form, last, bytes });
-      return bytes;
+      for (const known of list) if (known.technique === technique && known.form === form && known.last === last) return known.bytes;
+      const prepared = prepareRun(frames, bytes, form);
+      list.push({ technique, form, last, bytes: prepared });
+      return prepared;
     },
   };
 }

@@ -34,20 +34,6 @@ export interface StreamSink {
 /** How prepared bytes are wrapped for a sink's socket (see `StreamSink.direct`). */
 export type WireForm = 'raw' | 'chunked';
 
-/**
- * The run `frames` (`bytes` long in all) as one buffer in `form`: joined, and for `chunked`
- * wrapped as one HTTP/1.1 chunk (`<hex size>\r\n…\r\n`). Built once per run per transport.
- */
-export function prepareRun(frames: readonly Buffer[], bytes: number, form: WireForm): Buffer {
-  if (form === 'raw') return frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames, bytes);
-  const head = `${bytes.toString(16)}\r\n`;
-  const out = Buffer.allocUnsafe(head.length + bytes + 2);
-  let at = out.write(head, 0, 'latin1');
-  for (const frame of frames) at += frame.copy(out, at);
-  out.write('\r\n', at, 'latin1');
-  return out;
-}
-
 /** How a transport frames what a stream carries. */
 export interface StreamFraming {
   /** A message, framed once per message for every stream of this transport. */
@@ -287,12 +273,9 @@ export class PushStream implements Closable, Beating {
     const form = this.pure ? this.sink.direct() : undefined;
     const first = this.runFirst as HubMessage;
     const last = this.runLast as HubMessage;
-    const frames = this.queue as Buffer[];
     const bytes = this.queuedBytes;
     const prepared =
-      form === undefined
-        ? undefined
-        : this.context.flusher.shared(this.technique, form, first, last, () => prepareRun(frames, bytes, form));
+      form === undefined ? undefined : this.context.flusher.shared(this.technique, form, first, last, this.queue as Buffer[], bytes);
     if (prepared !== undefined) {
       this.sink.writeDirect(prepared);
       this.bytesSent += bytes;

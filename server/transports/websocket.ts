@@ -14,7 +14,7 @@ import * as wsModule from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Cursor, HubMessage } from '../hub.ts';
 import type { TransportContext } from './context.ts';
-import type { StreamFraming, StreamSink } from './push-stream.ts';
+import type { StreamFraming, StreamSink, WireForm } from './push-stream.ts';
 import { ClientError } from '../input.ts';
 import { parseSince, parseTopic } from './query.ts';
 import { PushStream } from './push-stream.ts';
@@ -96,6 +96,45 @@ export interface WebSocketTransport {
   terminateAll(): void;
 }
 
+/**
+ * A WebSocket as a stream's sink. A class, as `ResponseSink` is: its methods are shared by
+ * every connection, where an object of closures would be made again for each.
+ */
+class WebSocketSink implements StreamSink {
+  constructor(
+    private readonly ws: WebSocket,
+    readonly socket: Socket,
+    private readonly deflate: boolean,
+  ) {}
+
+  write(chunk: Buffer | string): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.deflate) this.ws.send(chunk);
+    else this.socket.write(chunk);
+  }
+
+  pending(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /** Frames as they are: ws's own frames (pings, the close) go to the same socket whole, so prepared ones may too. */
+  direct(): WireForm | undefined {
+    return this.deflate || this.ws.readyState !== WebSocket.OPEN ? undefined : 'raw';
+  }
+
+  writeDirect(bytes: Buffer): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.socket.write(bytes);
+  }
+
+  end(): void {
+    this.ws.close(1001, 'server going away');
+  }
+
+  destroy(): void {
+    this.ws.terminate();
+  }
+}
+
 /** Attaches the WebSocket transport to `server`'s upgrade event. */
 export function createWebSocketTransport(context: TransportContext, server: Server, policy: UpgradePolicy): WebSocketTransport {
   const { hub, options, metrics, publisher } = context;
@@ -164,22 +203,7 @@ export function createWebSocketTransport(context: TransportContext, server: Serv
 
   async function onConnection(ws: WebSocket, socket: Socket, topic: string, since: Cursor | undefined, address: string): Promise<void> {
     socket.setNoDelay(true);
-    const sink: StreamSink = {
-      socket,
-      write(chunk) {
-        if (ws.readyState !== WebSocket.OPEN) return;
-        if (options.wsPerMessageDeflate) ws.send(chunk);
-        else socket.write(chunk);
-      },
-      pending: () => ws.bufferedAmount,
-      // ws's own frames (pings, the close) go to the same socket whole, so prepared frames may too.
-      direct: () => (options.wsPerMessageDeflate || ws.readyState !== WebSocket.OPEN ? undefined : 'raw'),
-      writeDirect(bytes) {
-        if (ws.readyState === WebSocket.OPEN) socket.write(bytes);
-      },
-      end: () => ws.close(1001, 'server going away'),
-      destroy: () => ws.terminate(),
-    };
+    const sink = new WebSocketSink(ws, socket, options.wsPerMessageDeflate);
     const stream = new PushStream(context, 'websocket', sink, framing);
     let alive = true;
     const ping = setInterval(() => {

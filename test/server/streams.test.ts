@@ -178,6 +178,22 @@ describe('WebSocket', () => {
     sse.client.close();
   });
 
+  it('with permessage-deflate, sends a batch compressed, every message once and in order', async () => {
+    server = await startServer({ wsPerMessageDeflate: true });
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/ws?topic=zip`, { perMessageDeflate: true });
+    const frames: { type?: string; id?: number }[] = [];
+    ws.on('message', (data) => frames.push(JSON.parse(data.toString())));
+    await new Promise((resolve) => ws.once('open', resolve));
+    await until(() => frames.some((f) => f.type === 'cursor'), 'the cursor frame');
+    expect(ws.extensions).toMatch(/permessage-deflate/);
+    await server.push.hub.publishBatch([1, 2, 3, 4, 5].map((i) => ({ topic: 'zip', data: { i, pad: 'z'.repeat(500) } })));
+    await until(() => frames.filter((f) => f.id !== undefined).length === 5, 'the batch');
+    expect(frames.filter((f) => f.id !== undefined).map((f) => f.id)).toEqual([1, 2, 3, 4, 5]);
+    // Compressed on the wire: five 500-byte paddings take far fewer bytes.
+    expect(await server.metric('pushlab_bytes_written_total', 'websocket')).toBeLessThan(5 * 500);
+    ws.close();
+  });
+
   it('terminates a peer that does not answer pings', async () => {
     server = await startServer({ pingMs: 40 });
     const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/ws`, { autoPong: false });
