@@ -59,7 +59,7 @@ class BrowserJsonpClient extends LeanJsonpClient {
 
 class BrowserWebSocketClient extends LeanWebSocketClient {
   protected override openSocket(url: URL, onBytes: (bytes: Buffer) => void): Socket {
-    return browserOf(this.options).webSocketSocket(url).on('data', onBytes);
+    return browserOf(this.options).webSocketSocket(url, onBytes);
   }
 }
 

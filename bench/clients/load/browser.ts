@@ -12,10 +12,10 @@
  * Self-signed certificates are accepted (the server's `--tls` makes one at start).
  */
 import { connect as connectH2, constants, type ClientHttp2Session } from 'node:http2';
-import { connect as connectPlain, isIP, type Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import type { Attempt } from '../base.ts';
-import { KeepAliveConnection, streamGet, type OpenSocket } from './raw-http.ts';
+import { KeepAliveConnection, openPlain, streamGet, type OpenSocket } from './raw-http.ts';
 
 /** The protocols a simulated browser speaks: plaintext HTTP/1.1, HTTP/1.1 over TLS, HTTP/2 (over TLS). */
 export const loadProtocols = ['h1', 'h1-tls', 'h2'] as const;
@@ -39,8 +39,8 @@ export interface LoadBrowser {
   stream(url: URL, headers: Record<string, string>, onText: (text: string) => void): Attempt;
   /** A GET of `path`, its whole body (a poll). */
   get(path: string): Fetch;
-  /** The socket of a WebSocket upgrade to `url`: TLS unless the browser speaks plain HTTP/1.1. */
-  webSocketSocket(url: URL): Socket;
+  /** The socket of a WebSocket upgrade to `url`, its reads to `onData`: TLS unless the browser speaks plain HTTP/1.1. */
+  webSocketSocket(url: URL, onData: (bytes: Buffer) => void): Socket;
   /** Connections opened so far: TCP (or TLS) sockets, an HTTP/2 session counting as one. */
   readonly opened: number;
   close(): void;
@@ -53,7 +53,7 @@ export interface BrowserOptions {
 }
 
 /** A TLS socket offering only `http/1.1` by ALPN, accepting a self-signed certificate. */
-const openTls: OpenSocket = (url) =>
+const openTls: OpenSocket = (url, onData) =>
   connectTls({
     host: url.hostname,
     port: Number(url.port),
@@ -61,7 +61,7 @@ const openTls: OpenSocket = (url) =>
     rejectUnauthorized: false,
     // SNI takes a host name only (an IP there is refused by Node).
     ...(isIP(url.hostname) === 0 ? { servername: url.hostname } : {}),
-  });
+  }).on('data', onData);
 
 /** Opens a simulated browser speaking `protocol` to `baseUrl` (`https://` for h1-tls and h2). */
 export function openLoadBrowser(protocol: LoadProtocol, baseUrl: string, options: BrowserOptions = {}): LoadBrowser {
@@ -89,10 +89,10 @@ class H1Browser implements LoadBrowser {
     private readonly baseUrl: URL,
     private readonly connectionsPerHost: number,
   ) {
-    const open: OpenSocket = protocol === 'h1-tls' ? openTls : (url) => connectPlain(Number(url.port), url.hostname);
-    this.open = (url) => {
+    const open = protocol === 'h1-tls' ? openTls : openPlain;
+    this.open = (url, onData) => {
       this.opened++;
-      return open(url);
+      return open(url, onData);
     };
   }
 
@@ -180,8 +180,8 @@ class H1Browser implements LoadBrowser {
     };
   }
 
-  webSocketSocket(url: URL): Socket {
-    return this.open(url);
+  webSocketSocket(url: URL, onData: (bytes: Buffer) => void): Socket {
+    return this.open(url, onData);
   }
 
   close(): void {
@@ -281,9 +281,9 @@ class H2Browser implements LoadBrowser {
     return { done: attempt.done.then(() => body), abort: attempt.abort };
   }
 
-  webSocketSocket(url: URL): Socket {
+  webSocketSocket(url: URL, onData: (bytes: Buffer) => void): Socket {
     this.opened++;
-    return openTls(url);
+    return openTls(url, onData);
   }
 
   close(): void {

@@ -13,6 +13,7 @@ import { BaseClient, type Attempt, type Control, type Envelope, type PollBody } 
 import { KeepAliveConnection, streamGet } from './raw-http.ts';
 import { FrameReader } from './scan.ts';
 import { keep } from './reads.ts';
+import { createIframeParser } from '../stream-parsers.ts';
 
 const blankLine = Buffer.from('\n\n');
 const dataField = Buffer.from('data: ');
@@ -163,71 +164,52 @@ export class LeanSseClient extends LeanHttpStreamClient {
  */
 export class LeanIframeClient extends LeanHttpStreamClient {
   readonly technique = 'iframe';
-  private buffer = '';
 
   protected connect(): Attempt {
-    this.buffer = '';
+    // Each document is parsed afresh: a new one starts with its own preamble.
     return this.open(
       new URL(`/api/iframe?${this.query()}`, this.options.baseUrl),
       {},
-      (text) => this.feed(text),
+      createIframeParser((value) => this.receive(value)),
       (bytes) => this.feedBytes(bytes),
     );
   }
 
-  private feed(text: string): void {
-    const { values, rest } = parseIframeCalls(this.buffer + text);
-    this.buffer = rest;
-    for (const value of values) this.receive(value);
+  /** The fast path: complete calls in place, to the scan; an incomplete one is kept for the next piece. */
+  private feedBytes(piece: Buffer): void {
+    this.pending = splitIframeCalls(this.pending.length === 0 ? piece : Buffer.concat([this.pending, piece]), this.onCall);
   }
 
-  /** The fast path: complete calls in place; an incomplete one (or a tail that may begin one) kept for the next piece. */
-  private feedBytes(piece: Buffer): void {
-    const buf = this.pending.length === 0 ? piece : Buffer.concat([this.pending, piece]);
-    let start = buf.indexOf(callOpenBytes);
-    while (start !== -1) {
-      const end = buf.indexOf(callCloseBytes, start);
-      if (end === -1) {
-        this.pending = keep(buf.subarray(start));
-        return;
-      }
-      this.reader?.frame(buf, start + callOpenBytes.length, end);
-      // The next call mostly starts right after this one's line: looked at in place before searching.
-      const next = end + callCloseBytes.length + 1;
-      start = startsCall(buf, next) ? next : buf.indexOf(callOpenBytes, end + callCloseBytes.length);
-    }
-    const tail = Math.min(buf.length, callOpenBytes.length - 1);
-    this.pending = tail === 0 ? empty : Buffer.from(buf.subarray(buf.length - tail));
-  }
+  private readonly onCall = (buf: Buffer, start: number, end: number): void => this.reader?.frame(buf, start, end);
 }
 
-const callOpen = '<script>c(';
-const callClose = ')</script>';
-const callOpenBytes = Buffer.from(callOpen);
-const callCloseBytes = Buffer.from(callClose);
+const callOpenBytes = Buffer.from('<script>c(');
+const callCloseBytes = Buffer.from(')</script>');
+
+/**
+ * Hands the JSON of each complete `<script>c(<json>)</script>` call in `buf` to `onCall`, in
+ * place; returns what to keep for the next piece, copied (`keep`): from the first incomplete
+ * call, or the tail that may begin one (a read can end anywhere, even inside `<script>c(`).
+ */
+export function splitIframeCalls(buf: Buffer, onCall: (buf: Buffer, start: number, end: number) => void): Buffer {
+  let start = buf.indexOf(callOpenBytes);
+  while (start !== -1) {
+    const end = buf.indexOf(callCloseBytes, start);
+    if (end === -1) return keep(buf.subarray(start));
+    onCall(buf, start + callOpenBytes.length, end);
+    // The next call mostly starts right after this one's line: looked at in place before searching.
+    const next = end + callCloseBytes.length + 1;
+    start = startsCall(buf, next) ? next : buf.indexOf(callOpenBytes, end + callCloseBytes.length);
+  }
+  const tail = Math.min(buf.length, callOpenBytes.length - 1);
+  return tail === 0 ? empty : Buffer.from(buf.subarray(buf.length - tail));
+}
 
 /** Whether a `<script>c(` call begins at `at` of `buf`. */
 function startsCall(buf: Buffer, at: number): boolean {
   if (at + callOpenBytes.length > buf.length) return false;
   for (let i = 0; i < callOpenBytes.length; i++) if (buf[at + i] !== callOpenBytes[i]) return false;
   return true;
-}
-
-/**
- * The `c(...)` calls complete in `buffer` (an iframe document so far), and what to keep for
- * the next chunk: from the first incomplete call, or the tail that may begin one (a chunk
- * can end anywhere, even inside `<script>c(`).
- */
-export function parseIframeCalls(buffer: string): { values: (Envelope | Control)[]; rest: string } {
-  const values: (Envelope | Control)[] = [];
-  let start = buffer.indexOf(callOpen);
-  while (start !== -1) {
-    const end = buffer.indexOf(callClose, start);
-    if (end === -1) return { values, rest: buffer.slice(start) };
-    values.push(JSON.parse(buffer.slice(start + callOpen.length, end)) as Envelope | Control);
-    start = buffer.indexOf(callOpen, end);
-  }
-  return { values, rest: buffer.slice(Math.max(0, buffer.length - (callOpen.length - 1))) };
 }
 
 /** Short polling, long polling and JSONP over one `KeepAliveConnection`. */

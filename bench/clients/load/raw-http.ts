@@ -3,15 +3,19 @@
  * decoder (chunked, Content-Length or close-delimited bodies), a streaming GET on its own
  * socket, and a keep-alive connection for polls.
  */
-import { connect, type Socket } from 'node:net';
-
-/** Opens the TCP (or TLS) socket a request goes over; plain `node:net` by default. */
-export type OpenSocket = (url: URL) => Socket;
-
-const openPlain: OpenSocket = (url) => connect(Number(url.port), url.hostname);
+import type { Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import type { Attempt } from '../base.ts';
 import { connectReading, keep } from './reads.ts';
+
+/**
+ * Opens the TCP (or TLS) socket a request goes over, its reads to `onData`. Plain `node:net`
+ * by default, reading into the load generator's shared buffer (`reads.ts`): what a reader
+ * keeps past a call, it copies.
+ */
+export type OpenSocket = (url: URL, onData: (bytes: Buffer) => void) => Socket;
+
+export const openPlain: OpenSocket = (url, onData) => connectReading(Number(url.port), url.hostname, onData);
 
 const crlfcrlf = Buffer.from('\r\n\r\n');
 
@@ -205,16 +209,13 @@ export function streamGet(
         finish(error as Error);
       }
     };
-    // The fast path on its own plain socket reads into the shared buffer (`reads.ts`).
-    const reading = bytes !== undefined && openSocket === openPlain;
-    socket = reading ? connectReading(Number(url.port), url.hostname, onData) : openSocket(url);
+    socket = openSocket(url, onData);
     socket.once('connect', () => {
       let request = `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n`;
       for (const [name, value] of Object.entries(headers)) request += `${name}: ${value}\r\n`;
       socket?.write(`${request}\r\n`);
     });
     socket.setNoDelay(true);
-    if (!reading) socket.on('data', onData);
     socket.on('error', (error) => finish(error));
     socket.on('close', () => finish(new Error(`GET ${url.pathname}: the server closed the response early`)));
   });
@@ -227,6 +228,8 @@ export function streamGet(
  */
 export class KeepAliveConnection {
   private socket: Socket | undefined;
+  /** The reader of the request in flight (one at a time); reads between requests are dropped. */
+  private onData: ((bytes: Buffer) => void) | undefined;
 
   constructor(
     private readonly baseUrl: URL,
@@ -244,7 +247,7 @@ export class KeepAliveConnection {
       const finish = (error?: Error): void => {
         if (settled) return;
         settled = true;
-        socket.off('data', onData);
+        if (this.onData === onData) this.onData = undefined;
         socket.off('close', onClose);
         socket.off('error', onClose);
         if (error === undefined) resolve(body);
@@ -265,7 +268,7 @@ export class KeepAliveConnection {
       const onClose = (error?: unknown): void => {
         finish(error instanceof Error ? error : new Error(`GET ${path}: the server closed the connection`));
       };
-      socket.on('data', onData);
+      this.onData = onData;
       socket.once('close', onClose);
       socket.once('error', onClose);
       socket.write(`GET ${path} HTTP/1.1\r\nHost: ${this.baseUrl.host}\r\n\r\n`);
@@ -279,7 +282,7 @@ export class KeepAliveConnection {
   }
 
   private open(): Socket {
-    const socket = this.openSocket(this.baseUrl);
+    const socket = this.openSocket(this.baseUrl, (bytes) => this.onData?.(bytes));
     socket.setNoDelay(true);
     // Writes before the connection is up are buffered by the socket.
     socket.once('close', () => {

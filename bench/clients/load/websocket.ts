@@ -11,9 +11,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { BaseClient, type Attempt, type Control, type Envelope } from '../base.ts';
-import { ResponseDecoder } from './raw-http.ts';
+import { openPlain, ResponseDecoder } from './raw-http.ts';
 import { FrameReader } from './scan.ts';
-import { connectReading, keep } from './reads.ts';
+import { keep } from './reads.ts';
 
 const guid = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const crlfcrlf = Buffer.from('\r\n\r\n');
@@ -87,7 +87,7 @@ export class LeanWebSocketClient extends BaseClient {
    * buffer here (`reads.ts`); `wss:` (`browser-clients.ts`) gives a TLS one.
    */
   protected openSocket(url: URL, onBytes: (bytes: Buffer) => void): Socket {
-    return connectReading(Number(url.port), url.hostname, onBytes);
+    return openPlain(url, onBytes);
   }
 
   protected override isStream(): boolean {

@@ -3,12 +3,12 @@
  * per line. With a sink in its handlers (the benchmark's subscribers), lines are read in
  * place on the fast path of `bench/clients/load/scan.ts`, as the lean WebSocket client does.
  */
-import { connect } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { BaseClient, type Attempt, type StreamValue } from '../../clients/base.ts';
 import { createLineSplitter } from '../../clients/stream-parsers.ts';
 import { FrameReader } from '../../clients/load/scan.ts';
-import { connectReading, keep } from '../../clients/load/reads.ts';
+import { keep } from '../../clients/load/reads.ts';
+import { openPlain } from '../../clients/load/raw-http.ts';
 
 const newline = 0x0a;
 const empty: Buffer = Buffer.alloc(0);
@@ -26,11 +26,8 @@ export class BaselineClient extends BaseClient {
     const url = new URL(this.options.baseUrl);
     const { sink } = this.handlers;
     let onBytes = (_bytes: Buffer): void => {};
-    // The fast path reads into the load generator's shared buffer (`reads.ts`).
-    const socket =
-      sink === undefined
-        ? connect({ host: url.hostname, port: Number(url.port), noDelay: true })
-        : connectReading(Number(url.port), url.hostname, (bytes) => onBytes(bytes));
+    // Reads go into the load generator's shared buffer (`reads.ts`): what is kept past one is copied.
+    const socket = openPlain(url, (bytes) => onBytes(bytes));
     const done = new Promise<void>((resolve, reject) => {
       socket.on('connect', () => socket.write(`SUB ${this.topic}\n`));
       if (sink !== undefined) {
@@ -59,14 +56,14 @@ export class BaselineClient extends BaseClient {
       } else {
         const decoder = new StringDecoder('utf8');
         const feed = createLineSplitter((line) => this.receive(JSON.parse(line) as StreamValue));
-        socket.on('data', (chunk: Buffer) => {
+        onBytes = (chunk) => {
           try {
             feed(decoder.write(chunk));
           } catch (error) {
             socket.destroy();
             reject(error as Error);
           }
-        });
+        };
       }
       socket.on('error', reject);
       socket.on('close', () => resolve());
