@@ -56,8 +56,8 @@ export interface RunMeasurements {
   /** Load-process CPU (user + system, microseconds) and event-loop utilisation over the window. */
   loadCpuMicros: number;
   loadElu: number;
-  /** The load process's own window, by its clock (ns); default the server's (`serverAfter.at − serverBefore.at`). */
-  loadWindowNs?: number;
+  /** The load process's own window, between its own reads of its counters (ns); the server's is `serverAfter.at − serverBefore.at`, by the server's clock. */
+  loadWindowNs: number;
   /** Share of the window each side waited for its core (run-queue time); undefined where unknown. */
   serverWaitShare?: number;
   loadWaitShare?: number;
@@ -104,7 +104,7 @@ export function aggregate(m: RunMeasurements): TechniqueResult {
   const rssIdle = sample(m.serverIdle, 'process_resident_memory_bytes');
   const rssConnected = sample(m.serverConnected, 'process_resident_memory_bytes');
   const serverCpuShare = per(cpuSeconds, windowSeconds);
-  const loadCpuShare = per(m.loadCpuMicros / 1e6, m.loadWindowNs === undefined ? windowSeconds : m.loadWindowNs / 1e9);
+  const loadCpuShare = per(m.loadCpuMicros / 1e6, m.loadWindowNs / 1e9);
   // What each side asked of its core: the time it ran plus the time it waited to run.
   const serverDemand = serverCpuShare + (m.serverWaitShare ?? 0);
   const loadDemand = Math.max(m.loadElu, loadCpuShare + (m.loadWaitShare ?? 0) + (m.loadCoreExtraShare ?? 0));

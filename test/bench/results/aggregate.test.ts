@@ -62,6 +62,7 @@ function measurements(overrides: Partial<RunMeasurements> = {}): RunMeasurements
     serverAfter: metrics(12, { requests: 10_500, delivered: 10_300, read: 1_501_000, written: 4_502_000, empty: 25, cpu: 3 }),
     loadCpuMicros: 3_000_000,
     loadElu: 0.35,
+    loadWindowNs: 10e9,
     notes: [],
     ...overrides,
   };

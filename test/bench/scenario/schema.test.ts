@@ -99,7 +99,7 @@ describe('scenarios', () => {
     expect(expandScenario(alone).map((p) => p.key)).toEqual(['websocket']);
   });
 
-  it('takes --peers none on the command line', () => {
+  it('refuses an unknown peer on the command line, naming none among the choices', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/cli.ts', '-s', 'smoke', '--peers', 'nobody'], { encoding: 'utf8' });
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/all, or none/);
