@@ -21,8 +21,12 @@ export interface TimelineData {
 
 /** A timeline being recorded. */
 export interface Timeline {
-  /** First deliveries of in-window messages (`count`, default 1, sharing one latency), in microseconds, received at `receivedNs`. */
-  record(latencyMicros: number, receivedNs: bigint, count?: number): void;
+  /**
+   * First deliveries of in-window messages (`count`, default 1, sharing one latency), in
+   * microseconds, received at `receivedMs` (hrtime in milliseconds, a plain number: the load
+   * generator records once per read, and a BigInt per read cost it more than the bucket).
+   */
+  record(latencyMicros: number, receivedMs: number, count?: number): void;
   /** A fault event at `atNs`. */
   event(atNs: bigint, text: string): void;
   /** The buckets from the window's start to its last delivery, empty ones included. */
@@ -36,6 +40,7 @@ export function createTimeline(startNs: bigint, bucketMs = timelineBucketMs): Ti
   const buckets: Histogram[] = [];
   const events: [number, string][] = [];
   const msOf = (ns: bigint): number => Number(ns - startNs) / 1e6;
+  const startMs = Number(startNs) / 1e6;
   const shape = { lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 2 } as const;
   const bucketAt = (index: number): Histogram => {
     let bucket = buckets[index];
@@ -54,8 +59,8 @@ export function createTimeline(startNs: bigint, bucketMs = timelineBucketMs): Ti
     current.reset();
   };
   return {
-    record(latencyMicros, receivedNs, count = 1) {
-      const index = Math.floor(msOf(receivedNs) / bucketMs);
+    record(latencyMicros, receivedMs, count = 1) {
+      const index = Math.floor((receivedMs - startMs) / bucketMs);
       if (index < 0) return;
       const value = Math.max(1, Math.round(latencyMicros));
       if (index < currentIndex) {

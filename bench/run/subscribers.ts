@@ -84,8 +84,11 @@ export interface Subscriber {
 export interface Window {
   startNs: bigint;
   endNs: bigint;
-  /** Called with each first delivery of an in-window message: its latency (µs) and receipt time (the time series). Default none. */
-  onMeasured?: (latencyMicros: number, receivedNs: bigint, count?: number) => void;
+  /**
+   * Called with first deliveries of in-window messages (`count` of them, default 1, sharing a
+   * latency): their latency (µs) and receipt time (hrtime in ms), for the time series. Default none.
+   */
+  onMeasured?: (latencyMicros: number, receivedMs: number, count?: number) => void;
 }
 
 /** The subscribers of one run and what they recorded. */
@@ -198,7 +201,7 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
           if (first && measured) {
             const micros = Math.max(1, Math.round(Number(receivedNs - scheduledNs) / 1000));
             histogram.recordValue(micros);
-            window?.onMeasured?.(micros, receivedNs);
+            window?.onMeasured?.(micros, Number(receivedNs) / 1e6);
           }
         },
         onGap: () => {
@@ -221,7 +224,7 @@ export async function openSubscribers(options: SubscriberOptions, onReady?: (rea
           if (groupCount === 0) return;
           const micros = Math.max(1, Math.round(((receivedS - groupS) * 1e9 + (receivedN - groupN)) / 1000));
           histogram.recordValueWithCount(micros, groupCount);
-          window?.onMeasured?.(micros, BigInt(receivedS) * 1_000_000_000n + BigInt(receivedN), groupCount);
+          window?.onMeasured?.(micros, receivedS * 1e3 + receivedN / 1e6, groupCount);
           groupCount = 0;
         };
         return {

@@ -103,16 +103,27 @@ export class LeanSseClient extends LeanHttpStreamClient {
     this.pending = start === buf.length ? empty : keep(buf.subarray(start));
   }
 
-  /** One event at `buf[start, end)`: `id: …\ndata: <envelope>` on the fast path, anything else as text. */
+  /**
+   * One event at `buf[start, end)`: `id: …\ndata: <envelope>` on the fast path, anything else
+   * as text. Its short `id:` line is walked here, not searched for by `Buffer#indexOf` (a call
+   * into C++ costs more than the dozen bytes it finds); that `data:` is a single line is left
+   * to the sampled parse, which fails on a second `data:` line inside the envelope.
+   */
   private event(buf: Buffer, start: number, end: number): void {
     if (buf[start] === 0x69 && buf[start + 1] === 0x64 && buf[start + 2] === 0x3a) {
-      const newline = buf.indexOf(10, start);
+      let newline = start + 3;
+      const limit = Math.min(end, start + 64);
+      while (newline < limit && buf[newline] !== 10) newline++;
       const dataStart = newline + 1 + dataField.length;
       if (
-        newline !== -1 &&
         dataStart < end &&
-        buf.indexOf(10, dataStart) === end &&
-        buf.compare(dataField, 0, dataField.length, newline + 1, dataStart) === 0
+        buf[newline] === 10 &&
+        buf[newline + 1] === 0x64 &&
+        buf[newline + 2] === 0x61 &&
+        buf[newline + 3] === 0x74 &&
+        buf[newline + 4] === 0x61 &&
+        buf[newline + 5] === 0x3a &&
+        buf[newline + 6] === 0x20
       ) {
         // The envelope's id is the event's; the epoch is the stream's, named by its cursor event.
         this.lastEventId = undefined;

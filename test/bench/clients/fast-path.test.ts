@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { makePayload, startPublisher } from '../../../bench/run/publisher.ts';
 import { openSubscribers, type Subscribers } from '../../../bench/run/subscribers.ts';
 import { startPeerProcess } from '../../../bench/peers/process.ts';
+import { envelopeMiddle, scanEnvelope, scanned } from '../../../bench/clients/load/scan.ts';
 import { startServer, until, type TestServer } from '../../helpers/server.ts';
 
 const closers: (() => void | Promise<void>)[] = [];
@@ -139,6 +140,19 @@ describe('the fast path', () => {
     socket.write(bytes);
     await until(() => subs.corrupt === 1, 'the disagreement caught');
     expect(subs.corruptReasons[0]).toMatch(/id 99 is not the 64 scanned/);
+  });
+
+  it("a stream that carries another topic's envelopes is caught by the sampled parse", async () => {
+    const fake = await lineServer();
+    const subs = await subscribe(fake.url, 'baseline');
+    const socket = await fake.socket;
+    // The scan reads an envelope's layout, not its topic (a topic of the same length scans
+    // alike): the one delivery in 64 that is parsed in full names it.
+    let bytes = '';
+    for (let id = 1; id <= 64; id++) bytes += line(id).replace('"topic":"lobby"', '"topic":"lobbz"');
+    socket.write(bytes);
+    await until(() => subs.corrupt === 1, 'the foreign topic caught');
+    expect(subs.corruptReasons[0]).toMatch(/topic lobbz, not lobby/);
   });
 
   it('reads an envelope whose fields come in another order, by searching for the scheduled time', async () => {
@@ -275,4 +289,36 @@ describe('the fast path', () => {
       expect(subs.corrupt).toBe(0);
     },
   );
+});
+
+describe('the scan of an envelope', () => {
+  const middle = envelopeMiddle('lobby');
+  const envelope = (id: number, t: string): Buffer => Buffer.from(`{"id":${id},"topic":"lobby","data":{"t":"${t}","p":"xx"},"t":1}`);
+  const scan = (bytes: Buffer): false | { id: number; seconds: number; nanos: number } =>
+    scanEnvelope(bytes, 0, bytes.length, middle) && { id: scanned.id, seconds: scanned.seconds, nanos: scanned.nanos };
+
+  it('reads scheduled times whose number of digits changes from one envelope to the next', () => {
+    // The scan guesses the last length first: each change of length must still read right.
+    expect(scan(envelope(1, '12345678901234'))).toEqual({ id: 1, seconds: 12345, nanos: 678901234 });
+    expect(scan(envelope(2, '2345678901234'))).toEqual({ id: 2, seconds: 2345, nanos: 678901234 });
+    expect(scan(envelope(3, '987654321012345'))).toEqual({ id: 3, seconds: 987654, nanos: 321012345 });
+    expect(scan(envelope(4, '000000001'))).toEqual({ id: 4, seconds: 0, nanos: 1 });
+    expect(scan(envelope(5, '12345678901234'))).toEqual({ id: 5, seconds: 12345, nanos: 678901234 });
+  });
+
+  it('refuses a scheduled time with a byte that is not a digit, too few digits, or no closing quote', () => {
+    expect(scan(envelope(1, '12345678901234'))).not.toBe(false);
+    expect(scan(envelope(2, '1234567x901234'))).toBe(false);
+    expect(scan(envelope(3, '12345678:01234'))).toBe(false);
+    expect(scan(envelope(4, '12345678'))).toBe(false);
+    expect(scan(Buffer.from('{"id":5,"topic":"lobby","data":{"t":"12345678901234'))).toBe(false);
+    expect(scan(Buffer.from('{"type":"cursor","cursor":"e1:3"}'))).toBe(false);
+    expect(scan(Buffer.from('{"id":,"topic":"lobby","data":{"t":"12345678901234"}}'))).toBe(false);
+  });
+
+  it('searches for the scheduled time when the bytes after the id are not the expected ones', () => {
+    // A topic of another length: the expected tail is not where it should be.
+    const other = Buffer.from('{"id":7,"topic":"a-longer-topic","data":{"t":"12345678901234"}}');
+    expect(scan(other)).toEqual({ id: 7, seconds: 12345, nanos: 678901234 });
+  });
 });
