@@ -1,16 +1,19 @@
 /**
  * What the load generator pays per delivery: one server (pushlab's WebSocket, or the
- * baseline) on core 0, subscribers in this process (pin it to core 1 with `taskset`), batches
- * published at a fixed rate, and this process's CPU time over the window divided by the
- * deliveries it read: with the fast path (`scan.ts`) and with every frame parsed, alternately.
+ * baseline) on core 0, subscribers in this process, which pins itself to core 1 as the CLI
+ * does, batches published at a fixed rate, and this process's CPU time over the window
+ * divided by the deliveries it read: with the fast path (`scan.ts`) and with every frame
+ * parsed, alternately.
  *
- *   taskset -c 1 node --import tsx bench/clients/load/cost.ts --target baseline --clients 200 --rate 2000 --rounds 3
+ *   node --import tsx bench/clients/load/cost.ts --target baseline --clients 1000 --rate 200 --rounds 3
  *
- * The publisher runs here too, so its share (one batch request per burst) is in both figures.
+ * Not under `taskset -c 1`: a process started on one core cannot pin the server to another,
+ * and the two would share it. The publisher runs here too, so its share (one batch request
+ * per burst) is in both figures.
  */
 import { parseArgs } from 'node:util';
 import { startPeerProcess } from '../../peers/process.ts';
-import { startServerProcess, type ServerProcess } from '../../processes/server.ts';
+import { pinSelf, startServerProcess, type ServerProcess } from '../../processes/server.ts';
 import { startPublisher } from '../../run/publisher.ts';
 import { openSubscribers } from '../../run/subscribers.ts';
 import { sleep } from '../../run/wait.ts';
@@ -60,7 +63,9 @@ async function measure(server: ServerProcess, fastPath: boolean): Promise<{ micr
   }
 }
 
+// The server is pinned to core 0 when it starts, before this process narrows itself to core 1.
 const server = target === 'baseline' ? await startPeerProcess('baseline', { core: 0 }) : await startServerProcess();
+if (!pinSelf(1)) console.error('cost: taskset or a second core is missing: server and load share the cores, so the figures mix them');
 try {
   const rows: { path: string; micros: number; perSecond: number }[] = [];
   for (let round = 0; round < Number(values.rounds); round++) {
