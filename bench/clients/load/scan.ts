@@ -40,12 +40,20 @@ const zero = 0x30;
  */
 let timeDigits = 0;
 
+/** One `envelopeMiddle` per topic, shared by its subscribers: a read then touches bytes another just did (cache). */
+const middles = new Map<string, Buffer>();
+
 /**
  * The bytes an envelope of `topic` has between its id and its scheduled time's digits, as
  * the servers encode it: `,"topic":"<topic>","data":{"t":"`. The scan expects them there.
  */
 export function envelopeMiddle(topic: string): Buffer {
-  return Buffer.from(`,"topic":${JSON.stringify(topic)},${tPrefix.toString('latin1')}`);
+  let middle = middles.get(topic);
+  if (middle === undefined) {
+    middle = Buffer.from(`,"topic":${JSON.stringify(topic)},${tPrefix.toString('latin1')}`);
+    middles.set(topic, middle);
+  }
+  return middle;
 }
 
 /**
