@@ -260,8 +260,7 @@ export class PushStream implements Closable, Beating {
     this.queue.push(frame);
     this.queuedBytes += frame.length;
     this.queuedMessages += messages;
-    // The first frame of a turn schedules the flush; the rest of a batch rides on it.
-    if (this.queue.length === 1) this.context.flusher.schedule(this);
+    this.context.flusher.schedule(this);
   }
 
   /**
