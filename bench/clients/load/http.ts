@@ -106,25 +106,17 @@ export class LeanSseClient extends LeanHttpStreamClient {
   /**
    * One event at `buf[start, end)`: `id: …\ndata: <envelope>` on the fast path, anything else
    * as text. Its short `id:` line is walked here, not searched for by `Buffer#indexOf` (a call
-   * into C++ costs more than the dozen bytes it finds); that `data:` is a single line is left
-   * to the sampled parse, which fails on a second `data:` line inside the envelope.
+   * into C++ costs more than the dozen bytes it finds); the envelope's one line is searched
+   * (a data split over lines is joined by the text path, as the EventSource spec joins it).
    */
   private event(buf: Buffer, start: number, end: number): void {
     if (buf[start] === 0x69 && buf[start + 1] === 0x64 && buf[start + 2] === 0x3a) {
+      // `id: <epoch>:<id>` is a few dozen bytes at most; a longer line goes the slow way.
       let newline = start + 3;
       const limit = Math.min(end, start + 64);
       while (newline < limit && buf[newline] !== 10) newline++;
       const dataStart = newline + 1 + dataField.length;
-      if (
-        dataStart < end &&
-        buf[newline] === 10 &&
-        buf[newline + 1] === 0x64 &&
-        buf[newline + 2] === 0x61 &&
-        buf[newline + 3] === 0x74 &&
-        buf[newline + 4] === 0x61 &&
-        buf[newline + 5] === 0x3a &&
-        buf[newline + 6] === 0x20
-      ) {
+      if (dataStart < end && buf[newline] === 10 && bytesAt(buf, newline + 1, dataField) && buf.indexOf(10, dataStart) === end) {
         // The envelope's id is the event's; the epoch is the stream's, named by its cursor event.
         this.lastEventId = undefined;
         this.reader?.frame(buf, dataStart, end);
@@ -210,16 +202,19 @@ export function splitIframeCalls(buf: Buffer, onCall: (buf: Buffer, start: numbe
     onCall(buf, start + callOpenBytes.length, end);
     // The next call mostly starts right after this one's line: looked at in place before searching.
     const next = end + callCloseBytes.length + 1;
-    start = startsCall(buf, next) ? next : buf.indexOf(callOpenBytes, end + callCloseBytes.length);
+    start = bytesAt(buf, next, callOpenBytes) ? next : buf.indexOf(callOpenBytes, end + callCloseBytes.length);
   }
   const tail = Math.min(buf.length, callOpenBytes.length - 1);
   return tail === 0 ? empty : Buffer.from(buf.subarray(buf.length - tail));
 }
 
-/** Whether a `<script>c(` call begins at `at` of `buf`. */
-function startsCall(buf: Buffer, at: number): boolean {
-  if (at + callOpenBytes.length > buf.length) return false;
-  for (let i = 0; i < callOpenBytes.length; i++) if (buf[at + i] !== callOpenBytes[i]) return false;
+/**
+ * Whether `bytes` are at `at` of `buf`, compared here: for a few bytes, a JavaScript loop
+ * costs less than a call into C++ (`Buffer#compare`).
+ */
+function bytesAt(buf: Buffer, at: number, bytes: Buffer): boolean {
+  if (at + bytes.length > buf.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (buf[at + i] !== bytes[i]) return false;
   return true;
 }
 

@@ -32,12 +32,15 @@ function textFrame(text: string): Buffer {
  * A stand-in for the baseline server (`line`), or for pushlab's WebSocket (`websocket`: it
  * answers the upgrade), whose subscriber gets exactly the bytes a test writes after the cursor.
  */
-async function lineServer(kind: 'line' | 'websocket' = 'line'): Promise<{ url: string; socket: Promise<Socket> }> {
+async function lineServer(kind: 'line' | 'websocket' | 'sse' = 'line'): Promise<{ url: string; socket: Promise<Socket> }> {
   let got!: (socket: Socket) => void;
   const socket = new Promise<Socket>((resolve) => (got = resolve));
   const server: Server = createServer((s) => {
     s.once('data', (request: Buffer) => {
       if (kind === 'line') s.write(`${cursorJson}\n`);
+      else if (kind === 'sse')
+        // A close-delimited event stream, as a server without chunking sends it.
+        s.write('HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\nevent: cursor\nid: e1:0\ndata: {"cursor":"e1:0"}\n\n');
       else {
         const key = /sec-websocket-key: *(\S+)/i.exec(request.toString())?.[1] ?? '';
         const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
@@ -153,6 +156,24 @@ describe('the fast path', () => {
     socket.write(bytes);
     await until(() => subs.corrupt === 1, 'the foreign topic caught');
     expect(subs.corruptReasons[0]).toMatch(/topic lobbz, not lobby/);
+  });
+
+  it('an SSE event whose envelope spans two data lines is joined as the EventSource spec joins it, and delivered', async () => {
+    const fake = await lineServer('sse');
+    const subs = await subscribe(fake.url, undefined, 'sse');
+    const socket = await fake.socket;
+    // The fast path takes an event whose data is one line; the 64th (the one the fast path
+    // would sample and find not JSON) goes the text way.
+    const event = (id: number): string => `id: e1:${id}\ndata: ${line(id).slice(0, -1)}\n\n`;
+    let bytes = '';
+    for (let id = 1; id <= 65; id++) bytes += id === 64 ? event(id).replace(',"data":', ',\ndata: "data":') : event(id);
+    socket.write(bytes);
+    const { checker } = subs.list[0] ?? expect.fail('one subscriber');
+    await until(() => checker.received === 65, '65 arrivals');
+    const ids = Array.from({ length: 65 }, (_, i) => i + 1);
+    expect(checker.count(ids)).toEqual({ delivered: 65, lost: 0 });
+    expect(subs.corrupt + subs.foreign).toBe(0);
+    expect(subs.list[0]?.client.cursor).toBe('e1:65');
   });
 
   it('reads an envelope whose fields come in another order, by searching for the scheduled time', async () => {
