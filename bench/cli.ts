@@ -10,11 +10,12 @@ import { techniqueIds, type TechniqueId } from './clients/wire/index.ts';
 import { profileNames } from './network/profiles.ts';
 import { peerIds, type PeerId } from '../registry/peers.ts';
 import { createProgress } from './results/progress.ts';
-import { runBenchmark } from './run/runner.ts';
+import { autoServerShare, runBenchmark } from './run/runner.ts';
+import { budgetSupport } from './processes/cpu-budget.ts';
 import { ScenarioError, scenarioSchema, type Scenario } from './scenario/schema.ts';
 import { applyOverrides, loadScenario, loadSuite, scenariosDir, type Overrides } from './scenario/load.ts';
 import { integerOption } from './cli-options.ts';
-import { pinSelf } from './processes/server.ts';
+import { coresAtStart, pinSelf } from './processes/server.ts';
 import { defaultLoadWorkers } from './run/load-workers.ts';
 import { renderSummary } from './results/summary.ts';
 import { listResultsFiles, readRunResults, writeReport } from './report/index.ts';
@@ -29,6 +30,17 @@ import {
 } from './results/thresholds.ts';
 
 const positiveInteger = integerOption(1);
+
+/** `--server-cpu`: a share of one core, above 0 and at most 1; below 1 only where budgets can be made. */
+function serverCpuOption(value: string): number {
+  const share = Number(value);
+  if (value.trim() === '' || !Number.isFinite(share) || share <= 0 || share > 1)
+    throw new InvalidArgumentError('a share of one core, above 0 and at most 1 (e.g. 0.5; 1 for no budget)');
+  if (share < 0.1) throw new InvalidArgumentError('at least 0.1 of a core: below that the server spends its budget starting up');
+  const support = budgetSupport();
+  if (share < 1 && !support.ok) throw new InvalidArgumentError(`this machine cannot limit a process's CPU: ${support.why}`);
+  return share;
+}
 
 /** The exit code of a usage or scenario error. */
 const usageErrorExitCode = 2;
@@ -154,8 +166,13 @@ const program = new Command('bench')
   .option('--no-report', 'do not write report.md and report.html into --out after the run')
   .option(
     '--load-workers <n>',
-    `load processes the subscribers are spread over, latency merged from their histograms; 0 keeps them in this process (default: the cores not given to the server, ${defaultLoadWorkers()} here)`,
+    `load processes the subscribers are spread over, latency merged from their histograms; 0 keeps them in this process (default: one per core not given to the server, and one more on the rest of the server's core when it has a CPU budget: ${defaultLoadWorkers()} here, ${defaultLoadWorkers(undefined, autoServerShare)} under a budget)`,
     integerOption(0, 64),
+  )
+  .option(
+    '--server-cpu <share>',
+    `the share of one core each server may use (a Linux CFS quota, needs root), e.g. 0.5; 1 for none. Default auto: ${autoServerShare} for a saturation scenario on fewer than three cores, where one load core cannot out-read a server with a whole core; none otherwise`,
+    serverCpuOption,
   )
   .addHelpText(
     'after',
@@ -183,6 +200,7 @@ const flags = program.parse().opts<{
   repeat: number;
   wide: boolean;
   loadWorkers?: number;
+  serverCpu?: number;
 }>();
 
 const overrides: Overrides = {
@@ -217,6 +235,14 @@ try {
   process.exit(usageErrorExitCode);
 }
 
+if (flags.serverCpu === undefined && coresAtStart === 2 && scenarios.some((scenario) => scenario.saturation !== undefined)) {
+  const support = budgetSupport();
+  if (!support.ok)
+    console.error(
+      `bench: on two cores a saturation run gives the server a CPU budget so the load can out-read it, and this machine cannot (${support.why}): its rows will be load-bound`,
+    );
+}
+
 const loadPinned = pinSelf(1);
 if (!loadPinned)
   console.error('bench: taskset is not available (or one core only): server and load are not pinned, and the results say so');
@@ -226,7 +252,8 @@ const { results, files } = await runBenchmark({
   outDir: flags.out,
   loadPinned,
   repeat: flags.repeat,
-  loadWorkers: flags.loadWorkers ?? defaultLoadWorkers(),
+  ...(flags.loadWorkers === undefined ? {} : { loadWorkers: flags.loadWorkers }),
+  serverCpu: flags.serverCpu ?? 'auto',
   onProgress: createProgress(),
 });
 for (const file of files) console.error(`bench: wrote ${file}`);

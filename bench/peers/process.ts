@@ -32,7 +32,13 @@ export async function startPeerProcess(name: PeerServerName, options: PeerProces
   const args = ['--port', '0'];
   if (options.heartbeatMs !== undefined) args.push('--heartbeat', String(options.heartbeatMs));
   if (options.pingMs !== undefined) args.push('--ping', String(options.pingMs));
-  const server = await spawnServer({ script: peerServerScript(name), args, name, core: options.core });
+  const server = await spawnServer({
+    script: peerServerScript(name),
+    args,
+    name,
+    core: options.core,
+    ...(options.cpuShare === undefined ? {} : { cpuShare: options.cpuShare }),
+  });
   return {
     ...server,
     name,

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { openControlClient, type ControlClient, type ControlProtocol } from '../protocol/control.ts';
+import { limitCpu, type CpuBudget } from './cpu-budget.ts';
 
 /** The project root (where `server/main.ts` and `node_modules/tsx` are). */
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -47,6 +48,11 @@ export interface ServerFlags {
   hub?: string;
   /** `--trust-proxy` (one hop): the process sits behind the topology's nginx. Default off. */
   trustProxy?: boolean;
+  /**
+   * Not a server flag: the share of one core the process may use (`cpu-budget.ts`), kept
+   * across a restart. Default: no budget (the whole core it is pinned to).
+   */
+  cpuShare?: number;
 }
 
 /** A running server process. */
@@ -54,6 +60,8 @@ export interface ServerProcess {
   readonly url: string;
   readonly pid: number;
   readonly pinned: boolean;
+  /** Its CPU budget, where it has one (`ServerFlags.cpuShare`). */
+  readonly cpuBudget?: CpuBudget;
   /** Under TLS: the client the harness's own requests go over (`ServerFlags.tls`). */
   readonly control?: ControlClient;
   /** Reads `/metrics`. */
@@ -82,6 +90,8 @@ export interface SpawnOptions {
   control?: ControlProtocol;
   /** Environment variables added to this process's own; default none. */
   env?: Readonly<Record<string, string>>;
+  /** `ServerFlags.cpuShare`: below 1, the process runs under that CPU budget (or does not start). */
+  cpuShare?: number;
 }
 
 /** Starts a server program and resolves once it has printed the URL it listens on. */
@@ -104,7 +114,12 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
   child.stderr?.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);
   });
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  let cpuBudget: CpuBudget | undefined;
+  const exited = new Promise<number | null>((done) =>
+    child.once('exit', (code) => {
+      void (cpuBudget?.release() ?? Promise.resolve()).then(() => done(code));
+    }),
+  );
   const banner = `${options.name} listening on `;
   const url = await new Promise<string>((resolveUrl, reject) => {
     const lines = createInterface({ input: child.stdout! });
@@ -124,12 +139,24 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
     child.once('exit', (code) => fail(new Error(`${options.name} exited with ${code} before listening`)));
   });
   child.stdout?.resume();
+  // The budget from here on: starting (compiling TypeScript) is not what is measured, and at a
+  // tenth of a core it would take tens of seconds.
+  if (options.cpuShare !== undefined && options.cpuShare < 1 && child.pid !== undefined) {
+    try {
+      cpuBudget = limitCpu(child.pid, options.cpuShare);
+    } catch (error) {
+      child.kill('SIGKILL');
+      await exited;
+      throw error;
+    }
+  }
   const running = (): boolean => child.exitCode === null && child.signalCode === null;
   const control = options.control === undefined ? undefined : openControlClient(options.control, url);
   return {
     url,
     pid: child.pid ?? -1,
     pinned,
+    ...(cpuBudget === undefined ? {} : { cpuBudget }),
     ...(control === undefined ? {} : { control }),
     metrics: () => (control === undefined ? scrape(url) : scrapeOver(control)),
     async kill() {
@@ -183,6 +210,7 @@ export function startServerProcess(flags: ServerFlags = {}, core = 0): Promise<S
     args,
     name: 'pushlab',
     core,
+    ...(flags.cpuShare === undefined ? {} : { cpuShare: flags.cpuShare }),
     ...(flags.tls === undefined ? {} : { control: flags.tls }),
   });
 }

@@ -61,7 +61,30 @@ export interface RunMeasurements {
   /** Share of the window each side waited for its core (run-queue time); undefined where unknown. */
   serverWaitShare?: number;
   loadWaitShare?: number;
+  /** The server's CPU budget (share of one core, `cpu-budget.ts`) and the share of the window it was throttled at it; absent without a budget. */
+  serverCpuBudget?: number;
+  serverThrottledShare?: number;
+  /** With load workers: each worker's CPU share, wait share and event-loop utilisation over the window. */
+  loadWorkers?: readonly LoadWorkerShares[];
   notes: string[];
+}
+
+/** One load worker's figures over a window (`loadWorkerShares`). */
+export interface LoadWorkerShares {
+  cpuShare: number;
+  waitShare?: number;
+  elu: number;
+  /** It sat on the server's core at the lowest priority: waiting behind the server is its seat, not a shortage. */
+  lowPriority?: boolean;
+}
+
+/**
+ * What a load worker asked of its core: as the main process's (CPU plus waiting, or its
+ * event-loop utilisation); for one at the lowest priority on the server's core, its event-loop
+ * utilisation alone, as it waits behind the server by design.
+ */
+export function workerDemand(w: LoadWorkerShares): number {
+  return w.lowPriority === true ? w.elu : Math.max(w.elu, w.cpuShare + (w.waitShare ?? 0));
 }
 
 const ms = (micros: number): number => Math.round(micros) / 1000;
@@ -106,8 +129,12 @@ export function aggregate(m: RunMeasurements): TechniqueResult {
   const serverCpuShare = per(cpuSeconds, windowSeconds);
   const loadCpuShare = per(m.loadCpuMicros / 1e6, m.loadWindowNs / 1e9);
   // What each side asked of its core: the time it ran plus the time it waited to run.
-  const serverDemand = serverCpuShare + (m.serverWaitShare ?? 0);
-  const loadDemand = Math.max(m.loadElu, loadCpuShare + (m.loadWaitShare ?? 0) + (m.loadCoreExtraShare ?? 0));
+  // Under a CPU budget the server is saturated at its budget, not at a whole core.
+  const serverDemand = (serverCpuShare + (m.serverWaitShare ?? 0)) / (m.serverCpuBudget ?? 1);
+  const workers = m.loadWorkers ?? [];
+  // The load side is as saturated as its busiest process (each has a core, or a seat on one).
+  const loadDemand = Math.max(m.loadElu, loadCpuShare + (m.loadWaitShare ?? 0) + (m.loadCoreExtraShare ?? 0), ...workers.map(workerDemand));
+  const busiestLoadShare = Math.max(loadCpuShare, ...workers.map((w) => w.cpuShare));
   const notes = [...m.notes];
   if (deliveries === 0) notes.push('nothing was delivered in the window: per-message figures are 0, not measured');
   if (rssConnected < rssIdle) {
@@ -179,7 +206,9 @@ export function aggregate(m: RunMeasurements): TechniqueResult {
     bytesPerConnectionPerSecond: round(per(bytesIn + bytesOut, plan.clients * windowSeconds), 2),
     windowMs: Math.round(windowSeconds * 1000),
     serverCpuShare: round(serverCpuShare),
-    loadCpuShare: round(loadCpuShare),
+    loadCpuShare: round(busiestLoadShare),
+    ...(m.serverCpuBudget === undefined ? {} : { serverCpuBudget: m.serverCpuBudget }),
+    ...(m.serverThrottledShare === undefined ? {} : { serverThrottledShare: round(m.serverThrottledShare) }),
     loadElu: round(m.loadElu),
     ...(m.serverWaitShare === undefined ? {} : { serverWaitShare: round(m.serverWaitShare) }),
     ...(m.loadWaitShare === undefined ? {} : { loadWaitShare: round(m.loadWaitShare) }),

@@ -30,6 +30,8 @@ export const saturationStepSchema = z.object({
   publishLagMs: z.object({ p50: z.number(), p99: z.number() }),
   serverCpuShare: z.number().optional(),
   loadCpuShare: z.number().optional(),
+  /** The share of the step the server was throttled at its CPU budget; absent without one. */
+  serverThrottledShare: z.number().nonnegative().optional(),
   /** Share of the step each side waited for its core (other processes): a step failed under contention proves little. */
   serverWaitShare: z.number().optional(),
   loadWaitShare: z.number().optional(),
@@ -104,9 +106,20 @@ export const techniqueResultSchema = z.object({
   bytesPerConnectionPerSecond: z.number().optional(),
   /** Length of the measured window (from the first to the second `/metrics` read), in milliseconds. */
   windowMs: z.number().optional(),
-  /** Share of one core each side used during the measured window (1 = a whole core). */
+  /**
+   * Share of one core each side used during the measured window (1 = a whole core); with load
+   * workers, the load's is its busiest process's.
+   */
   serverCpuShare: z.number().optional(),
   loadCpuShare: z.number().optional(),
+  /**
+   * The server's CPU budget, a share of one core (a CFS quota, `--server-cpu`), and the share
+   * of the window it was throttled at it (it wanted more). Absent when it had its whole core.
+   */
+  serverCpuBudget: z.number().positive().max(1).optional(),
+  serverThrottledShare: z.number().nonnegative().optional(),
+  /** The cores the load side had, where it had other than one (load workers; a budgeted server's rest of its core). */
+  loadCores: z.number().positive().optional(),
   /**
    * Share of the window each side's main thread waited for its core (Linux run-queue time):
    * other processes on a shared machine taking it. Absent where the kernel does not say.
@@ -224,6 +237,12 @@ export const techniqueResultSchema = z.object({
 export const calibrationSchema = z.object({
   /** The highest deliveries/s sustained against the baseline: the instrument's ceiling in this run. */
   ceilingDeliveredPerSecond: z.number(),
+  /**
+   * The cores the load generator had for it (1: this process on its core). Rows whose load
+   * had more (a budgeted server's rest of core 0, see `serverCpuBudget`) scale the ceiling by
+   * their own (`loadCores` of a row). Absent in older results: 1.
+   */
+  loadCores: z.number().positive().optional(),
   /** Which side stopped the calibration (`load`: the load generator itself; `server`: the baseline). */
   bottleneck: z.enum(['server', 'load', 'none']).optional(),
   /** Whether every rate tried was sustained (the ceiling is higher than measured). */

@@ -4,8 +4,10 @@
  * IPC every 50 ms: each subscriber's sequence state and the encoded latency histogram
  * (`histograms.ts`), which the main process merges. Started by `load-workers.ts`.
  */
+import { performance } from 'node:perf_hooks';
 import { encodeHistogram } from './histograms.ts';
-import { openSubscribers, type SubscriberOptions, type Subscribers } from './subscribers.ts';
+import { readSchedstat } from '../processes/schedstat.ts';
+import { openSubscribers, type LoadProcessCounters, type SubscriberOptions, type Subscribers } from './subscribers.ts';
 import type { WorkerReport, WorkerRequest } from './load-workers.ts';
 
 let subs: Subscribers | undefined;
@@ -15,9 +17,25 @@ function send(message: WorkerReport): void {
   process.send?.(message);
 }
 
+/** This process's CPU and scheduler counters: the main process sums the load side from them. */
+function counters(): LoadProcessCounters {
+  const cpu = process.cpuUsage();
+  const elu = performance.eventLoopUtilization();
+  const sched = readSchedstat(process.pid);
+  return {
+    pid: process.pid,
+    atNs: String(process.hrtime.bigint()),
+    cpuMicros: cpu.user + cpu.system,
+    eluActiveMs: elu.active,
+    eluIdleMs: elu.idle,
+    ...(sched === undefined ? {} : { waitNs: sched.waitNs }),
+  };
+}
+
 function report(): void {
   if (subs === undefined) return;
   send({
+    counters: counters(),
     type: 'state',
     subscribers: subs.list.map((s) => s.checker.state()),
     histogram: encodeHistogram(subs.histogram),

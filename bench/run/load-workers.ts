@@ -7,15 +7,22 @@
  * `window.ts` work unchanged. Churn and restarts stay in-process (they drive the clients).
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { readdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PushClient } from '../clients/base.ts';
 import type { TechniqueId } from '../clients/wire/index.ts';
-import { canPin } from '../processes/server.ts';
+import { canPin, coresAtStart } from '../processes/server.ts';
 import { mergeHistograms } from './histograms.ts';
 import { SequenceChecker, type SequenceState } from './sequence.ts';
-import { createLatencyHistogram, type Subscriber, type SubscriberOptions, type Subscribers } from './subscribers.ts';
+import {
+  createLatencyHistogram,
+  type LoadProcessCounters,
+  type Subscriber,
+  type SubscriberOptions,
+  type Subscribers,
+} from './subscribers.ts';
 
 /** What the main process sends a load worker. */
 export type WorkerRequest =
@@ -31,6 +38,7 @@ export type WorkerReport =
   | { type: 'failed'; error: string }
   | {
       type: 'state';
+      counters: LoadProcessCounters;
       subscribers: SequenceState[];
       histogram: string;
       gaps: number;
@@ -43,9 +51,60 @@ export type WorkerReport =
 
 const workerScript = resolve(dirname(fileURLToPath(import.meta.url)), 'load-worker.ts');
 
-/** The default number of load processes: the cores not given to the server (core 0); 0 (in-process) when that is one. */
-export function defaultLoadWorkers(cores = availableParallelism()): number {
-  return cores > 2 ? cores - 1 : 0;
+/** Where a load process runs: a core, and whether it only takes what the server leaves of it. */
+export interface LoadSeat {
+  core: number;
+  lowPriority: boolean;
+}
+
+/**
+ * The seats of the load processes: every core but the server's (core 0), and, when the
+ * server has a CPU budget below one core (`cpu-budget.ts`), core 0 too at the lowest priority
+ * (nice 19): there it runs only in what the budget leaves idle, and never takes the server's share.
+ */
+export function loadSeats(cores = coresAtStart, serverShare = 1): LoadSeat[] {
+  if (cores < 2) return [];
+  const seats = Array.from({ length: cores - 1 }, (_, i) => ({ core: i + 1, lowPriority: false }));
+  if (serverShare < 1) seats.push({ core: 0, lowPriority: true });
+  return seats;
+}
+
+/** The share of a core a seat gives the load: a whole one, or what the server's budget leaves. */
+export function seatCapacity(seat: LoadSeat | undefined, serverShare = 1): number {
+  return seat?.lowPriority === true ? Math.max(0, 1 - serverShare) : 1;
+}
+
+/**
+ * The cores the load side has, in whole cores: 1 in this process; with `workers` load
+ * processes, the capacity of the seats they sit on (a seat holding two workers counts once).
+ */
+export function loadCores(workers: number, cores = coresAtStart, serverShare = 1): number {
+  const seats = loadSeats(cores, serverShare);
+  if (workers <= 0 || seats.length === 0) return 1;
+  return seats.slice(0, workers).reduce((sum, seat) => sum + seatCapacity(seat, serverShare), 0);
+}
+
+/** The default number of load processes: one per seat (`loadSeats`); 0 (in this process) when there is one seat. */
+export function defaultLoadWorkers(cores = coresAtStart, serverShare = 1): number {
+  const seats = loadSeats(cores, serverShare).length;
+  return seats > 1 ? seats : 0;
+}
+
+/** Lowers every thread of `pid` to the lowest priority (Linux priorities are per thread). */
+function lowerPriority(pid: number): void {
+  let threads: string[];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    threads = [String(pid)];
+  }
+  for (const tid of threads) {
+    try {
+      setPriority(Number(tid), 19);
+    } catch {
+      // A thread that has exited since the listing: nothing to lower.
+    }
+  }
 }
 
 /** A subscriber whose client lives in a worker: what the main process can do with it. */
@@ -65,17 +124,24 @@ export async function openWorkerSubscribers(
   workers: number,
   onReady?: (ready: number) => void,
 ): Promise<Subscribers> {
-  const { workers: _, ...shared } = options;
+  // The server may have a CPU budget: then core 0's idle rest is a seat too (lowest priority).
+  const seats = canPin() ? loadSeats(coresAtStart, options.serverShare ?? 1) : [];
+  // The signal stays here (it cannot cross the IPC channel): aborting it closes the workers.
+  const { workers: _, signal, ...shared } = options;
   const count = Math.min(workers, options.clients);
   const children: ChildProcess[] = [];
   const states: (WorkerReport & { type: 'state' })[] = [];
   const list: Subscriber[] = [];
   const ranges: [number, number][] = [];
   const readyBy: number[] = [];
-  const pin = canPin() && availableParallelism() > 2;
+  // Subscribers in proportion to what each seat can give: a low-priority one has the budget's rest.
+  const weights = Array.from({ length: count }, (_, w) => seatCapacity(seats[w % Math.max(1, seats.length)], options.serverShare ?? 1));
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
+  let before = 0;
   for (let w = 0; w < count; w++) {
-    const start = Math.floor((w * options.clients) / count);
-    const end = Math.floor(((w + 1) * options.clients) / count);
+    const start = Math.round((before / total) * options.clients);
+    before += weights[w] as number;
+    const end = Math.round((before / total) * options.clients);
     ranges.push([start, end]);
     for (let i = start; i < end; i++)
       list.push({
@@ -90,6 +156,7 @@ export async function openWorkerSubscribers(
       setTimeout(() => child.kill(), 1000).unref();
     }
   };
+  signal?.addEventListener('abort', close);
   try {
     await Promise.all(
       ranges.map(
@@ -97,9 +164,12 @@ export async function openWorkerSubscribers(
           new Promise<void>((resolveOpened, reject) => {
             const child = fork(workerScript, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
             children.push(child);
-            // Worker w on core 1 + w (wrapping past the last), never the server's core 0.
-            if (pin && child.pid !== undefined)
-              spawnSync('taskset', ['-a', '-cp', String(1 + (w % (availableParallelism() - 1))), String(child.pid)], { stdio: 'ignore' });
+            // Worker w on seat w (wrapping past the last); core 0 only at the lowest priority.
+            const seat = seats[w % Math.max(1, seats.length)];
+            if (seat !== undefined && child.pid !== undefined) {
+              spawnSync('taskset', ['-a', '-cp', String(seat.core), String(child.pid)], { stdio: 'ignore' });
+              if (seat.lowPriority) lowerPriority(child.pid);
+            }
             child.on('message', (message: WorkerReport) => {
               switch (message.type) {
                 case 'started':
@@ -168,6 +238,12 @@ export async function openWorkerSubscribers(
     get drops() {
       return sum('drops');
     },
+    loadProcesses: () =>
+      states.flatMap((s, w) =>
+        s === undefined
+          ? []
+          : [{ ...s.counters, ...(seats[w % Math.max(1, seats.length)]?.lowPriority === true ? { lowPriority: true } : {}) }],
+      ),
     measure(window) {
       // Each worker resets its histogram with the window, as `measureWindow` resets the in-process one.
       for (const state of states) if (state !== undefined) state.histogram = '';

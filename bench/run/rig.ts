@@ -65,7 +65,12 @@ export function startTarget(plan: RunPlan, flags: ServerFlags): Promise<ServerPr
     return startScaleOut({ processes: plan.processes, target: plan.peer === undefined ? 'pushlab' : 'socketio', flags });
   }
   if (plan.peer === undefined) return startServerProcess(flags);
-  return startPeerProcess(peers[plan.peer].server, { core: 0, heartbeatMs: flags.heartbeatMs, pingMs: flags.pingMs });
+  return startPeerProcess(peers[plan.peer].server, {
+    core: 0,
+    heartbeatMs: flags.heartbeatMs,
+    pingMs: flags.pingMs,
+    ...(flags.cpuShare === undefined ? {} : { cpuShare: flags.cpuShare }),
+  });
 }
 
 /** The label of a plan's samples in `/metrics`: the technique, or the peer id on a peer server. */
@@ -123,6 +128,7 @@ export async function openRig(
         holdMs: plan.holdMs,
         dropOne: options.dropOne,
         ...(options.loadWorkers === undefined ? {} : { workers: options.loadWorkers }),
+        ...(server.cpuBudget === undefined ? {} : { serverShare: server.cpuBudget.share }),
         churnMeanMs: plan.faults?.churnMeanMs,
         recordArrivals: plan.faults?.restartAtMs !== undefined,
         ...subscriberProtocol(plan),
@@ -139,9 +145,9 @@ export async function openRig(
     throw error;
   });
   parts.subscribers = subscribers;
-  if ((options.loadWorkers ?? 0) > 0 && plan.faults?.churnMeanMs === undefined && plan.faults?.restartAtMs === undefined)
+  if (server.cpuBudget !== undefined)
     notes.push(
-      `the subscribers ran in ${options.loadWorkers} load worker processes: the load CPU share and event-loop figures are the main process's (publisher, bookkeeping) only`,
+      `the server ran under a CPU budget of ${server.cpuBudget.share} of one core (a CFS quota); its CPU per delivery is measured as ever, and its deliveries/s are what that budget serves`,
     );
   progress({ type: 'phase-end' });
   // Let the server settle before reading its memory with every client connected and idle,

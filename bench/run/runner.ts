@@ -20,7 +20,9 @@ import { calibrationOf, calibrationPlan, labelLoadBound, saturate } from './satu
 import { mergeRepeats } from '../results/repeats.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { expandScenario, type RunPlan } from '../scenario/plan.ts';
-import { canPin, startServerProcess, type ServerFlags } from '../processes/server.ts';
+import { canPin, coresAtStart, startServerProcess, type ServerFlags } from '../processes/server.ts';
+import { budgetSupport } from '../processes/cpu-budget.ts';
+import { defaultLoadWorkers, loadCores } from './load-workers.ts';
 import { checkNetwork, isDirect, type NetworkCheck } from '../network/index.ts';
 import { closeRig, openRig, startTarget, type Rig, type RigParts } from './rig.ts';
 import type { ProgressEvent } from './events.ts';
@@ -35,8 +37,18 @@ export interface RunOptions {
   loadPinned?: boolean;
   /** Fault injection for the harness's own tests: see `SubscriberOptions.dropOne`. Default 0. */
   dropOne?: number;
-  /** `--load-workers`: load processes the subscribers are spread over; 0 or undefined keeps them in this process. */
+  /**
+   * `--load-workers`: load processes the subscribers are spread over; 0 keeps them in this
+   * process. Undefined: `runScenario` takes one per seat (`defaultLoadWorkers`), `runPlan` none.
+   */
   loadWorkers?: number;
+  /**
+   * `--server-cpu`: the share of one core the server may use (`cpu-budget.ts`), for every row
+   * but the calibration; `auto` (the CLI's default) gives a saturation scenario's servers
+   * `autoServerShare` where the load could not otherwise out-read them (fewer than three
+   * cores) and budgets can be made. 1 or undefined: no budget.
+   */
+  serverCpu?: number | 'auto';
   /** `--repeat N`: measure each row this many times, each on a fresh server, and record the medians and each run (`mergeRepeats`). Default 1. */
   repeat?: number;
 }
@@ -51,7 +63,13 @@ export async function runRepeated(plan: RunPlan, options: RunOptions = {}): Prom
 /** Performs one run (or, for a saturation plan, one series of steps) on a fresh server and returns its row. */
 export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<TechniqueResult> {
   const progress = options.onProgress ?? (() => {});
-  const flags: ServerFlags = { heartbeatMs: plan.heartbeatMs, pingMs: plan.pingMs, ...tlsFlags(plan) };
+  const share = typeof options.serverCpu === 'number' && options.serverCpu < 1 ? options.serverCpu : undefined;
+  const flags: ServerFlags = {
+    heartbeatMs: plan.heartbeatMs,
+    pingMs: plan.pingMs,
+    ...tlsFlags(plan),
+    ...(share === undefined ? {} : { cpuShare: share }),
+  };
   const parts: RigParts = { server: await startTarget(plan, flags) };
   let rig: Rig | undefined;
   try {
@@ -69,8 +87,42 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
   }
 }
 
+/** The budget `--server-cpu auto` gives a saturation scenario's servers on a machine of fewer than three cores. */
+export const autoServerShare = 0.5;
+
+/**
+ * The server's CPU share for `scenario`'s rows (undefined: its whole core). `auto`: a
+ * saturation scenario on fewer than three cores gets `autoServerShare` where budgets can be
+ * made (with one load core the load generator gives out first), anything else none.
+ */
+export function serverShareFor(
+  scenario: Pick<Scenario, 'saturation'>,
+  asked: number | 'auto' | undefined,
+  cores = coresAtStart,
+): number | undefined {
+  if (typeof asked === 'number') return asked < 1 ? asked : undefined;
+  if (asked === undefined || scenario.saturation === undefined || cores >= 3 || cores < 2 || !budgetSupport().ok) return undefined;
+  return autoServerShare;
+}
+
 /** Runs every plan of `scenario` (and capacity, unless `capacityMs` is 0); returns the validated results document. */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunResult> {
+  const asked = options;
+  const share = serverShareFor(scenario, asked.serverCpu);
+  // The rows' load: one process per seat by default, core 0's rest included under a budget.
+  options = {
+    ...asked,
+    serverCpu: share ?? 1,
+    loadWorkers: asked.loadWorkers ?? defaultLoadWorkers(coresAtStart, share ?? 1),
+  };
+  // The calibration measures the load generator, so its server has a whole core, and the load
+  // none of it: a seat on core 0 behind a server that takes all of it would starve.
+  const calibrationOptions: RunOptions = {
+    ...options,
+    serverCpu: 1,
+    loadWorkers: share === undefined ? options.loadWorkers : asked.loadWorkers === 0 ? 0 : defaultLoadWorkers(coresAtStart, 1),
+  };
+  const rowCores = loadCores(options.loadWorkers ?? 0, coresAtStart, share ?? 1);
   const progress = options.onProgress ?? (() => {});
   const startedAt = new Date().toISOString();
   const plans = expandScenario(scenario);
@@ -91,7 +143,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   let calibration: Calibration | undefined;
   if (calibrating !== undefined) {
     try {
-      calibration = calibrationOf(await runPlan(calibrating, options));
+      calibration = calibrationOf(
+        await runPlan(calibrating, calibrationOptions),
+        loadCores(calibrationOptions.loadWorkers ?? 0, coresAtStart, 1),
+      );
     } catch (error) {
       const message = (error as Error).message.split('\n')[0] ?? String(error);
       failed[calibrating.key] = message;
@@ -102,7 +157,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     // One row that cannot run (a server that does not start, clients that never subscribe)
     // must not cost the rows already measured: it is recorded, and the run goes on.
     try {
-      techniques[plan.key] = labelLoadBound(await runRepeated(plan, options), calibration);
+      const row = await runRepeated(plan, options);
+      techniques[plan.key] = labelLoadBound(rowCores === 1 ? row : { ...row, loadCores: rowCores }, calibration, rowCores);
     } catch (error) {
       const message = (error as Error).message.split('\n')[0] ?? String(error);
       failed[plan.key] = message;

@@ -18,11 +18,12 @@ export function calibrationPlan(first: RunPlan): RunPlan {
 }
 
 /** The calibration as results record it, from the baseline's saturation row. */
-export function calibrationOf(row: TechniqueResult): Calibration {
+export function calibrationOf(row: TechniqueResult, loadCores = 1): Calibration {
   const saturation = row.saturation;
   const last = saturation?.steps.at(-1);
   return {
     ceilingDeliveredPerSecond: saturation?.sustainedDeliveredPerSecond ?? 0,
+    loadCores,
     ...(last?.bottleneck === undefined ? {} : { bottleneck: last.bottleneck }),
     ceilingAbove: saturation?.ceilingAbove ?? false,
     loadBoundShare,
@@ -33,19 +34,22 @@ export function calibrationOf(row: TechniqueResult): Calibration {
 /**
  * Labels a saturation row load-bound when its sustained deliveries/s reach `loadBoundShare`
  * of the calibrated ceiling, or its load side was the bottleneck at the step that ended it:
- * such a row measures the load generator, never the server's ceiling.
+ * such a row measures the load generator, never the server's ceiling. When the row's load had
+ * more cores than the calibration's (`loadCores`: the rest of a budgeted server's core), the
+ * ceiling is the calibrated one per load core times the row's.
  */
-export function labelLoadBound(row: TechniqueResult, calibration: Calibration | undefined): TechniqueResult {
+export function labelLoadBound(row: TechniqueResult, calibration: Calibration | undefined, loadCores = 1): TechniqueResult {
   const saturation = row.saturation;
   if (saturation === undefined) return row;
   const last = saturation.steps.at(-1);
   const reasons: string[] = [];
   if (last?.bottleneck === 'load' || row.bottleneck === 'load') reasons.push('its load side was the bottleneck');
-  const ceiling = calibration?.ceilingDeliveredPerSecond ?? 0;
+  const calibratedCores = calibration?.loadCores ?? 1;
+  const ceiling = ((calibration?.ceilingDeliveredPerSecond ?? 0) * loadCores) / calibratedCores;
   const share = calibration?.loadBoundShare ?? loadBoundShare;
   if (ceiling > 0 && saturation.sustainedDeliveredPerSecond >= share * ceiling)
     reasons.push(
-      `its ${Math.round(saturation.sustainedDeliveredPerSecond)} deliveries/s reach ${Math.round(100 * share)} % or more of the load generator's calibrated ceiling (${Math.round(ceiling)}/s)`,
+      `its ${Math.round(saturation.sustainedDeliveredPerSecond)} deliveries/s reach ${Math.round(100 * share)} % or more of the load generator's calibrated ceiling (${Math.round(ceiling)}/s${loadCores === calibratedCores ? '' : `: ${Math.round(calibration?.ceilingDeliveredPerSecond ?? 0)}/s on ${calibratedCores} load core${calibratedCores === 1 ? '' : 's'}, for the row's ${Number(loadCores.toFixed(2))}`})`,
     );
   if (reasons.length === 0) return row;
   return {
@@ -85,6 +89,7 @@ function stepOf(rate: number, row: TechniqueResult, verdict: { sustained: boolea
     publishLagMs: { p50: row.publishLagMs?.p50 ?? 0, p99: row.publishLagMs?.p99 ?? 0 },
     ...(row.serverCpuShare === undefined ? {} : { serverCpuShare: row.serverCpuShare }),
     ...(row.loadCpuShare === undefined ? {} : { loadCpuShare: row.loadCpuShare }),
+    ...(row.serverThrottledShare === undefined ? {} : { serverThrottledShare: row.serverThrottledShare }),
     ...(row.serverWaitShare === undefined ? {} : { serverWaitShare: row.serverWaitShare }),
     ...(row.loadWaitShare === undefined ? {} : { loadWaitShare: row.loadWaitShare }),
     ...(row.bottleneck === undefined ? {} : { bottleneck: row.bottleneck }),

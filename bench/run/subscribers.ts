@@ -53,6 +53,8 @@ export interface SubscriberOptions {
    * keeps them in this process. Churn and arrivals (a restart) need them here.
    */
   workers?: number;
+  /** The server's CPU budget (share of its core): below 1, a load worker may also sit on the rest of core 0 (`loadSeats`). Default 1. */
+  serverShare?: number;
   /**
    * The protocol the subscribers speak: `h1-tls` and `h2` give each its own simulated browser
    * (`bench/clients/load/browser.ts`: HTTP/1.1 over TLS, or one HTTP/2 session). Default `h1`
@@ -112,7 +114,25 @@ export interface Subscribers {
   readonly browserConnections: number | undefined;
   /** Sets the window from which deliveries are measured. */
   measure(window: Window): void;
+  /** With load workers: each worker's latest CPU and scheduler counters (their CPU is not this process's). */
+  loadProcesses?(): readonly LoadProcessCounters[];
   close(): void;
+}
+
+/** A load process's cumulative counters, read by the process itself. */
+export interface LoadProcessCounters {
+  pid: number;
+  /** `process.hrtime` when read, as a decimal string (bigint does not cross IPC). */
+  atNs: string;
+  /** User and system CPU, all threads. */
+  cpuMicros: number;
+  /** Event-loop time busy and idle (`performance.eventLoopUtilization()`), ms. */
+  eluActiveMs: number;
+  eluIdleMs: number;
+  /** The main thread's run-queue wait (`/proc/<pid>/schedstat`), ns; absent off Linux. */
+  waitNs?: number;
+  /** Set by the main process: the worker sits on the server's core at the lowest priority (`loadSeats`). */
+  lowPriority?: boolean;
 }
 
 /** The histogram every run uses: 1 µs to one hour, three significant digits. */

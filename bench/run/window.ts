@@ -8,7 +8,7 @@
 import { createTimeline } from '../results/timeline.ts';
 import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import type { Histogram } from 'hdr-histogram-js';
-import { aggregate } from '../results/aggregate.ts';
+import { aggregate, type LoadWorkerShares } from '../results/aggregate.ts';
 import type { TechniqueResult } from '../results/schema.ts';
 import type { ProxyStats } from '../network/proxy.ts';
 import { sample, type MetricsSnapshot } from '../processes/prometheus.ts';
@@ -21,7 +21,7 @@ import { encodeHistogram } from './histograms.ts';
 import type { Published } from './publisher.ts';
 import { startPublisherThread } from './publisher-thread.ts';
 import { labelOf, type Rig } from './rig.ts';
-import { createLatencyHistogram, type Subscriber, type Subscribers } from './subscribers.ts';
+import { createLatencyHistogram, type LoadProcessCounters, type Subscriber, type Subscribers } from './subscribers.ts';
 import { sleep, waitUntil } from './wait.ts';
 import { protocolFields } from './protocol.ts';
 
@@ -58,6 +58,10 @@ export interface CountersBefore {
   elu: EventLoopUtilization;
   serverSched: Schedstat | undefined;
   loadSched: Schedstat | undefined;
+  /** The server's throttled time at its CPU budget (ns), where it has one. */
+  serverThrottledNs: number | undefined;
+  /** The load workers' latest counters, where there are workers. */
+  workers: readonly LoadProcessCounters[] | undefined;
   /** When this process read its own counters (its CPU, the schedstats, the proxy's): their window's start. */
   at: bigint;
 }
@@ -73,7 +77,36 @@ async function readBefore(rig: Rig): Promise<CountersBefore> {
     elu: performance.eventLoopUtilization(),
     serverSched: readSchedstat(rig.server.pid),
     loadSched: readSchedstat(process.pid),
+    serverThrottledNs: rig.server.cpuBudget?.throttledNs(),
+    workers: rig.subscribers.loadProcesses?.(),
   };
+}
+
+/**
+ * Each load worker's shares between two of its reports (each dated by the worker itself, at
+ * most 50 ms from the window's edges), matched by position.
+ */
+export function loadWorkerShares(
+  before: readonly LoadProcessCounters[] | undefined,
+  after: readonly LoadProcessCounters[] | undefined,
+): LoadWorkerShares[] | undefined {
+  if (before === undefined || after === undefined || after.length === 0) return undefined;
+  return after.flatMap((end, i) => {
+    const start = before[i];
+    if (start === undefined) return [];
+    const wallNs = Number(BigInt(end.atNs) - BigInt(start.atNs));
+    if (wallNs <= 0) return [];
+    const active = end.eluActiveMs - start.eluActiveMs;
+    const idle = end.eluIdleMs - start.eluIdleMs;
+    return [
+      {
+        cpuShare: (end.cpuMicros - start.cpuMicros) / (wallNs / 1000),
+        ...(end.waitNs === undefined || start.waitNs === undefined ? {} : { waitShare: Math.max(0, (end.waitNs - start.waitNs) / wallNs) }),
+        elu: active + idle > 0 ? active / (active + idle) : 0,
+        ...(end.lowPriority === true ? { lowPriority: true } : {}),
+      },
+    ];
+  });
 }
 
 /**
@@ -257,6 +290,8 @@ export interface CountersAfter {
   wallNs: number;
   serverWaitShare: number | undefined;
   loadWaitShare: number | undefined;
+  serverThrottledShare: number | undefined;
+  loadWorkers: LoadWorkerShares[] | undefined;
 }
 
 async function readAfter(rig: Rig, before: CountersBefore): Promise<CountersAfter> {
@@ -275,6 +310,9 @@ async function readAfter(rig: Rig, before: CountersBefore): Promise<CountersAfte
     wallNs,
     serverWaitShare: waitShare(before.serverSched, readSchedstat(rig.server.pid), wallNs),
     loadWaitShare: waitShare(before.loadSched, readSchedstat(process.pid), wallNs),
+    serverThrottledShare:
+      before.serverThrottledNs === undefined ? undefined : ((rig.server.cpuBudget?.throttledNs() ?? 0) - before.serverThrottledNs) / wallNs,
+    loadWorkers: loadWorkerShares(before.workers, rig.subscribers.loadProcesses?.()),
   };
 }
 
@@ -488,6 +526,9 @@ export async function measureWindow(rig: Rig, rate: number, durationMs: number, 
     loadWindowNs: after.wallNs,
     serverWaitShare: after.serverWaitShare,
     loadWaitShare: after.loadWaitShare,
+    ...(rig.server.cpuBudget === undefined ? {} : { serverCpuBudget: rig.server.cpuBudget.share }),
+    ...(after.serverThrottledShare === undefined ? {} : { serverThrottledShare: after.serverThrottledShare }),
+    ...(after.loadWorkers === undefined ? {} : { loadWorkers: after.loadWorkers }),
     notes,
     // The proxy runs on the load generator's core: what it takes counts in the load's demand.
     ...(extra.proxyCpuShare === undefined ? {} : { loadCoreExtraShare: extra.proxyCpuShare }),

@@ -125,6 +125,14 @@ export function explainMeasurement(run: RunResult, rows: readonly Row[]): Text[]
       ? `The server ran as its own process pinned to one core (\`taskset\`), the load generator on the other${env.cores > 2 ? 's' : ''}: ${env.cpu}, ${formatCount(env.cores)} cores.`
       : `The server was **not pinned** to a core (no \`taskset\`): it shared ${env.cpu}'s ${formatCount(env.cores)} cores with the load generator, so its CPU figures include contention.`,
   );
+  const budgets = [...new Set(rows.flatMap((row) => (row.result.serverCpuBudget === undefined ? [] : [row.result.serverCpuBudget])))];
+  if (budgets.length > 0) {
+    const cores = rows.find((row) => row.result.loadCores !== undefined)?.result.loadCores;
+    lines.push(
+      `Each server had a CPU budget of ${budgets.map((b) => formatNumber(b)).join(' and ')} of its core (a CFS quota), so that the load generator` +
+        `${cores === undefined ? '' : `, with ${formatNumber(cores)} cores,`} could out-read it: deliveries/s are what that budget serves, CPU per delivery is measured as ever, and the calibration had a whole core.`,
+    );
+  }
   lines.push(
     `Node ${env.node}${env.platform === undefined ? '' : ` on ${env.platform}`}, commit \`${env.commit}\`, network: ${env.network ?? 'loopback'}; started ${run.startedAt}.`,
   );

@@ -108,6 +108,29 @@ describe('aggregation', () => {
     expect(aggregate(measurements({ loadElu: 0.95, loadCpuMicros: 9_000_000 })).bottleneck).toBe('load');
   });
 
+  it('judges a server under a CPU budget saturated at its budget, and the load by its busiest process', () => {
+    // 2 s of CPU in 10 s is 0.2 of a core: idle with a whole core, saturated with a budget of 0.2.
+    expect(aggregate(measurements()).bottleneck).toBe('none');
+    const budgeted = aggregate(measurements({ serverCpuBudget: 0.2, serverThrottledShare: 0.31 }));
+    expect(budgeted.bottleneck).toBe('server');
+    expect(budgeted).toMatchObject({ serverCpuShare: 0.2, serverCpuBudget: 0.2, serverThrottledShare: 0.31 });
+    // A worker at 95 % of its core is the load's figure, not the main process's 30 %.
+    const busyWorker = aggregate(
+      measurements({
+        loadWorkers: [
+          { cpuShare: 0.95, waitShare: 0.01, elu: 0.97 },
+          { cpuShare: 0.2, elu: 0.2 },
+        ],
+      }),
+    );
+    expect(busyWorker.bottleneck).toBe('load');
+    expect(busyWorker.loadCpuShare).toBe(0.95);
+    // One on the server's core at the lowest priority waits behind the server by design: its event loop says how busy it was.
+    const behindServer = { cpuShare: 0.35, waitShare: 0.6, elu: 0.5, lowPriority: true };
+    expect(aggregate(measurements({ serverCpuBudget: 0.2, loadWorkers: [behindServer] })).bottleneck).toBe('server');
+    expect(aggregate(measurements({ loadWorkers: [{ ...behindServer, elu: 0.96 }] })).bottleneck).toBe('load');
+  });
+
   it('counts time waiting for a core as demand, and says so', () => {
     // 20% CPU, but waiting 70% of the window for a core another process held: it wanted 90%.
     const row = aggregate(measurements({ serverWaitShare: 0.7, loadWaitShare: 0.05 }));

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { Calibration, TechniqueResult } from '../../../bench/results/schema.ts';
 import { runScenario } from '../../../bench/run/runner.ts';
 import { labelLoadBound } from '../../../bench/run/saturate.ts';
+import { budgetSupport } from '../../../bench/processes/cpu-budget.ts';
+import { coresAtStart } from '../../../bench/processes/server.ts';
 import { parseScenario } from '../../../bench/scenario/schema.ts';
 
 const calibration: Calibration = { ceilingDeliveredPerSecond: 100_000, ceilingAbove: false, loadBoundShare: 0.8, steps: [] };
@@ -34,6 +36,17 @@ describe('calibration', () => {
     expect(labelLoadBound(row(10_000, 'load'), calibration).loadBound).toBe(true);
     expect(labelLoadBound(row(10_000, 'load'), undefined).loadBound).toBe(true);
     expect(labelLoadBound(row(10_000), undefined).loadBound).toBeUndefined();
+  });
+
+  it('scales the ceiling by the load cores a row had beyond the calibration', () => {
+    // Calibrated on one load core; the row had 1.4 (a budgeted server left 0.4 of its core): 80 % of 140,000.
+    expect(labelLoadBound(row(100_000), calibration, 1.4).loadBound).toBeUndefined();
+    const near = labelLoadBound(row(113_000), calibration, 1.4);
+    expect(near.loadBound).toBe(true);
+    expect(near.notes?.join()).toMatch(/ceiling \(140000\/s: 100000\/s on 1 load core, for the row's 1\.4\)/);
+    // Calibrated on two load cores, the ceiling is per core half that: 80 % of 70,000 for 1.4 cores.
+    expect(labelLoadBound(row(60_000), { ...calibration, loadCores: 2 }, 1.4).loadBound).toBe(true);
+    expect(labelLoadBound(row(60_000), calibration, 1.4).loadBound).toBeUndefined();
   });
 
   it('a saturation run measures the load generator against the baseline first, and records it', { timeout: 90_000 }, async () => {
@@ -65,4 +78,39 @@ describe('calibration', () => {
     // At such low rates pushlab reaches what the baseline did: within 80 % of the ceiling, so load-bound.
     expect(run.techniques.websocket?.loadBound).toBe(true);
   });
+
+  it.skipIf(!budgetSupport().ok && process.env.CI !== 'true')(
+    'under --server-cpu the rows run on a budget and the calibration on a whole core',
+    { timeout: 90_000 },
+    async () => {
+      const scenario = parseScenario(
+        {
+          clients: 4,
+          ratePerSecond: 10,
+          burst: 5,
+          durationMs: 400,
+          warmupMs: 200,
+          drainMs: 2000,
+          capacityMs: 0,
+          techniques: ['websocket'],
+          peers: ['baseline'],
+          saturation: { rates: [50], stepMs: 400, p99BoundMs: 5000, publishLagBoundMs: 5000 },
+        },
+        'test',
+        'budgeted',
+      );
+      const run = await runScenario(scenario, { serverCpu: 0.5 });
+      expect(run.calibration?.loadCores).toBe(1);
+      expect(run.calibration?.steps[0]?.serverThrottledShare).toBeUndefined();
+      for (const key of ['websocket', 'peer:baseline']) {
+        const measured = run.techniques[key];
+        expect(measured?.serverCpuBudget).toBe(0.5);
+        expect(measured?.saturation?.steps[0]?.serverThrottledShare).toBeGreaterThanOrEqual(0);
+        expect(measured?.lost).toBe(0);
+        expect(measured?.notes?.join()).toMatch(/CPU budget of 0\.5 of one core/);
+        // Two cores: the load had core 1 and what the budget left of core 0.
+        if (coresAtStart === 2) expect(measured?.loadCores).toBe(1.5);
+      }
+    },
+  );
 });
