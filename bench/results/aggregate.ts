@@ -212,6 +212,7 @@ export function aggregate(m: RunMeasurements): TechniqueResult {
     loadElu: round(m.loadElu),
     ...(m.serverWaitShare === undefined ? {} : { serverWaitShare: round(m.serverWaitShare) }),
     ...(m.loadWaitShare === undefined ? {} : { loadWaitShare: round(m.loadWaitShare) }),
+    loadDemand: round(loadDemand),
     bottleneck: judgeBottleneck(serverDemand, loadDemand),
     ...(notes.length > 0 ? { notes } : {}),
   };

@@ -30,6 +30,8 @@ export const saturationStepSchema = z.object({
   publishLagMs: z.object({ p50: z.number(), p99: z.number() }),
   serverCpuShare: z.number().optional(),
   loadCpuShare: z.number().optional(),
+  /** What the load side asked of a core in the step (a row's `loadDemand`). */
+  loadDemand: z.number().optional(),
   /** The share of the step the server was throttled at its CPU budget; absent without one. */
   serverThrottledShare: z.number().nonnegative().optional(),
   /** Share of the step each side waited for its core (other processes): a step failed under contention proves little. */
@@ -128,6 +130,11 @@ export const techniqueResultSchema = z.object({
   loadWaitShare: z.number().optional(),
   /** Event-loop utilisation of the load generator, 0–1. */
   loadElu: z.number().optional(),
+  /**
+   * What the load side asked of a core, 0–1 and past it: its busiest process's CPU share plus
+   * its time waiting for its core, or its event-loop utilisation if higher.
+   */
+  loadDemand: z.number().optional(),
   /** Which side limited the run, judged from the CPU shares plus time waiting for a core: `server`, `load` or `none`. */
   bottleneck: z.enum(['server', 'load', 'none']).optional(),
   /** Churn: connections the subscribers dropped and resumed with their cursor. */

@@ -32,11 +32,14 @@ export function calibrationOf(row: TechniqueResult, loadCores = 1): Calibration 
 }
 
 /**
- * Labels a saturation row load-bound when its sustained deliveries/s reach `loadBoundShare`
- * of the calibrated ceiling, or its load side was the bottleneck at the step that ended it:
- * such a row measures the load generator, never the server's ceiling. When the row's load had
- * more cores than the calibration's (`loadCores`: the rest of a budgeted server's core), the
- * ceiling is the calibrated one per load core times the row's.
+ * Labels a saturation row load-bound, measuring the load generator and never the server's
+ * ceiling, when its load side was the bottleneck at the step that ended it; or when, at its
+ * highest sustained step, the load asked `loadBoundShare` or more of a core (`loadDemand`:
+ * near its own limit); or when its sustained deliveries/s reach `loadBoundShare` of the
+ * calibrated ceiling. That last applies only where the row's load had what the calibration's
+ * had: under a server CPU budget (`loadCores` above the calibration's) the server's writes
+ * coalesce in a way the calibration's whole-core baseline does not, so the load reads fewer,
+ * larger chunks and its ceiling is not the calibrated one: the row's own load figures decide.
  */
 export function labelLoadBound(row: TechniqueResult, calibration: Calibration | undefined, loadCores = 1): TechniqueResult {
   const saturation = row.saturation;
@@ -44,12 +47,17 @@ export function labelLoadBound(row: TechniqueResult, calibration: Calibration | 
   const last = saturation.steps.at(-1);
   const reasons: string[] = [];
   if (last?.bottleneck === 'load' || row.bottleneck === 'load') reasons.push('its load side was the bottleneck');
-  const calibratedCores = calibration?.loadCores ?? 1;
-  const ceiling = ((calibration?.ceilingDeliveredPerSecond ?? 0) * loadCores) / calibratedCores;
   const share = calibration?.loadBoundShare ?? loadBoundShare;
-  if (ceiling > 0 && saturation.sustainedDeliveredPerSecond >= share * ceiling)
+  const best = saturation.steps.filter((step) => step.sustained).at(-1);
+  if (best?.loadDemand !== undefined && best.loadDemand >= share)
     reasons.push(
-      `its ${Math.round(saturation.sustainedDeliveredPerSecond)} deliveries/s reach ${Math.round(100 * share)} % or more of the load generator's calibrated ceiling (${Math.round(ceiling)}/s${loadCores === calibratedCores ? '' : `: ${Math.round(calibration?.ceilingDeliveredPerSecond ?? 0)}/s on ${calibratedCores} load core${calibratedCores === 1 ? '' : 's'}, for the row's ${Number(loadCores.toFixed(2))}`})`,
+      `at its highest sustained step (${best.ratePerSecond} msg/s) its load side asked ${Math.round(100 * best.loadDemand)} % of a core, at or past ${Math.round(100 * share)} %`,
+    );
+  const ceiling = calibration?.ceilingDeliveredPerSecond ?? 0;
+  const comparable = loadCores === (calibration?.loadCores ?? 1);
+  if (comparable && ceiling > 0 && saturation.sustainedDeliveredPerSecond >= share * ceiling)
+    reasons.push(
+      `its ${Math.round(saturation.sustainedDeliveredPerSecond)} deliveries/s reach ${Math.round(100 * share)} % or more of the load generator's calibrated ceiling (${Math.round(ceiling)}/s)`,
     );
   if (reasons.length === 0) return row;
   return {
@@ -90,6 +98,7 @@ function stepOf(rate: number, row: TechniqueResult, verdict: { sustained: boolea
     ...(row.serverCpuShare === undefined ? {} : { serverCpuShare: row.serverCpuShare }),
     ...(row.loadCpuShare === undefined ? {} : { loadCpuShare: row.loadCpuShare }),
     ...(row.serverThrottledShare === undefined ? {} : { serverThrottledShare: row.serverThrottledShare }),
+    ...(row.loadDemand === undefined ? {} : { loadDemand: row.loadDemand }),
     ...(row.serverWaitShare === undefined ? {} : { serverWaitShare: row.serverWaitShare }),
     ...(row.loadWaitShare === undefined ? {} : { loadWaitShare: row.loadWaitShare }),
     ...(row.bottleneck === undefined ? {} : { bottleneck: row.bottleneck }),

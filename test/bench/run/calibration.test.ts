@@ -38,15 +38,17 @@ describe('calibration', () => {
     expect(labelLoadBound(row(10_000), undefined).loadBound).toBeUndefined();
   });
 
-  it('scales the ceiling by the load cores a row had beyond the calibration', () => {
-    // Calibrated on one load core; the row had 1.4 (a budgeted server left 0.4 of its core): 80 % of 140,000.
-    expect(labelLoadBound(row(100_000), calibration, 1.4).loadBound).toBeUndefined();
-    const near = labelLoadBound(row(113_000), calibration, 1.4);
-    expect(near.loadBound).toBe(true);
-    expect(near.notes?.join()).toMatch(/ceiling \(140000\/s: 100000\/s on 1 load core, for the row's 1\.4\)/);
-    // Calibrated on two load cores, the ceiling is per core half that: 80 % of 70,000 for 1.4 cores.
-    expect(labelLoadBound(row(60_000), { ...calibration, loadCores: 2 }, 1.4).loadBound).toBe(true);
-    expect(labelLoadBound(row(60_000), calibration, 1.4).loadBound).toBeUndefined();
+  it("under a server budget, judges by the row's own load figures, not the whole-core calibration", () => {
+    // The row's load had 1.5 cores (a budgeted server left half of its own): the calibrated ceiling does not carry over.
+    expect(labelLoadBound(row(300_000), calibration, 1.5).loadBound).toBeUndefined();
+    expect(labelLoadBound(row(300_000), calibration, 1).loadBound).toBe(true);
+    const nearItsLimit = row(300_000);
+    const [step] = nearItsLimit.saturation?.steps ?? [];
+    if (nearItsLimit.saturation !== undefined && step !== undefined)
+      nearItsLimit.saturation.steps = [{ ...step, sustained: true, loadDemand: 0.85 }, step];
+    const labelled = labelLoadBound(nearItsLimit, calibration, 1.5);
+    expect(labelled.loadBound).toBe(true);
+    expect(labelled.notes?.join()).toMatch(/at its highest sustained step \(1 msg\/s\) its load side asked 85 % of a core/);
   });
 
   it('a saturation run measures the load generator against the baseline first, and records it', { timeout: 90_000 }, async () => {
