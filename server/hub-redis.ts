@@ -258,12 +258,20 @@ export async function createRedisHub(options: RedisHubOptions): Promise<RedisHub
   function deliver(topic: string, entries: Entry[]): void {
     const entry = watched.get(topic);
     if (entry === undefined) return;
+    const messages: HubMessage[] = [];
     for (const [entryId, fields] of entries) {
       entry.position = entryId;
       const message = decode(topic, fields);
+      // A stream made again (a new epoch) starts a new run: a listener's run is one stream's.
+      if (messages.length > 0 && message.epoch !== entry.epoch) {
+        const run = messages.splice(0);
+        for (const listener of [...entry.listeners]) listener(run);
+      }
       entry.epoch = message.epoch;
-      for (const listener of [...entry.listeners]) listener(message);
+      messages.push(message);
     }
+    // What one read brought of the topic, in one call per listener.
+    if (messages.length > 0) for (const listener of [...entry.listeners]) listener(messages);
   }
 
   async function readLoop(): Promise<void> {

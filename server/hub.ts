@@ -53,7 +53,13 @@ export interface Replay {
   readonly gap: boolean;
 }
 
-export type Listener = (message: HubMessage) => void;
+/**
+ * Given consecutive new messages of the topic it subscribed to, oldest first: one publish's
+ * message, or every message of one topic in a batch publish, in one call, so a subscriber
+ * pays once per batch, not once per message. The array is the same for every listener of the
+ * topic (never modify it), which is what lets `frameRunOnce` frame it once per transport.
+ */
+export type Listener = (messages: readonly HubMessage[]) => void;
 
 /** One message of a publish: its topic and its data. */
 export interface PublishEntry {
@@ -72,8 +78,8 @@ export interface Hub {
   /** Messages after `cursor`; with no cursor, none, and the current head as the cursor. */
   since(topic: string, cursor: Cursor | undefined): Promise<Replay>;
   /**
-   * Calls `listener` for each message published to `topic` from now on; returns the
-   * unsubscribe. Throws a `TopicLimitError` when `topic` is new and the hub is at its cap.
+   * Calls `listener` with the messages published to `topic` from now on (a batch's messages
+   * of the topic in one call); returns the unsubscribe. Throws a `TopicLimitError` when `topic` is new and the hub is at its cap.
    */
   subscribe(topic: string, listener: Listener): () => void;
   /** Throws a `TopicLimitError` unless `subscribe` or `publish` on `topic` would be admitted now. */
@@ -148,6 +154,44 @@ export function frameOnce<T extends Buffer | string>(message: HubMessage, key: s
     message.frames.set(key, framed);
   }
   return framed;
+}
+
+/** The frames of a run of messages as one transport frames them (`frameRunOnce`). */
+export interface RunFrames {
+  readonly frames: readonly (Buffer | string)[];
+  /** Their length in all (characters of a string frame, bytes of a buffer). */
+  readonly bytes: number;
+  /** Whether every frame is a Buffer (a run that can be written as prepared bytes). */
+  readonly buffers: boolean;
+}
+
+const runFrames = new WeakMap<readonly HubMessage[], Map<string, RunFrames>>();
+
+/**
+ * `frameOnce` for a listener's run: each message framed once per `key`, and the run's list,
+ * length and kind kept with the array the hub handed every listener of the topic, so the
+ * next stream of the transport gets them with one lookup.
+ */
+export function frameRunOnce(messages: readonly HubMessage[], key: string, frame: (message: HubMessage) => Buffer | string): RunFrames {
+  let byKey = runFrames.get(messages);
+  if (byKey === undefined) {
+    byKey = new Map();
+    runFrames.set(messages, byKey);
+  }
+  let run = byKey.get(key);
+  if (run === undefined) {
+    let bytes = 0;
+    let buffers = true;
+    const frames = messages.map((message) => {
+      const framed = frameOnce(message, key, frame);
+      bytes += framed.length;
+      if (typeof framed === 'string') buffers = false;
+      return framed;
+    });
+    run = { frames, bytes, buffers };
+    byKey.set(key, run);
+  }
+  return run;
 }
 
 /** Epoch milliseconds with sub-millisecond precision, on the monotonic clock. */
@@ -383,10 +427,13 @@ export function createMemoryHub(options: MemoryHubOptions = {}): Hub {
     return message;
   }
 
-  function fanOut(message: HubMessage): void {
-    const topic = topics.get(message.topic);
-    if (topic === undefined || topic.epoch !== message.epoch) return;
-    for (const listener of topic.listeners) listener(message);
+  /** Hands `messages` (consecutive, of one topic) to each listener of their topic, once. */
+  function fanOut(messages: readonly HubMessage[]): void {
+    const first = messages[0];
+    if (first === undefined) return;
+    const topic = topics.get(first.topic);
+    if (topic === undefined || topic.epoch !== first.epoch) return;
+    for (const listener of topic.listeners) listener(messages);
   }
 
   /** Throws a `TopicLimitError` unless every new topic of a batch fits under the cap at once. */
@@ -403,7 +450,7 @@ export function createMemoryHub(options: MemoryHubOptions = {}): Hub {
     async publish(name, data) {
       const message = append(name, data, nowEpochMs());
       enforceBytes();
-      fanOut(message);
+      fanOut([message]);
       return message;
     },
     async publishBatch(entries) {
@@ -412,7 +459,14 @@ export function createMemoryHub(options: MemoryHubOptions = {}): Hub {
       const t = nowEpochMs();
       const messages = entries.map((entry) => append(entry.topic, entry.data, t));
       enforceBytes();
-      for (const message of messages) fanOut(message);
+      // Each topic's messages of the batch together, in order: one call per listener.
+      const byTopic = new Map<string, HubMessage[]>();
+      for (const message of messages) {
+        const run = byTopic.get(message.topic);
+        if (run === undefined) byTopic.set(message.topic, [message]);
+        else run.push(message);
+      }
+      for (const run of byTopic.values()) fanOut(run);
       return messages;
     },
     async since(name, cursor) {

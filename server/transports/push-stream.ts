@@ -8,7 +8,7 @@ import type { Cursor, HubMessage, Replay } from '../hub.ts';
 import type { Technique } from '../metrics.ts';
 import type { Closable, TransportContext } from './context.ts';
 import type { Beating } from './heartbeat.ts';
-import { formatCursor, frameOnce } from '../hub.ts';
+import { formatCursor, frameOnce, frameRunOnce } from '../hub.ts';
 
 /** Where a stream's bytes go: the transport's view of one connection. */
 export interface StreamSink {
@@ -119,9 +119,9 @@ export class PushStream implements Closable, Beating {
   /** Subscribes to `topic` and replays what follows `cursor` (undefined: from now on). */
   async start(topic: string, cursor: Cursor | undefined): Promise<void> {
     this.topic = topic;
-    this.unsubscribe = this.context.hub.subscribe(topic, (message) => {
-      if (!this.catchingUp) this.deliver(message);
-      else if (this.held.length < maxHeldWhileCatchingUp) this.held.push(message);
+    this.unsubscribe = this.context.hub.subscribe(topic, (messages) => {
+      if (!this.catchingUp) this.deliverRun(messages);
+      else if (this.held.length + messages.length <= maxHeldWhileCatchingUp) for (const message of messages) this.held.push(message);
       else this.heldOverflow = true;
     });
     const replay = await this.since(cursor);
@@ -233,6 +233,32 @@ export class PushStream implements Closable, Beating {
       return;
     }
     this.enqueue(frame, 0);
+  }
+
+  /**
+   * A listener's run (consecutive messages of the topic): when all of it is new, queued as
+   * the frames every stream of this transport shares (`frameRunOnce`), at a cost per run,
+   * not per message; otherwise message by message.
+   */
+  private deliverRun(messages: readonly HubMessage[]): void {
+    const first = messages[0];
+    const last = messages.at(-1);
+    if (first === undefined || last === undefined) return;
+    if (messages.length === 1 || first.epoch !== this.epoch || first.id <= this.lastId || this.closed) {
+      for (const message of messages) this.deliver(message);
+      return;
+    }
+    this.lastId = last.id;
+    const run = frameRunOnce(messages, this.technique, this.framing.message);
+    if (this.queue.length === 0) {
+      this.pure = run.buffers;
+      this.runFirst = first;
+    } else if (this.pure) this.pure = run.buffers && first.id === (this.runLast?.id ?? Number.NaN) + 1;
+    this.runLast = last;
+    for (const frame of run.frames) this.queue.push(frame);
+    this.queuedBytes += run.bytes;
+    this.queuedMessages += messages.length;
+    this.context.flusher.schedule(this);
   }
 
   private deliver(message: HubMessage): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createMemoryHub, frameOnce, TopicLimitError } from '../../server/hub.ts';
+import { createMemoryHub, frameOnce, frameRunOnce, TopicLimitError, type HubMessage, type RunFrames } from '../../server/hub.ts';
 
 describe('memory hub', () => {
   it('numbers each topic 1, 2, 3 … on its own and encodes the envelope once', async () => {
@@ -143,6 +143,41 @@ describe('memory hub', () => {
     await hub.publish('a', 2);
     expect(refused).toBe(3);
     expect(hub.stats().topics).toBe(2);
+  });
+
+  it("hands a listener each batch's messages of its topic in one call, in order, and frames a run once per transport", async () => {
+    const hub = createMemoryHub();
+    const calls: number[][] = [];
+    const others: number[][] = [];
+    const runs: RunFrames[] = [];
+    let framed = 0;
+    const frame = (m: HubMessage): Buffer => {
+      framed++;
+      return Buffer.from(`<${m.id}>`);
+    };
+    for (const [topic, into] of [
+      ['a', calls],
+      ['b', others],
+    ] as const)
+      hub.subscribe(topic, (messages) => {
+        into.push(messages.map((m) => m.id));
+        if (topic === 'a') runs.push(frameRunOnce(messages, 'ws', frame), frameRunOnce(messages, 'ws', frame));
+      });
+    hub.subscribe('a', (messages) => runs.push(frameRunOnce(messages, 'ws', frame)));
+    await hub.publishBatch([
+      { topic: 'a', data: 1 },
+      { topic: 'b', data: 2 },
+      { topic: 'a', data: 3 },
+      { topic: 'a', data: 4 },
+    ]);
+    await hub.publish('a', 5);
+    expect(calls).toEqual([[1, 2, 3], [4]]);
+    expect(others).toEqual([[1]]);
+    // Two listeners of 'a', two lookups by the first: one run, each message framed once.
+    expect(new Set(runs.slice(0, 3)).size).toBe(1);
+    expect(runs[0]).toMatchObject({ bytes: 9, buffers: true });
+    expect(runs[0]?.frames.map(String)).toEqual(['<1>', '<2>', '<3>']);
+    expect(framed).toBe(4);
   });
 
   it('fans out to subscribers of the topic until they unsubscribe', async () => {

@@ -50,8 +50,8 @@ describe.skipIf(skipRedis)('the Redis hub', () => {
     const publisher = await open();
     const other = await open();
     const seen: HubMessage[] = [];
-    other.subscribe('a', (message) => seen.push(message));
-    other.subscribe('b', (message) => seen.push(message));
+    other.subscribe('a', (messages) => seen.push(...messages));
+    other.subscribe('b', (messages) => seen.push(...messages));
     await publisher.publish('a', 'first');
     await until(() => seen.length === 1, 'the first message');
     const batch = await publisher.publishBatch([
@@ -77,7 +77,7 @@ describe.skipIf(skipRedis)('the Redis hub', () => {
   it('reads Redis with one blocking connection per process, however many listeners and topics', async () => {
     const hub = await open();
     const got: number[] = [];
-    for (let i = 0; i < 50; i++) hub.subscribe(`topic-${i % 10}`, (message) => got.push(message.id));
+    for (let i = 0; i < 50; i++) hub.subscribe(`topic-${i % 10}`, (messages) => got.push(...messages.map((m) => m.id)));
     const list = (await admin.client('LIST')) as string;
     expect(list.split('\n').filter((line) => line.includes('name=pushlab-reader'))).toHaveLength(1);
     await until(async () => ((await admin.client('LIST')) as string).includes('cmd=xread'), 'the reader to block');
