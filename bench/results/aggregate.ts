@@ -79,12 +79,14 @@ export interface LoadWorkerShares {
 }
 
 /**
- * What a load worker asked of its core: as the main process's (CPU plus waiting, or its
- * event-loop utilisation); for one at the lowest priority on the server's core, its event-loop
- * utilisation alone, as it waits behind the server by design.
+ * What a load worker asked of its seat: as the main process's (CPU plus waiting, or its
+ * event-loop utilisation). One at the lowest priority on the server's core waits behind the
+ * server by design, and the server preempts it inside its callbacks, which its event loop
+ * counts as busy: its demand is the CPU it took of what the server left of the core.
  */
-export function workerDemand(w: LoadWorkerShares): number {
-  return w.lowPriority === true ? w.elu : Math.max(w.elu, w.cpuShare + (w.waitShare ?? 0));
+export function workerDemand(w: LoadWorkerShares, serverCpuShare: number): number {
+  if (w.lowPriority === true) return w.cpuShare / Math.max(0.05, 1 - serverCpuShare);
+  return Math.max(w.elu, w.cpuShare + (w.waitShare ?? 0));
 }
 
 const ms = (micros: number): number => Math.round(micros) / 1000;
@@ -133,7 +135,11 @@ export function aggregate(m: RunMeasurements): TechniqueResult {
   const serverDemand = (serverCpuShare + (m.serverWaitShare ?? 0)) / (m.serverCpuBudget ?? 1);
   const workers = m.loadWorkers ?? [];
   // The load side is as saturated as its busiest process (each has a core, or a seat on one).
-  const loadDemand = Math.max(m.loadElu, loadCpuShare + (m.loadWaitShare ?? 0) + (m.loadCoreExtraShare ?? 0), ...workers.map(workerDemand));
+  const loadDemand = Math.max(
+    m.loadElu,
+    loadCpuShare + (m.loadWaitShare ?? 0) + (m.loadCoreExtraShare ?? 0),
+    ...workers.map((w) => workerDemand(w, serverCpuShare)),
+  );
   const busiestLoadShare = Math.max(loadCpuShare, ...workers.map((w) => w.cpuShare));
   const notes = [...m.notes];
   if (deliveries === 0) notes.push('nothing was delivered in the window: per-message figures are 0, not measured');
@@ -213,6 +219,16 @@ export function aggregate(m: RunMeasurements): TechniqueResult {
     ...(m.serverWaitShare === undefined ? {} : { serverWaitShare: round(m.serverWaitShare) }),
     ...(m.loadWaitShare === undefined ? {} : { loadWaitShare: round(m.loadWaitShare) }),
     loadDemand: round(loadDemand),
+    ...(workers.length === 0
+      ? {}
+      : {
+          loadWorkers: workers.map((w) => ({
+            cpuShare: round(w.cpuShare),
+            ...(w.waitShare === undefined ? {} : { waitShare: round(w.waitShare) }),
+            elu: round(w.elu),
+            ...(w.lowPriority === true ? { lowPriority: true } : {}),
+          })),
+        }),
     bottleneck: judgeBottleneck(serverDemand, loadDemand),
     ...(notes.length > 0 ? { notes } : {}),
   };

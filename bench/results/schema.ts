@@ -135,6 +135,17 @@ export const techniqueResultSchema = z.object({
    * its time waiting for its core, or its event-loop utilisation if higher.
    */
   loadDemand: z.number().optional(),
+  /** With load workers: each one's CPU share, wait share and event-loop utilisation (`lowPriority`: on the server's core at nice 19). */
+  loadWorkers: z
+    .array(
+      z.object({
+        cpuShare: z.number(),
+        waitShare: z.number().optional(),
+        elu: z.number(),
+        lowPriority: z.boolean().optional(),
+      }),
+    )
+    .optional(),
   /** Which side limited the run, judged from the CPU shares plus time waiting for a core: `server`, `load` or `none`. */
   bottleneck: z.enum(['server', 'load', 'none']).optional(),
   /** Churn: connections the subscribers dropped and resumed with their cursor. */

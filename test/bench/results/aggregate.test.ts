@@ -125,10 +125,14 @@ describe('aggregation', () => {
     );
     expect(busyWorker.bottleneck).toBe('load');
     expect(busyWorker.loadCpuShare).toBe(0.95);
-    // One on the server's core at the lowest priority waits behind the server by design: its event loop says how busy it was.
-    const behindServer = { cpuShare: 0.35, waitShare: 0.6, elu: 0.5, lowPriority: true };
-    expect(aggregate(measurements({ serverCpuBudget: 0.2, loadWorkers: [behindServer] })).bottleneck).toBe('server');
-    expect(aggregate(measurements({ loadWorkers: [{ ...behindServer, elu: 0.96 }] })).bottleneck).toBe('load');
+    // One on the server's core at the lowest priority waits behind the server, and is preempted inside its
+    // callbacks, by design: its demand is what it took of the 0.8 of a core the server left.
+    const behindServer = { cpuShare: 0.35, waitShare: 0.6, elu: 0.99, lowPriority: true };
+    const behind = aggregate(measurements({ serverCpuBudget: 0.2, loadWorkers: [behindServer] }));
+    expect(behind.bottleneck).toBe('server');
+    expect(behind.loadDemand).toBeCloseTo(0.35 / 0.8, 3);
+    expect(behind.loadWorkers).toEqual([behindServer]);
+    expect(aggregate(measurements({ loadWorkers: [{ ...behindServer, cpuShare: 0.76 }] })).bottleneck).toBe('load');
   });
 
   it('counts time waiting for a core as demand, and says so', () => {
