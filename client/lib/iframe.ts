@@ -10,7 +10,7 @@ import { watchResourceBytes } from './resource-bytes.ts';
 import type { ClientHandlers, ClientOptions } from './types.ts';
 import type { StreamValue } from './wire.ts';
 
-/** Silence, in ms, after which a stream is given up when `stallMs` names none (the server's heartbeat is 15 s). */
+/** Silence, in ms, after which a stream is given up when `stallMs` names none (the server beats an idle stream every 15 s, so it is silent 30 s at most). */
 export const defaultStallMs = 45_000;
 /** How long a new document may take to say anything, in ms. */
 const firstCallMs = 10_000;

@@ -81,6 +81,8 @@ export class PushStream implements Closable, Beating {
   private queuedBytes = 0;
   private queuedMessages = 0;
   private bytesSent = 0;
+  /** `bytesSent` as the last heartbeat left it (`beat`). */
+  private bytesAtBeat = 0;
   private lastId = 0;
   /** Where this stream ends (`StreamFraming.maxBytes`, drawn once per stream). */
   private readonly maxBytes: number;
@@ -111,9 +113,21 @@ export class PushStream implements Closable, Beating {
     if (framing.heartbeat !== undefined) context.heartbeat.add(this);
   }
 
-  /** Queues the framing's heartbeat (called by the server's `Heartbeat`). */
+  /**
+   * Queues the framing's heartbeat (called by the server's `Heartbeat`), unless the stream
+   * sent bytes since the last beat: a busy stream is alive to every proxy, and a heartbeat
+   * queued beside messages would cost every stream of the turn its shared write. So a stream
+   * goes at most two intervals without bytes.
+   */
   beat(): void {
-    if (this.framing.heartbeat !== undefined) this.enqueue(this.framing.heartbeat, 0);
+    const { heartbeat } = this.framing;
+    if (heartbeat === undefined) return;
+    if (this.bytesSent !== this.bytesAtBeat || this.queue.length > 0) {
+      this.bytesAtBeat = this.bytesSent;
+      return;
+    }
+    this.bytesAtBeat = this.bytesSent + heartbeat.length;
+    this.enqueue(heartbeat, 0);
   }
 
   /** Subscribes to `topic` and replays what follows `cursor` (undefined: from now on). */

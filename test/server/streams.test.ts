@@ -43,6 +43,33 @@ describe('SSE', () => {
     expect(body).toMatch(/^retry: 1000\n\nevent: cursor\nid: ([a-z0-9]+):1\ndata: \{"cursor":"\1:1"\}\n\n/);
   });
 
+  it('beats only a stream that sent nothing since the last beat: none while messages flow, then again', async () => {
+    server = await startServer({ heartbeatMs: 100 });
+    const url = new URL(`${server.url}/api/sse?topic=busy`);
+    let body = '';
+    const req = request({ host: url.hostname, port: url.port, path: url.pathname + url.search });
+    req.on('response', (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+    });
+    req.end();
+    const running = server;
+    await until(() => body.includes('event: cursor'), 'the stream');
+    // A message every 10 ms for 0.7 s: seven intervals, each with bytes sent.
+    for (let i = 0; i < 70; i++) {
+      await running.publish(i, 'busy');
+      await new Promise((done) => setTimeout(done, 10));
+    }
+    const mark = body.length;
+    const busy = body.slice(body.indexOf('event: cursor'), mark);
+    await until(() => body.slice(mark).includes(':\n\n'), 'a heartbeat once idle', 2000);
+    req.destroy();
+    expect(busy.match(/^:\n\n/gm)?.length ?? 0).toBeLessThan(2);
+    expect([...busy.matchAll(/^data: \{"id":(\d+)/gm)]).toHaveLength(70);
+  });
+
   it('resumes from Last-Event-ID, which wins over since', async () => {
     server = await startServer();
     for (let i = 1; i <= 4; i++) await server.publish(i);
