@@ -36,7 +36,7 @@ function serverCpuOption(value: string): number {
   const share = Number(value);
   if (value.trim() === '' || !Number.isFinite(share) || share <= 0 || share > 1)
     throw new InvalidArgumentError('a share of one core, above 0 and at most 1 (e.g. 0.5; 1 for no budget)');
-  if (share < 0.1) throw new InvalidArgumentError('at least 0.1 of a core: below that the server spends its budget starting up');
+  if (share < 0.1) throw new InvalidArgumentError('at least 0.1 of a core');
   const support = budgetSupport();
   if (share < 1 && !support.ok) throw new InvalidArgumentError(`this machine cannot limit a process's CPU: ${support.why}`);
   return share;

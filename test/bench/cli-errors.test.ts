@@ -30,6 +30,15 @@ describe('bench CLI errors', () => {
       "error: option '-d, --duration <ms>' argument '9999999' is invalid. Too big: expected number to be <=600000",
     ],
     [
+      ['--server-cpu', '0'],
+      "error: option '--server-cpu <share>' argument '0' is invalid. a share of one core, above 0 and at most 1 (e.g. 0.5; 1 for no budget)",
+    ],
+    [
+      ['--server-cpu', '1.5'],
+      "error: option '--server-cpu <share>' argument '1.5' is invalid. a share of one core, above 0 and at most 1 (e.g. 0.5; 1 for no budget)",
+    ],
+    [['--server-cpu', '0.05'], "error: option '--server-cpu <share>' argument '0.05' is invalid. at least 0.1 of a core"],
+    [
       ['-t', 'sse,nope'],
       "error: option '-t, --techniques <ids>' argument 'sse,nope' is invalid. unknown technique nope; choose from short-poll, long-poll, jsonp, iframe, sse, websocket",
     ],
