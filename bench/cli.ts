@@ -171,7 +171,7 @@ const program = new Command('bench')
   )
   .option(
     '--server-cpu <share>',
-    `the share of one core each server may use (a Linux CFS quota, needs root), e.g. 0.5; 1 for none. Default auto: ${autoServerShare} for a saturation scenario on fewer than three cores, where one load core cannot out-read a server with a whole core; none otherwise`,
+    `the share of one core each server may use (a Linux CFS quota, needs root), e.g. 0.5; 1 for none. Default auto: on fewer than three cores a saturation row that is load-bound on a whole core (one load core cannot out-read it) is measured again at ${autoServerShare}; none otherwise`,
     serverCpuOption,
   )
   .addHelpText(

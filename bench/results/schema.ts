@@ -57,6 +57,11 @@ export const saturationSchema = z.object({
   sustainedDeliveredPerSecond: z.number(),
   /** Whether the last step tried was sustained too (the ceiling is above the highest step). */
   ceilingAbove: z.boolean(),
+  /**
+   * `--server-cpu auto`: the row was measured first with the server on a whole core, came out
+   * load-bound, and was measured again under the budget (these steps); what the whole core gave.
+   */
+  wholeCore: z.object({ sustainedDeliveredPerSecond: z.number(), loadBound: z.boolean() }).optional(),
 });
 
 /** One row: a technique under one setting of its knobs (a sweep has several rows per technique). */

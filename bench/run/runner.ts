@@ -123,6 +123,35 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     loadWorkers: share === undefined ? options.loadWorkers : asked.loadWorkers === 0 ? 0 : defaultLoadWorkers(coresAtStart, 1),
   };
   const rowCores = loadCores(options.loadWorkers ?? 0, coresAtStart, share ?? 1);
+  const wholeCores = loadCores(calibrationOptions.loadWorkers ?? 0, coresAtStart, 1);
+  const adaptive = asked.serverCpu === 'auto' && share !== undefined;
+  /**
+   * One row. Under `auto` a saturation row runs on a whole core first, and only if its load
+   * side gave out first (load-bound) again under the budget: a request/response row or a
+   * costly peer saturates a whole core long before the load does, and a budget would only
+   * shrink it (to nothing at the first step); a streaming row needs the budget to show the
+   * server's ceiling at all.
+   */
+  async function measureRow(plan: RunPlan): Promise<TechniqueResult> {
+    const label = (row: TechniqueResult, cores: number): TechniqueResult =>
+      labelLoadBound(cores === 1 ? row : { ...row, loadCores: cores }, calibration, cores);
+    if (!adaptive || plan.saturation === undefined) return label(await runRepeated(plan, options), rowCores);
+    const whole = label(await runRepeated(plan, calibrationOptions), wholeCores);
+    if (whole.loadBound !== true || whole.saturation === undefined) return whole;
+    const budgeted = label(await runRepeated(plan, options), rowCores);
+    if (budgeted.saturation === undefined) return budgeted;
+    return {
+      ...budgeted,
+      saturation: {
+        ...budgeted.saturation,
+        wholeCore: { sustainedDeliveredPerSecond: whole.saturation.sustainedDeliveredPerSecond, loadBound: true },
+      },
+      notes: [
+        `on a whole core this row was load-bound at ${Math.round(whole.saturation.sustainedDeliveredPerSecond).toLocaleString('en-US')} deliveries/s, so it was measured again with the server at ${share} of a core`,
+        ...(budgeted.notes ?? []),
+      ],
+    };
+  }
   const progress = options.onProgress ?? (() => {});
   const startedAt = new Date().toISOString();
   const plans = expandScenario(scenario);
@@ -157,8 +186,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     // One row that cannot run (a server that does not start, clients that never subscribe)
     // must not cost the rows already measured: it is recorded, and the run goes on.
     try {
-      const row = await runRepeated(plan, options);
-      techniques[plan.key] = labelLoadBound(rowCores === 1 ? row : { ...row, loadCores: rowCores }, calibration, rowCores);
+      techniques[plan.key] = await measureRow(plan);
     } catch (error) {
       const message = (error as Error).message.split('\n')[0] ?? String(error);
       failed[plan.key] = message;

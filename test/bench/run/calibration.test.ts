@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Calibration, TechniqueResult } from '../../../bench/results/schema.ts';
-import { runScenario } from '../../../bench/run/runner.ts';
+import { autoServerShare, runScenario } from '../../../bench/run/runner.ts';
 import { labelLoadBound } from '../../../bench/run/saturate.ts';
 import { budgetSupport } from '../../../bench/processes/cpu-budget.ts';
 import { coresAtStart } from '../../../bench/processes/server.ts';
@@ -80,6 +80,35 @@ describe('calibration', () => {
     // At such low rates pushlab reaches what the baseline did: within 80 % of the ceiling, so load-bound.
     expect(run.techniques.websocket?.loadBound).toBe(true);
   });
+
+  it.runIf((budgetSupport().ok || process.env.CI === 'true') && coresAtStart === 2)(
+    'with --server-cpu auto on two cores, a row load-bound on a whole core is measured again under the budget',
+    { timeout: 120_000 },
+    async () => {
+      const scenario = parseScenario(
+        {
+          clients: 4,
+          ratePerSecond: 10,
+          burst: 5,
+          durationMs: 400,
+          warmupMs: 200,
+          drainMs: 2000,
+          capacityMs: 0,
+          techniques: ['websocket'],
+          saturation: { rates: [50], stepMs: 400, p99BoundMs: 5000, publishLagBoundMs: 5000 },
+        },
+        'test',
+        'adaptive',
+      );
+      const run = await runScenario(scenario, { serverCpu: 'auto' });
+      const row = run.techniques.websocket;
+      // Four subscribers reach what the baseline did: load-bound on a whole core, so measured again at 0.4.
+      expect(row?.saturation?.wholeCore).toEqual({ sustainedDeliveredPerSecond: expect.any(Number), loadBound: true });
+      expect(row?.serverCpuBudget).toBe(autoServerShare);
+      expect(row?.notes?.[0]).toMatch(/load-bound at [\d,]+ deliveries\/s, so it was measured again with the server at 0\.4 of a core/);
+      expect(row?.lost).toBe(0);
+    },
+  );
 
   it.skipIf(!budgetSupport().ok && process.env.CI !== 'true')(
     'under --server-cpu the rows run on a budget and the calibration on a whole core',
