@@ -65,8 +65,21 @@ function saturationTable(slug: string, rows: readonly Row[]): Table {
   };
 }
 
-/** One sentence per row: where it stopped and why, or that its ceiling is above the highest step. */
+/** One sentence per row: where it stopped and why, or that its ceiling is above the highest step; and the server's CPU budget, if it had one. */
 function stopText(row: Row): Text | undefined {
+  const stop = stopSentence(row);
+  const budget = row.result.serverCpuBudget;
+  const whole = row.result.saturation?.wholeCore;
+  if (stop === undefined || budget === undefined) return stop;
+  return (
+    `${stop} Its server had ${formatNumber(budget)} of a core` +
+    (whole === undefined
+      ? '.'
+      : ` (on a whole core the load gave out first, at ${formatNumber(Math.round(whole.sustainedDeliveredPerSecond))} deliveries/s).`)
+  );
+}
+
+function stopSentence(row: Row): Text | undefined {
   const s = row.result.saturation;
   if (s === undefined) return undefined;
   const failed = firstFailure(s);

@@ -47,6 +47,22 @@ describe('the Saturation section', () => {
     );
   });
 
+  it('names the CPU budget of a row measured again under one, and what the whole core gave', () => {
+    const base = peersRun();
+    const ws = base.techniques.websocket;
+    if (ws?.saturation !== undefined)
+      base.techniques.websocket = {
+        ...ws,
+        serverCpuBudget: 0.4,
+        saturation: { ...ws.saturation, wholeCore: { sustainedDeliveredPerSecond: 1_230_000, loadBound: true } },
+      };
+    const text = only([base]).sections.find((p) => p.title === 'Saturation')?.text ?? [];
+    expect(text).toContain(
+      'WebSocket sustained 400 msg/s (400,000 deliveries/s) and failed at 800 msg/s: p99 420 ms over the 250 ms bound. ' +
+        'Its server had 0.4 of a core (on a whole core the load gave out first, at 1,230,000 deliveries/s).',
+    );
+  });
+
   it('draws the sustained deliveries per row as bars, each row at one bound, and p99 against the publish rate, peers dashed', () => {
     expect(part?.charts.map((c) => c.id)).toEqual(['peers-saturation-ceiling', 'peers-saturation-p99']);
     const ceiling = part?.charts[0]?.svg ?? '';
