@@ -126,6 +126,8 @@ export async function openWorkerSubscribers(
 ): Promise<Subscribers> {
   // The server may have a CPU budget: then core 0's idle rest is a seat too (lowest priority).
   const seats = canPin() ? loadSeats(coresAtStart, options.serverShare ?? 1) : [];
+  /** Worker w's seat (wrapping past the last); undefined when nothing is pinned. */
+  const seatOf = (w: number): LoadSeat | undefined => seats[w % Math.max(1, seats.length)];
   // The signal stays here (it cannot cross the IPC channel): aborting it closes the workers.
   const { workers: _, signal, ...shared } = options;
   const count = Math.min(workers, options.clients);
@@ -135,7 +137,7 @@ export async function openWorkerSubscribers(
   const ranges: [number, number][] = [];
   const readyBy: number[] = [];
   // Subscribers in proportion to what each seat can give: a low-priority one has the budget's rest.
-  const weights = Array.from({ length: count }, (_, w) => seatCapacity(seats[w % Math.max(1, seats.length)], options.serverShare ?? 1));
+  const weights = Array.from({ length: count }, (_, w) => seatCapacity(seatOf(w), options.serverShare ?? 1));
   const total = weights.reduce((sum, weight) => sum + weight, 0);
   let before = 0;
   for (let w = 0; w < count; w++) {
@@ -165,7 +167,7 @@ export async function openWorkerSubscribers(
             const child = fork(workerScript, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
             children.push(child);
             // Worker w on seat w (wrapping past the last); core 0 only at the lowest priority.
-            const seat = seats[w % Math.max(1, seats.length)];
+            const seat = seatOf(w);
             if (seat !== undefined && child.pid !== undefined) {
               spawnSync('taskset', ['-a', '-cp', String(seat.core), String(child.pid)], { stdio: 'ignore' });
               if (seat.lowPriority) lowerPriority(child.pid);
@@ -240,9 +242,7 @@ export async function openWorkerSubscribers(
     },
     loadProcesses: () =>
       states.flatMap((s, w) =>
-        s === undefined
-          ? []
-          : [{ ...s.counters, ...(seats[w % Math.max(1, seats.length)]?.lowPriority === true ? { lowPriority: true } : {}) }],
+        s === undefined ? [] : [{ ...s.counters, ...(seatOf(w)?.lowPriority === true ? { lowPriority: true } : {}) }],
       ),
     measure(window) {
       // Each worker resets its histogram with the window, as `measureWindow` resets the in-process one.

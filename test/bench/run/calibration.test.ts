@@ -9,7 +9,27 @@ import { autoServerShare, runScenario } from '../../../bench/run/runner.ts';
 import { labelLoadBound } from '../../../bench/run/saturate.ts';
 import { budgetSupport } from '../../../bench/processes/cpu-budget.ts';
 import { coresAtStart } from '../../../bench/processes/server.ts';
-import { parseScenario } from '../../../bench/scenario/schema.ts';
+import { parseScenario, type Scenario } from '../../../bench/scenario/schema.ts';
+
+/** A saturation scenario small enough for a test: 4 WebSocket subscribers, short steps, loose bounds. */
+function tinySaturation(name: string, rates: number[], peers?: string[]): Scenario {
+  return parseScenario(
+    {
+      clients: 4,
+      ratePerSecond: 10,
+      burst: 5,
+      durationMs: 400,
+      warmupMs: 200,
+      drainMs: 2000,
+      capacityMs: 0,
+      techniques: ['websocket'],
+      ...(peers === undefined ? {} : { peers }),
+      saturation: { rates, stepMs: 400, p99BoundMs: 5000, publishLagBoundMs: 5000 },
+    },
+    'test',
+    name,
+  );
+}
 
 const calibration: Calibration = { ceilingDeliveredPerSecond: 100_000, ceilingAbove: false, loadBoundShare: 0.8, steps: [] };
 
@@ -52,21 +72,7 @@ describe('calibration', () => {
   });
 
   it('a saturation run measures the load generator against the baseline first, and records it', { timeout: 90_000 }, async () => {
-    const scenario = parseScenario(
-      {
-        clients: 4,
-        ratePerSecond: 10,
-        burst: 5,
-        durationMs: 400,
-        warmupMs: 200,
-        drainMs: 2000,
-        capacityMs: 0,
-        techniques: ['websocket'],
-        saturation: { rates: [50, 100], stepMs: 400, p99BoundMs: 5000, publishLagBoundMs: 5000 },
-      },
-      'test',
-      'calibrated',
-    );
+    const scenario = tinySaturation('calibrated', [50, 100]);
     const run = await runScenario(scenario);
     expect(Object.keys(run.techniques)).toEqual(['websocket']);
     const { calibration: measured } = run;
@@ -85,21 +91,7 @@ describe('calibration', () => {
     'with --server-cpu auto on two cores, a row load-bound on a whole core is measured again under the budget',
     { timeout: 120_000 },
     async () => {
-      const scenario = parseScenario(
-        {
-          clients: 4,
-          ratePerSecond: 10,
-          burst: 5,
-          durationMs: 400,
-          warmupMs: 200,
-          drainMs: 2000,
-          capacityMs: 0,
-          techniques: ['websocket'],
-          saturation: { rates: [50], stepMs: 400, p99BoundMs: 5000, publishLagBoundMs: 5000 },
-        },
-        'test',
-        'adaptive',
-      );
+      const scenario = tinySaturation('adaptive', [50]);
       const run = await runScenario(scenario, { serverCpu: 'auto' });
       const row = run.techniques.websocket;
       // Four subscribers reach what the baseline did: load-bound on a whole core, so measured again at 0.4.
@@ -114,22 +106,7 @@ describe('calibration', () => {
     'under --server-cpu the rows run on a budget and the calibration on a whole core',
     { timeout: 90_000 },
     async () => {
-      const scenario = parseScenario(
-        {
-          clients: 4,
-          ratePerSecond: 10,
-          burst: 5,
-          durationMs: 400,
-          warmupMs: 200,
-          drainMs: 2000,
-          capacityMs: 0,
-          techniques: ['websocket'],
-          peers: ['baseline'],
-          saturation: { rates: [50], stepMs: 400, p99BoundMs: 5000, publishLagBoundMs: 5000 },
-        },
-        'test',
-        'budgeted',
-      );
+      const scenario = tinySaturation('budgeted', [50], ['baseline']);
       const run = await runScenario(scenario, { serverCpu: 0.5 });
       expect(run.calibration?.loadCores).toBe(1);
       expect(run.calibration?.steps[0]?.serverThrottledShare).toBeUndefined();
