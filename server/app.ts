@@ -19,6 +19,7 @@ import { ClientError } from './input.ts';
 import { bearerToken, createAddressOf, createConnectionLimiter, isAuthorized, type Rejection } from './limits.ts';
 import { hostsOfOrigins, isHostAllowed, isLoopbackAddress, isOriginAllowed } from './origin.ts';
 import type { Closable, TransportContext } from './transports/context.ts';
+import { createAudiences } from './transports/audiences.ts';
 import { createFlusher } from './transports/flusher.ts';
 import { createHeartbeat } from './transports/heartbeat.ts';
 import { createShortPollTransport } from './transports/short-poll.ts';
@@ -120,12 +121,14 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
     addressOf,
   };
 
+  const flusher = createFlusher();
   const context: TransportContext = {
     hub,
     metrics,
     options,
     connections,
-    flusher: createFlusher(),
+    flusher,
+    audiences: createAudiences(hub, flusher),
     heartbeat: createHeartbeat(options.heartbeatMs),
     // On a networked hub (Redis) the limits are counted across all its processes.
     limiter: (hub.sharedLimits?.connections ?? createConnectionLimiter)(options.maxConnections, options.maxConnectionsPerAddress, reject),

@@ -218,7 +218,7 @@ export function createMetrics(hubStats: HubStats, cacheMs = 0): Metrics {
   });
   new Gauge({
     name: 'pushlab_hub_subscriptions',
-    help: 'Listeners subscribed to the hub now (held polls, streams, WebSockets)',
+    help: 'Listeners subscribed to the hub now: one per held poll, one per topic and streaming transport (its streams share it)',
     registers: [registry],
     collect() {
       this.set(hubStats().subscriptions);

@@ -7,6 +7,7 @@ import type { Hub, HubMessage, PublishEntry } from '../hub.ts';
 import type { ConnectionLimiter } from '../limits.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ServerOptions } from '../options.ts';
+import type { Audiences } from './audiences.ts';
 import type { Flusher } from './flusher.ts';
 import type { Heartbeat } from './heartbeat.ts';
 
@@ -24,6 +25,8 @@ export interface TransportContext {
   /** Open held and streaming connections, ended on shutdown. */
   readonly connections: Set<Closable>;
   readonly flusher: Flusher;
+  /** The streams of each topic and transport, behind one hub listener. */
+  readonly audiences: Audiences;
   /** Beats every stream with a heartbeat, every `options.heartbeatMs`. */
   readonly heartbeat: Heartbeat;
   /** Admission of held and streaming connections. */

@@ -63,11 +63,15 @@ export function createFlusher(): Flusher {
   const runs = new Map<HubMessage, SharedRun[]>();
   function run(): void {
     scheduled = false;
-    const batch = dirty;
-    dirty = new Set();
     flushing = true;
     try {
-      for (const stream of batch) stream.flush();
+      // What a flush schedules (an audience handing a stream its messages to queue) is
+      // flushed in the same run, so it leaves in this turn too.
+      while (dirty.size > 0) {
+        const batch = dirty;
+        dirty = new Set();
+        for (const stream of batch) stream.flush();
+      }
     } finally {
       flushing = false;
       runs.clear();
@@ -76,7 +80,7 @@ export function createFlusher(): Flusher {
   return {
     schedule(stream) {
       dirty.add(stream);
-      if (!scheduled) {
+      if (!scheduled && !flushing) {
         scheduled = true;
         setImmediate(run);
       }

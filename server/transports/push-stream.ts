@@ -1,11 +1,13 @@
 /**
  * A streaming connection (SSE, iframe, WebSocket): its sink and framing, replay from a cursor
  * paced by the socket, the slow-consumer bound and one `cleanup()`. The per-turn flush is
- * `flusher.ts`, the shared heartbeat `heartbeat.ts`.
+ * `flusher.ts`, the topic's one hub listener per transport `audiences.ts`, the shared
+ * heartbeat `heartbeat.ts`.
  */
 import type { Socket } from 'node:net';
 import type { Cursor, HubMessage, Replay } from '../hub.ts';
 import type { Technique } from '../metrics.ts';
+import type { Member, Membership } from './audiences.ts';
 import type { Closable, TransportContext } from './context.ts';
 import type { Beating } from './heartbeat.ts';
 import { formatCursor, frameOnce, frameRunOnce } from '../hub.ts';
@@ -76,7 +78,7 @@ const maxHeldWhileCatchingUp = 1024;
  * hub's); a client that stops taking bytes meanwhile is cut off after `catchUpStallMs`.
  * Once caught up, a connection whose unsent buffer passes the bound is cut off.
  */
-export class PushStream implements Closable, Beating {
+export class PushStream implements Closable, Beating, Member {
   private readonly queue: (Buffer | string)[] = [];
   private queuedBytes = 0;
   private queuedMessages = 0;
@@ -97,7 +99,7 @@ export class PushStream implements Closable, Beating {
   private pure = false;
   private heldOverflow = false;
   private closed = false;
-  private unsubscribe: (() => void) | undefined;
+  private membership: Membership | undefined;
   private wake: (() => void) | undefined;
 
   constructor(
@@ -133,11 +135,9 @@ export class PushStream implements Closable, Beating {
   /** Subscribes to `topic` and replays what follows `cursor` (undefined: from now on). */
   async start(topic: string, cursor: Cursor | undefined): Promise<void> {
     this.topic = topic;
-    this.unsubscribe = this.context.hub.subscribe(topic, (messages) => {
-      if (!this.catchingUp) this.deliverRun(messages);
-      else if (this.held.length + messages.length <= maxHeldWhileCatchingUp) for (const message of messages) this.held.push(message);
-      else this.heldOverflow = true;
-    });
+    this.membership = this.context.audiences.join(this.technique, topic, this, (count) =>
+      this.context.metrics.delivered(this.technique, count),
+    );
     const replay = await this.since(cursor);
     if (replay === undefined) return;
     this.epoch = replay.epoch;
@@ -189,6 +189,7 @@ export class PushStream implements Closable, Beating {
         this.held = [];
         this.catchingUp = false;
         for (const message of held) this.deliver(message);
+        this.membership?.live();
         return;
       }
       // More arrived meanwhile than we keep aside: read them from the hub instead.
@@ -247,6 +248,41 @@ export class PushStream implements Closable, Beating {
       return;
     }
     this.enqueue(frame, 0);
+  }
+
+  /** Keeps what the hub hands out while the stream catches up (past a bound, it re-reads the hub instead). */
+  hold(messages: readonly HubMessage[]): void {
+    if (!this.catchingUp) this.deliverRun(messages);
+    else if (this.held.length + messages.length <= maxHeldWhileCatchingUp) for (const message of messages) this.held.push(message);
+    else this.heldOverflow = true;
+  }
+
+  /**
+   * The turn's messages of the topic, from the audience's flush: when the stream has nothing
+   * of its own queued, its cursor is just before them, and its sink takes prepared bytes, they
+   * go in one write of bytes shared by every such stream of the transport (counted by the
+   * audience); otherwise they are queued on the stream's own path (`deliverRun`).
+   */
+  take(messages: readonly HubMessage[]): number {
+    const first = messages[0];
+    const last = messages.at(-1);
+    if (first === undefined || last === undefined || this.closed) return 0;
+    const form = this.queue.length === 0 && first.epoch === this.epoch && first.id === this.lastId + 1 ? this.sink.direct() : undefined;
+    if (form !== undefined) {
+      const run = frameRunOnce(messages, this.technique, this.framing.message);
+      const prepared = run.buffers
+        ? this.context.flusher.shared(this.technique, form, first, last, run.frames as Buffer[], run.bytes)
+        : undefined;
+      if (prepared !== undefined) {
+        this.lastId = last.id;
+        this.sink.writeDirect(prepared);
+        this.bytesSent += run.bytes;
+        this.enforceBounds();
+        return messages.length;
+      }
+    }
+    this.deliverRun(messages);
+    return 0;
   }
 
   /**
@@ -334,6 +370,11 @@ export class PushStream implements Closable, Beating {
     this.queuedBytes = 0;
     this.context.metrics.delivered(this.technique, this.queuedMessages);
     this.queuedMessages = 0;
+    this.enforceBounds();
+  }
+
+  /** After a write: a caught-up stream past the unsent bound is cut off, one past its byte bound ended. */
+  private enforceBounds(): void {
     if (!this.catchingUp && this.sink.pending() > this.context.options.maxBufferedBytes) {
       this.context.metrics.slowConsumer(this.technique);
       this.cleanup();
@@ -355,7 +396,7 @@ export class PushStream implements Closable, Beating {
   cleanup(): void {
     if (this.closed) return;
     this.closed = true;
-    this.unsubscribe?.();
+    this.membership?.leave();
     this.context.heartbeat.delete(this);
     this.context.flusher.cancel(this);
     this.queue.length = 0;
