@@ -9,10 +9,15 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** Within a few percent, plus slack for the loopback hops the proxy adds (two kernel round trips). */
+/**
+ * Never early by more than a few percent; late by at most 5 % plus 2 ms: the loopback hops
+ * the proxy adds (two kernel round trips) and the turns a busy machine takes to run its
+ * timers (the suite runs files in parallel; a tighter bound failed there on a proxy that
+ * was right, and passed alone).
+ */
 function expectNear(measuredMs: number, promisedMs: number): void {
   expect(measuredMs).toBeGreaterThanOrEqual(promisedMs * 0.97 - 0.5);
-  expect(measuredMs).toBeLessThanOrEqual(promisedMs * 1.03 + 0.5);
+  expect(measuredMs).toBeLessThanOrEqual(promisedMs * 1.05 + 2);
 }
 
 describe('delay proxy: the emulated network', () => {
