@@ -7,8 +7,19 @@
  * subscribers, several publishes per turn), a cost that grew with the publish rate while the
  * writes did not.
  */
-import type { Hub, HubMessage } from '../hub.ts';
+import type { Hub, HubMessage, RunFrames } from '../hub.ts';
 import type { Flushable, Flusher } from './flusher.ts';
+
+/**
+ * What an audience's streams share for one run in one flush: its frames, and its bytes in
+ * each wire form, made by the first stream that needs them (the audience's streams are of
+ * one transport, so they frame alike).
+ */
+export interface RunSlot {
+  frames?: RunFrames;
+  raw?: Buffer;
+  chunked?: Buffer;
+}
 
 /** A stream in an audience (a `PushStream`). */
 export interface Member {
@@ -16,10 +27,11 @@ export interface Member {
   hold(messages: readonly HubMessage[]): void;
   /**
    * Once caught up: the turn's messages of the topic (consecutive, oldest first), at flush
-   * time. Returns how many the stream wrote at once; 0 when it queued them on its own path
-   * (it had frames of its own queued, a cursor behind, or a sink that takes no prepared bytes).
+   * time, with the run's shared `slot`. Returns how many the stream wrote at once; 0 when it
+   * queued them on its own path (it had frames of its own queued, a cursor behind, or a sink
+   * that takes no prepared bytes).
    */
-  take(messages: readonly HubMessage[]): number;
+  take(messages: readonly HubMessage[], slot: RunSlot): number;
 }
 
 /** A stream's place in its audience. */
@@ -104,7 +116,10 @@ class Audience implements Flushable {
     const runs = joinRuns(this.pending);
     this.pending = [];
     let count = 0;
-    for (const run of runs) for (const member of this.caughtUp) count += member.take(run);
+    for (const run of runs) {
+      const slot: RunSlot = {};
+      for (const member of this.caughtUp) count += member.take(run, slot);
+    }
     if (count > 0) this.delivered(count);
   }
 

@@ -36,7 +36,7 @@ export interface Flusher {
  * The run `frames` (`bytes` long in all) as one buffer in `form`: joined, and for `chunked`
  * wrapped as one HTTP/1.1 chunk (`<hex size>\r\n…\r\n`).
  */
-function prepareRun(frames: readonly Buffer[], bytes: number, form: WireForm): Buffer {
+export function prepareRun(frames: readonly Buffer[], bytes: number, form: WireForm): Buffer {
   if (form === 'raw') return frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames, bytes);
   const head = `${bytes.toString(16)}\r\n`;
   const out = Buffer.allocUnsafe(head.length + bytes + 2);

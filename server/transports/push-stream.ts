@@ -7,7 +7,8 @@
 import type { Socket } from 'node:net';
 import type { Cursor, HubMessage, Replay } from '../hub.ts';
 import type { Technique } from '../metrics.ts';
-import type { Member, Membership } from './audiences.ts';
+import type { Member, Membership, RunSlot } from './audiences.ts';
+import { prepareRun } from './flusher.ts';
 import type { Closable, TransportContext } from './context.ts';
 import type { Beating } from './heartbeat.ts';
 import { formatCursor, frameOnce, frameRunOnce } from '../hub.ts';
@@ -263,17 +264,17 @@ export class PushStream implements Closable, Beating, Member {
    * go in one write of bytes shared by every such stream of the transport (counted by the
    * audience); otherwise they are queued on the stream's own path (`deliverRun`).
    */
-  take(messages: readonly HubMessage[]): number {
+  take(messages: readonly HubMessage[], slot: RunSlot): number {
     const first = messages[0];
     const last = messages.at(-1);
     if (first === undefined || last === undefined || this.closed) return 0;
     const form = this.queue.length === 0 && first.epoch === this.epoch && first.id === this.lastId + 1 ? this.sink.direct() : undefined;
     if (form !== undefined) {
-      const run = frameRunOnce(messages, this.technique, this.framing.message);
-      const prepared = run.buffers
-        ? this.context.flusher.shared(this.technique, form, first, last, run.frames as Buffer[], run.bytes)
-        : undefined;
-      if (prepared !== undefined) {
+      slot.frames ??= frameRunOnce(messages, this.technique, this.framing.message);
+      const run = slot.frames;
+      if (run.buffers) {
+        slot[form] ??= prepareRun(run.frames as Buffer[], run.bytes, form);
+        const prepared = slot[form];
         this.lastId = last.id;
         this.sink.writeDirect(prepared);
         this.bytesSent += run.bytes;
