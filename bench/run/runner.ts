@@ -105,6 +105,41 @@ export function serverShareFor(
   return autoServerShare;
 }
 
+/**
+ * The row `--server-cpu auto` keeps of a saturation row that was load-bound on a whole core
+ * (`whole`) and was measured again with its server at `share` of a core (`budgeted`): the
+ * budgeted one, with what the whole core gave in `saturation.wholeCore`; but when the budget
+ * sustained no step while the whole core did (a request/response row whose server cannot
+ * serve the ladder's first step at a fraction of a core), the whole-core row, still
+ * load-bound, with a note: a zero says less of the server than a figure its load capped.
+ */
+export function adaptiveRow(whole: TechniqueResult, budgeted: TechniqueResult, share: number): TechniqueResult {
+  const wholeSaturation = whole.saturation;
+  if (budgeted.saturation === undefined || wholeSaturation === undefined) return budgeted;
+  const wholeFigure = Math.round(wholeSaturation.sustainedDeliveredPerSecond).toLocaleString('en-US');
+  if (budgeted.saturation.sustainedDeliveredPerSecond === 0 && wholeSaturation.sustainedDeliveredPerSecond > 0) {
+    const first = budgeted.saturation.steps[0];
+    return {
+      ...whole,
+      notes: [
+        `at ${share} of a core this row sustained no step (${first?.ratePerSecond ?? 0} msg/s: ${first?.reason ?? 'not sustained'}), so it keeps its whole-core figure, ${wholeFigure} deliveries/s, where its load side gave out first`,
+        ...(whole.notes ?? []),
+      ],
+    };
+  }
+  return {
+    ...budgeted,
+    saturation: {
+      ...budgeted.saturation,
+      wholeCore: { sustainedDeliveredPerSecond: wholeSaturation.sustainedDeliveredPerSecond, loadBound: true },
+    },
+    notes: [
+      `on a whole core this row was load-bound at ${wholeFigure} deliveries/s, so it was measured again with the server at ${share} of a core`,
+      ...(budgeted.notes ?? []),
+    ],
+  };
+}
+
 /** Runs every plan of `scenario` (and capacity, unless `capacityMs` is 0); returns the validated results document. */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunResult> {
   const asked = options;
@@ -138,19 +173,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     if (!adaptive || plan.saturation === undefined) return label(await runRepeated(plan, options), rowCores);
     const whole = label(await runRepeated(plan, calibrationOptions), wholeCores);
     if (whole.loadBound !== true || whole.saturation === undefined) return whole;
-    const budgeted = label(await runRepeated(plan, options), rowCores);
-    if (budgeted.saturation === undefined) return budgeted;
-    return {
-      ...budgeted,
-      saturation: {
-        ...budgeted.saturation,
-        wholeCore: { sustainedDeliveredPerSecond: whole.saturation.sustainedDeliveredPerSecond, loadBound: true },
-      },
-      notes: [
-        `on a whole core this row was load-bound at ${Math.round(whole.saturation.sustainedDeliveredPerSecond).toLocaleString('en-US')} deliveries/s, so it was measured again with the server at ${share} of a core`,
-        ...(budgeted.notes ?? []),
-      ],
-    };
+    return adaptiveRow(whole, label(await runRepeated(plan, options), rowCores), share);
   }
   const progress = options.onProgress ?? (() => {});
   const startedAt = new Date().toISOString();

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Calibration, TechniqueResult } from '../../../bench/results/schema.ts';
-import { autoServerShare, runScenario } from '../../../bench/run/runner.ts';
+import { adaptiveRow, autoServerShare, runScenario } from '../../../bench/run/runner.ts';
 import { labelLoadBound } from '../../../bench/run/saturate.ts';
 import { budgetSupport } from '../../../bench/processes/cpu-budget.ts';
 import { coresAtStart } from '../../../bench/processes/server.ts';
@@ -69,6 +69,31 @@ describe('calibration', () => {
     const labelled = labelLoadBound(nearItsLimit, calibration, 1.5);
     expect(labelled.loadBound).toBe(true);
     expect(labelled.notes?.join()).toMatch(/at its highest sustained step \(1 msg\/s\) its load side asked 85 % of a core/);
+  });
+
+  it('under --server-cpu auto keeps the budgeted row, with the whole-core figure beside it, unless the budget sustained no step', () => {
+    const whole = { ...row(100_000, 'load'), loadBound: true, notes: ['whole'] } as TechniqueResult;
+    const budgeted = { ...row(40_000), notes: ['budgeted'] } as TechniqueResult;
+    const kept = adaptiveRow(whole, budgeted, 0.4);
+    expect(kept.saturation?.sustainedDeliveredPerSecond).toBe(40_000);
+    expect(kept.saturation?.wholeCore).toEqual({ sustainedDeliveredPerSecond: 100_000, loadBound: true });
+    expect(kept.notes).toEqual([
+      'on a whole core this row was load-bound at 100,000 deliveries/s, so it was measured again with the server at 0.4 of a core',
+      'budgeted',
+    ]);
+    // A budget under the ladder's first step says less than the figure the load capped.
+    const none = row(0);
+    const [first] = none.saturation?.steps ?? [];
+    if (none.saturation !== undefined && first !== undefined)
+      none.saturation.steps = [{ ...first, ratePerSecond: 10, reason: 'p99 latency 1040 ms, past the 1000 ms bound' }];
+    const fallen = adaptiveRow(whole, none, 0.4);
+    expect(fallen.saturation?.sustainedDeliveredPerSecond).toBe(100_000);
+    expect(fallen.loadBound).toBe(true);
+    expect(fallen.saturation?.wholeCore).toBeUndefined();
+    expect(fallen.notes?.[0]).toBe(
+      'at 0.4 of a core this row sustained no step (10 msg/s: p99 latency 1040 ms, past the 1000 ms bound), so it keeps its whole-core figure, 100,000 deliveries/s, where its load side gave out first',
+    );
+    expect(fallen.notes?.[1]).toBe('whole');
   });
 
   it('a saturation run measures the load generator against the baseline first, and records it', { timeout: 90_000 }, async () => {
