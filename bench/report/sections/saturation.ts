@@ -207,8 +207,13 @@ function stepChart(
   });
 }
 
-/** Which side limited a row at the step it failed, in words for a bar label. */
+/**
+ * Which side limited a row at the step it failed, in words for a bar label; a row labelled
+ * load-bound (near the calibrated ceiling, or its load near a full core at its top step) is
+ * load-bound whatever side its failing step named.
+ */
 function limitOf(row: Row, boundMs: number): string {
+  if (row.result.loadBound === true) return 'load-bound';
   // The first step past the row's ceiling at this bound: not sustained, or its p99 over the bound.
   const failed = row.result.saturation?.steps.find((step) => !step.sustained || step.latencyMs.p99 > boundMs);
   if (failed?.bottleneck === 'load') return 'load-bound';

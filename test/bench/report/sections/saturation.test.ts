@@ -75,6 +75,17 @@ describe('the Saturation section', () => {
     expect(p99).toContain('stroke-dasharray="2,3"'); // the p99 bound
   });
 
+  it('draws a row labelled load-bound pale and says so, whichever side its failing step named', () => {
+    const base = peersRun();
+    const ws = base.techniques.websocket;
+    const before = only([base]).sections.find((p) => p.title === 'Saturation')?.charts[0]?.svg ?? '';
+    expect(before).toMatch(/>400,000 · neither side saturated</);
+    if (ws !== undefined) base.techniques.websocket = { ...ws, loadBound: true };
+    const after = only([base]).sections.find((p) => p.title === 'Saturation')?.charts[0]?.svg ?? '';
+    expect(after).toMatch(/>400,000 · load-bound</);
+    expect(after).not.toMatch(/>400,000 · neither side saturated</);
+  });
+
   it('is rendered in both formats', () => {
     const model = buildReport([peersRun()]);
     expect(renderMarkdown(model)).toContain('| Socket.IO (polling) | 4 | 100 → 800 | none | none | – | 100 | lost 310 messages |');
