@@ -128,7 +128,7 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
     options,
     connections,
     flusher,
-    audiences: createAudiences(hub, flusher),
+    audiences: createAudiences(hub, flusher, metrics),
     heartbeat: createHeartbeat(options.heartbeatMs),
     // On a networked hub (Redis) the limits are counted across all its processes.
     limiter: (hub.sharedLimits?.connections ?? createConnectionLimiter)(options.maxConnections, options.maxConnectionsPerAddress, reject),

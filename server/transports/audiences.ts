@@ -8,6 +8,7 @@
  * writes did not.
  */
 import type { Hub, HubMessage, RunFrames } from '../hub.ts';
+import type { Metrics, Technique } from '../metrics.ts';
 import type { Flushable, Flusher } from './flusher.ts';
 
 /**
@@ -47,23 +48,27 @@ export interface Audiences {
   /**
    * Adds `member` to the audience of `technique` on `topic`, catching up; the first member
    * subscribes the audience to the hub, which throws a `TopicLimitError` for a new topic
-   * over the hub's cap. `delivered` is told how many messages the audience's members wrote
-   * in one flush.
+   * over the hub's cap. What its members write at flush time is counted as `technique`'s
+   * deliveries.
    */
-  join(technique: string, topic: string, member: Member, delivered: (count: number) => void): Membership;
+  join(technique: Technique, topic: string, member: Member): Membership;
 }
 
-/** Creates the registry; audiences flush on `flusher`. */
-export function createAudiences(hub: Hub, flusher: Flusher): Audiences {
+/** Creates the registry; audiences flush on `flusher` and count into `metrics`. */
+export function createAudiences(hub: Hub, flusher: Flusher, metrics: Metrics): Audiences {
   const audiences = new Map<string, Audience>();
   return {
-    join(technique, topic, member, delivered) {
+    join(technique, topic, member) {
       const key = `${technique}\n${topic}`;
       let audience = audiences.get(key);
       if (audience === undefined) {
-        const made = new Audience(flusher, delivered, () => {
-          if (audiences.get(key) === made) audiences.delete(key);
-        });
+        const made = new Audience(
+          flusher,
+          (count) => metrics.delivered(technique, count),
+          () => {
+            if (audiences.get(key) === made) audiences.delete(key);
+          },
+        );
         made.unsubscribe = hub.subscribe(topic, (messages) => made.receive(messages));
         audiences.set(key, made);
         audience = made;

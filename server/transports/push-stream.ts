@@ -8,7 +8,6 @@ import type { Socket } from 'node:net';
 import type { Cursor, HubMessage, Replay } from '../hub.ts';
 import type { Technique } from '../metrics.ts';
 import type { Member, Membership, RunSlot } from './audiences.ts';
-import { prepareRun } from './flusher.ts';
 import type { Closable, TransportContext } from './context.ts';
 import type { Beating } from './heartbeat.ts';
 import { formatCursor, frameOnce, frameRunOnce } from '../hub.ts';
@@ -36,6 +35,20 @@ export interface StreamSink {
 
 /** How prepared bytes are wrapped for a sink's socket (see `StreamSink.direct`). */
 export type WireForm = 'raw' | 'chunked';
+
+/**
+ * The run `frames` (`bytes` long in all) as one buffer in `form`: joined, and for `chunked`
+ * wrapped as one HTTP/1.1 chunk (`<hex size>\r\n…\r\n`).
+ */
+function prepareRun(frames: readonly Buffer[], bytes: number, form: WireForm): Buffer {
+  if (form === 'raw') return frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames, bytes);
+  const head = `${bytes.toString(16)}\r\n`;
+  const out = Buffer.allocUnsafe(head.length + bytes + 2);
+  let at = out.write(head, 0, 'latin1');
+  for (const frame of frames) at += frame.copy(out, at);
+  out.write('\r\n', at, 'latin1');
+  return out;
+}
 
 /** How a transport frames what a stream carries. */
 export interface StreamFraming {
@@ -94,10 +107,6 @@ export class PushStream implements Closable, Beating, Member {
   private topic = '';
   private catchingUp = true;
   private held: HubMessage[] = [];
-  /** The first and last message queued this turn; `pure` while the queue holds only their frames, in id order, as buffers. */
-  private runFirst: HubMessage | undefined;
-  private runLast: HubMessage | undefined;
-  private pure = false;
   private heldOverflow = false;
   private closed = false;
   private membership: Membership | undefined;
@@ -136,9 +145,7 @@ export class PushStream implements Closable, Beating, Member {
   /** Subscribes to `topic` and replays what follows `cursor` (undefined: from now on). */
   async start(topic: string, cursor: Cursor | undefined): Promise<void> {
     this.topic = topic;
-    this.membership = this.context.audiences.join(this.technique, topic, this, (count) =>
-      this.context.metrics.delivered(this.technique, count),
-    );
+    this.membership = this.context.audiences.join(this.technique, topic, this);
     const replay = await this.since(cursor);
     if (replay === undefined) return;
     this.epoch = replay.epoch;
@@ -301,11 +308,6 @@ export class PushStream implements Closable, Beating, Member {
     }
     this.lastId = last.id;
     const run = frameRunOnce(messages, this.technique, this.framing.message);
-    if (this.queue.length === 0) {
-      this.pure = run.buffers;
-      this.runFirst = first;
-    } else if (this.pure) this.pure = run.buffers && first.id === (this.runLast?.id ?? Number.NaN) + 1;
-    this.runLast = last;
     for (const frame of run.frames) this.queue.push(frame);
     this.queuedBytes += run.bytes;
     this.queuedMessages += messages.length;
@@ -322,18 +324,11 @@ export class PushStream implements Closable, Beating, Member {
     if (message.id <= this.lastId) return;
     this.lastId = message.id;
     const frame = frameOnce(message, this.technique, this.framing.message);
-    this.enqueue(frame, 1, message);
+    this.enqueue(frame, 1);
   }
 
-  private enqueue(frame: Buffer | string, messages: number, message?: HubMessage): void {
+  private enqueue(frame: Buffer | string, messages: number): void {
     if (this.closed) return;
-    // A queue of consecutive messages' frames is a run other streams of this transport share.
-    const isRun = message !== undefined && typeof frame !== 'string';
-    if (this.queue.length === 0) {
-      this.pure = isRun;
-      this.runFirst = message;
-    } else if (this.pure) this.pure = isRun && message.id === (this.runLast?.id ?? Number.NaN) + 1;
-    this.runLast = message;
     this.queue.push(frame);
     this.queuedBytes += frame.length;
     this.queuedMessages += messages;
@@ -341,21 +336,16 @@ export class PushStream implements Closable, Beating, Member {
   }
 
   /**
-   * Writes what this turn queued, then enforces the bounds. A run of messages (a batch) goes
-   * as bytes prepared once for every stream of this transport in this flush, in one socket
-   * write; anything else (control frames, a stream catching up alone) as one corked batch.
+   * Writes what this stream queued on its own this turn (a replay, control frames, a run it
+   * could not take as the audience's shared bytes), then enforces the bounds: to a chunked
+   * response that takes prepared bytes, frames that are all buffers as one chunk in one write;
+   * anything else as one corked batch through the sink (one writev, nothing copied).
    */
   flush(): void {
     if (this.closed || this.queue.length === 0) return;
-    const form = this.pure ? this.sink.direct() : undefined;
-    const first = this.runFirst as HubMessage;
-    const last = this.runLast as HubMessage;
-    const bytes = this.queuedBytes;
-    const prepared =
-      form === undefined ? undefined : this.context.flusher.shared(this.technique, form, first, last, this.queue as Buffer[], bytes);
-    if (prepared !== undefined) {
-      this.sink.writeDirect(prepared);
-      this.bytesSent += bytes;
+    if (this.sink.direct() === 'chunked' && this.queue.every((frame) => typeof frame !== 'string')) {
+      this.sink.writeDirect(prepareRun(this.queue as Buffer[], this.queuedBytes, 'chunked'));
+      this.bytesSent += this.queuedBytes;
     } else {
       const { socket } = this.sink;
       socket.cork();
@@ -366,8 +356,6 @@ export class PushStream implements Closable, Beating, Member {
       socket.uncork();
     }
     this.queue.length = 0;
-    this.runFirst = undefined;
-    this.runLast = undefined;
     this.queuedBytes = 0;
     this.context.metrics.delivered(this.technique, this.queuedMessages);
     this.queuedMessages = 0;
