@@ -137,13 +137,15 @@ describe.each(postures)('$name', (posture) => {
 
   describe('hostile HTTP input', () => {
     it.each(routes)('GET %s: never 5xx, never reflected', async (route) => {
+      // What the route answers a plain request: a value found in it (`l><` is in `<html><head>`) is the page's own text, not a reflection.
+      const plain = (await send('GET', route, {})).text;
       await fc.assert(
         fc.asyncProperty(query, headers, async (values, head) => {
           const cleanHead = Object.fromEntries(Object.entries(head).filter(([, v]) => /^[\t\x20-\x7e]*$/.test(v)));
           const { status, type, text } = await send('GET', `${route}?${encodeQuery(values)}`, cleanHead);
           expect(status).toBeLessThan(500);
           for (const value of Object.values(values)) {
-            if (!dangerous(value)) continue;
+            if (!dangerous(value) || plain.includes(value)) continue;
             expect(text.includes(value), `${route} reflected ${JSON.stringify(value)}`).toBe(false);
           }
           if (status === 200 && route === '/api/jsonp') {
