@@ -90,7 +90,13 @@ export function defaultLoadWorkers(cores = coresAtStart, serverShare = 1): numbe
   return seats > 1 ? seats : 0;
 }
 
+/** `PUSHLAB_LOAD_NODE_ARGS`: Node flags for every load worker (`--cpu-prof`, to profile the load generator). */
+function loadNodeArgs(): string[] {
+  return (process.env.PUSHLAB_LOAD_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+}
+
 /** Lowers every thread of `pid` to the lowest priority (Linux priorities are per thread). */
+
 function lowerPriority(pid: number): void {
   let threads: string[];
   try {
@@ -164,7 +170,10 @@ export async function openWorkerSubscribers(
       ranges.map(
         ([start, end], w) =>
           new Promise<void>((resolveOpened, reject) => {
-            const child = fork(workerScript, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+            const child = fork(workerScript, [], {
+              execArgv: [...loadNodeArgs(), '--import', 'tsx'],
+              stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+            });
             children.push(child);
             // Worker w on seat w (wrapping past the last); core 0 only at the lowest priority.
             const seat = seatOf(w);

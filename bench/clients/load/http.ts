@@ -94,36 +94,43 @@ export class LeanSseClient extends LeanHttpStreamClient {
   private feedBytes(piece: Buffer): void {
     const buf = this.pending.length === 0 ? piece : Buffer.concat([this.pending, piece]);
     let start = 0;
-    let end = buf.indexOf(blankLine, start);
-    while (end !== -1) {
-      this.event(buf, start, end);
+    while (start < buf.length) {
+      const next = this.envelopeEvent(buf, start);
+      if (next !== -1) {
+        start = next;
+        continue;
+      }
+      // Anything else, or an envelope event the read cut short: up to the blank line, as text.
+      const end = buf.indexOf(blankLine, start);
+      if (end === -1) break;
+      this.dispatch(buf.toString('utf8', start, end));
       start = end + 2;
-      end = buf.indexOf(blankLine, start);
     }
     this.pending = start === buf.length ? empty : keep(buf.subarray(start));
   }
 
   /**
-   * One event at `buf[start, end)`: `id: …\ndata: <envelope>` on the fast path, anything else
-   * as text. Its short `id:` line is walked here, not searched for by `Buffer#indexOf` (a call
-   * into C++ costs more than the dozen bytes it finds); the envelope's one line is searched
-   * (a data split over lines is joined by the text path, as the EventSource spec joins it).
+   * An `id: …\ndata: <envelope>\n\n` event at `start`, handed to the scan; returns where the
+   * next event starts, or -1 for anything else (or an incomplete one). Its short `id:` line is
+   * walked here, and the envelope's one line found by a search for one byte: a search for the
+   * two-byte blank line costs six times as much (a pattern search sets up per call). A data
+   * line not followed by the blank line (a data split over lines, another field) is left to
+   * the text path, which joins it as the EventSource spec does.
    */
-  private event(buf: Buffer, start: number, end: number): void {
-    if (buf[start] === 0x69 && buf[start + 1] === 0x64 && buf[start + 2] === 0x3a) {
-      // `id: <epoch>:<id>` is a few dozen bytes at most; a longer line goes the slow way.
-      let newline = start + 3;
-      const limit = Math.min(end, start + 64);
-      while (newline < limit && buf[newline] !== 10) newline++;
-      const dataStart = newline + 1 + dataField.length;
-      if (dataStart < end && buf[newline] === 10 && bytesAt(buf, newline + 1, dataField) && buf.indexOf(10, dataStart) === end) {
-        // The envelope's id is the event's; the epoch is the stream's, named by its cursor event.
-        this.lastEventId = undefined;
-        this.reader?.frame(buf, dataStart, end);
-        return;
-      }
-    }
-    this.dispatch(buf.toString('utf8', start, end));
+  private envelopeEvent(buf: Buffer, start: number): number {
+    if (buf[start] !== 0x69 || buf[start + 1] !== 0x64 || buf[start + 2] !== 0x3a) return -1;
+    // `id: <epoch>:<id>` is a few dozen bytes at most; a longer line goes the slow way.
+    let newline = start + 3;
+    const limit = Math.min(buf.length, start + 64);
+    while (newline < limit && buf[newline] !== 10) newline++;
+    const dataStart = newline + 1 + dataField.length;
+    if (dataStart >= buf.length || buf[newline] !== 10 || !bytesAt(buf, newline + 1, dataField)) return -1;
+    const end = buf.indexOf(10, dataStart);
+    if (end === -1 || buf[end + 1] !== 10) return -1;
+    // The envelope's id is the event's; the epoch is the stream's, named by its cursor event.
+    this.lastEventId = undefined;
+    this.reader?.frame(buf, dataStart, end);
+    return end + 2;
   }
 
   /** Splits events on a blank line; fields per the EventSource spec, for the `\n` line ends this server sends. */
@@ -193,15 +200,23 @@ const callCloseBytes = Buffer.from(')</script>');
  * Hands the JSON of each complete `<script>c(<json>)</script>` call in `buf` to `onCall`, in
  * place; returns what to keep for the next piece, copied (`keep`): from the first incomplete
  * call, or the tail that may begin one (a read can end anywhere, even inside `<script>c(`).
+ *
+ * A call's end is found as the first `<` after its start: script-safe JSON has none (it is
+ * `\u003c`), and a search for one byte runs about six times faster than one for
+ * `)</script>` (a pattern search sets up per call; 31 against 195 ns a frame here). A `<`
+ * that does not begin `</script>` after a `)` (damage) falls back to the pattern search.
  */
 export function splitIframeCalls(buf: Buffer, onCall: (buf: Buffer, start: number, end: number) => void): Buffer {
-  let start = buf.indexOf(callOpenBytes);
+  // A read mostly begins with a call (the server writes whole calls): looked at in place before searching.
+  let start = bytesAt(buf, 0, callOpenBytes) ? 0 : buf.indexOf(callOpenBytes);
   while (start !== -1) {
-    const end = buf.indexOf(callCloseBytes, start);
+    const lt = buf.indexOf(0x3c, start + callOpenBytes.length);
+    const end = lt !== -1 && bytesAt(buf, lt - 1, callCloseBytes) ? lt - 1 : buf.indexOf(callCloseBytes, start);
     if (end === -1) return keep(buf.subarray(start));
     onCall(buf, start + callOpenBytes.length, end);
-    // The next call mostly starts right after this one's line: looked at in place before searching.
+    // The next call mostly starts right after this one's line, and the read mostly ends with one.
     const next = end + callCloseBytes.length + 1;
+    if (next === buf.length && buf[next - 1] === 10) return empty;
     start = bytesAt(buf, next, callOpenBytes) ? next : buf.indexOf(callOpenBytes, end + callCloseBytes.length);
   }
   const tail = Math.min(buf.length, callOpenBytes.length - 1);

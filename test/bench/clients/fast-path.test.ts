@@ -176,6 +176,30 @@ describe('the fast path', () => {
     expect(subs.list[0]?.client.cursor).toBe('e1:65');
   });
 
+  it('an SSE stream cut anywhere between reads (inside the id line, the data line, before the blank line) loses nothing', async () => {
+    const fake = await lineServer('sse');
+    const subs = await subscribe(fake.url, undefined, 'sse');
+    const socket = await fake.socket;
+    const event = (id: number): string => `id: e1:${id}\ndata: ${line(id).slice(0, -1)}\n\n`;
+    const bytes = Array.from({ length: 40 }, (_, i) => event(i + 1)).join('');
+    const first = event(1);
+    // Cut points inside every part of an event: the id line, the data line, its newline, the blank line.
+    const cuts = [4, first.indexOf('data') + 2, first.length - 30, first.length - 2, first.length - 1];
+    let at = 0;
+    for (let piece = 0; at < bytes.length; piece++) {
+      const next = Math.min(bytes.length, at + (cuts[piece % cuts.length] ?? 1) + first.length * (piece % 3));
+      socket.write(bytes.slice(at, next));
+      at = next;
+      // Apart in time, so each piece is a read of its own.
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const { checker } = subs.list[0] ?? expect.fail('one subscriber');
+    await until(() => checker.received === 40, '40 arrivals');
+    expect(checker.count(Array.from({ length: 40 }, (_, i) => i + 1))).toEqual({ delivered: 40, lost: 0 });
+    expect(checker.duplicated + checker.outOfOrder).toBe(0);
+    expect(subs.corrupt + subs.foreign).toBe(0);
+  });
+
   it('reads an envelope whose fields come in another order, by searching for the scheduled time', async () => {
     const fake = await lineServer();
     const subs = await subscribe(fake.url, 'baseline');
