@@ -32,6 +32,7 @@ export async function startPeerProcess(name: PeerServerName, options: PeerProces
   const args = ['--port', '0'];
   if (options.heartbeatMs !== undefined) args.push('--heartbeat', String(options.heartbeatMs));
   if (options.pingMs !== undefined) args.push('--ping', String(options.pingMs));
+  if (options.streamMaxBytes !== undefined) args.push('--stream-max-bytes', String(options.streamMaxBytes));
   const server = await spawnServer({
     script: peerServerScript(name),
     args,

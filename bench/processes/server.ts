@@ -37,6 +37,8 @@ export function pinSelf(core = 1): boolean {
 export interface ServerFlags {
   heartbeatMs?: number;
   pingMs?: number;
+  /** `--iframe-max-bytes`: where an iframe document ends. */
+  streamMaxBytes?: number;
   /** The port to listen on; default 0 (a free one). A restart reuses the port it had. */
   port?: number;
   /**
@@ -202,6 +204,7 @@ export function startServerProcess(flags: ServerFlags = {}, core = 0): Promise<S
   ];
   if (flags.heartbeatMs !== undefined) args.push('--heartbeat', String(flags.heartbeatMs));
   if (flags.pingMs !== undefined) args.push('--ping', String(flags.pingMs));
+  if (flags.streamMaxBytes !== undefined) args.push('--iframe-max-bytes', String(flags.streamMaxBytes));
   if (flags.tls !== undefined) args.push('--tls');
   if (flags.hub !== undefined) args.push('--hub', flags.hub);
   if (flags.trustProxy === true) args.push('--trust-proxy');

@@ -69,6 +69,7 @@ export function startTarget(plan: RunPlan, flags: ServerFlags): Promise<ServerPr
     core: 0,
     heartbeatMs: flags.heartbeatMs,
     pingMs: flags.pingMs,
+    streamMaxBytes: flags.streamMaxBytes,
     ...(flags.cpuShare === undefined ? {} : { cpuShare: flags.cpuShare }),
   });
 }

@@ -67,6 +67,7 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
   const flags: ServerFlags = {
     heartbeatMs: plan.heartbeatMs,
     pingMs: plan.pingMs,
+    streamMaxBytes: plan.streamMaxBytes,
     ...tlsFlags(plan),
     ...(share === undefined ? {} : { cpuShare: share }),
   };

@@ -26,6 +26,8 @@ export interface RunPlan {
   holdMs: number;
   heartbeatMs?: number;
   pingMs?: number;
+  /** `knobs.streamMaxBytes`: where an iframe document (SockJS: a streaming response) ends. */
+  streamMaxBytes?: number;
   faults?: Scenario['faults'];
   /** A peer server instead of pushlab's (its row stands beside `technique`). */
   peer?: PeerId;
@@ -107,6 +109,7 @@ function expandOnProtocol(scenario: Scenario, tls: LoadProtocol | undefined, pro
       holdMs: scenario.knobs.holdMs,
       heartbeatMs: scenario.knobs.heartbeatMs,
       pingMs: scenario.knobs.pingMs,
+      ...(scenario.knobs.streamMaxBytes === undefined ? {} : { streamMaxBytes: scenario.knobs.streamMaxBytes }),
       faults: scenario.faults,
       ...onNetwork,
       ...(scenario.saturation === undefined ? {} : { saturation: scenario.saturation }),

@@ -89,6 +89,12 @@ export const scenarioSchema = z
         heartbeatMs: positiveInt.optional(),
         /** Server WebSocket ping interval; default the server's (30000 ms). */
         pingMs: positiveInt.optional(),
+        /**
+         * Bytes after which a streaming response that ends by size does, and its client opens
+         * the next from its cursor: pushlab's iframe document (`--iframe-max-bytes`, default
+         * 256 KiB) and SockJS's streaming responses (`response_limit`, default 128 KiB). Default each server's own.
+         */
+        streamMaxBytes: positiveInt.optional(),
       })
       .default({ intervalMs: 1000, holdMs: 25_000 }),
     /** Longest wait after the window for the last deliveries; default 5000 ms. */

@@ -1,6 +1,7 @@
 /**
  * The command line every peer server program shares: `--port` (0 picks a free one),
- * `--host` (default 127.0.0.1), `--heartbeat <ms>`, `--ping <ms>` (as pushlab's); prints `<name> listening on <url>` as
+ * `--host` (default 127.0.0.1), `--heartbeat <ms>`, `--ping <ms>` (as pushlab's), `--stream-max-bytes <bytes>` (as
+ * pushlab's `--iframe-max-bytes`, for the peer's streaming responses that end by size); prints `<name> listening on <url>` as
  * its first line; closes gracefully on SIGTERM or SIGINT (exit 0), or exits 1 after 5 s.
  */
 import { Command } from 'commander';
@@ -21,6 +22,8 @@ export interface PeerServerFlags {
   heartbeatMs?: number;
   /** WebSocket ping: Socket.IO's `pingInterval`. */
   pingMs?: number;
+  /** Where a streaming response ends by size: SockJS's `response_limit`. */
+  streamMaxBytes?: number;
 }
 
 /** Parses the command line, starts the server made by `create`, and handles signals. */
@@ -31,13 +34,19 @@ export async function runPeerMain(name: string, description: string, create: (fl
     .option('-H, --host <host>', 'address to listen on', '127.0.0.1')
     .option('--heartbeat <ms>', 'stream heartbeat, where the peer has one (default the library default)', integerOption(1))
     .option('--ping <ms>', 'WebSocket ping, where the peer has one (default the library default)', integerOption(1))
+    .option(
+      '--stream-max-bytes <bytes>',
+      'bytes after which a streaming response ends, where the peer has a limit (default the library default)',
+      integerOption(1),
+    )
     .showHelpAfterError()
     .parse()
-    .opts<{ port: number; host: string; heartbeat?: number; ping?: number }>();
+    .opts<{ port: number; host: string; heartbeat?: number; ping?: number; streamMaxBytes?: number }>();
 
   const server = create({
     ...(flags.heartbeat === undefined ? {} : { heartbeatMs: flags.heartbeat }),
     ...(flags.ping === undefined ? {} : { pingMs: flags.ping }),
+    ...(flags.streamMaxBytes === undefined ? {} : { streamMaxBytes: flags.streamMaxBytes }),
   });
   try {
     const url = await server.listen(flags.port, flags.host);

@@ -73,6 +73,7 @@ export function createSockjsServer(flags: PeerServerFlags = {}): PeerServer {
     prefix: sockjsPrefix,
     log: () => {},
     ...(flags.heartbeatMs === undefined ? {} : { heartbeat_delay: flags.heartbeatMs }),
+    ...(flags.streamMaxBytes === undefined ? {} : { response_limit: flags.streamMaxBytes }),
   });
   server.on('connection', (conn: sockjs.Connection | null) => {
     // SockJS emits null for a connection that closed before it opened.

@@ -13,6 +13,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseMetrics, type MetricsSnapshot } from '../../../bench/processes/prometheus.ts';
 import { startServerProcess, type ServerProcess } from '../../../bench/processes/server.ts';
 import { startPeerProcess } from '../../../bench/peers/process.ts';
+import { loadScenario } from '../../../bench/scenario/load.ts';
+import { expandScenario } from '../../../bench/scenario/plan.ts';
 
 const majorCollections = (snapshot: MetricsSnapshot): number => snapshot.samples.get('nodejs_gc_duration_seconds_count{kind="major"}') ?? 0;
 
@@ -56,5 +58,40 @@ describe.each([
     expect(snapshot.at).toBeGreaterThan(asked);
     expect(snapshot.at).toBeLessThan(busyEnd);
     socket.destroy();
+  });
+});
+
+describe("a scenario's streamMaxBytes", () => {
+  const closers: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+  });
+
+  it('reaches the server it starts: its iframe document ends after that many bytes, and the scenario passes it on', async () => {
+    expect(expandScenario(await loadScenario('saturation'))[0]?.streamMaxBytes).toBe(8 * 1024 * 1024);
+    for (const [flags, ends] of [
+      [{ streamMaxBytes: 4096 }, true],
+      [{}, false],
+    ] as const) {
+      const server = await startServerProcess(flags);
+      closers.push(() => server.stop());
+      const messages = Array.from({ length: 40 }, (_, i) => ({ topic: 'lobby', data: { i, pad: 'x'.repeat(200) } }));
+      const published = await fetch(`${server.url}/api/publish`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ messages }),
+      });
+      expect(published.status).toBe(202);
+      // A replay of ~10 KiB: past 4 KiB the document ends; under the server's 256 KiB it stays open.
+      const controller = new AbortController();
+      const answer = await fetch(`${server.url}/api/iframe?topic=lobby&since=0`, { signal: controller.signal });
+      const read = answer.text();
+      const result = await Promise.race([read.then((text) => text.length), new Promise<'open'>((r) => setTimeout(() => r('open'), 1500))]);
+      controller.abort();
+      await read.catch(() => undefined);
+      // (A replay is written before the bound is looked at, so the ended document holds it all.)
+      if (ends) expect(result).toBeGreaterThan(4096);
+      else expect(result).toBe('open');
+    }
   });
 });
