@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { createMemoryHub, type Hub } from './hub.ts';
-import { createHubGate, endConnectionsWhenHubDown, healthOf } from './hub-health.ts';
+import { endConnectionsWhenHubDown, healthOf, refuseWhileHubDown } from './hub-health.ts';
 import { techniqueIds, techniques } from '../registry/techniques.ts';
 import { createMetrics, type MeterLabel, type Metrics } from './metrics.ts';
 import { resolveOptions, type ServerOptions } from './options.ts';
@@ -141,21 +141,23 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
   const app = new Koa({ proxy: false });
   app.silent = true;
   app.use(async (ctx, next) => {
-    if (!isPathTarget(ctx)) {
+    const path = pathOf(ctx);
+    if (path === undefined) {
       // A request target with no path Koa can read (`http://`, `ws://x[`): nothing routes it.
       ctx.status = 400;
       ctx.set('X-Content-Type-Options', 'nosniff');
       ctx.body = { error: 'the request target is not a valid path' };
       return;
     }
-    const label = labelOf(ctx.path);
+    const label = labelOf(path);
+    const api = path.startsWith('/api/');
     metrics.request(label);
     ctx.res.once('close', listener.meter(ctx.req, label));
     ctx.request.ip = addressOf(ctx.req);
     // No answer of ours is to be sniffed into another type (a JSON error rendered as HTML).
     ctx.set('X-Content-Type-Options', 'nosniff');
-    if (ctx.path.startsWith('/api/')) ctx.set('Cache-Control', 'no-store');
-    if (ctx.path === '/api/iframe') {
+    if (api) ctx.set('Cache-Control', 'no-store');
+    if (label === 'iframe') {
       // The pages frame this stream from our own origin; no other site may frame it.
       ctx.set('Content-Security-Policy', "frame-ancestors 'self'");
       ctx.set('X-Frame-Options', 'SAMEORIGIN');
@@ -165,9 +167,12 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
       // While shutting down, a request that came on a kept-alive socket must not start a
       // stream or a held poll that the close will cut a moment later: a browser sees a cut
       // iframe document as still loading (no `load` event) and waits for its stall timer.
-      if (closing !== undefined && ctx.path.startsWith('/api/'))
-        throw new ClientError(503, 'the server is shutting down; retry shortly', { 'Retry-After': '1' });
-      if (!cors(ctx)) await next();
+      if (closing !== undefined && api) throw new ClientError(503, 'the server is shutting down; retry shortly', { 'Retry-After': '1' });
+      if (!cors(ctx, api)) {
+        // A networked hub (Redis) that lost its store: 503 for new API requests (open ones are ended).
+        if (api) refuseWhileHubDown(hub);
+        await next();
+      }
     } catch (error) {
       onError(ctx, error);
     } finally {
@@ -187,9 +192,10 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
    * a publish); a foreign origin that is not allowed may not publish (403), since a
    * browser sends some cross-site POSTs without asking first. True when it answered (a preflight).
    */
-  function cors(ctx: Koa.Context): boolean {
+  function cors(ctx: Koa.Context, api: boolean): boolean {
+    if (!api) return false;
     const origin = ctx.get('Origin');
-    if (origin === '' || !ctx.path.startsWith('/api/')) return false;
+    if (origin === '') return false;
     if (!isOriginAllowed(origin, selfOrigin(ctx.req), options.allowedOrigins)) {
       if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
         reject('origin');
@@ -252,8 +258,6 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
     ctx.body = text;
   });
   createPages(router);
-  // A networked hub (Redis) that lost its store: 503 for new API requests, open ones ended.
-  app.use(createHubGate(hub));
   const stopEndingOnHubDown = endConnectionsWhenHubDown(hub, connections);
   app.use(router.routes());
   app.use(router.allowedMethods());
@@ -312,16 +316,22 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
   };
 }
 
-/** True when the request target has a path (origin form, or absolute form) that `URL` can parse. */
-function isPathTarget(ctx: Koa.Context): boolean {
+/**
+ * The request's path when its target has one (origin form, or absolute form) that `URL` can
+ * parse; undefined otherwise. An origin-form target (`/…`) always parses against a base
+ * unless it begins `//` or `/\\` (read as an authority) or holds a tab, CR or LF (which
+ * `URL` strips first, so `/\t/` begins `//`): only those and the other forms are tried.
+ */
+function pathOf(ctx: Koa.Context): string | undefined {
   try {
     // Koa's path is null when parseurl finds none (`http://`) and throws where node:url does (`ws://x[`).
     const path = ctx.path as string | null;
-    if (typeof path !== 'string' || !path.startsWith('/')) return false;
-    new URL(ctx.url, 'http://localhost');
-    return true;
+    if (typeof path !== 'string' || !path.startsWith('/')) return undefined;
+    const { url } = ctx;
+    if (url[0] !== '/' || url[1] === '/' || url[1] === '\\' || /[\t\n\r]/.test(url)) new URL(url, 'http://localhost');
+    return path;
   } catch {
-    return false; // not a URL: the caller answers 400
+    return undefined; // not a URL: the caller answers 400
   }
 }
 

@@ -4,7 +4,6 @@
  * (clients come back with their cursors once it is back), and report it on `/healthz`.
  * The in-memory hub has no health and is always ready.
  */
-import type { Middleware } from 'koa';
 import type { Hub } from './hub.ts';
 import type { Closable } from './transports/context.ts';
 import { ClientError } from './input.ts';
@@ -25,12 +24,9 @@ export function isHubDown(hub: Hub): boolean {
   return hub.health?.().state === 'down';
 }
 
-/** A middleware that answers `/api/` requests with 503 while the hub is down. */
-export function createHubGate(hub: Hub): Middleware {
-  return async (ctx, next) => {
-    if (ctx.path.startsWith('/api/') && isHubDown(hub)) throw new HubUnavailableError();
-    await next();
-  };
+/** Refuses an `/api/` request (a 503, `HubUnavailableError`) while the hub is down; the server's first middleware calls it. */
+export function refuseWhileHubDown(hub: Hub): void {
+  if (isHubDown(hub)) throw new HubUnavailableError();
 }
 
 /** Ends every open connection whenever the hub loses its store; returns the removal. */
