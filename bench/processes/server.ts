@@ -96,12 +96,16 @@ export interface SpawnOptions {
   cpuShare?: number;
 }
 
+/** The Node flags an environment variable names, space-separated (`PUSHLAB_SERVER_NODE_ARGS`, `PUSHLAB_LOAD_NODE_ARGS`). */
+export function nodeArgsFrom(variable: string): string[] {
+  return (process.env[variable] ?? '').split(' ').filter((arg) => arg !== '');
+}
+
 /** Starts a server program and resolves once it has printed the URL it listens on. */
 export async function spawnServer(options: SpawnOptions): Promise<ServerProcess> {
   // --expose-gc: memory is read after a full collection (`collectGarbage`), for every server alike.
   // `PUSHLAB_SERVER_NODE_ARGS` adds Node flags to every server the harness starts (`--cpu-prof`, to profile one).
-  const extra = (process.env.PUSHLAB_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-  const args = ['--expose-gc', ...extra, '--import', 'tsx', options.script, ...options.args];
+  const args = ['--expose-gc', ...nodeArgsFrom('PUSHLAB_SERVER_NODE_ARGS'), '--import', 'tsx', options.script, ...options.args];
   const pinned = options.core !== undefined && canPin();
   const spawnOptions = {
     cwd: projectRoot,

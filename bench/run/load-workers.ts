@@ -13,7 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PushClient } from '../clients/base.ts';
 import type { TechniqueId } from '../clients/wire/index.ts';
-import { canPin, coresAtStart } from '../processes/server.ts';
+import { canPin, coresAtStart, nodeArgsFrom } from '../processes/server.ts';
 import { mergeHistograms } from './histograms.ts';
 import { SequenceChecker, type SequenceState } from './sequence.ts';
 import {
@@ -90,13 +90,7 @@ export function defaultLoadWorkers(cores = coresAtStart, serverShare = 1): numbe
   return seats > 1 ? seats : 0;
 }
 
-/** `PUSHLAB_LOAD_NODE_ARGS`: Node flags for every load worker (`--cpu-prof`, to profile the load generator). */
-function loadNodeArgs(): string[] {
-  return (process.env.PUSHLAB_LOAD_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-}
-
 /** Lowers every thread of `pid` to the lowest priority (Linux priorities are per thread). */
-
 function lowerPriority(pid: number): void {
   let threads: string[];
   try {
@@ -171,7 +165,8 @@ export async function openWorkerSubscribers(
         ([start, end], w) =>
           new Promise<void>((resolveOpened, reject) => {
             const child = fork(workerScript, [], {
-              execArgv: [...loadNodeArgs(), '--import', 'tsx'],
+              // `PUSHLAB_LOAD_NODE_ARGS`: Node flags for every load worker (`--cpu-prof`, to profile the load generator).
+              execArgv: [...nodeArgsFrom('PUSHLAB_LOAD_NODE_ARGS'), '--import', 'tsx'],
               stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
             });
             children.push(child);

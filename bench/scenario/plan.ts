@@ -109,7 +109,7 @@ function expandOnProtocol(scenario: Scenario, tls: LoadProtocol | undefined, pro
       holdMs: scenario.knobs.holdMs,
       heartbeatMs: scenario.knobs.heartbeatMs,
       pingMs: scenario.knobs.pingMs,
-      ...(scenario.knobs.streamMaxBytes === undefined ? {} : { streamMaxBytes: scenario.knobs.streamMaxBytes }),
+      streamMaxBytes: scenario.knobs.streamMaxBytes,
       faults: scenario.faults,
       ...onNetwork,
       ...(scenario.saturation === undefined ? {} : { saturation: scenario.saturation }),

@@ -2,6 +2,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { rawRequest } from '../helpers/raw.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -231,6 +232,35 @@ describe('WebSocket frames', () => {
     expect(ws.readyState).toBe(WebSocket.OPEN);
     ws.close();
   });
+});
+
+describe('request targets', () => {
+  // `URL` reads `//` and `/\\` as the start of an authority, so these are not paths; a plain
+  // path with odd bytes in it is one (and is routed, or not found).
+  it.each([
+    ['//x[', 400],
+    ['/\\x[', 400],
+    ['//x[/api/short-poll', 400],
+    ['ws://x[', 400],
+    ['/%', 404],
+    ['/a[b]@:', 404],
+  ])('GET %s answers %i', async (target, status) => {
+    const { port } = new URL(server.url);
+    const answer = await rawRequest(Number(port), `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+    expect(answer.status).toBe(status);
+    if (status === 400) expect(answer.text).toContain('the request target is not a valid path');
+  });
+});
+
+it('counts each request and each empty answer by technique, as the next scrape shows them', async () => {
+  const count = (name: string, technique: string): Promise<number> => server.metric(name, technique);
+  const before = [await count('pushlab_requests_total', 'short-poll'), await count('pushlab_empty_responses_total', 'short-poll')];
+  const beforeLong = await count('pushlab_empty_responses_total', 'long-poll');
+  for (let i = 0; i < 3; i++) await (await fetch(`${server.url}/api/short-poll?topic=counted`)).text();
+  await (await fetch(`${server.url}/api/long-poll?topic=counted&timeout=0`)).text();
+  expect(await count('pushlab_requests_total', 'short-poll')).toBe((before[0] ?? 0) + 3);
+  expect(await count('pushlab_empty_responses_total', 'short-poll')).toBe((before[1] ?? 0) + 3);
+  expect(await count('pushlab_empty_responses_total', 'long-poll')).toBe(beforeLong + 1);
 });
 
 it('still answers a normal request after all of the above', async () => {
