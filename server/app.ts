@@ -30,6 +30,7 @@ import { createSseTransport } from './transports/sse.ts';
 import { createWebSocketTransport, wsPath, type UpgradePolicy } from './transports/websocket.ts';
 import type { IncomingMessage } from 'node:http';
 import { createListener, protocolOf } from './listener.ts';
+import { ApiRoutes } from './routes.ts';
 import type { TlsCredentials } from './tls.ts';
 
 export interface PushServer {
@@ -152,7 +153,7 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
     const label = labelOf(path);
     const api = path.startsWith('/api/');
     metrics.request(label);
-    ctx.res.once('close', listener.meter(ctx.req, label));
+    listener.meter(ctx.req, ctx.res, label);
     ctx.request.ip = addressOf(ctx.req);
     // No answer of ours is to be sniffed into another type (a JSON error rendered as HTML).
     ctx.set('X-Content-Type-Options', 'nosniff');
@@ -171,7 +172,8 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
       if (!cors(ctx, api)) {
         // A networked hub (Redis) that lost its store: 503 for new API requests (open ones are ended).
         if (api) refuseWhileHubDown(hub);
-        await next();
+        if (api && apiRoutes.has(path)) await apiRoutes.answer(ctx, path);
+        else await next();
       }
     } catch (error) {
       onError(ctx, error);
@@ -234,16 +236,18 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
     ctx.body = { error: 'internal server error' };
   }
 
-  const router = new Router();
-  createShortPollTransport(context, router);
-  createLongPollTransport(context, router);
-  createJsonpTransport(context, router);
-  createIframeTransport(context, router);
-  createSseTransport(context, router);
-  createPublishRoute(context, router);
-  router.get(wsPath, () => {
+  const apiRoutes = new ApiRoutes();
+  createShortPollTransport(context, apiRoutes);
+  createLongPollTransport(context, apiRoutes);
+  createJsonpTransport(context, apiRoutes);
+  createIframeTransport(context, apiRoutes);
+  createSseTransport(context, apiRoutes);
+  createPublishRoute(context, apiRoutes);
+  apiRoutes.get(wsPath, () => {
     throw new ClientError(426, 'this route takes a WebSocket upgrade');
   });
+  // Routes outside the API (patterns and parameters among them) are the router's.
+  const router = new Router();
   router.get('/metrics', async (ctx) => {
     if (options.metricsToken !== undefined && !isAuthorized(options.metricsToken, bearerToken(ctx.get('Authorization') || undefined))) {
       throw new ClientError(401, 'metrics need the metrics token (Authorization: Bearer <token>)', { 'WWW-Authenticate': 'Bearer' });

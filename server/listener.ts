@@ -8,7 +8,13 @@
  * HTTP/2 session is told to go away (GOAWAY), and how everything is dropped at the deadline.
  */
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2Session } from 'node:http2';
+import {
+  createSecureServer,
+  type Http2SecureServer,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type Http2Session,
+} from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { MeterLabel, Metrics, WireProtocol } from './metrics.ts';
@@ -44,11 +50,11 @@ export interface Listener {
   /** Drops every connection still open (the end of a graceful shutdown). */
   destroyAll(): void;
   /**
-   * Meters a request's bytes as `label`; returns the release to call when its response
-   * closes. HTTP/1.1: the socket's bytes. HTTP/2: many streams share one session, so the
-   * session's frame bytes are charged to its streams' label (see `Metrics.meterStream`).
+   * Meters a request's bytes as `label` until its response `res` closes. HTTP/1.1: the
+   * socket's bytes. HTTP/2: many streams share one session, so the session's frame bytes
+   * are charged to its streams' label (see `Metrics.meterStream`).
    */
-  meter(req: IncomingMessage | Http2ServerRequest, label: MeterLabel): () => void;
+  meter(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse, label: MeterLabel): void;
 }
 
 /** The protocol a request came over. */
@@ -57,11 +63,21 @@ export function protocolOf(req: IncomingMessage | Http2ServerRequest): WireProto
   return (req.socket as TLSSocket).encrypted === true ? 'h1-tls' : 'h1';
 }
 
-/** Meters an HTTP/1.1 request's socket: it carries one request at a time, so its bytes are that request's. */
-function meterHttp1(metrics: Metrics, req: IncomingMessage | Http2ServerRequest, label: MeterLabel): () => void {
-  const socket = req.socket as Socket;
-  metrics.meter(socket, label);
-  return () => metrics.settle(socket);
+/**
+ * Meters HTTP/1.1 requests' sockets: a socket carries one request at a time, so its bytes are
+ * that request's. The settling listener is one function for every response (it finds the
+ * socket from the response), not a closure made for each.
+ */
+function createHttp1Meter(
+  metrics: Metrics,
+): (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse, label: MeterLabel) => void {
+  function settle(this: ServerResponse): void {
+    metrics.settle(this.req.socket);
+  }
+  return (req, res, label) => {
+    metrics.meter(req.socket as Socket, label);
+    (res as ServerResponse).on('close', settle);
+  };
 }
 
 /** Makes the plaintext HTTP/1.1 server, or the TLS one (HTTP/2 + HTTP/1.1) when `options.tls` is set. */
@@ -92,7 +108,7 @@ function createPlainListener(options: ListenerOptions, callback: RequestListener
     goAway: () => undefined,
     closeIdle: () => server.closeIdleConnections(),
     destroyAll: () => server.closeAllConnections(),
-    meter: (req, label) => meterHttp1(metrics, req, label),
+    meter: createHttp1Meter(metrics),
   };
 }
 
@@ -114,6 +130,7 @@ function createTlsListener(options: ListenerOptions, tls: TlsCredentials, callba
     connectionsCheckingInterval: Math.min(1000, Math.ceil(options.headersTimeoutMs / 4)),
   });
 
+  const meterHttp1 = createHttp1Meter(metrics);
   const raw = new Map<string, Socket>();
   const rawSockets = new Set<Socket>();
   const sessions = new Set<Http2Session>();
@@ -192,11 +209,14 @@ function createTlsListener(options: ListenerOptions, tls: TlsCredentials, callba
       for (const session of sessions) session.destroy();
       for (const socket of rawSockets) socket.destroy();
     },
-    meter(req, label) {
-      if (req.httpVersionMajor !== 2) return meterHttp1(metrics, req, label);
+    meter(req, res, label) {
+      if (req.httpVersionMajor !== 2) {
+        meterHttp1(req, res, label);
+        return;
+      }
       const session = (req as Http2ServerRequest).stream.session;
       const socket = session === undefined ? undefined : sessionSockets.get(session);
-      return socket === undefined ? () => undefined : metrics.meterStream(socket, label);
+      if (socket !== undefined) res.once('close', metrics.meterStream(socket, label));
     },
   };
 }

@@ -3,7 +3,7 @@
  * of a body (a single `{"topic"?, "data"}` or a batch `{"messages": [...]}`), one token and
  * rate policy, and one hub call per body.
  */
-import type Router from '@koa/router';
+import type { ApiRoutes } from './routes.ts';
 import getRawBody from 'raw-body';
 import type { Hub, PublishEntry } from './hub.ts';
 import type { Metrics } from './metrics.ts';
@@ -127,9 +127,9 @@ const decodedCharsets = new Set(['', 'utf-8', 'utf8']);
  * large), 400 (malformed, too deep, a bad entry), 429 (a batch larger than the rate has
  * left); a cross-site origin was refused before (403).
  */
-export function createPublishRoute(context: TransportContext, router: Router): void {
+export function createPublishRoute(context: TransportContext, routes: ApiRoutes): void {
   const { options, publisher } = context;
-  router.post('/api/publish', async (ctx) => {
+  routes.post('/api/publish', async (ctx) => {
     await publisher.authorize(ctx.ip, bearerToken(ctx.get('Authorization') || undefined));
     // Not `ctx.is()`: it sees no body without Content-Length or Transfer-Encoding, and an
     // HTTP/2 request may carry neither (its body ends with the stream's END_STREAM flag).

@@ -1,5 +1,5 @@
 /**
- * What a transport gets from the server (`create<Name>Transport(context, router)`): the hub,
+ * What a transport gets from the server (`create<Name>Transport(context, routes)`): the hub,
  * metrics, options, the open connections, the per-turn flusher, the shared heartbeat and the
  * limits. Types only, so transports and streams depend on it and it depends on none of them.
  */

@@ -6,7 +6,7 @@ import type { Replay } from '../hub.ts';
 import type { Technique } from '../metrics.ts';
 import type { TransportContext } from './context.ts';
 import type { PollAnswer, PollFraming } from './shared.ts';
-import { hold, pollAnswer } from './shared.ts';
+import { answersAtOnce, hold, pollAnswer } from './shared.ts';
 import { parseSince, parseTimeout, parseTopic } from './query.ts';
 import type { StreamSink, WireForm } from './push-stream.ts';
 
@@ -27,6 +27,9 @@ export function onResponseClose(ctx: Context): (listener: () => void) => () => v
   };
 }
 
+/** A poll's JSON answer type, set as the header itself: `ctx.type` looks the name up in a MIME table each time. */
+export const jsonType = 'application/json; charset=utf-8';
+
 /**
  * The query of `ctx`, parsed for this call only: `ctx.URL` would keep a URL, its search
  * params and their strings on the context (about 0.5 KiB) for as long as a held or
@@ -44,58 +47,80 @@ export function countAnswer(context: TransportContext, technique: Technique, ans
 }
 
 /**
- * Bytes of poll answers given to each socket and not yet handed to the kernel. Node's
- * server reads a whole chunk of pipelined requests (about a thousand short ones in 64 KiB)
- * before it stops reading from a socket whose client does not read, and queues every
- * answer in memory: without this count, one socket could queue a thousand answers.
+ * Bytes of poll answers queued behind an earlier answer on their socket and not yet sent.
+ * Node's server reads a whole chunk of pipelined requests (about a thousand short ones in
+ * 64 KiB) before it stops reading from a socket whose client does not read, and queues
+ * every answer in memory: without this count, one socket could queue a thousand answers.
  */
-const unsentPollBytes = new WeakMap<Socket, number>();
+const queuedPollBytes = new WeakMap<Socket, number>();
 
 /**
  * Answers a poll with `replay`, bounded by `maxPollBytes` (see `pollAnswer`), and counts
- * it. A socket that already has more than `maxBufferedBytes` of earlier answers unsent (a
+ * it. A socket that already holds more than `maxBufferedBytes` of earlier answers unsent (a
  * client pipelining polls and not reading them) is a slow consumer: it is dropped, as a
  * stream would be, before anything more is built for it.
+ *
+ * Unsent is the socket's own buffer (`writableLength`) and the answers queued behind the
+ * one it is sending. An answer that has its socket (every answer but a pipelined one) goes
+ * to that buffer when Koa sends it, so it needs no listener to be counted.
  */
 export function answerPoll(context: TransportContext, technique: Technique, ctx: Context, replay: Replay, framing: PollFraming = {}): void {
   const socket = ctx.req.socket as Socket;
-  const unsent = unsentPollBytes.get(socket) ?? 0;
   if (socket.destroyed) return;
-  if (unsent > context.options.maxBufferedBytes) {
+  const queued = queuedPollBytes.get(socket) ?? 0;
+  if (queued + socket.writableLength > context.options.maxBufferedBytes) {
     context.metrics.slowConsumer(technique);
     socket.destroy();
     return;
   }
   const answer = pollAnswer(replay, context.options.maxPollBytes, framing);
   countAnswer(context, technique, answer);
-  const bytes = typeof answer.body === 'string' ? Buffer.byteLength(answer.body) : answer.body.length;
-  unsentPollBytes.set(socket, unsent + bytes);
+  ctx.body = answer.body;
+  if (ctx.res.socket !== socket) queueAnswer(ctx.res, socket, queued, Buffer.byteLength(answer.body));
+}
+
+/** Counts `bytes` of an answer queued on `socket` until it was sent ('finish') or never will be ('close'). */
+function queueAnswer(res: Context['res'], socket: Socket, queued: number, bytes: number): void {
+  queuedPollBytes.set(socket, queued + bytes);
   let counted = true;
   const settle = (): void => {
     if (!counted) return;
     counted = false;
-    const left = (unsentPollBytes.get(socket) ?? bytes) - bytes;
-    if (left > 0) unsentPollBytes.set(socket, left);
-    else unsentPollBytes.delete(socket);
+    const left = (queuedPollBytes.get(socket) ?? bytes) - bytes;
+    if (left > 0) queuedPollBytes.set(socket, left);
+    else queuedPollBytes.delete(socket);
   };
-  // 'finish' once the answer's last byte went to the kernel; 'close' if it never will.
-  ctx.res.once('finish', settle);
-  ctx.res.once('close', settle);
-  ctx.body = answer.body;
+  res.once('finish', settle);
+  res.once('close', settle);
 }
 
 /**
  * What long polling and JSONP share (JSONP is long polling with another wrapper, as in
- * engine.io): parse `topic`/`since`/`timeout`, admit, hold until there is an answer
- * (`answerPoll` sends and counts it).
+ * engine.io): parse `topic`/`since`/`timeout`, admit under the connection and topic caps,
+ * look once, and answer at once what is there (its slot is given back then); otherwise hold
+ * until there is an answer (the slot is given back when the response closes). `answerPoll`
+ * sends and counts it.
  */
-export async function heldPoll(context: TransportContext, technique: Technique, ctx: Context): Promise<Replay> {
-  const query = queryOf(ctx);
+export async function heldPoll(context: TransportContext, technique: Technique, ctx: Context, query = queryOf(ctx)): Promise<Replay> {
   const topic = parseTopic(query);
   const since = parseSince(query);
   const holdMs = parseTimeout(query, context.options.holdMs, context.options.maxHoldMs);
-  admit(context, ctx);
-  return hold(context, technique, onResponseClose(ctx), topic, since, holdMs);
+  const release = context.limiter.admit(ctx.ip);
+  let first: Replay;
+  try {
+    // The cap a new topic would pass is checked before looking, as the hold would subscribe.
+    context.hub.checkTopic(topic);
+    first = await context.hub.since(topic, since);
+  } catch (error) {
+    release();
+    throw error;
+  }
+  if (answersAtOnce(first, holdMs)) {
+    release();
+    return first;
+  }
+  ctx.res.once('close', release);
+  return hold(context, technique, onResponseClose(ctx), topic, first, holdMs);
 }
 
 /**

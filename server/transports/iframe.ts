@@ -5,7 +5,7 @@
  * client opens a new one from its cursor.
  */
 import { techniques } from '../../registry/techniques.ts';
-import type Router from '@koa/router';
+import type { ApiRoutes } from '../routes.ts';
 import type { HubMessage } from '../hub.ts';
 import type { TransportContext } from './context.ts';
 import type { StreamFraming } from './push-stream.ts';
@@ -40,7 +40,7 @@ export function frame(message: HubMessage): Buffer {
 const control = (json: string): string => `<script>c(${scriptSafe(json)})</script>\n`;
 
 /** Registers `GET /api/iframe?topic&since&callback`. */
-export function createIframeTransport(context: TransportContext, router: Router): void {
+export function createIframeTransport(context: TransportContext, routes: ApiRoutes): void {
   const framing: StreamFraming = {
     message: frame,
     cursor: (cursor) => control(`{"type":"cursor","cursor":"${cursor}"}`),
@@ -48,7 +48,7 @@ export function createIframeTransport(context: TransportContext, router: Router)
     heartbeat: '<!-- keep-alive -->\n',
     maxBytes: context.options.iframeMaxBytes,
   };
-  router.get(techniques.iframe.route, (ctx) => {
+  routes.get(techniques.iframe.route, (ctx) => {
     const query = queryOf(ctx);
     const callback = parseCallback(query, defaultIframeCallback);
     const topic = parseTopic(query);

@@ -5,7 +5,7 @@
  * is validated and never echoed when invalid, and the payload is script-safe.
  */
 import { techniques } from '../../registry/techniques.ts';
-import type Router from '@koa/router';
+import type { ApiRoutes } from '../routes.ts';
 import type { TransportContext } from './context.ts';
 import { parseCallback } from './query.ts';
 import { answerPoll, heldPoll, queryOf } from './http.ts';
@@ -19,13 +19,15 @@ export function prefix(callback: string): string {
 export const suffix = ');';
 
 /** Registers `GET /api/jsonp?callback&topic&since&timeout`. */
-export function createJsonpTransport(context: TransportContext, router: Router): void {
-  router.get(techniques.jsonp.route, async (ctx) => {
-    const callback = parseCallback(queryOf(ctx));
-    const replay = await heldPoll(context, 'jsonp', ctx);
-    ctx.type = 'application/javascript; charset=utf-8';
-    // Without nosniff a browser could be talked into reading the answer as another type.
-    ctx.set('X-Content-Type-Options', 'nosniff');
+export function createJsonpTransport(context: TransportContext, routes: ApiRoutes): void {
+  routes.get(techniques.jsonp.route, async (ctx) => {
+    const query = queryOf(ctx);
+    const callback = parseCallback(query);
+    const replay = await heldPoll(context, 'jsonp', ctx, query);
+    // The header itself (not `ctx.type`, a MIME table lookup). The first middleware's
+    // nosniff matters most here: without it a browser could be talked into reading the
+    // answer as another type.
+    ctx.set('Content-Type', 'application/javascript; charset=utf-8');
     answerPoll(context, 'jsonp', ctx, replay, { forScript: true, prefix: prefix(callback), suffix });
   });
 }

@@ -4,15 +4,15 @@
  * answer, but no empty answers while messages flow.
  */
 import { techniques } from '../../registry/techniques.ts';
-import type Router from '@koa/router';
+import type { ApiRoutes } from '../routes.ts';
 import type { TransportContext } from './context.ts';
-import { answerPoll, heldPoll } from './http.ts';
+import { answerPoll, jsonType, heldPoll } from './http.ts';
 
 /** Registers `GET /api/long-poll?topic&since&timeout`. */
-export function createLongPollTransport(context: TransportContext, router: Router): void {
-  router.get(techniques['long-poll'].route, async (ctx) => {
+export function createLongPollTransport(context: TransportContext, routes: ApiRoutes): void {
+  routes.get(techniques['long-poll'].route, async (ctx) => {
     const replay = await heldPoll(context, 'long-poll', ctx);
-    ctx.type = 'application/json';
+    ctx.set('Content-Type', jsonType);
     answerPoll(context, 'long-poll', ctx, replay);
   });
 }

@@ -54,9 +54,14 @@ export function scriptSafeBytes(json: string): Buffer {
   return Buffer.from(out.subarray(0, o));
 }
 
-/** `scriptSafeBytes` as a string, for the small control frames. */
+/** `scriptSafeBytes` as a string: the same text when it has nothing to escape. */
 export function scriptSafe(json: string): string {
-  return scriptSafeBytes(json).toString();
+  return /[<\u2028\u2029]/.test(json) ? scriptSafeBytes(json).toString() : json;
+}
+
+/** The envelope of `message`, script-safe, as text (what a JSONP answer carries), encoded once per message. */
+function scriptSafeText(message: HubMessage): string {
+  return frameOnce(message, 'script-text', (m) => scriptSafe(m.json));
 }
 
 /** The envelope of `message`, script-safe UTF-8, encoded once per message. */
@@ -67,7 +72,7 @@ export function scriptSafeJson(message: HubMessage): Buffer {
 /** What an answer to a poll is, besides its body: what it carries, for the counters. */
 export interface PollAnswer {
   /** `{"messages":[...],"cursor":"<epoch>:<id>"}` with `"gap":true` and `"more":true` when so, inside `prefix`/`suffix`. */
-  readonly body: string | Buffer;
+  readonly body: string;
   /** Messages carried. */
   readonly messages: number;
   readonly gap: boolean;
@@ -79,7 +84,7 @@ export interface PollAnswer {
 
 /** How a poll answer is framed: JSON, or script-safe JSON inside `prefix` and `suffix` (JSONP). */
 export interface PollFraming {
-  /** Script-safe message JSON; the body is then a `Buffer`. Default false. */
+  /** Script-safe message JSON. Default false. */
   readonly forScript?: boolean;
   /** Bytes before the JSON (JSONP: `/**\/cb(`). Default none. */
   readonly prefix?: string;
@@ -96,8 +101,6 @@ export const pollEnvelopeBytes = 128;
 
 const plainJson = (message: HubMessage): string => message.json;
 
-const byteLengthOf = (chunk: Buffer | string): number => (typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length);
-
 /**
  * A poll answer from already-encoded messages, at most `maxBytes` long: the messages that
  * fit, oldest first, and always at least one (a single message may be larger alone). When
@@ -110,119 +113,140 @@ export function pollAnswer(replay: Replay, maxBytes: number, framing: PollFramin
   const forScript = framing.forScript === true;
   const prefix = framing.prefix ?? '';
   const suffix = framing.suffix ?? '';
-  const encode: (message: HubMessage) => Buffer | string = forScript ? scriptSafeJson : plainJson;
+  const encode = forScript ? scriptSafeText : plainJson;
   const room = maxBytes - pollEnvelopeBytes - Buffer.byteLength(prefix) - Buffer.byteLength(suffix);
-  const parts: (Buffer | string)[] = [];
+  const parts: string[] = [];
   let used = 0;
   for (const message of messages) {
     const part = encode(message);
-    const bytes = byteLengthOf(part) + (parts.length > 0 ? 1 : 0);
+    const bytes = Buffer.byteLength(part) + (parts.length > 0 ? 1 : 0);
     if (parts.length > 0 && used + bytes > room) break;
     parts.push(part);
     used += bytes;
   }
   const more = parts.length < messages.length;
   const cursorId = more ? (messages[parts.length - 1] as HubMessage).id : replay.cursor;
-  const cursor = JSON.stringify(formatCursor(replay.epoch, cursorId));
-  let json: Buffer | string;
+  let json: string;
   if (parts.length === 1 && !gap && !more) {
     // The common answer to a held poll: one message, the same for every client that waited.
-    json = frameOnce(messages[0] as HubMessage, forScript ? 'poll-script' : 'poll', () =>
-      forScript
-        ? Buffer.concat([Buffer.from('{"messages":['), parts[0] as Buffer, Buffer.from(`],"cursor":${cursor}}`)])
-        : `{"messages":[${parts[0] as string}],"cursor":${cursor}}`,
+    json = frameOnce(
+      messages[0] as HubMessage,
+      forScript ? 'poll-script' : 'poll',
+      () => `{"messages":[${parts[0] as string}],"cursor":${JSON.stringify(formatCursor(replay.epoch, cursorId))}}`,
     );
   } else {
-    const tail = `],"cursor":${cursor}${gap ? ',"gap":true' : ''}${more ? ',"more":true' : ''}}`;
-    json = forScript
-      ? Buffer.concat([Buffer.from('{"messages":['), ...joined(parts as Buffer[]), Buffer.from(tail)])
-      : `{"messages":[${(parts as string[]).join(',')}${tail}`;
+    const cursor = JSON.stringify(formatCursor(replay.epoch, cursorId));
+    json = `{"messages":[${parts.join(',')}],"cursor":${cursor}${gap ? ',"gap":true' : ''}${more ? ',"more":true' : ''}}`;
   }
-  let body: Buffer | string = json;
-  if (prefix !== '' || suffix !== '') {
-    body = typeof json === 'string' ? `${prefix}${json}${suffix}` : Buffer.concat([Buffer.from(prefix), json, Buffer.from(suffix)]);
-  }
+  // Strings throughout: Node sends a short string body in one write with the head, a buffer in a second.
+  const body = prefix === '' && suffix === '' ? json : `${prefix}${json}${suffix}`;
   return { body, messages: parts.length, gap, more, cursor: cursorId };
 }
 
-const comma = Buffer.from(',');
-
-/** `parts` with a comma between each two. */
-function joined(parts: readonly Buffer[]): Buffer[] {
-  const out: Buffer[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    if (i > 0) out.push(comma);
-    out.push(parts[i] as Buffer);
-  }
-  return out;
+/** Whether a poll's first look answers it at once: it found messages, its cursor is lost (gap), or it asked not to wait. */
+export function answersAtOnce(first: Replay, holdMs: number): boolean {
+  return first.messages.length > 0 || first.gap || holdMs === 0;
 }
 
 /**
- * Waits for messages after `cursor` on `topic` (a long poll): answers at once when there are
- * some, when the cursor is lost (gap), or when `holdMs` is 0; otherwise when one arrives,
- * the hold ends, the client goes away, or the server shuts down. The subscription and timer
- * are removed in every case.
+ * Holds a long poll whose first look (`first`, which `answersAtOnce` did not answer) found
+ * nothing after its cursor on `topic`: answers when a message arrives, the hold ends, the
+ * client goes away, or the server shuts down. The subscription and timer are removed in
+ * every case. A message published between the first look and the subscription is found by
+ * a second look right after subscribing, so none falls between the two.
  */
 export function hold(
   context: TransportContext,
   technique: Technique,
   onClientGone: (listener: () => void) => () => void,
   topic: string,
-  cursor: Cursor | undefined,
+  first: Replay,
   holdMs: number,
 ): Promise<Replay> {
-  const { hub, connections, metrics } = context;
   return new Promise<Replay>((resolve, reject) => {
-    let settled = false;
-    let woken = false;
-    let waitCursor: Cursor | undefined = cursor;
-    let timer: NodeJS.Timeout | undefined;
-    let stopWatching: (() => void) | undefined;
-    const closable: Closable = { shutdown: () => finish() };
-
-    const unsubscribe = hub.subscribe(topic, () => {
-      if (woken || waitCursor === undefined) return;
-      woken = true;
-      // Wake on the next turn so a burst published in this one goes out in one answer.
-      setImmediate(() => finish());
-    });
-
-    function cleanup(): void {
-      settled = true;
-      unsubscribe();
-      if (timer !== undefined) clearTimeout(timer);
-      stopWatching?.();
-      if (connections.delete(closable)) metrics.open(technique, -1);
-    }
-
-    function finish(): void {
-      if (settled) return;
-      cleanup();
-      hub.since(topic, waitCursor).then(resolve, reject);
-    }
-
-    hub.since(topic, cursor).then(
-      (first) => {
-        if (settled) return;
-        if (first.messages.length > 0 || first.gap || holdMs === 0) {
-          cleanup();
-          resolve(first);
-          return;
-        }
-        waitCursor = { epoch: first.epoch, id: first.cursor };
-        connections.add(closable);
-        metrics.open(technique, 1);
-        timer = setTimeout(finish, holdMs);
-        stopWatching = onClientGone(() => {
-          if (settled) return;
-          cleanup();
-          resolve(first);
-        });
-      },
-      (error: unknown) => {
-        cleanup();
-        reject(error);
-      },
-    );
+    new HeldPoll(context, technique, topic, first, resolve, reject).start(onClientGone, holdMs);
   });
+}
+
+/**
+ * One held poll. A class, so its handlers are shared methods rather than closures made for
+ * each poll (under tsx each named closure also costs a `name` property definition).
+ */
+class HeldPoll implements Closable {
+  private settled = false;
+  private woken = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopWatching: (() => void) | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private readonly cursor: Cursor;
+
+  constructor(
+    private readonly context: TransportContext,
+    private readonly technique: Technique,
+    private readonly topic: string,
+    private readonly first: Replay,
+    private readonly resolve: (replay: Replay) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    this.cursor = { epoch: first.epoch, id: first.cursor };
+  }
+
+  start(onClientGone: (listener: () => void) => () => void, holdMs: number): void {
+    const { hub, connections, metrics } = this.context;
+    this.unsubscribe = hub.subscribe(this.topic, () => this.wake());
+    connections.add(this);
+    metrics.open(this.technique, 1);
+    this.timer = setTimeout(() => this.finish(), holdMs);
+    this.stopWatching = onClientGone(() => this.gone());
+    // What was published while this poll was looking the first time and subscribing.
+    hub.since(this.topic, this.cursor).then(
+      (second) => {
+        if (!this.settled && (second.messages.length > 0 || second.gap)) this.settle(second);
+      },
+      (error: unknown) => this.fail(error),
+    );
+  }
+
+  /** The server shuts down: answer now. */
+  shutdown(): void {
+    this.finish();
+  }
+
+  private wake(): void {
+    if (this.woken) return;
+    this.woken = true;
+    // On the next turn, so a burst published in this one goes out in one answer.
+    setImmediate(() => this.finish());
+  }
+
+  /** Answers with what followed the cursor (maybe nothing: the hold ended). */
+  private finish(): void {
+    if (this.settled) return;
+    this.cleanup();
+    this.context.hub.since(this.topic, this.cursor).then(this.resolve, this.reject);
+  }
+
+  /** The client left: answer with the first look (nobody reads it). */
+  private gone(): void {
+    if (!this.settled) this.settle(this.first);
+  }
+
+  private settle(replay: Replay): void {
+    this.cleanup();
+    this.resolve(replay);
+  }
+
+  private fail(error: unknown): void {
+    if (this.settled) return;
+    this.cleanup();
+    this.reject(error);
+  }
+
+  private cleanup(): void {
+    this.settled = true;
+    this.unsubscribe?.();
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.stopWatching?.();
+    if (this.context.connections.delete(this)) this.context.metrics.open(this.technique, -1);
+  }
 }

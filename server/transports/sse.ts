@@ -3,7 +3,7 @@
  * `EventSource` reconnects by itself and resumes with `Last-Event-ID`.
  */
 import { techniques } from '../../registry/techniques.ts';
-import type Router from '@koa/router';
+import type { ApiRoutes } from '../routes.ts';
 import type { HubMessage } from '../hub.ts';
 import { formatCursor } from '../hub.ts';
 import type { TransportContext } from './context.ts';
@@ -29,8 +29,8 @@ const framing: StreamFraming = {
 };
 
 /** Registers `GET /api/sse?topic&since` (`Last-Event-ID` wins over `since`). */
-export function createSseTransport(context: TransportContext, router: Router): void {
-  router.get(techniques.sse.route, (ctx) => {
+export function createSseTransport(context: TransportContext, routes: ApiRoutes): void {
+  routes.get(techniques.sse.route, (ctx) => {
     const query = queryOf(ctx);
     const topic = parseTopic(query);
     const lastEventId = ctx.get('Last-Event-ID');

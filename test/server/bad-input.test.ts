@@ -2,7 +2,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { rawRequest } from '../helpers/raw.ts';
+import { type RawAnswer, rawRequest } from '../helpers/raw.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -153,8 +153,32 @@ describe('publish', () => {
     expect(await head('bad')).toBe(0);
   });
 
-  it('a GET on /api/publish is a 405', async () => {
-    expect((await fetch(`${server.url}/api/publish`)).status).toBe(405);
+  it('a method a route does not take is a JSON 405 naming the ones it takes; OPTIONS lists them; HEAD is a GET without a body', async () => {
+    const port = Number(new URL(server.url).port);
+    const ask = (method: string, target: string): Promise<RawAnswer> =>
+      rawRequest(port, `${method} ${target} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    for (const [method, target, allow] of [
+      ['GET', '/api/publish', 'POST'],
+      ['PUT', '/api/publish', 'POST'],
+      ['POST', '/api/short-poll?topic=a', 'HEAD, GET'],
+      ['DELETE', '/api/sse?topic=a', 'HEAD, GET'],
+      ['PROPFIND', '/api/long-poll?topic=a', 'HEAD, GET'],
+      ['POST', '/api/ws', 'HEAD, GET'],
+    ]) {
+      const answer = await ask(method as string, target as string);
+      expect(answer.status, `${method} ${target}`).toBe(405);
+      expect(answer.text, `${method} ${target}`).toMatch(new RegExp(`\r\nAllow: ${allow}\r\n`));
+      expect(JSON.parse(answer.text.split('\r\n\r\n')[1] as string), `${method} ${target}`).toEqual({ error: `this route takes ${allow}` });
+    }
+    const options = await ask('OPTIONS', '/api/publish');
+    expect(options.status).toBe(200);
+    expect(options.text).toMatch(/\r\nAllow: POST\r\n/);
+    const head = await ask('HEAD', '/api/short-poll?topic=head-only');
+    expect(head.status).toBe(200);
+    expect(head.text).toMatch(/\r\nContent-Type: application\/json; charset=utf-8\r\n/);
+    expect(head.text.endsWith('\r\n\r\n')).toBe(true);
+    // A path outside the API is still the router's: an unknown method there is its 501.
+    expect((await ask('PROPFIND', '/metrics')).status).toBe(501);
   });
 });
 
