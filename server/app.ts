@@ -172,7 +172,8 @@ export function createPushServer(create: CreateOptions = {}): PushServer {
       if (!cors(ctx, api)) {
         // A networked hub (Redis) that lost its store: 503 for new API requests (open ones are ended).
         if (api) refuseWhileHubDown(hub);
-        if (api && apiRoutes.has(path)) await apiRoutes.answer(ctx, path);
+        const route = api ? apiRoutes.find(path) : undefined;
+        if (route !== undefined) await apiRoutes.answer(ctx, route);
         else await next();
       }
     } catch (error) {

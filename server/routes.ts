@@ -1,8 +1,8 @@
 /**
  * The API's routes, by exact path: one `Map` lookup and one method check per request.
  * `@koa/router` tried every route's pattern in turn, pages with parameters included, and
- * ran its dispatch and `allowedMethods` around each poll: a fifth of a short poll's CPU
- * (`npm run bench`'s capacity step against the minimal Koa app). The API has no parameters
+ * ran its dispatch and `allowedMethods` around each poll: a fifth of a short poll's CPU in
+ * a CPU profile of the server under autocannon. The API has no parameters
  * in its paths, so it needs none of that; the pages keep the router.
  *
  * Methods are answered as `@koa/router` answered them: a GET route takes HEAD too; OPTIONS
@@ -14,7 +14,7 @@ import { ClientError } from './input.ts';
 
 export type ApiHandler = (ctx: Context) => unknown;
 
-interface Route {
+export interface Route {
   readonly handlers: Map<string, ApiHandler>;
   /** The `Allow` header: the methods taken, HEAD with GET. */
   allow: string;
@@ -31,14 +31,13 @@ export class ApiRoutes {
     this.add(path, 'POST', handler);
   }
 
-  /** Whether `path` is one of the API's routes. */
-  has(path: string): boolean {
-    return this.routes.has(path);
+  /** The route of `path`, or undefined when it is not one of the API's. */
+  find(path: string): Route | undefined {
+    return this.routes.get(path);
   }
 
-  /** Answers `ctx` at its route (`has(path)` must hold): the handler of its method, or the refusal above. */
-  async answer(ctx: Context, path: string): Promise<void> {
-    const route = this.routes.get(path) as Route;
+  /** Answers `ctx` at `route`: the handler of its method, or the refusal above. */
+  async answer(ctx: Context, route: Route): Promise<void> {
     const { method } = ctx;
     const handler = route.handlers.get(method) ?? (method === 'HEAD' ? route.handlers.get('GET') : undefined);
     if (handler !== undefined) {

@@ -27,8 +27,9 @@ export function onResponseClose(ctx: Context): (listener: () => void) => () => v
   };
 }
 
-/** A poll's JSON answer type, set as the header itself: `ctx.type` looks the name up in a MIME table each time. */
+/** Poll answer types, set as the header itself: `ctx.type` looks the name up in a MIME table each time. */
 export const jsonType = 'application/json; charset=utf-8';
+export const scriptType = 'application/javascript; charset=utf-8';
 
 /**
  * The query of `ctx`, parsed for this call only: `ctx.URL` would keep a URL, its search
@@ -68,7 +69,10 @@ export function answerPoll(context: TransportContext, technique: Technique, ctx:
   const socket = ctx.req.socket as Socket;
   if (socket.destroyed) return;
   const queued = queuedPollBytes.get(socket) ?? 0;
-  if (queued + socket.writableLength > context.options.maxBufferedBytes) {
+  // HTTP/1.1 only: an HTTP/2 request's socket is its session's, shared with every stream on
+  // it (their bytes are not this poll's), and HTTP/2 has no pipelining to queue answers.
+  const inSocket = ctx.req.httpVersionMajor === 1 ? socket.writableLength : 0;
+  if (queued + inSocket > context.options.maxBufferedBytes) {
     context.metrics.slowConsumer(technique);
     socket.destroy();
     return;

@@ -8,7 +8,7 @@ import { techniques } from '../../registry/techniques.ts';
 import type { ApiRoutes } from '../routes.ts';
 import type { TransportContext } from './context.ts';
 import { parseCallback } from './query.ts';
-import { answerPoll, heldPoll, queryOf } from './http.ts';
+import { answerPoll, heldPoll, queryOf, scriptType } from './http.ts';
 
 /** What comes before the JSON: `/**\/` first defuses the Rosetta Flash family of content sniffing attacks. */
 export function prefix(callback: string): string {
@@ -24,10 +24,9 @@ export function createJsonpTransport(context: TransportContext, routes: ApiRoute
     const query = queryOf(ctx);
     const callback = parseCallback(query);
     const replay = await heldPoll(context, 'jsonp', ctx, query);
-    // The header itself (not `ctx.type`, a MIME table lookup). The first middleware's
-    // nosniff matters most here: without it a browser could be talked into reading the
-    // answer as another type.
-    ctx.set('Content-Type', 'application/javascript; charset=utf-8');
+    // The first middleware's nosniff matters most here: without it a browser could be
+    // talked into reading the answer as another type.
+    ctx.set('Content-Type', scriptType);
     answerPoll(context, 'jsonp', ctx, replay, { forScript: true, prefix: prefix(callback), suffix });
   });
 }
