@@ -155,8 +155,11 @@ export function aggregate(m: RunMeasurements): TechniqueResult {
         'the publisher could not keep its schedule (the server was slow to take publishes), and latency includes that wait',
     );
   }
+  // A budgeted server's wait includes the time its own quota held it back (throttled): only
+  // the rest is other processes on its core.
+  const serverContended = m.serverWaitShare === undefined ? undefined : m.serverWaitShare - (m.serverThrottledShare ?? 0);
   for (const [side, wait] of [
-    ['server', m.serverWaitShare],
+    ['server', serverContended],
     ['load generator', m.loadWaitShare],
   ] as const) {
     if (wait !== undefined && wait >= contendedShare) {

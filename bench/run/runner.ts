@@ -89,7 +89,7 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
 }
 
 /** The budget `--server-cpu auto` gives a saturation scenario's servers on a machine of fewer than three cores. */
-export const autoServerShare = 0.4;
+export const autoServerShare = 0.25;
 
 /**
  * The server's CPU share for `scenario`'s rows (undefined: its whole core). `auto`: a

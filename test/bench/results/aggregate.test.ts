@@ -141,6 +141,11 @@ describe('aggregation', () => {
     expect(row.bottleneck).toBe('server');
     expect(row.serverWaitShare).toBe(0.7);
     expect(row.notes).toEqual([expect.stringMatching(/the server waited for its core 70% of the window/)]);
+    // Under a CPU budget the time its quota held it back is its own, not another process's.
+    const budgeted = aggregate(measurements({ serverCpuBudget: 0.25, serverWaitShare: 0.7, serverThrottledShare: 0.6 }));
+    expect(budgeted.notes ?? []).not.toContainEqual(expect.stringMatching(/the server waited for its core/));
+    const shared = aggregate(measurements({ serverCpuBudget: 0.25, serverWaitShare: 0.7, serverThrottledShare: 0.3 }));
+    expect(shared.notes).toContainEqual(expect.stringMatching(/the server waited for its core 40% of the window/));
   });
 
   it('says when the load process seems to have waited for its core, without scheduler figures', () => {
