@@ -35,8 +35,13 @@ export function mergeRepeats(rows: readonly TechniqueResult[]): TechniqueResult 
   if (first === undefined) throw new Error('no runs to merge');
   if (rows.length === 1) return first;
   const mid = (value: (r: TechniqueResult) => number): number => Number(median(rows.map(value)).toFixed(4));
-  // The run with the median p50 lends the fields that have no median (the CDF, the bottleneck).
-  const typical = [...rows].sort((a, b) => a.latencyMs.p50 - b.latencyMs.p50)[Math.floor(rows.length / 2)] ?? first;
+  // The median run lends the fields that have no median (the CDF, the bottleneck, a saturation
+  // row's ladder): the one with the median ceiling when the rows climbed one, so the headline
+  // deliveries/s is the median of the runs' and not the ceiling of whichever run had the median
+  // p50; else the one with the median p50.
+  const ceiling = (r: TechniqueResult): number => r.saturation?.sustainedDeliveredPerSecond ?? 0;
+  const typical =
+    [...rows].sort((a, b) => ceiling(a) - ceiling(b) || a.latencyMs.p50 - b.latencyMs.p50)[Math.floor(rows.length / 2)] ?? first;
   const sum = (value: (r: TechniqueResult) => number): number => rows.reduce((total, r) => total + value(r), 0);
   const notes = [...new Set(rows.flatMap((r, i) => (r.notes ?? []).map((note) => `run ${i + 1}: ${note}`)))];
   return {

@@ -68,7 +68,7 @@ describe("a scenario's streamMaxBytes", () => {
   });
 
   it('reaches the server it starts: its iframe document ends after that many bytes, and the scenario passes it on', async () => {
-    expect(expandScenario(await loadScenario('saturation'))[0]?.streamMaxBytes).toBe(8 * 1024 * 1024);
+    expect(expandScenario(await loadScenario('saturation'))[0]?.streamMaxBytes).toBe(64 * 1024 * 1024);
     for (const [flags, ends] of [
       [{ streamMaxBytes: 4096 }, true],
       [{}, false],

@@ -119,10 +119,12 @@ describe('calibration', () => {
       const scenario = tinySaturation('adaptive', [50]);
       const run = await runScenario(scenario, { serverCpu: 'auto' });
       const row = run.techniques.websocket;
-      // Four subscribers reach what the baseline did: load-bound on a whole core, so measured again at 0.4.
+      // Four subscribers reach what the baseline did: load-bound on a whole core, so measured again under the auto budget.
       expect(row?.saturation?.wholeCore).toEqual({ sustainedDeliveredPerSecond: expect.any(Number), loadBound: true });
       expect(row?.serverCpuBudget).toBe(autoServerShare);
-      expect(row?.notes?.[0]).toMatch(/load-bound at [\d,]+ deliveries\/s, so it was measured again with the server at 0\.4 of a core/);
+      expect(row?.notes?.[0]).toMatch(
+        new RegExp(`load-bound at [\\d,]+ deliveries/s, so it was measured again with the server at ${autoServerShare} of a core`),
+      );
       expect(row?.lost).toBe(0);
     },
   );
