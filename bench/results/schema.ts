@@ -45,7 +45,7 @@ export const saturationStepSchema = z.object({
   reason: z.string().optional(),
 });
 
-/** A saturation run's steps and the highest rate sustained. */
+/** A saturation run's steps, in ascending rate (refinements between the steps they split), and the highest rate sustained. */
 export const saturationSchema = z.object({
   /** The bounds a step had to hold. */
   p99BoundMs: z.number(),
@@ -55,7 +55,7 @@ export const saturationSchema = z.object({
   sustainedRatePerSecond: z.number(),
   /** Deliveries per second at that rate. */
   sustainedDeliveredPerSecond: z.number(),
-  /** Whether the last step tried was sustained too (the ceiling is above the highest step). */
+  /** Whether no step failed (the ceiling is above the highest step tried). */
   ceilingAbove: z.boolean(),
   /**
    * `--server-cpu auto`: the row was measured first with the server on a whole core, came out
@@ -63,6 +63,14 @@ export const saturationSchema = z.object({
    */
   wholeCore: z.object({ sustainedDeliveredPerSecond: z.number(), loadBound: z.boolean() }).optional(),
 });
+
+/**
+ * The failed step just above a row's ceiling: the lowest-rate step that was not sustained
+ * (steps are in ascending rate, a refinement between the steps it split).
+ */
+export function failureAbove(saturation: { readonly steps: readonly SaturationStep[] }): SaturationStep | undefined {
+  return saturation.steps.find((step) => !step.sustained);
+}
 
 /** One row: a technique under one setting of its knobs (a sweep has several rows per technique). */
 export const techniqueResultSchema = z.object({

@@ -4,7 +4,7 @@
  */
 import { formatChecks } from '../network/check-table.ts';
 import { formatBytes } from './format.ts';
-import type { RunResult, TechniqueResult } from './schema.ts';
+import { failureAbove, type RunResult, type TechniqueResult } from './schema.ts';
 import { renderThresholds, type ThresholdVerdict } from './thresholds.ts';
 
 /** The width the default summary fits, as autocannon's table does; `wide` prints every column. */
@@ -215,8 +215,8 @@ export function renderSummary(result: RunResult, options: SummaryOptions = {}): 
         ['run', 'sustained msg/s', 'deliveries/s', 'steps', wide ? 'next step' : 'failed at msg/s'],
         saturated.map(([key, r]) => {
           const s = r.saturation as NonNullable<typeof r.saturation>;
-          const last = s.steps.at(-1);
-          const next = wide ? `${last?.ratePerSecond}: ${last?.reason}` : String(last?.ratePerSecond);
+          const failed = failureAbove(s);
+          const next = wide ? `${failed?.ratePerSecond}: ${failed?.reason}` : String(failed?.ratePerSecond);
           return [
             key,
             `${s.ceilingAbove ? '≥ ' : ''}${s.sustainedRatePerSecond}`,

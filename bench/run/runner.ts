@@ -80,7 +80,8 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
     const result =
       saturation === undefined
         ? await measureWindow(built, plan.ratePerSecond, plan.durationMs, flags)
-        : await saturate(plan, saturation, (rate) => measureWindow(built, rate, saturation.stepMs, flags));
+        : // A refined rate stays a whole number of bursts per second.
+          await saturate(plan, saturation, (rate) => measureWindow(built, rate, saturation.stepMs, flags), plan.burst ?? 1);
     progress({ type: 'run-end', run: plan.key, result });
     return result;
   } finally {

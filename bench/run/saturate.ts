@@ -3,7 +3,7 @@
  * a step is not sustained — something lost, p99 past the bound, or the publisher behind its
  * schedule. Every step is kept; the row is the highest sustained step's.
  */
-import type { Calibration, Saturation, SaturationStep, TechniqueResult } from '../results/schema.ts';
+import { failureAbove, type Calibration, type Saturation, type SaturationStep, type TechniqueResult } from '../results/schema.ts';
 import type { RunPlan } from '../scenario/plan.ts';
 
 /** A row within this share of the calibrated ceiling is load-bound. */
@@ -20,7 +20,8 @@ export function calibrationPlan(first: RunPlan): RunPlan {
 /** The calibration as results record it, from the baseline's saturation row. */
 export function calibrationOf(row: TechniqueResult, loadCores = 1): Calibration {
   const saturation = row.saturation;
-  const last = saturation?.steps.at(-1);
+  // The step that ended the climb: the failure above the ceiling, or the highest when none failed.
+  const last = saturation === undefined ? undefined : (failureAbove(saturation) ?? saturation.steps.at(-1));
   return {
     ceilingDeliveredPerSecond: saturation?.sustainedDeliveredPerSecond ?? 0,
     loadCores,
@@ -44,7 +45,7 @@ export function calibrationOf(row: TechniqueResult, loadCores = 1): Calibration 
 export function labelLoadBound(row: TechniqueResult, calibration: Calibration | undefined, loadCores = 1): TechniqueResult {
   const saturation = row.saturation;
   if (saturation === undefined) return row;
-  const last = saturation.steps.at(-1);
+  const last = failureAbove(saturation) ?? saturation.steps.at(-1);
   const reasons: string[] = [];
   if (last?.bottleneck === 'load' || row.bottleneck === 'load') reasons.push('its load side was the bottleneck');
   const share = calibration?.loadBoundShare ?? loadBoundShare;
@@ -106,15 +107,28 @@ function stepOf(rate: number, row: TechniqueResult, verdict: { sustained: boolea
   };
 }
 
+/** Refinement steps after the first failure when a scenario names none (`refineSteps`). */
+export const defaultRefineSteps = 2;
+
+/** The rate halfway between `low` and `high`, to a multiple of `unit`; undefined when no such rate lies strictly between them. */
+export function midRate(low: number, high: number, unit: number): number | undefined {
+  const mid = Math.round((low + high) / 2 / unit) * unit;
+  return mid > low && mid < high ? mid : undefined;
+}
+
 /**
  * Measures `config.rates` in order with `measure(rate)` (one window each, on the same
- * subscribers) until a step is not sustained; returns the highest sustained step's row (or
- * the first step's) with every step in `saturation`.
+ * subscribers) until a step is not sustained; then bisects between that step and the highest
+ * sustained one `config.refineSteps` times (RFC 2544's throughput search), to a multiple of
+ * `unit` msg/s (a burst), so the ceiling is resolved finer than the ladder. Returns the
+ * highest sustained step's row (or the first step's) with every step in `saturation`, in
+ * ascending rate: the refinements sit between the ladder's steps they split.
  */
 export async function saturate(
   plan: Pick<RunPlan, 'technique' | 'peer' | 'intervalMs'>,
   config: NonNullable<RunPlan['saturation']>,
   measure: (rate: number) => Promise<TechniqueResult>,
+  unit = 1,
 ): Promise<TechniqueResult> {
   // Short polling waits up to its interval by design: its bound is the interval more.
   const p99BoundMs = config.p99BoundMs + (plan.technique === 'short-poll' && plan.peer === undefined ? plan.intervalMs : 0);
@@ -122,26 +136,44 @@ export async function saturate(
   const steps: SaturationStep[] = [];
   let best: TechniqueResult | undefined;
   let first: TechniqueResult | undefined;
-  for (const rate of config.rates) {
+  const tryRate = async (rate: number): Promise<boolean> => {
     const row = await measure(rate);
     first ??= row;
     const verdict = judgeStep(row, bounds);
     steps.push(stepOf(rate, row, verdict));
-    if (!verdict.sustained) break;
-    best = row;
+    if (verdict.sustained) best = row;
+    return verdict.sustained;
+  };
+  let low: number | undefined;
+  let high: number | undefined;
+  for (const rate of config.rates) {
+    if (!(await tryRate(rate))) {
+      high = rate;
+      break;
+    }
+    low = rate;
   }
-  const last = steps.at(-1);
+  // A ceiling between two of the ladder's steps: halve the gap while steps are left.
+  for (let left = config.refineSteps ?? defaultRefineSteps; left > 0 && low !== undefined && high !== undefined; left--) {
+    const mid = midRate(low, high, unit);
+    if (mid === undefined) break;
+    if (await tryRate(mid)) low = mid;
+    else high = mid;
+  }
+  steps.sort((a, b) => a.ratePerSecond - b.ratePerSecond);
+  const failed = failureAbove({ steps });
   const row = best ?? (first as TechniqueResult);
   const saturation: Saturation = {
     p99BoundMs,
     publishLagBoundMs: config.publishLagBoundMs,
     steps,
-    sustainedRatePerSecond: steps.filter((step) => step.sustained).at(-1)?.ratePerSecond ?? 0,
+    sustainedRatePerSecond: low ?? 0,
     sustainedDeliveredPerSecond: best?.deliveredPerSecond ?? 0,
-    ceilingAbove: last?.sustained === true,
+    ceilingAbove: failed === undefined,
   };
-  const note = saturation.ceilingAbove
-    ? `kept up at every rate tried, up to ${last?.ratePerSecond} msg/s: the ceiling is higher`
-    : `kept up to ${saturation.sustainedRatePerSecond} msg/s; at ${last?.ratePerSecond} msg/s: ${last?.reason}`;
+  const note =
+    failed === undefined
+      ? `kept up at every rate tried, up to ${steps.at(-1)?.ratePerSecond} msg/s: the ceiling is higher`
+      : `kept up to ${saturation.sustainedRatePerSecond} msg/s; at ${failed.ratePerSecond} msg/s: ${failed.reason}`;
   return { ...row, notes: [...(row.notes ?? []), note], saturation };
 }

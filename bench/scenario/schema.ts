@@ -168,6 +168,12 @@ export const scenarioSchema = z
         p99BoundMs: z.number().positive().default(1000),
         /** The p99 publish lag (scheduled time to the server's 202) a step may reach. Default 250 ms. */
         publishLagBoundMs: z.number().positive().default(250),
+        /**
+         * Steps that bisect, once a step fails, between it and the highest sustained rate (as
+         * RFC 2544's throughput search does), so a ceiling is found finer than the ladder's
+         * spacing: two halve a gap twice, to a quarter of it. 0 for none. Default 2.
+         */
+        refineSteps: z.number().int().min(0).max(8).optional(),
       })
       .optional(),
     /**

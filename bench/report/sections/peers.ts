@@ -140,6 +140,17 @@ function loadNote(pair: PeerPair): string {
     : ` The load generator was the bottleneck for ${limited.join(' and ')}: the ratio is bounded by the load generator, not the server.`;
 }
 
+/**
+ * The share of the baseline's sustained deliveries/s each streaming technique is to reach at
+ * saturation: a WebSocket frame is the baseline's line with a 2-byte header, so WebSocket is
+ * held close to it; SSE's and the iframe's frames ride an HTTP chunked response, framed by
+ * text, which leaves them more room.
+ */
+export const baselineTargets: Readonly<Record<string, number>> = { websocket: 0.9, sse: 0.75, iframe: 0.75 };
+
+/** The target against Socket.IO's websocket: every streaming technique at 5× its deliveries/s. */
+const socketioTarget = 5;
+
 function rateTarget(pair: PeerPair, target: number): TargetCheck {
   const [ours, theirs] = [pair.ours.result.saturation, pair.theirs.result.saturation];
   const what = `${pair.ours.name} sustained ${formatNumber(throughputOf(pair.ours.result) ?? 0)} deliveries/s`;
@@ -181,12 +192,13 @@ export function targetChecks(rows: readonly Row[], pairs: readonly PeerPair[]): 
   const socketioBeside = (ours: Row): Row | undefined =>
     rows.find((row) => row.result.peer === 'socketio-websocket' && networkOf(row.result) === networkOf(ours.result));
   for (const pair of pairs) {
-    if (streaming.includes(pair.ours.result.technique) && isBaseline(pair.theirs)) checks.push(rateTarget(pair, 0.8));
+    const target = baselineTargets[pair.ours.result.technique];
+    if (target !== undefined && isBaseline(pair.theirs)) checks.push(rateTarget(pair, target));
   }
   // Socket.IO's websocket is the yardstick of every streaming technique's rate, and of every technique's memory.
   for (const ours of own.filter((row) => streaming.includes(row.result.technique))) {
     const socketio = socketioBeside(ours);
-    if (socketio !== undefined) checks.push(rateTarget({ ours, theirs: socketio }, 5));
+    if (socketio !== undefined) checks.push(rateTarget({ ours, theirs: socketio }, socketioTarget));
   }
   // Short polling holds no connection between polls: its RSS per client is no connection's cost.
   for (const ours of own.filter((row) => row.result.technique !== 'short-poll')) {
@@ -226,7 +238,7 @@ export function peerSection(slug: string, allRows: readonly Row[]): Section | un
   const hasYardstick = rows.some((row) => isBaseline(row) || row.result.peer === 'socketio-websocket');
   if (hasYardstick && !rows.some((row) => row.result.saturation !== undefined)) {
     text.push(
-      'The peer throughput targets (streaming techniques ≥ 0.8× the baseline and ≥ 5× Socket.IO’s websocket at saturation) need saturation runs; this run has none.',
+      'The peer throughput targets (at saturation, WebSocket ≥ 0.9× the baseline, SSE and the iframe ≥ 0.75×, every streaming technique ≥ 5× Socket.IO’s websocket) need saturation runs; this run has none.',
     );
   }
   text.push(...checks.filter((c) => c.status !== 'met').map((c) => c.text), ...checks.filter((c) => c.status === 'met').map((c) => c.text));

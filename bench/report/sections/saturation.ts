@@ -4,18 +4,13 @@
  * deliveries and p99 against the publish rate.
  */
 import * as Plot from '@observablehq/plot';
-import type { Saturation, SaturationStep } from '../../results/schema.ts';
+import { failureAbove, type Saturation, type SaturationStep } from '../../results/schema.ts';
 import { axisScale, rowColors, rowLabelMarginPx } from '../charts/kit.ts';
 import { ceilingAt, commonBoundMs } from './verdict.ts';
 import { capitalize, formatCount, formatNumber } from '../format.ts';
 import type { Row, Section, Text } from '../types.ts';
 import { chartWidthPx, peerDash, renderChart, type Chart } from '../charts/svg.ts';
 import type { Table } from '../types.ts';
-
-/** The first step that was not sustained, when there is one. */
-export function firstFailure(saturation: Saturation): SaturationStep | undefined {
-  return saturation.steps.find((step) => !step.sustained);
-}
 
 /** The step the row's other figures come from: the highest sustained one. */
 function sustainedStep(saturation: Saturation): SaturationStep | undefined {
@@ -48,7 +43,7 @@ function saturationTable(slug: string, rows: readonly Row[]): Table {
       if (s === undefined) return [];
       const rates = s.steps.map((step) => step.ratePerSecond);
       const held = sustainedStep(s);
-      const failed = firstFailure(s);
+      const failed = failureAbove(s);
       return [
         [
           row.name,
@@ -82,7 +77,7 @@ function stopText(row: Row): Text | undefined {
 function stopSentence(row: Row): Text | undefined {
   const s = row.result.saturation;
   if (s === undefined) return undefined;
-  const failed = firstFailure(s);
+  const failed = failureAbove(s);
   const limit =
     failed?.bottleneck === 'load'
       ? ' (the load generator was saturated at that step: the limit may be the clients, not the server)'
@@ -90,8 +85,8 @@ function stopSentence(row: Row): Text | undefined {
         ? ' (the server was saturated at that step)'
         : '';
   const why = failed?.reason === undefined ? limit : `: ${failed.reason}${limit}`;
-  const last = s.steps.at(-1);
   if (failed === undefined) {
+    const last = s.steps.at(-1);
     return last === undefined
       ? `${row.name} has a saturation run with no steps.`
       : `${row.name} kept up at every step up to ${formatNumber(last.ratePerSecond)} msg/s (${formatNumber(last.deliveredPerSecond)} deliveries/s): its ceiling is higher than measured.`;
@@ -114,7 +109,8 @@ function methodText(rows: readonly Row[]): Text {
   return (
     `Each of these rows raised the publish rate step by step on the same ${range(clients)} subscribers. A step was sustained when nothing was lost, ` +
     `p99 stayed within ${range(runs.map((s) => s.p99BoundMs))} ms and publishes were acknowledged within ${range(runs.map((s) => s.publishLagBoundMs))} ms of their schedule (p99; the publisher has a thread of its own, so the load generator's busy event loop does not hold it up, though a full load core still can); ` +
-    'the row’s other figures (latency, CPU, bytes) are those of its highest sustained step, or of its first step when none was sustained.'
+    'the row’s other figures (latency, CPU, bytes) are those of its highest sustained step, or of its first step when none was sustained. ' +
+    'Once a step failed, the steps after it halved the gap between it and the highest sustained rate (a bisection, as RFC 2544’s throughput search does), so a ceiling is resolved finer than the ladder’s spacing.'
   );
 }
 

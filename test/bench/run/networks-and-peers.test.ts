@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runPlan, runScenario } from '../../../bench/run/runner.ts';
-import { judgeStep } from '../../../bench/run/saturate.ts';
+import { judgeStep, midRate, saturate } from '../../../bench/run/saturate.ts';
 import { parseScenario } from '../../../bench/scenario/schema.ts';
 import { expandScenario, type RunPlan } from '../../../bench/scenario/plan.ts';
 import { runResultSchema, type TechniqueResult } from '../../../bench/results/schema.ts';
@@ -119,6 +119,55 @@ describe('saturation', () => {
     expect(row.saturation?.ceilingAbove).toBe(false);
     expect(row.saturation?.steps[0]?.reason).toMatch(/p99 latency .* past the 0.001 ms bound/);
   }, 30_000);
+
+  it('bisects between the first failed step and the highest sustained one, and keeps the steps in rate order', async () => {
+    // A server that keeps up to 2,650 msg/s: the ladder brackets it between 2,400 and 2,800.
+    const tried: number[] = [];
+    const measure = async (rate: number): Promise<TechniqueResult> => {
+      tried.push(rate);
+      const lost = rate > 2650 ? 5 : 0;
+      return {
+        lost,
+        expected: rate,
+        delivered: rate - lost,
+        deliveredPerSecond: (rate - lost) * 1000,
+        latencyMs: { p50: 1, p90: 1, p99: 2, max: 2 },
+        publishLagMs: { p50: 1, p99: 1, max: 1 },
+      } as TechniqueResult;
+    };
+    const config = { rates: [1000, 2000, 2400, 2800, 3200], stepMs: 1, p99BoundMs: 100, publishLagBoundMs: 100 };
+    const planned = { technique: 'websocket' as const, peer: undefined, intervalMs: 1000 };
+    const row = await saturate(planned, config, measure, 10);
+    expect(tried).toEqual([1000, 2000, 2400, 2800, 2600, 2700]);
+    const saturation = row.saturation;
+    expect(saturation?.steps.map((step) => [step.ratePerSecond, step.sustained])).toEqual([
+      [1000, true],
+      [2000, true],
+      [2400, true],
+      [2600, true],
+      [2700, false],
+      [2800, false],
+    ]);
+    expect([saturation?.sustainedRatePerSecond, saturation?.sustainedDeliveredPerSecond, saturation?.ceilingAbove]).toEqual([
+      2600,
+      2_600_000,
+      false,
+    ]);
+    // The row's figures are the highest sustained step's; the note names the failure just above it.
+    expect(row.expected).toBe(2600);
+    expect(row.notes?.join(' ')).toMatch(/kept up to 2600 msg\/s; at 2700 msg\/s: 5 deliveries still missing/);
+
+    tried.length = 0;
+    const plain = await saturate(planned, { ...config, refineSteps: 0 }, measure, 10);
+    expect(tried).toEqual([1000, 2000, 2400, 2800]);
+    expect(plain.saturation?.sustainedRatePerSecond).toBe(2400);
+    // Nothing to bisect below a first step that fails.
+    tried.length = 0;
+    await saturate(planned, { ...config, rates: [3000, 4000] }, measure, 10);
+    expect(tried).toEqual([3000]);
+    // A refined rate is a whole number of bursts strictly between the two it splits.
+    expect([midRate(2400, 2800, 10), midRate(2400, 2410, 10), midRate(10, 25, 10)]).toEqual([2600, undefined, 20]);
+  });
 
   it('judges a step by loss first, then p99, then the publisher', () => {
     const row = {

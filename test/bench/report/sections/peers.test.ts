@@ -74,8 +74,10 @@ describe('the Peers section', () => {
   it('states where pushlab falls short of the peer targets, and why a ratio is bounded', () => {
     const text = peers.text.join('\n');
     expect(text).toContain(
-      '**Short of target**: WebSocket sustained 400,000 deliveries/s against 800,000 for baseline (raw TCP): 0.5× (target ≥ 0.8×).',
+      '**Short of target**: WebSocket sustained 400,000 deliveries/s against 800,000 for baseline (raw TCP): 0.5× (target ≥ 0.9×).',
     );
+    // Each streaming technique has its own share of the baseline: SSE's text framing leaves it more room.
+    expect(text).toMatch(/SSE sustained 800,000 deliveries\/s against [\d,]+ for baseline \(raw TCP\): .*\(target ≥ 0\.75×\)/);
     expect(text).toContain(
       '**Short of target**: WebSocket sustained 400,000 deliveries/s against 100,000 for Socket.IO (websocket): 4× (target ≥ 5×).',
     );
