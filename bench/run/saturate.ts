@@ -1,7 +1,8 @@
 /**
  * Saturation: the publish rate raised step by step on the same subscribers until
  * a step is not sustained — something lost, p99 past the bound, or the publisher behind its
- * schedule. Every step is kept; the row is the highest sustained step's.
+ * schedule — then bisected between that step and the highest sustained one. Every step is
+ * kept; the row is the highest sustained step's.
  */
 import { failureAbove, type Calibration, type Saturation, type SaturationStep, type TechniqueResult } from '../results/schema.ts';
 import type { RunPlan } from '../scenario/plan.ts';
