@@ -77,11 +77,12 @@ export async function runPlan(plan: RunPlan, options: RunOptions = {}): Promise<
     const built = await openRig(plan, parts, progress, { dropOne: options.dropOne, loadWorkers: options.loadWorkers });
     rig = built;
     const { saturation } = plan;
+    // A saturation row's refined rates stay a whole number of bursts per second.
+    const burst = plan.burst ?? 1;
     const result =
       saturation === undefined
         ? await measureWindow(built, plan.ratePerSecond, plan.durationMs, flags)
-        : // A refined rate stays a whole number of bursts per second.
-          await saturate(plan, saturation, (rate) => measureWindow(built, rate, saturation.stepMs, flags), plan.burst ?? 1);
+        : await saturate(plan, saturation, (rate) => measureWindow(built, rate, saturation.stepMs, flags), burst);
     progress({ type: 'run-end', run: plan.key, result });
     return result;
   } finally {

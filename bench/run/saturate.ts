@@ -18,11 +18,15 @@ export function calibrationPlan(first: RunPlan): RunPlan {
   return { ...first, key: 'calibration', technique: 'websocket', peer: 'baseline', variant: undefined };
 }
 
+/** The step that ended a climb: the failure above the ceiling, or the highest step when none failed. */
+function endingStep(saturation: Saturation | undefined): SaturationStep | undefined {
+  return saturation === undefined ? undefined : (failureAbove(saturation) ?? saturation.steps.at(-1));
+}
+
 /** The calibration as results record it, from the baseline's saturation row. */
 export function calibrationOf(row: TechniqueResult, loadCores = 1): Calibration {
   const saturation = row.saturation;
-  // The step that ended the climb: the failure above the ceiling, or the highest when none failed.
-  const last = saturation === undefined ? undefined : (failureAbove(saturation) ?? saturation.steps.at(-1));
+  const last = endingStep(saturation);
   return {
     ceilingDeliveredPerSecond: saturation?.sustainedDeliveredPerSecond ?? 0,
     loadCores,
@@ -46,7 +50,7 @@ export function calibrationOf(row: TechniqueResult, loadCores = 1): Calibration 
 export function labelLoadBound(row: TechniqueResult, calibration: Calibration | undefined, loadCores = 1): TechniqueResult {
   const saturation = row.saturation;
   if (saturation === undefined) return row;
-  const last = failureAbove(saturation) ?? saturation.steps.at(-1);
+  const last = endingStep(saturation);
   const reasons: string[] = [];
   if (last?.bottleneck === 'load' || row.bottleneck === 'load') reasons.push('its load side was the bottleneck');
   const share = calibration?.loadBoundShare ?? loadBoundShare;
@@ -108,9 +112,6 @@ function stepOf(rate: number, row: TechniqueResult, verdict: { sustained: boolea
   };
 }
 
-/** Refinement steps after the first failure when a scenario names none (`refineSteps`). */
-export const defaultRefineSteps = 2;
-
 /** The rate halfway between `low` and `high`, to a multiple of `unit`; undefined when no such rate lies strictly between them. */
 export function midRate(low: number, high: number, unit: number): number | undefined {
   const mid = Math.round((low + high) / 2 / unit) * unit;
@@ -155,7 +156,7 @@ export async function saturate(
     low = rate;
   }
   // A ceiling between two of the ladder's steps: halve the gap while steps are left.
-  for (let left = config.refineSteps ?? defaultRefineSteps; left > 0 && low !== undefined && high !== undefined; left--) {
+  for (let left = config.refineSteps; left > 0 && low !== undefined && high !== undefined; left--) {
     const mid = midRate(low, high, unit);
     if (mid === undefined) break;
     if (await tryRate(mid)) low = mid;

@@ -173,7 +173,7 @@ export const scenarioSchema = z
          * RFC 2544's throughput search does), so a ceiling is found finer than the ladder's
          * spacing: two halve a gap twice, to a quarter of it. 0 for none. Default 2.
          */
-        refineSteps: z.number().int().min(0).max(8).optional(),
+        refineSteps: z.number().int().min(0).max(8).default(2),
       })
       .optional(),
     /**

@@ -3,7 +3,7 @@
  * same job (Socket.IO, SockJS) and the raw TCP baseline, the ratios between them, and where
  * pushlab falls short of the peer targets. Every figure and verdict is computed from the rows.
  */
-import { techniquesIn } from '../../../registry/techniques.ts';
+import { techniquesIn, type TechniqueId } from '../../../registry/techniques.ts';
 import type { TechniqueResult } from '../../results/schema.ts';
 import { barChart } from '../charts/scenario-charts.ts';
 import { capitalize, formatBytes, formatCount, formatNumber, formatRatio, networkOf } from '../format.ts';
@@ -146,7 +146,7 @@ function loadNote(pair: PeerPair): string {
  * held close to it; SSE's and the iframe's frames ride an HTTP chunked response, framed by
  * text, which leaves them more room.
  */
-export const baselineTargets: Readonly<Record<string, number>> = { websocket: 0.9, sse: 0.75, iframe: 0.75 };
+const baselineTargets: Readonly<Partial<Record<TechniqueId, number>>> = { websocket: 0.9, sse: 0.75, iframe: 0.75 };
 
 /** The target against Socket.IO's websocket: every streaming technique at 5× its deliveries/s. */
 const socketioTarget = 5;

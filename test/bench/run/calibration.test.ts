@@ -24,7 +24,7 @@ function tinySaturation(name: string, rates: number[], peers?: string[]): Scenar
       capacityMs: 0,
       techniques: ['websocket'],
       ...(peers === undefined ? {} : { peers }),
-      saturation: { rates, stepMs: 400, p99BoundMs: 5000, publishLagBoundMs: 5000 },
+      saturation: { rates, stepMs: 400, p99BoundMs: 5000, publishLagBoundMs: 5000, refineSteps: 2 },
     },
     'test',
     name,

@@ -91,7 +91,7 @@ describe('peers', () => {
 describe('saturation', () => {
   it('raises the rate step by step on the same subscribers and records every step', async () => {
     const row = await runPlan(
-      plan({ technique: 'sse', saturation: { rates: [10, 20], stepMs: 800, p99BoundMs: 5000, publishLagBoundMs: 5000 } }),
+      plan({ technique: 'sse', saturation: { rates: [10, 20], stepMs: 800, p99BoundMs: 5000, publishLagBoundMs: 5000, refineSteps: 2 } }),
     );
     const saturation = row.saturation;
     expect(
@@ -112,7 +112,10 @@ describe('saturation', () => {
   it('stops at the first step that does not hold its bound, and says why', async () => {
     // No delivery can be faster than 1 µs: the first step fails its p99 bound.
     const row = await runPlan(
-      plan({ technique: 'websocket', saturation: { rates: [10, 20], stepMs: 500, p99BoundMs: 0.001, publishLagBoundMs: 5000 } }),
+      plan({
+        technique: 'websocket',
+        saturation: { rates: [10, 20], stepMs: 500, p99BoundMs: 0.001, publishLagBoundMs: 5000, refineSteps: 2 },
+      }),
     );
     expect(row.saturation?.steps.length).toBe(1);
     expect(row.saturation?.sustainedRatePerSecond).toBe(0);
@@ -135,7 +138,7 @@ describe('saturation', () => {
         publishLagMs: { p50: 1, p99: 1, max: 1 },
       } as TechniqueResult;
     };
-    const config = { rates: [1000, 2000, 2400, 2800, 3200], stepMs: 1, p99BoundMs: 100, publishLagBoundMs: 100 };
+    const config = { rates: [1000, 2000, 2400, 2800, 3200], stepMs: 1, p99BoundMs: 100, publishLagBoundMs: 100, refineSteps: 2 };
     const planned = { technique: 'websocket' as const, peer: undefined, intervalMs: 1000 };
     const row = await saturate(planned, config, measure, 10);
     expect(tried).toEqual([1000, 2000, 2400, 2800, 2600, 2700]);
