@@ -177,10 +177,18 @@ function forgetKoaErrorHandler(res: ServerResponse): void {
  * function names, each such arrow also carried a name property: about 1 KiB a connection).
  */
 class ResponseSink implements StreamSink {
+  /**
+   * Whether the response is an HTTP/1.1 chunked body, known once its headers are out (they
+   * are, before a sink is made): `direct` then checks only what can change per write.
+   */
+  private readonly chunked: boolean;
+
   constructor(
     private readonly res: ServerResponse,
     readonly socket: Socket,
-  ) {}
+  ) {
+    this.chunked = res instanceof ServerResponse && res.headersSent && res.chunkedEncoding;
+  }
 
   write(chunk: Buffer | string): void {
     if (!this.res.writableEnded) this.res.write(chunk);
@@ -190,17 +198,17 @@ class ResponseSink implements StreamSink {
    * `chunked` while the response is an HTTP/1.1 chunked body that owns its socket with
    * nothing of its own still buffered, so bytes written to the socket now follow what the
    * response wrote; otherwise (HTTP/2's compatibility response, HTTP/1.0, a response still
-   * queued behind a pipelined one) frames go through `res.write`.
+   * queued behind a pipelined one, an ended one) frames go through `res.write`.
    */
   direct(): WireForm | undefined {
     const { res, socket } = this;
-    if (!(res instanceof ServerResponse) || res.writableEnded || !res.headersSent || !res.chunkedEncoding || res.socket !== socket)
-      return undefined;
+    if (!this.chunked || res.writableEnded || res.socket !== socket) return undefined;
     return res.writableLength === socket.writableLength ? 'chunked' : undefined;
   }
 
+  /** Only right after `direct()` named a form, which checked the response is open. */
   writeDirect(bytes: Buffer): void {
-    if (!this.res.writableEnded) this.socket.write(bytes);
+    this.socket.write(bytes);
   }
 
   /** The response's own buffer and the socket's (`writableLength` adds the two). */

@@ -29,7 +29,7 @@ export interface StreamSink {
    * through `write` (HTTP/2, a response queued behind another, permessage-deflate).
    */
   direct(): WireForm | undefined;
-  /** Writes prepared bytes to the socket as they are; only after `direct()` named a form. */
+  /** Writes prepared bytes to the socket as they are; only right after `direct()` named a form (which checked the sink is open). */
   writeDirect(bytes: Buffer): void;
 }
 
@@ -272,21 +272,28 @@ export class PushStream implements Closable, Beating, Member {
    * audience); otherwise they are queued on the stream's own path (`deliverRun`).
    */
   take(messages: readonly HubMessage[], slot: RunSlot): number {
-    const first = messages[0];
-    const last = messages.at(-1);
-    if (first === undefined || last === undefined || this.closed) return 0;
+    const count = messages.length;
+    if (count === 0 || this.closed) return 0;
+    const first = messages[0] as HubMessage;
     const form = this.queue.length === 0 && first.epoch === this.epoch && first.id === this.lastId + 1 ? this.sink.direct() : undefined;
     if (form !== undefined) {
       slot.frames ??= frameRunOnce(messages, this.technique, this.framing.message);
       const run = slot.frames;
       if (run.buffers) {
-        slot[form] ??= prepareRun(run.frames as Buffer[], run.bytes, form);
-        const prepared = slot[form];
-        this.lastId = last.id;
+        // One branch per form, not `slot[form]`: a keyed load by a variable name is megamorphic.
+        let prepared: Buffer;
+        if (form === 'raw') {
+          slot.raw ??= prepareRun(run.frames as Buffer[], run.bytes, 'raw');
+          prepared = slot.raw;
+        } else {
+          slot.chunked ??= prepareRun(run.frames as Buffer[], run.bytes, 'chunked');
+          prepared = slot.chunked;
+        }
+        this.lastId = (messages[count - 1] as HubMessage).id;
         this.sink.writeDirect(prepared);
         this.bytesSent += run.bytes;
         this.enforceBounds();
-        return messages.length;
+        return count;
       }
     }
     this.deliverRun(messages);

@@ -5,7 +5,8 @@ import { scriptSafe, pollAnswer } from '../../server/transports/shared.ts';
 import { frame as sseFrame } from '../../server/transports/sse.ts';
 import { frame as iframeFrame, preamble } from '../../server/transports/iframe.ts';
 import { prefix as jsonpPrefix, suffix as jsonpSuffix } from '../../server/transports/jsonp.ts';
-import { frame as wsFrame } from '../../server/transports/websocket.ts';
+import { frame as wsFrame, frameText } from '../../server/transports/websocket.ts';
+import * as wsModule from 'ws';
 
 const hostile = '</script><script>alert(1)</script><!-- \u2028\u2029 "\\';
 
@@ -61,6 +62,26 @@ describe('framing', () => {
     expect(bytes[1]).toBe(126);
     expect(bytes.readUInt16BE(2)).toBe(payload.length);
     expect(bytes.subarray(4).equals(payload)).toBe(true);
+  });
+
+  it('a WebSocket frame of any length is the frame ws itself builds, and ws reads back the same text', () => {
+    const { Sender, Receiver } = wsModule as unknown as {
+      Sender: { frame(data: Buffer, options: object): Buffer[] };
+      Receiver: new (options: object) => NodeJS.WritableStream & { on(event: 'message', f: (data: Buffer, binary: boolean) => void): void };
+    };
+    // Each length a header form starts or ends at (7, 16 and 64-bit lengths), in multi-byte text too.
+    for (const bytes of [0, 1, 125, 126, 127, 65_535, 65_536, 70_001]) {
+      const text = 'é'.repeat(Math.floor(bytes / 2)) + 'a'.repeat(bytes % 2);
+      const expected = Buffer.concat(
+        Sender.frame(Buffer.from(text), { fin: true, opcode: 0x01, mask: false, readOnly: true, rsv1: false }),
+      );
+      expect(frameText(text).equals(expected), `${bytes} bytes`).toBe(true);
+      const read: string[] = [];
+      const receiver = new Receiver({ isServer: false, maxPayload: 1 << 20 });
+      receiver.on('message', (data, binary) => read.push(`${binary}:${data.toString()}`));
+      receiver.write(frameText(text));
+      expect(read).toEqual([`false:${text}`]);
+    }
   });
 
   it('a poll body names the gap', async () => {
