@@ -2,7 +2,7 @@
  * WebSocket: one full-duplex connection; the server writes each envelope as a text frame
  * and the client may publish over the same socket (`{"type":"publish",...,"ref"}` → ack).
  *
- * Frames are built once per message (`frameText`) and written as the same
+ * Frames are built once per message with ws's public `Sender.frame` and written as the same
  * bytes to every socket (as engine.io's pre-encoded frames do), which is safe because
  * per-message deflate is off by default; with deflate on, each socket compresses its own.
  */
@@ -10,6 +10,7 @@ import { techniques } from '../../registry/techniques.ts';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
+import * as wsModule from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Cursor, HubMessage } from '../hub.ts';
 import type { TransportContext } from './context.ts';
@@ -22,28 +23,15 @@ import { isHubDown } from '../hub-health.ts';
 
 export const wsPath = techniques.websocket.route;
 
-/**
- * The unmasked server text frame of `text` (RFC 6455 §5.2): FIN and opcode 1, the payload
- * length in 7 bits, or 126 and 16 bits, or 127 and 64 bits, then the UTF-8 payload, built in
- * one buffer with one encode. ws's `Sender.frame` made the payload, a header and their join,
- * three buffers for every message published; a test checks both give the same bytes.
- */
+/** ws's public `Sender.frame` (exported by ws, missing from @types/ws). */
+const { Sender } = wsModule as unknown as {
+  Sender: { frame(data: Buffer, options: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }): Buffer[] };
+};
+
+/** The unmasked server text frame of `text`, header and payload in one buffer. */
 export function frameText(text: string): Buffer {
-  const length = Buffer.byteLength(text);
-  const head = length < 126 ? 2 : length < 0x10000 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(head + length);
-  frame[0] = 0x81;
-  if (head === 2) frame[1] = length;
-  else if (head === 4) {
-    frame[1] = 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 127;
-    frame.writeUInt32BE(Math.floor(length / 0x1_0000_0000), 2);
-    frame.writeUInt32BE(length >>> 0, 6);
-  }
-  frame.write(text, head, 'utf8');
-  return frame;
+  const parts = Sender.frame(Buffer.from(text), { fin: true, opcode: 0x01, mask: false, readOnly: true, rsv1: false });
+  return Buffer.concat(parts);
 }
 
 /** The text frame of a message's envelope. */

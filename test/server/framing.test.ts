@@ -64,23 +64,18 @@ describe('framing', () => {
     expect(bytes.subarray(4).equals(payload)).toBe(true);
   });
 
-  it('a WebSocket frame of any length is the frame ws itself builds, and ws reads back the same text', () => {
-    const { Sender, Receiver } = wsModule as unknown as {
-      Sender: { frame(data: Buffer, options: object): Buffer[] };
+  it('a WebSocket frame of any length reads back as the same text through the parser of the ws library', () => {
+    const { Receiver } = wsModule as unknown as {
       Receiver: new (options: object) => NodeJS.WritableStream & { on(event: 'message', f: (data: Buffer, binary: boolean) => void): void };
     };
     // Each length a header form starts or ends at (7, 16 and 64-bit lengths), in multi-byte text too.
     for (const bytes of [0, 1, 125, 126, 127, 65_535, 65_536, 70_001]) {
       const text = 'é'.repeat(Math.floor(bytes / 2)) + 'a'.repeat(bytes % 2);
-      const expected = Buffer.concat(
-        Sender.frame(Buffer.from(text), { fin: true, opcode: 0x01, mask: false, readOnly: true, rsv1: false }),
-      );
-      expect(frameText(text).equals(expected), `${bytes} bytes`).toBe(true);
       const read: string[] = [];
       const receiver = new Receiver({ isServer: false, maxPayload: 1 << 20 });
       receiver.on('message', (data, binary) => read.push(`${binary}:${data.toString()}`));
       receiver.write(frameText(text));
-      expect(read).toEqual([`false:${text}`]);
+      expect(read, `${bytes} bytes`).toEqual([`false:${text}`]);
     }
   });
 
