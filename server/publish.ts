@@ -4,6 +4,9 @@
  * rate policy, and one hub call per body.
  */
 import type { ApiRoutes } from './routes.ts';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { parse as parseContentType } from 'content-type';
 import getRawBody from 'raw-body';
 import type { Hub, PublishEntry } from './hub.ts';
 import type { Metrics } from './metrics.ts';
@@ -33,12 +36,34 @@ export interface PublishRequest {
  * in the value's size, which the body limit bounds.
  */
 export function isDeeperThan(value: unknown, maxDepth: number): boolean {
-  const stack: { node: object; depth: number }[] = [];
-  if (typeof value === 'object' && value !== null) stack.push({ node: value, depth: 1 });
-  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    if (item.depth > maxDepth) return true;
-    for (const child of Array.isArray(item.node) ? item.node : Object.values(item.node)) {
-      if (typeof child === 'object' && child !== null) stack.push({ node: child as object, depth: item.depth + 1 });
+  // Two parallel stacks of plain values, and no array of children per node (`Object.values`
+  // made one for every object of every publish body: 3 % of a publish's CPU in a profile).
+  const nodes: object[] = [];
+  const depths: number[] = [];
+  if (typeof value === 'object' && value !== null) {
+    nodes.push(value);
+    depths.push(1);
+  }
+  while (nodes.length > 0) {
+    const node = nodes.pop() as Record<string, unknown>;
+    const depth = depths.pop() as number;
+    if (depth > maxDepth) return true;
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const child: unknown = node[i];
+        if (typeof child === 'object' && child !== null) {
+          nodes.push(child);
+          depths.push(depth + 1);
+        }
+      }
+    } else {
+      for (const key in node) {
+        const child = node[key];
+        if (typeof child === 'object' && child !== null) {
+          nodes.push(child);
+          depths.push(depth + 1);
+        }
+      }
     }
   }
   return false;
@@ -121,42 +146,67 @@ export function createPublisher(options: ServerOptions, hub: Hub, metrics: Metri
 /** Character sets a JSON body may declare: JSON is UTF-8 (RFC 8259), and only that is decoded. */
 const decodedCharsets = new Set(['', 'utf-8', 'utf8']);
 
+/** A request as publishing reads it: HTTP/1.1's `IncomingMessage` or HTTP/2's compat request. */
+export type PublishRequestMessage = Readable & { readonly headers: IncomingHttpHeaders };
+
+/** The 202 answer to a publish: `{"id","topic"}`, or `{"ids","topics"}` for a batch. */
+export type PublishAck = { id: number | undefined; topic: string | undefined } | { ids: number[]; topics: string[] };
+
 /**
- * Registers the publish route. Refusals come in this order: 401 (token) or 429 (too many
- * wrong tokens), 429 (rate), 415 (not JSON, or a charset other than UTF-8), 413 (too
- * large), 400 (malformed, too deep, a bad entry), 429 (a batch larger than the rate has
- * left); a cross-site origin was refused before (403).
+ * Answers `POST /api/publish` from `address`: checks, reads and publishes the body and
+ * returns the 202's body, or throws a `ClientError`. Refusals come in this order: 401
+ * (token) or 429 (too many wrong tokens), 429 (rate), 415 (not JSON, or a charset other than
+ * UTF-8), 413 (too large), 400 (malformed, too deep, a bad entry), 429 (a batch larger than
+ * the rate has left); a cross-site origin was refused before (403). The content type is
+ * read as Koa reads it (the type before any `;`, the charset parameter by `content-type`).
  */
-export function createPublishRoute(context: TransportContext, routes: ApiRoutes): void {
+export async function answerPublish(context: TransportContext, req: PublishRequestMessage, address: string): Promise<PublishAck> {
   const { options, publisher } = context;
+  const { headers } = req;
+  await publisher.authorize(address, bearerToken(headers.authorization || undefined));
+  // Read whether or not a body is announced (Content-Length or Transfer-Encoding): an HTTP/2
+  // request may carry neither (its body ends with the stream's END_STREAM flag).
+  const type = headers['content-type'] ?? '';
+  if ((type.split(';')[0] as string).toLowerCase() !== 'application/json')
+    throw new ClientError(415, 'the body must be JSON (Content-Type: application/json)');
+  if (!decodedCharsets.has(charsetOf(type))) throw new ClientError(415, 'the body must be UTF-8 JSON (charset=utf-8 or none)');
+  let text: string;
+  try {
+    text = await getRawBody(req, { limit: options.maxBodyBytes, encoding: 'utf8', length: headers['content-length'] || undefined });
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    if (status === 413) throw new ClientError(413, `the body must be at most ${options.maxBodyBytes} bytes`);
+    if (status === 400) throw new ClientError(400, 'the body ended before its Content-Length');
+    throw error;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ClientError(400, 'the body is not valid JSON');
+  }
+  const { entries, batch } = parsePublish(body, options.maxJsonDepth);
+  const published = await publisher.publish(address, entries);
+  return batch
+    ? { ids: published.map((m) => m.id), topics: published.map((m) => m.topic) }
+    : { id: published[0]?.id, topic: published[0]?.topic };
+}
+
+/** The charset parameter of a Content-Type, lowercased; '' when it has none or cannot be parsed. */
+function charsetOf(type: string): string {
+  if (type === '' || !type.includes(';')) return '';
+  try {
+    return (parseContentType(type).parameters.charset ?? '').toLowerCase();
+  } catch {
+    return '';
+  }
+}
+
+/** Registers the publish route for what does not take the direct path (`app.ts`): HTTP/2 above all. */
+export function createPublishRoute(context: TransportContext, routes: ApiRoutes): void {
   routes.post('/api/publish', async (ctx) => {
-    await publisher.authorize(ctx.ip, bearerToken(ctx.get('Authorization') || undefined));
-    // Not `ctx.is()`: it sees no body without Content-Length or Transfer-Encoding, and an
-    // HTTP/2 request may carry neither (its body ends with the stream's END_STREAM flag).
-    if (ctx.request.type.toLowerCase() !== 'application/json')
-      throw new ClientError(415, 'the body must be JSON (Content-Type: application/json)');
-    if (!decodedCharsets.has(ctx.request.charset.toLowerCase()))
-      throw new ClientError(415, 'the body must be UTF-8 JSON (charset=utf-8 or none)');
-    let text: string;
-    try {
-      text = await getRawBody(ctx.req, { limit: options.maxBodyBytes, encoding: 'utf8', length: ctx.get('Content-Length') || undefined });
-    } catch (error) {
-      const status = (error as { status?: number }).status;
-      if (status === 413) throw new ClientError(413, `the body must be at most ${options.maxBodyBytes} bytes`);
-      if (status === 400) throw new ClientError(400, 'the body ended before its Content-Length');
-      throw error;
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new ClientError(400, 'the body is not valid JSON');
-    }
-    const { entries, batch } = parsePublish(body, options.maxJsonDepth);
-    const published = await publisher.publish(ctx.ip, entries);
+    const ack = await answerPublish(context, ctx.req, ctx.ip);
     ctx.status = 202;
-    ctx.body = batch
-      ? { ids: published.map((m) => m.id), topics: published.map((m) => m.topic) }
-      : { id: published[0]?.id, topic: published[0]?.topic };
+    ctx.body = ack;
   });
 }

@@ -11,6 +11,15 @@ afterEach(() => server?.close());
 
 const wsUrl = (): string => `${server.url.replace('http', 'ws')}/api/ws?topic=quiet`;
 const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
+/** Objects in objects, `depth` deep, with strings and numbers beside each level (which add no depth). */
+const nestedObjects = (depth: number): string => `${'{"s":"x","a":'.repeat(depth - 1)}{"n":1}${'}'.repeat(depth - 1)}`;
+/** Arrays and objects in turn, `depth` deep, the deep branch after a shallow sibling. */
+const nestedMixed = (depth: number): string =>
+  Array.from({ length: depth - 1 }, (_, i) => (i % 2 === 0 ? '[{"x":[1]},' : '{"k":[],"a":')).join('') +
+  '[]' +
+  Array.from({ length: depth - 1 }, (_, i) => (i % 2 === 0 ? ']' : '}'))
+    .reverse()
+    .join('');
 const post = (body: string, headers: Record<string, string> = {}): Promise<Response> =>
   fetch(`${server.url}/api/publish`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
 
@@ -38,6 +47,12 @@ describe('nesting depth', () => {
     expect((await post(`{"data":${nested(63)}}`)).status).toBe(202);
     expect((await post(`{"messages":[{"data":${nested(100)}}]}`)).status).toBe(400);
     expect(await server.metric('pushlab_messages_published_total')).toBe(1);
+    // Objects count as arrays do, and so does a mix of both.
+    expect((await post(`{"data":${nestedObjects(64)}}`)).status).toBe(400);
+    expect((await post(`{"data":${nestedObjects(63)}}`)).status).toBe(202);
+    expect((await post(`{"data":${nestedMixed(64)}}`)).status).toBe(400);
+    expect((await post(`{"data":${nestedMixed(63)}}`)).status).toBe(202);
+    expect(await server.metric('pushlab_messages_published_total')).toBe(3);
   });
 
   it('a WebSocket frame nested past the limit closes with 1008, not 1011', async () => {
